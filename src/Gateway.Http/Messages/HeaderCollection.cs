@@ -1,0 +1,102 @@
+namespace Gateway.Http.Messages;
+
+/// <summary>
+/// An ordered list of header fields. Names are stored in lower case (HTTP field names are
+/// case-insensitive, RFC 9110 §5.1, and proxy-wasm plugins expect lower case as Envoy gives them);
+/// values are stored as Latin-1 strings so obs-text octets survive byte for byte.
+/// Repeated names keep their relative order (RFC 9110 §5.3).
+/// </summary>
+public sealed class HeaderCollection
+{
+    private KeyValuePair<string, string>[] _fields = new KeyValuePair<string, string>[16];
+    private int _count;
+
+    public int Count => _count;
+
+    public KeyValuePair<string, string> this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count);
+            return _fields[index];
+        }
+    }
+
+    /// <summary>Appends a field; <paramref name="name"/> must already be lower case.</summary>
+    public void Add(string name, string value)
+    {
+        if (_count == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+        _fields[_count++] = new KeyValuePair<string, string>(name, value);
+    }
+
+    /// <summary>The first value of <paramref name="name"/>, or null.</summary>
+    public string? Get(string name)
+    {
+        int i = IndexOf(name, 0);
+        return i < 0 ? null : _fields[i].Value;
+    }
+
+    public bool Contains(string name) => IndexOf(name, 0) >= 0;
+
+    /// <summary>Index of the next field named <paramref name="name"/> at or after <paramref name="start"/>, or -1.</summary>
+    public int IndexOf(string name, int start)
+    {
+        for (int i = start; i < _count; i++)
+        {
+            if (string.Equals(_fields[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Replaces every field named <paramref name="name"/> with one field, keeping the first one's position.</summary>
+    public void Set(string name, string value)
+    {
+        int first = IndexOf(name, 0);
+        if (first < 0)
+        {
+            Add(name.ToLowerInvariant(), value);
+            return;
+        }
+        _fields[first] = new KeyValuePair<string, string>(_fields[first].Key, value);
+        RemoveFrom(name, first + 1);
+    }
+
+    /// <summary>Removes every field named <paramref name="name"/>; returns how many were removed.</summary>
+    public int Remove(string name) => RemoveFrom(name, 0);
+
+    public void RemoveAt(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count);
+        _count--;
+        Array.Copy(_fields, index + 1, _fields, index, _count - index);
+        _fields[_count] = default;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_fields, 0, _count);
+        _count = 0;
+    }
+
+    private int RemoveFrom(string name, int start)
+    {
+        int kept = start;
+        for (int i = start; i < _count; i++)
+        {
+            if (!string.Equals(_fields[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                _fields[kept++] = _fields[i];
+            }
+        }
+        int removed = _count - kept;
+        Array.Clear(_fields, kept, removed);
+        _count = kept;
+        return removed;
+    }
+}
