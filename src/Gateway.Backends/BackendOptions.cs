@@ -1,0 +1,54 @@
+namespace Gateway.Backends;
+
+/// <summary>Config <c>redis.&lt;name&gt;</c> (DESIGN §4): one Redis deployment plugins may name.</summary>
+public sealed record RedisTargetOptions
+{
+    public required string Name { get; init; }
+    public IReadOnlyList<string> Endpoints { get; init; } = ["127.0.0.1:6379"];
+    public string? User { get; init; }
+    /// <summary>Resolved password when given inline; <see cref="PasswordFile"/> wins when both are set.</summary>
+    public string? Password { get; init; }
+    /// <summary>Mounted secret, re-read when it changes so rotation needs no restart.</summary>
+    public string? PasswordFile { get; init; }
+    public int Database { get; init; }
+    /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c> (ABI §10.2).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+    /// <summary>Default and maximum per-call timeout.</summary>
+    public int TimeoutMs { get; init; } = 50;
+    public int ConnectTimeoutMs { get; init; } = 1000;
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+}
+
+public sealed record CircuitBreakerOptions
+{
+    /// <summary>Consecutive failures that open the breaker.</summary>
+    public int FailureThreshold { get; init; } = 5;
+    /// <summary>How long the breaker stays open before one half-open probe is let through.</summary>
+    public int OpenMs { get; init; } = 5000;
+}
+
+/// <summary>Config <c>databases.&lt;name&gt;</c> (DESIGN §4, ABI §11.6).</summary>
+public sealed record DatabaseOptions
+{
+    public required string Name { get; init; }
+    public string Provider { get; init; } = "postgresql";
+    /// <summary>Without the password: that comes from <see cref="Password"/> or <see cref="PasswordFile"/>.</summary>
+    public required string ConnectionString { get; init; }
+    public string? Password { get; init; }
+    public string? PasswordFile { get; init; }
+    /// <summary>Default and maximum per-call timeout, covering the pool wait and the execution.</summary>
+    public int TimeoutMs { get; init; } = 100;
+    public int MaxPoolSize { get; init; } = 32;
+    public IReadOnlyDictionary<string, StatementOptions> Statements { get; init; } = new Dictionary<string, StatementOptions>();
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+}
+
+/// <summary>A named statement (ABI §11.1): plugins name it and never send SQL text.</summary>
+public sealed record StatementOptions
+{
+    public required string Sql { get; init; }
+    /// <summary>Rows beyond this are dropped and the result is flagged TRUNCATED (ABI §11.4).</summary>
+    public int MaxRows { get; init; } = 1000;
+    /// <summary>An encoded result larger than this fails with RESULT_TOO_LARGE (ABI §11.5).</summary>
+    public int MaxResultBytes { get; init; } = 65536;
+}
