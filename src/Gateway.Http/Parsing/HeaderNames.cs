@@ -1,0 +1,79 @@
+using System.Text;
+
+namespace Gateway.Http.Parsing;
+
+/// <summary>
+/// Lower-case field names the gateway interns. The parser returns these very instances for known names,
+/// so framing decisions compare references, and steady-state parsing allocates no name strings.
+/// </summary>
+internal static class HeaderNames
+{
+    public const string Host = "host";
+    public const string ContentLength = "content-length";
+    public const string TransferEncoding = "transfer-encoding";
+    public const string Connection = "connection";
+    public const string Expect = "expect";
+    public const string Upgrade = "upgrade";
+    public const string Authorization = "authorization";
+    public const string ContentType = "content-type";
+
+    // Grouped by length so a lookup compares only names that can match.
+    private static readonly string[][] s_byLength = Group(
+    [
+        Host, ContentLength, TransferEncoding, Connection, Expect, Upgrade, Authorization, ContentType,
+        "accept", "accept-encoding", "accept-language", "accept-charset", "user-agent", "referer", "origin",
+        "cookie", "set-cookie", "cache-control", "pragma", "date", "server", "via", "te", "trailer",
+        "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "www-authenticate",
+        "content-encoding", "content-language", "content-range", "content-location", "content-disposition",
+        "etag", "last-modified", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since",
+        "if-range", "range", "accept-ranges", "location", "vary", "age", "expires", "retry-after",
+        "max-forwards", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+        "x-forwarded-port", "x-forwarded-prefix", "x-real-ip", "x-request-id", "traceparent", "tracestate",
+        "upgrade-insecure-requests", "dnt", "priority", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest",
+        "sec-fetch-user", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol",
+        "sec-websocket-extensions", "sec-websocket-accept", "access-control-allow-origin", "strict-transport-security",
+        "x-content-type-options", "x-frame-options", "alt-svc", "link", "x-api-key", "http2-settings",
+    ]);
+
+    /// <summary>The interned lower-case name for a validated token, or a cached lower-case string.</summary>
+    public static string Get(ReadOnlySpan<byte> token)
+    {
+        if ((uint)token.Length < (uint)s_byLength.Length)
+        {
+            foreach (string known in s_byLength[token.Length])
+            {
+                if (Ascii.EqualsIgnoreCase(token, known))
+                {
+                    return known;
+                }
+            }
+        }
+        if (token.Length <= 256)
+        {
+            Span<byte> lower = stackalloc byte[token.Length];
+            Ascii.ToLower(token, lower, out _);
+            return Latin1StringCache.Current.Get(lower);
+        }
+        return string.Create(token.Length, token.ToArray(), static (chars, bytes) => Ascii.ToLower(bytes, chars, out _));
+    }
+
+    private static string[][] Group(string[] names)
+    {
+        int longest = 0;
+        foreach (string name in names)
+        {
+            longest = Math.Max(longest, name.Length);
+        }
+        var groups = new List<string>[longest + 1];
+        foreach (string name in names)
+        {
+            (groups[name.Length] ??= []).Add(name);
+        }
+        var result = new string[longest + 1][];
+        for (int i = 0; i < groups.Length; i++)
+        {
+            result[i] = groups[i]?.ToArray() ?? [];
+        }
+        return result;
+    }
+}
