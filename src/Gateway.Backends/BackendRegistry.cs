@@ -3,56 +3,138 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
 
-/// <summary>Every configured Redis target and database of one configuration snapshot.</summary>
+/// <summary>
+/// Every Redis target and database of one configuration snapshot, shared by all workers. Created
+/// without blocking (connections are opened in the background); disposed when the snapshot is retired.
+/// </summary>
 public sealed class BackendRegistry : IAsyncDisposable
 {
-    private readonly Dictionary<string, RedisTarget> _redis;
-    private readonly Dictionary<string, SqlDatabase> _databases;
+    private readonly Dictionary<string, RedisTarget> _redisByName;
+    private readonly RedisTarget[] _redis;
+    private readonly Dictionary<string, SqlDatabase> _databasesByName;
+    private readonly SqlDatabase[] _databases;
+    private readonly List<string> _configurationProblems;
 
-    private BackendRegistry(Dictionary<string, RedisTarget> redis, Dictionary<string, SqlDatabase> databases)
+    private BackendRegistry(RedisTarget[] redis, Dictionary<string, RedisTarget> redisByName, SqlDatabase[] databases, List<string> configurationProblems)
     {
         _redis = redis;
+        _redisByName = redisByName;
         _databases = databases;
+        _configurationProblems = configurationProblems;
+        _databasesByName = new Dictionary<string, SqlDatabase>(StringComparer.Ordinal);
+        foreach (var database in databases)
+        {
+            _databasesByName[database.Name] = database;
+        }
     }
 
     public static BackendRegistry Create(IReadOnlyList<RedisTargetOptions> redis, IReadOnlyList<DatabaseOptions> databases, ILoggerFactory loggerFactory)
     {
+        var problems = new List<string>();
+        var redisLogger = loggerFactory.CreateLogger<RedisTarget>();
+        var redisTargets = new RedisTarget[redis.Count];
         var redisByName = new Dictionary<string, RedisTarget>(StringComparer.Ordinal);
-        foreach (var options in redis)
+        for (var i = 0; i < redis.Count; i++)
         {
-            var target = new RedisTarget(options);
-            redisByName[options.Name] = target;
+            var options = redis[i];
+            var target = redisTargets[i] = new RedisTarget(options, redisLogger);
+            if (!redisByName.TryAdd(options.Name, target))
+            {
+                problems.Add($"redis.{options.Name}: the name is already used by another target or alias");
+            }
+
             foreach (var alias in options.Aliases)
             {
-                redisByName[alias] = target;
+                if (!redisByName.TryAdd(alias, target))
+                {
+                    problems.Add($"redis.{options.Name}.aliases: '{alias}' is already used by another target or alias");
+                }
             }
         }
 
-        var databasesByName = new Dictionary<string, SqlDatabase>(StringComparer.Ordinal);
-        foreach (var options in databases)
+        var sqlLogger = loggerFactory.CreateLogger<SqlDatabase>();
+        var sqlDatabases = new SqlDatabase[databases.Count];
+        for (var i = 0; i < databases.Count; i++)
         {
-            databasesByName[options.Name] = new SqlDatabase(options);
+            sqlDatabases[i] = new SqlDatabase(databases[i], sqlLogger);
         }
 
-        return new BackendRegistry(redisByName, databasesByName);
+        return new BackendRegistry(redisTargets, redisByName, sqlDatabases, problems);
     }
 
-    /// <summary>Start-up checks; returns every problem prefixed with its configuration key path.</summary>
-    public Task<IReadOnlyList<string>> CheckAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+    /// <summary>
+    /// Start-up checks: every SQL statement is prepared by its database and its parameter types
+    /// recorded; password files are readable. Returns every problem prefixed with its configuration
+    /// key path. An unreachable database is logged as a warning, not returned: its statements are
+    /// described on first use.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CheckAsync(CancellationToken ct)
+    {
+        var problems = new List<string>(_configurationProblems);
+        foreach (var target in _redis)
+        {
+            target.Check(problems);
+        }
 
-    /// <summary>Finds a target by name or alias, ignoring Higress' <c>?db=..</c> option suffix (ABI §10.2).</summary>
+        foreach (var database in _databases)
+        {
+            await database.CheckAsync(problems, ct).ConfigureAwait(false);
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Finds a target by name or alias. <c>proxy_redis_init</c> appends client options as a query
+    /// string (<c>cluster?db=1&amp;…</c>); everything from the first '?' is ignored (ABI §10.2).
+    /// </summary>
     public RedisTarget? FindRedis(string nameOrAlias)
     {
         var query = nameOrAlias.IndexOf('?');
-        var name = query < 0 ? nameOrAlias : nameOrAlias[..query];
-        return _redis.GetValueOrDefault(name);
+        if (query < 0)
+        {
+            return _redisByName.GetValueOrDefault(nameOrAlias);
+        }
+
+        return _redisByName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(nameOrAlias.AsSpan(0, query), out var target) ? target : null;
     }
 
-    public SqlDatabase? FindDatabase(string name) => _databases.GetValueOrDefault(name);
+    public SqlDatabase? FindDatabase(string name) => _databasesByName.GetValueOrDefault(name);
 
+    /// <summary>Per target: calls by status, latency histogram, breaker state (Prometheus text format).</summary>
     public void WritePrometheus(StringBuilder output)
     {
+        var redisMetrics = new TargetMetrics[_redis.Length];
+        var redisBreakers = new CircuitBreaker[_redis.Length];
+        for (var i = 0; i < _redis.Length; i++)
+        {
+            redisMetrics[i] = _redis[i].Metrics;
+            redisBreakers[i] = _redis[i].Breaker;
+        }
+
+        TargetMetrics.WriteAll(output, "redis", redisMetrics, redisBreakers);
+
+        var sqlMetrics = new TargetMetrics[_databases.Length];
+        var sqlBreakers = new CircuitBreaker[_databases.Length];
+        for (var i = 0; i < _databases.Length; i++)
+        {
+            sqlMetrics[i] = _databases[i].Metrics;
+            sqlBreakers[i] = _databases[i].Breaker;
+        }
+
+        TargetMetrics.WriteAll(output, "sql", sqlMetrics, sqlBreakers);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var target in _redis)
+        {
+            await target.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var database in _databases)
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }

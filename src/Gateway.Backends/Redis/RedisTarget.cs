@@ -1,19 +1,219 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
 namespace Gateway.Backends;
 
-/// <summary>A configured Redis target that plugins reach through <c>proxy_redis_call</c> (ABI §10).</summary>
-public sealed class RedisTarget
+/// <summary>
+/// A configured Redis target that plugins reach through <c>proxy_redis_call</c> (ABI §10): one
+/// multiplexer shared by every worker, a per-call timeout on our own timer, a circuit breaker, and
+/// a password that follows its mounted file.
+/// </summary>
+public sealed class RedisTarget : IAsyncDisposable
 {
-    internal RedisTarget(RedisTargetOptions options) => Name = options.Name;
+    /// <summary>How often the password file is re-read; a Kubernetes Secret update takes about a minute to land anyway.</summary>
+    internal static TimeSpan PasswordPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public string Name { get; }
+    private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command"];
+    private static readonly Action<Task> ObserveFault = static t => _ = t.Exception;
 
-    public bool IsValidCommand(ReadOnlySpan<byte> resp, out string? error)
+    private readonly RedisTargetOptions _options;
+    private readonly ILogger _logger;
+    private readonly SecretFile? _passwordFile;
+    private readonly Timer? _passwordPoll;
+    private RedisConnection _connection;
+    private string? _password;
+    private int _checkingPassword;
+
+    internal RedisTarget(RedisTargetOptions options, ILogger logger)
     {
-        error = "not implemented yet";
-        return false;
+        _options = options;
+        _logger = logger;
+        Breaker = new CircuitBreaker(options.CircuitBreaker);
+        Metrics = new TargetMetrics(options.Name, OutcomeNames);
+        _password = options.Password;
+        if (options.PasswordFile is not null)
+        {
+            _passwordFile = new SecretFile(options.PasswordFile);
+            try
+            {
+                _password = _passwordFile.Read();
+            }
+            catch (IOException ex)
+            {
+                BackendLog.PasswordFileUnreadable(logger, "Redis", options.Name, ex.GetType().Name);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                BackendLog.PasswordFileUnreadable(logger, "Redis", options.Name, ex.GetType().Name);
+            }
+
+            _passwordPoll = new Timer(static state => _ = ((RedisTarget)state!).CheckPasswordFileAsync(), this, PasswordPollInterval, PasswordPollInterval);
+        }
+
+        _connection = RedisConnection.Start(options, _password);
     }
 
-    /// <summary>Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are clamped to it.</summary>
-    public Task<RedisReply> CallAsync(ReadOnlyMemory<byte> resp, int timeoutMs) =>
-        Task.FromResult(new RedisReply(RedisCallStatus.NetworkError, []));
+    private enum Outcome
+    {
+        Ok,
+        ErrorReply,
+        Timeout,
+        NetworkError,
+        CircuitOpen,
+        BadCommand,
+    }
+
+    public string Name => _options.Name;
+
+    internal CircuitBreaker Breaker { get; }
+
+    internal TargetMetrics Metrics { get; }
+
+    /// <summary>ABI §10.4: exactly one RESP array of bulk strings whose command is allowed; else <c>BAD_ARGUMENT</c>.</summary>
+    public bool IsValidCommand(ReadOnlySpan<byte> resp, out string? error) => RespCommand.TryReadFrame(resp, out _, out error);
+
+    /// <summary>
+    /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are
+    /// clamped to it. Timeouts, connection failures and an open breaker all yield NetworkError (ABI §10.1).
+    /// </summary>
+    public async Task<RedisReply> CallAsync(ReadOnlyMemory<byte> resp, int timeoutMs)
+    {
+        var start = Stopwatch.GetTimestamp();
+        if (!RespCommand.TryParse(resp.Span, out var command, out _))
+        {
+            return Complete(Outcome.BadCommand, start, []);
+        }
+
+        if (!Breaker.TryEnter())
+        {
+            return Complete(Outcome.CircuitOpen, start, []);
+        }
+
+        var timeout = TimeSpan.FromMilliseconds(timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs);
+        var connection = AcquireConnection();
+        Task<RedisResult>? call = null;
+        try
+        {
+            var multiplexer = await connection.Multiplexer.WaitAsync(timeout).ConfigureAwait(false);
+            call = multiplexer.GetDatabase(_options.Database).ExecuteAsync(command.Name, command.Arguments, CommandFlags.None);
+            // Race the call against our own timer: the library's timeouts are checked on a ~1 s heartbeat.
+            var result = await call.WaitAsync(timeout - Stopwatch.GetElapsedTime(start)).ConfigureAwait(false);
+            return Complete(Outcome.Ok, start, RespReplyWriter.Encode(result));
+        }
+        catch (RedisServerException ex)
+        {
+            // An error reply is a reply (status Ok, ABI §10.1); the server is healthy.
+            return Complete(Outcome.ErrorReply, start, RespReplyWriter.EncodeError(ex.Message));
+        }
+        catch (TimeoutException)
+        {
+            call?.ContinueWith(ObserveFault, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return Complete(Outcome.Timeout, start, []);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The connect wait used up the whole budget: WaitAsync refuses a negative remainder.
+            return Complete(Outcome.Timeout, start, []);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            return Complete(Outcome.NetworkError, start, []);
+        }
+        finally
+        {
+            connection.Release();
+        }
+    }
+
+    internal void Check(List<string> problems)
+    {
+        if (_passwordFile is not null && !File.Exists(_passwordFile.Path))
+        {
+            problems.Add($"redis.{Name}.passwordFile: file not found");
+        }
+
+        if (_options.Endpoints.Count == 0)
+        {
+            problems.Add($"redis.{Name}.endpoints: at least one endpoint is required");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_passwordPoll is not null)
+        {
+            await _passwordPoll.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Volatile.Read(ref _connection).Retire();
+    }
+
+    private RedisConnection AcquireConnection()
+    {
+        while (true)
+        {
+            var connection = Volatile.Read(ref _connection);
+            if (connection.TryAcquire())
+            {
+                return connection;
+            }
+        }
+    }
+
+    private RedisReply Complete(Outcome outcome, long start, byte[] reply)
+    {
+        Metrics.Record((int)outcome, start);
+        switch (outcome)
+        {
+            case Outcome.Ok or Outcome.ErrorReply:
+                if (Breaker.State != CircuitState.Closed)
+                {
+                    BackendLog.CircuitClosed(_logger, "Redis", Name);
+                }
+
+                Breaker.RecordSuccess();
+                return new RedisReply(RedisCallStatus.Ok, reply);
+            case Outcome.Timeout or Outcome.NetworkError:
+                if (Breaker.RecordFailure())
+                {
+                    BackendLog.CircuitOpened(_logger, "Redis", Name, outcome == Outcome.Timeout ? "timeout" : "network error");
+                }
+
+                return new RedisReply(RedisCallStatus.NetworkError, []);
+            default:
+                return new RedisReply(RedisCallStatus.NetworkError, []);
+        }
+    }
+
+    private async Task CheckPasswordFileAsync()
+    {
+        if (Interlocked.Exchange(ref _checkingPassword, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var password = await _passwordFile!.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            if (password == _password)
+            {
+                return;
+            }
+
+            // Calls already on the old multiplexer finish there; it is disposed when they drain.
+            _password = password;
+            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password));
+            previous.Retire();
+            BackendLog.RedisPasswordRotated(_logger, Name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            BackendLog.PasswordFileUnreadable(_logger, "Redis", Name, ex.GetType().Name);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingPassword, 0);
+        }
+    }
 }
