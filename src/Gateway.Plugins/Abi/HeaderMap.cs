@@ -1,0 +1,203 @@
+using System.Globalization;
+using Gateway.Http.Messages;
+
+namespace Gateway.Plugins.Abi;
+
+/// <summary>
+/// A proxy-wasm header map over the gateway's HTTP/1.1 message model (ABI §8): request heads show
+/// <c>:method :scheme :authority :path</c>, response heads <c>:status</c>, before the ordinary fields.
+/// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out.
+/// </summary>
+internal readonly struct HeaderMap
+{
+    private readonly HttpRequestHead? _request;
+    private readonly HttpResponseHead? _response;
+    private readonly HeaderCollection? _fields;
+
+    public HeaderMap(HttpRequestHead request, bool readOnly)
+    {
+        _request = request;
+        _fields = request.Headers;
+        ReadOnly = readOnly;
+    }
+
+    public HeaderMap(HttpResponseHead response, bool readOnly)
+    {
+        _response = response;
+        _fields = response.Headers;
+        ReadOnly = readOnly;
+    }
+
+    public HeaderMap(HeaderCollection fields, bool readOnly)
+    {
+        _fields = fields;
+        ReadOnly = readOnly;
+    }
+
+    public bool Exists => _fields is not null;
+
+    public bool ReadOnly { get; }
+
+    public int Count
+    {
+        get
+        {
+            if (_fields is null)
+            {
+                return 0;
+            }
+            int count = _fields.Count;
+            if (_request is not null)
+            {
+                count += _request.Framing == BodyFraming.ContentLength ? 5 : 4;
+            }
+            else if (_response is not null)
+            {
+                count += _response.Framing == BodyFraming.ContentLength ? 2 : 1;
+            }
+            return count;
+        }
+    }
+
+    public void CopyTo(List<KeyValuePair<string, string>> pairs)
+    {
+        pairs.Clear();
+        if (_fields is null)
+        {
+            return;
+        }
+        if (_request is not null)
+        {
+            pairs.Add(new(":method", _request.Method));
+            pairs.Add(new(":scheme", _request.Scheme));
+            pairs.Add(new(":authority", _request.Authority));
+            pairs.Add(new(":path", _request.Target));
+            if (_request.Framing == BodyFraming.ContentLength)
+            {
+                pairs.Add(new("content-length", _request.ContentLength.ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+        else if (_response is not null)
+        {
+            pairs.Add(new(":status", _response.StatusCode.ToString(CultureInfo.InvariantCulture)));
+            if (_response.Framing == BodyFraming.ContentLength)
+            {
+                pairs.Add(new("content-length", _response.ContentLength.ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+        for (int i = 0; i < _fields.Count; i++)
+        {
+            pairs.Add(_fields[i]);
+        }
+    }
+
+    /// <summary>First value of <paramref name="name"/> (lower case), as Envoy returns it (ABI §3.3).</summary>
+    public string? Get(string name)
+    {
+        if (_fields is null)
+        {
+            return null;
+        }
+        if (_request is not null)
+        {
+            switch (name)
+            {
+                case ":method": return _request.Method;
+                case ":scheme": return _request.Scheme;
+                case ":authority": return _request.Authority;
+                case ":path": return _request.Target;
+                case "content-length":
+                    return _request.Framing == BodyFraming.ContentLength
+                        ? _request.ContentLength.ToString(CultureInfo.InvariantCulture) : null;
+            }
+        }
+        else if (_response is not null)
+        {
+            switch (name)
+            {
+                case ":status": return _response.StatusCode.ToString(CultureInfo.InvariantCulture);
+                case "content-length":
+                    return _response.Framing == BodyFraming.ContentLength
+                        ? _response.ContentLength.ToString(CultureInfo.InvariantCulture) : null;
+            }
+        }
+        return _fields.Get(name);
+    }
+
+    public void Add(string name, string value)
+    {
+        if (!TrySetPseudo(name, value))
+        {
+            _fields!.Add(name, value);
+        }
+    }
+
+    public void Replace(string name, string value)
+    {
+        if (!TrySetPseudo(name, value))
+        {
+            _fields!.Set(name, value);
+        }
+    }
+
+    public void Remove(string name)
+    {
+        // Pseudo-headers and framing fields cannot be removed from an HTTP/1.1 message; the line stays.
+        if (name.Length > 0 && name[0] != ':' && name != "content-length")
+        {
+            _fields!.Remove(name);
+        }
+    }
+
+    public void ReplaceAll(List<KeyValuePair<string, string>> pairs)
+    {
+        _fields!.Clear();
+        foreach (var (name, value) in pairs)
+        {
+            Add(name.ToLowerInvariant(), value);
+        }
+    }
+
+    /// <summary>Sum of the bytes of every name and value, as Envoy computes <c>proxy_get_header_map_size</c>.</summary>
+    public int ByteSize(List<KeyValuePair<string, string>> scratch)
+    {
+        CopyTo(scratch);
+        int size = 0;
+        foreach (var (name, value) in scratch)
+        {
+            size += name.Length + value.Length;
+        }
+        return size;
+    }
+
+    /// <summary>Maps writes of pseudo-headers onto the message model (ABI §8); framing fields are the HTTP layer's.</summary>
+    private bool TrySetPseudo(string name, string value)
+    {
+        if (_request is not null)
+        {
+            switch (name)
+            {
+                case ":method": _request.Method = value; return true;
+                case ":scheme": _request.Scheme = value; return true;
+                case ":authority": case "host": _request.Authority = value; return true;
+                case ":path": _request.Target = value; return true;
+                case "content-length": case "transfer-encoding": return true;
+            }
+        }
+        else if (_response is not null)
+        {
+            switch (name)
+            {
+                case ":status":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int status) && status is >= 100 and <= 999)
+                    {
+                        _response.StatusCode = status;
+                        _response.ReasonPhrase = "";
+                    }
+                    return true;
+                case "content-length": case "transfer-encoding": return true;
+            }
+        }
+        return name.Length > 0 && name[0] == ':';
+    }
+}

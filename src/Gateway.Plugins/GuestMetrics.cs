@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// Metrics a plugin defines (ABI §3.7), shared by all its VMs. Ids carry the type in their low two bits and advance
+/// in steps of 4, as Envoy hands them out; names are exported under the plugin's name.
+/// </summary>
+internal sealed class GuestMetrics
+{
+    public const int Counter = 0;
+    public const int Gauge = 1;
+    public const int Histogram = 2;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _idsByName = new(StringComparer.Ordinal);
+    private readonly List<GuestMetric> _metrics = [];
+
+    public int Define(int type, string name)
+    {
+        lock (_lock)
+        {
+            if (_idsByName.TryGetValue(name, out int existing) && (existing & 3) == type)
+            {
+                return existing;
+            }
+            int id = (_metrics.Count << 2) | type;
+            _metrics.Add(new GuestMetric(name, type));
+            _idsByName[name] = id;
+            return id;
+        }
+    }
+
+    public GuestMetric? Find(int id)
+    {
+        int index = id >> 2;
+        lock (_lock)
+        {
+            if ((uint)index >= (uint)_metrics.Count || _metrics[index].Type != (id & 3))
+            {
+                return null;
+            }
+            return _metrics[index];
+        }
+    }
+
+    public void WritePrometheus(string plugin, StringBuilder output)
+    {
+        GuestMetric[] metrics;
+        lock (_lock)
+        {
+            metrics = [.. _metrics];
+        }
+        foreach (var metric in metrics)
+        {
+            string name = PrometheusName(plugin, metric.Name);
+            switch (metric.Type)
+            {
+                case Counter:
+                    output.Append("# TYPE ").Append(name).Append(" counter\n");
+                    output.Append(name).Append(' ').Append(metric.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    break;
+                case Gauge:
+                    output.Append("# TYPE ").Append(name).Append(" gauge\n");
+                    output.Append(name).Append(' ').Append(metric.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    break;
+                default:
+                    output.Append("# TYPE ").Append(name).Append(" summary\n");
+                    output.Append(name).Append("_count ").Append(metric.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    output.Append(name).Append("_sum ").Append(metric.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Prometheus names allow <c>[a-zA-Z0-9_:]</c>; everything else becomes <c>_</c>.</summary>
+    internal static string PrometheusName(string plugin, string metric)
+    {
+        var name = new StringBuilder("wasm_").Append(plugin).Append('_').Append(metric);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (!char.IsAsciiLetterOrDigit(name[i]) && name[i] != '_' && name[i] != ':')
+            {
+                name[i] = '_';
+            }
+        }
+        return name.ToString();
+    }
+}
+
+/// <summary>One guest-defined series; counters and gauges keep <see cref="Value"/>, histograms a count and a sum.</summary>
+internal sealed class GuestMetric(string name, int type)
+{
+    private long _value;
+    private long _count;
+
+    public string Name { get; } = name;
+
+    public int Type { get; } = type;
+
+    public long Value => Interlocked.Read(ref _value);
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public void Add(long delta) => Interlocked.Add(ref _value, delta);
+
+    public void Set(long value) => Interlocked.Exchange(ref _value, value);
+
+    public void Observe(long value)
+    {
+        Interlocked.Increment(ref _count);
+        Interlocked.Add(ref _value, value);
+    }
+}

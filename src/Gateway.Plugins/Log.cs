@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Plugins;
+
+/// <summary>Source-generated log messages of the plugin host (AOT-clean, no formatting on disabled levels).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4000, Message = "[{Plugin}] {Message}")]
+    public static partial void GuestMessage(ILogger logger, LogLevel level, string plugin, string message);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "plugin {Plugin} failed on worker {Worker}: {Reason}")]
+    public static partial void VmFailed(ILogger logger, string plugin, int worker, string reason);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "plugin {Plugin} VM recreated on worker {Worker} in {Milliseconds:F3} ms")]
+    public static partial void VmRecreated(ILogger logger, string plugin, int worker, double milliseconds);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "plugin {Plugin} VM could not be recreated on worker {Worker}: {Reason}")]
+    public static partial void VmRecreateFailed(ILogger logger, string plugin, int worker, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "plugin {Plugin} exports {Export} with an unexpected type; treated as absent")]
+    public static partial void CallbackMistyped(ILogger logger, string plugin, string export);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "plugin {Plugin} called {Module}.{Import}, which this host does not implement")]
+    public static partial void StubCalled(ILogger logger, string plugin, string module, string import);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "plugin {Plugin} passed credentials to proxy_redis_init; ignored, the gateway authenticates itself")]
+    public static partial void RedisCredentialsIgnored(ILogger logger, string plugin);
+}

@@ -1,0 +1,94 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Plugins;
+
+/// <summary>One configured plugin, process-wide: its options, compiled module, metrics and failure counters.</summary>
+internal sealed class PluginDefinition
+{
+    public PluginDefinition(PluginOptions options, VmGroup group, ILogger logger)
+    {
+        Options = options;
+        Group = group;
+        Logger = logger;
+        Configuration = Encoding.UTF8.GetBytes(options.Configuration);
+    }
+
+    public PluginOptions Options { get; }
+
+    public string Name => Options.Name;
+
+    public VmGroup Group { get; }
+
+    /// <summary>Logger named after the plugin, so guest log lines are tagged with it.</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>Buffer type 7, byte for byte (DESIGN §2).</summary>
+    public byte[] Configuration { get; }
+
+    public GuestMetrics Metrics { get; } = new();
+
+    public PluginCounters Counters { get; } = new();
+}
+
+/// <summary>
+/// The plugins that share one VM per worker: same module, same vmId and VM configuration (ABI §1.1, DESIGN §2).
+/// A plugin with no vmId gets a group of its own.
+/// </summary>
+internal sealed class VmGroup(PluginRuntime runtime, PluginModule module, string vmId, byte[] vmConfiguration, PluginLimits limits, ILogger logger)
+{
+    public PluginRuntime Runtime { get; } = runtime;
+
+    public PluginModule Module { get; } = module;
+
+    public string VmId { get; } = vmId;
+
+    /// <summary>Buffer type 6.</summary>
+    public byte[] VmConfiguration { get; } = vmConfiguration;
+
+    public PluginLimits Limits { get; } = limits;
+
+    public ILogger Logger { get; } = logger;
+
+    public List<PluginDefinition> Plugins { get; } = [];
+
+    public string Name => Plugins.Count == 0 ? VmId : Plugins[0].Name;
+
+    public IReadOnlyDictionary<string, string> Environment => Plugins[0].Options.Environment;
+}
+
+/// <summary>Operator-facing counters per plugin (exported on /metrics).</summary>
+internal sealed class PluginCounters
+{
+    private long _traps;
+    private long _deadlineHits;
+    private long _memoryLimitHits;
+    private long _recreations;
+
+    public long Traps => Interlocked.Read(ref _traps);
+
+    public long DeadlineHits => Interlocked.Read(ref _deadlineHits);
+
+    public long MemoryLimitHits => Interlocked.Read(ref _memoryLimitHits);
+
+    public long Recreations => Interlocked.Read(ref _recreations);
+
+    public void Record(VmFailure failure)
+    {
+        switch (failure)
+        {
+            case VmFailure.Deadline:
+                Interlocked.Increment(ref _deadlineHits);
+                break;
+            case VmFailure.MemoryLimit:
+                Interlocked.Increment(ref _memoryLimitHits);
+                Interlocked.Increment(ref _traps);
+                break;
+            default:
+                Interlocked.Increment(ref _traps);
+                break;
+        }
+    }
+
+    public void RecordRecreation() => Interlocked.Increment(ref _recreations);
+}

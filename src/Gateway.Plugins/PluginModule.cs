@@ -1,0 +1,118 @@
+using Gateway.Plugins.Abi;
+using Wasmtime;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// One <c>.wasm</c> file compiled once for the whole process, with the linker built for exactly the imports it
+/// declares (ABI §1.2 steps 1–3). Every VM of the module, on every worker, is instantiated from these two.
+/// </summary>
+internal sealed class PluginModule : IDisposable
+{
+    private static readonly string[] AbiMarkers =
+    [
+        "proxy_abi_version_0_1_0", "proxy_abi_version_0_2_0", "proxy_abi_version_0_2_1", "proxy_abi_version_0_2_100",
+    ];
+
+    private PluginModule(string path, Module module, Linker linker, AbiVersion abi, IReadOnlySet<string> exports)
+    {
+        Path = path;
+        Module = module;
+        Linker = linker;
+        Abi = abi;
+        Exports = exports;
+    }
+
+    public string Path { get; }
+
+    public Module Module { get; }
+
+    public Linker Linker { get; }
+
+    public AbiVersion Abi { get; }
+
+    /// <summary>Names of the function exports, to know which callbacks exist without an instance.</summary>
+    public IReadOnlySet<string> Exports { get; }
+
+    /// <summary>Compiles and links <paramref name="path"/>; every problem is added to <paramref name="errors"/> prefixed by <paramref name="label"/>.</summary>
+    public static PluginModule? Compile(Engine engine, string path, string label, List<string> errors)
+    {
+        Module module;
+        try
+        {
+            module = Module.FromFile(engine, path);
+        }
+        catch (Exception e) when (e is WasmtimeException or IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"plugin '{label}': cannot load module '{path}': {FirstLine(e.Message)}");
+            return null;
+        }
+
+        var exports = new HashSet<string>(StringComparer.Ordinal);
+        AbiVersion? abi = null;
+        foreach (var export in module.Exports)
+        {
+            if (export is not FunctionExport)
+            {
+                continue;
+            }
+            exports.Add(export.Name);
+            if (abi is null)
+            {
+                int marker = Array.IndexOf(AbiMarkers, export.Name);
+                if (marker >= 0)
+                {
+                    abi = (AbiVersion)marker;
+                }
+            }
+        }
+
+        int before = errors.Count;
+        if (abi is null)
+        {
+            errors.Add($"plugin '{label}': missing or unknown Proxy-Wasm ABI version (no proxy_abi_version_* export)");
+        }
+        if (!module.Exports.Any(e => e is MemoryExport && e.Name == "memory"))
+        {
+            errors.Add($"plugin '{label}': module does not export its linear memory as 'memory'");
+        }
+        if (!exports.Contains("proxy_on_memory_allocate") && !exports.Contains("malloc"))
+        {
+            errors.Add($"plugin '{label}': missing malloc (neither proxy_on_memory_allocate nor malloc is exported)");
+        }
+        bool importsSql = false;
+        foreach (var import in module.Imports)
+        {
+            if (import.ModuleName == "env" && import.Name == "proxy_sql_call")
+            {
+                importsSql = true;
+            }
+        }
+        if (importsSql && !exports.Contains("proxy_on_sql_call_response"))
+        {
+            errors.Add($"plugin '{label}': imports proxy_sql_call but does not export proxy_on_sql_call_response (ABI §11.3)");
+        }
+
+        var linker = new Linker(engine);
+        HostFunctions.Link(linker, module, label, errors);
+        if (errors.Count > before)
+        {
+            linker.Dispose();
+            module.Dispose();
+            return null;
+        }
+        return new PluginModule(path, module, linker, abi!.Value, exports);
+    }
+
+    public void Dispose()
+    {
+        Linker.Dispose();
+        Module.Dispose();
+    }
+
+    internal static string FirstLine(string message)
+    {
+        int newline = message.IndexOf('\n');
+        return newline < 0 ? message : message[..newline].TrimEnd();
+    }
+}

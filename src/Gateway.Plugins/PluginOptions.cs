@@ -1,0 +1,51 @@
+namespace Gateway.Plugins;
+
+/// <summary>What a request gets when its plugin traps or hits a limit (DESIGN §5).</summary>
+public enum FailurePolicy
+{
+    /// <summary>The request goes on without the plugin.</summary>
+    Open,
+    /// <summary>The request is answered with 500.</summary>
+    Closed,
+}
+
+/// <summary>Per-VM isolation limits (config <c>plugins.&lt;name&gt;.limits</c>).</summary>
+public sealed record PluginLimits
+{
+    /// <summary>Cap on the VM's linear memory; growth beyond it fails inside the guest.</summary>
+    public long MemoryBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>CPU budget of one host → guest call, enforced by epoch interruption.</summary>
+    public int CpuMillisecondsPerCall { get; init; } = 5;
+}
+
+/// <summary>One entry of config <c>plugins</c> (DESIGN §4), already resolved by the config loader.</summary>
+public sealed record PluginOptions
+{
+    public required string Name { get; init; }
+
+    /// <summary>Absolute path of the <c>.wasm</c> file.</summary>
+    public required string ModulePath { get; init; }
+
+    /// <summary>Plugin configuration, handed to the guest byte for byte as UTF-8 (buffer type 7).</summary>
+    public string Configuration { get; init; } = "";
+
+    /// <summary>VM configuration (buffer type 6).</summary>
+    public string VmConfiguration { get; init; } = "";
+
+    /// <summary>Which root context of the module serves this plugin (Envoy <c>root_id</c>).</summary>
+    public string RootId { get; init; } = "";
+
+    /// <summary>Plugins with the same VM id and module share one VM per worker, and shared data and queues.</summary>
+    public string VmId { get; init; } = "";
+
+    public FailurePolicy FailurePolicy { get; init; } = FailurePolicy.Closed;
+
+    /// <summary>Runs as a background service on one worker instead of on routes (Envoy's wasm service).</summary>
+    public bool Singleton { get; init; }
+
+    public PluginLimits Limits { get; init; } = new();
+
+    /// <summary>Environment variables the guest may read through WASI; the gateway's own environment is never exposed.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+}

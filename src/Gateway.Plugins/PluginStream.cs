@@ -1,0 +1,464 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Tasks.Sources;
+using Gateway.Http.Messages;
+using Gateway.Plugins.Abi;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// One HTTP exchange through a route's plugin chain, as a fixed list of phases (ABI §1.4 B). Request phases run
+/// the plugins in configured order, response phases in reverse. A plugin that pauses holds the phase's
+/// <see cref="ValueTask{TResult}"/> until it continues (from a completion, a tick or a queue callback), answers
+/// locally, or fails. Only ever used on the worker that created it.
+/// </summary>
+public sealed class PluginStream
+{
+    private readonly PluginDefinition[] _plugins;
+    private readonly StreamContext?[] _contexts;
+    private readonly OutcomeSource _source = new();
+    private readonly BodyBuffer _transit = new();
+    private StreamPhase _phase;
+    private int _pausedAt = -1;
+    private bool _pending;
+    private bool _running;
+    private bool _endOfStream;
+    private bool _completed;
+    private bool _resetRequested;
+    private IBufferWriter<byte>? _forward;
+
+    internal PluginStream(PluginDefinition[] plugins, StreamContext?[] contexts, StreamInfo info)
+    {
+        _plugins = plugins;
+        _contexts = contexts;
+        Info = info;
+        StartTime = DateTimeOffset.UtcNow;
+        StartTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Some plugin of the chain has a request body callback; otherwise the body need not pass through here.</summary>
+    public bool InspectsRequestBody { get; private set; }
+
+    public bool InspectsResponseBody { get; private set; }
+
+    internal StreamInfo Info { get; }
+
+    /// <summary>Called once every context is attached.</summary>
+    internal void Initialize()
+    {
+        for (int i = 0; i < _contexts.Length; i++)
+        {
+            var vm = _contexts[i]?.Vm;
+            InspectsRequestBody |= vm is not null && vm.HasRequestBody;
+            InspectsResponseBody |= vm is not null && vm.HasResponseBody;
+        }
+    }
+
+    internal DateTimeOffset StartTime { get; }
+
+    internal long StartTimestamp { get; }
+
+    internal HttpRequestHead? Request { get; private set; }
+
+    internal HttpResponseHead? Response { get; private set; }
+
+    internal HeaderCollection? RequestTrailers { get; private set; }
+
+    internal HeaderCollection? ResponseTrailers { get; private set; }
+
+    internal long RequestBodyBytes { get; private set; }
+
+    internal long ResponseBodyBytes { get; private set; }
+
+    /// <summary>Values plugins stored with <c>proxy_set_property</c>, visible to every plugin of the stream (ABI §7.3).</summary>
+    internal Dictionary<string, byte[]>? Properties { get; set; }
+
+    /// <summary>A local reply a plugin asked for and that was not delivered yet.</summary>
+    internal LocalReply? PendingReply { get; private set; }
+
+    /// <summary>A reply was already requested or the response went downstream: a further one is refused (ABI §3.4).</summary>
+    internal bool ReplyLocked => PendingReply is not null || _replyDelivered || _responseSent;
+
+    private bool _replyDelivered;
+    private bool _responseSent;
+
+    public ValueTask<FilterOutcome> OnRequestHeadersAsync(HttpRequestHead head, bool endOfStream)
+    {
+        Request = head;
+        _endOfStream = endOfStream;
+        return Run(StreamPhase.RequestHeaders, 0);
+    }
+
+    public ValueTask<FilterOutcome> OnRequestBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
+    {
+        RequestBodyBytes += chunk.Length;
+        _transit.Clear();
+        _transit.Append(chunk);
+        _forward = forward;
+        _endOfStream = endOfStream;
+        return Run(StreamPhase.RequestBody, 0);
+    }
+
+    public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers)
+    {
+        RequestTrailers = trailers;
+        return Run(StreamPhase.RequestTrailers, 0);
+    }
+
+    public ValueTask<FilterOutcome> OnResponseHeadersAsync(HttpResponseHead head, bool endOfStream)
+    {
+        Response = head;
+        _endOfStream = endOfStream;
+        return Run(StreamPhase.ResponseHeaders, _contexts.Length - 1);
+    }
+
+    public ValueTask<FilterOutcome> OnResponseBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
+    {
+        _responseSent = true;
+        ResponseBodyBytes += chunk.Length;
+        _transit.Clear();
+        _transit.Append(chunk);
+        _forward = forward;
+        _endOfStream = endOfStream;
+        return Run(StreamPhase.ResponseBody, _contexts.Length - 1);
+    }
+
+    public ValueTask<FilterOutcome> OnResponseTrailersAsync(HeaderCollection trailers)
+    {
+        ResponseTrailers = trailers;
+        return Run(StreamPhase.ResponseTrailers, _contexts.Length - 1);
+    }
+
+    /// <summary>
+    /// Ends the exchange (ABI §1.4 B8–B10): <c>proxy_on_log</c>, <c>proxy_on_done</c>, <c>proxy_on_delete</c> for every
+    /// plugin of the chain. Completions still pending for this stream are dropped; a pending phase completes with Reset.
+    /// </summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        for (int i = 0; i < _contexts.Length; i++)
+        {
+            var context = _contexts[i];
+            context?.Vm.EndStream(context);
+        }
+        _transit.Release();
+        if (_pending)
+        {
+            _pending = false;
+            _source.SetResult(new FilterOutcome(FilterAction.Reset, null));
+        }
+    }
+
+    // ---- Called from imports and deferred actions.
+
+    internal void RequestLocalReply(LocalReply reply) => PendingReply = reply;
+
+    internal void RequestReset() => _resetRequested = true;
+
+    /// <summary>Applies what a plugin asked for from a callback that was not this stream's phase (ABI §9.4, §9.5).</summary>
+    internal void ApplyControl(StreamContext context)
+    {
+        if (_completed || _running)
+        {
+            return;
+        }
+        if (TakeControl(out var outcome))
+        {
+            if (_pending)
+            {
+                _pending = false;
+                _source.SetResult(outcome);
+            }
+            else
+            {
+                Stash(outcome);
+            }
+            return;
+        }
+        if (!_pending || _pausedAt != context.Index)
+        {
+            return;
+        }
+        bool request = _phase <= StreamPhase.RequestTrailers;
+        if (request ? context.ContinueRequest : context.ContinueResponse)
+        {
+            context.ContinueRequest = context.ContinueResponse = false;
+            Resume();
+        }
+    }
+
+    /// <summary>The VM of <paramref name="context"/> failed while this stream may be paused on it (ABI §2.2).</summary>
+    internal void OnPluginFailed(StreamContext context)
+    {
+        context.Bypassed = true;
+        if (_completed || _running || !_pending || _pausedAt != context.Index)
+        {
+            return;
+        }
+        if (context.Plugin.Options.FailurePolicy == FailurePolicy.Closed)
+        {
+            _pending = false;
+            _source.SetResult(new FilterOutcome(FilterAction.Failed, null));
+            return;
+        }
+        Resume();
+    }
+
+    private FilterOutcome? _stashed;
+
+    private void Stash(FilterOutcome outcome) => _stashed ??= outcome;
+
+    private ValueTask<FilterOutcome> Run(StreamPhase phase, int from)
+    {
+        if (_stashed is { } stashed)
+        {
+            _stashed = null;
+            return new ValueTask<FilterOutcome>(stashed);
+        }
+        if (_completed)
+        {
+            return new ValueTask<FilterOutcome>(new FilterOutcome(FilterAction.Reset, null));
+        }
+        Debug.Assert(!_pending, "a phase started while the previous one is still paused");
+        _phase = phase;
+        _running = true;
+        FilterOutcome? outcome;
+        try
+        {
+            outcome = RunFrom(from);
+        }
+        finally
+        {
+            _running = false;
+        }
+        if (outcome is { } done)
+        {
+            if (phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue)
+            {
+                _responseSent = true;
+            }
+            return new ValueTask<FilterOutcome>(done);
+        }
+        _pending = true;
+        return _source.Pending();
+    }
+
+    private void Resume()
+    {
+        var context = _contexts[_pausedAt]!;
+        if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
+        {
+            // The held body goes on to the next plugin, with whatever the paused plugin changed (ABI §2.3).
+            (_phase == StreamPhase.RequestBody ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
+        }
+        _running = true;
+        FilterOutcome? outcome;
+        try
+        {
+            outcome = RunFrom(_phase <= StreamPhase.RequestTrailers ? _pausedAt + 1 : _pausedAt - 1);
+        }
+        finally
+        {
+            _running = false;
+        }
+        if (outcome is { } done)
+        {
+            if (_phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue)
+            {
+                _responseSent = true;
+            }
+            _pending = false;
+            _source.SetResult(done);
+        }
+    }
+
+    /// <summary>Runs the current phase from plugin <paramref name="from"/>; null when a plugin paused it.</summary>
+    private FilterOutcome? RunFrom(int from)
+    {
+        bool request = _phase <= StreamPhase.RequestTrailers;
+        int step = request ? 1 : -1;
+        for (int i = from; request ? i < _contexts.Length : i >= 0; i += step)
+        {
+            var context = _contexts[i];
+            if (context is null)
+            {
+                // The plugin's VM could not be built on this worker: the failure policy decides (ABI §2.2).
+                if (_plugins[i].Options.FailurePolicy == FailurePolicy.Closed)
+                {
+                    return new FilterOutcome(FilterAction.Failed, null);
+                }
+                continue;
+            }
+            if (context.Bypassed || (!request && !context.Created))
+            {
+                // Response callbacks only reach contexts that existed when the request passed (ABI §1.4 B).
+                continue;
+            }
+            var result = RunPhase(context, request);
+            context.Vm.RunDeferred();
+            switch (result)
+            {
+                case StepResult.Stop:
+                    return _stopOutcome;
+                case StepResult.Pause:
+                    _pausedAt = i;
+                    return null;
+                case StepResult.Hold:
+                    return FilterOutcome.Continue;
+            }
+        }
+        if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
+        {
+            if (_transit.Length > 0)
+            {
+                _forward!.Write(_transit.Span);
+            }
+            _transit.Clear();
+        }
+        return FilterOutcome.Continue;
+    }
+
+    private FilterOutcome _stopOutcome;
+
+    private StepResult RunPhase(StreamContext context, bool request)
+    {
+        var vm = context.Vm;
+        context.ContinueRequest = context.ContinueResponse = false;
+        bool ok = vm.EnsureCreated(context);
+        int action = 0;
+        bool body = false;
+        if (ok)
+        {
+            switch (_phase)
+            {
+                case StreamPhase.RequestHeaders:
+                    ok = vm.OnRequestHeaders(context, new HeaderMap(Request!, false).Count, _endOfStream, out action);
+                    break;
+                case StreamPhase.ResponseHeaders:
+                    ok = vm.OnResponseHeaders(context, new HeaderMap(Response!, false).Count, _endOfStream, out action);
+                    break;
+                case StreamPhase.RequestTrailers:
+                    ok = vm.OnTrailers(context, true, RequestTrailers!.Count, out action);
+                    break;
+                case StreamPhase.ResponseTrailers:
+                    ok = vm.OnTrailers(context, false, ResponseTrailers!.Count, out action);
+                    break;
+                default:
+                    body = true;
+                    if (!(request ? vm.HasRequestBody : vm.HasResponseBody))
+                    {
+                        return StepResult.Continue;
+                    }
+                    var buffer = request ? context.RequestBody : context.ResponseBody;
+                    buffer.Append(_transit.Span);
+                    _transit.Clear();
+                    ok = vm.OnBody(context, request, buffer.Length, _endOfStream, out action);
+                    break;
+            }
+        }
+        if (!ok)
+        {
+            context.Bypassed = true;
+            if (context.Plugin.Options.FailurePolicy == FailurePolicy.Closed)
+            {
+                _stopOutcome = new FilterOutcome(FilterAction.Failed, null);
+                return StepResult.Stop;
+            }
+            if (body)
+            {
+                // Fail open: what the plugin held goes on without it.
+                (request ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
+            }
+            return StepResult.Continue;
+        }
+        if (TakeControl(out _stopOutcome))
+        {
+            // A local reply or a close forces "stop" whatever the callback returned (ABI §2.3).
+            return StepResult.Stop;
+        }
+        bool continued = request ? context.ContinueRequest : context.ContinueResponse;
+        context.ContinueRequest = context.ContinueResponse = false;
+        if (!body)
+        {
+            // Header results (ABI §2.3): 0 and 2 continue; 1, 3, 4 and above pause the whole direction.
+            return action is 0 or 2 || continued ? StepResult.Continue : StepResult.Pause;
+        }
+        var held = request ? context.RequestBody : context.ResponseBody;
+        if (action == 0 || continued)
+        {
+            held.MoveTo(_transit);
+            return StepResult.Continue;
+        }
+        if (action >= 3)
+        {
+            // StopIterationNoBuffer: the plugin took the bytes; nothing goes on.
+            held.Clear();
+            return StepResult.Hold;
+        }
+        // 1 and 2: keep accumulating; only the last chunk holds the phase until the plugin continues.
+        return _endOfStream ? StepResult.Pause : StepResult.Hold;
+    }
+
+    private bool TakeControl(out FilterOutcome outcome)
+    {
+        if (PendingReply is { } reply)
+        {
+            PendingReply = null;
+            _replyDelivered = true;
+            outcome = new FilterOutcome(FilterAction.LocalReply, reply);
+            return true;
+        }
+        if (_resetRequested)
+        {
+            _resetRequested = false;
+            outcome = new FilterOutcome(FilterAction.Reset, null);
+            return true;
+        }
+        outcome = default;
+        return false;
+    }
+
+    private enum StepResult
+    {
+        Continue,
+        Pause,
+        /// <summary>Nothing more goes downstream for this chunk, but the phase is done.</summary>
+        Hold,
+        Stop,
+    }
+
+    /// <summary>Completes a paused phase; continuations run on the worker through its synchronization context.</summary>
+    private sealed class OutcomeSource : IValueTaskSource<FilterOutcome>
+    {
+        private ManualResetValueTaskSourceCore<FilterOutcome> _core = new() { RunContinuationsAsynchronously = true };
+
+        public ValueTask<FilterOutcome> Pending()
+        {
+            _core.Reset();
+            return new ValueTask<FilterOutcome>(this, _core.Version);
+        }
+
+        public void SetResult(FilterOutcome outcome) => _core.SetResult(outcome);
+
+        public FilterOutcome GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+}
+
+internal enum StreamPhase
+{
+    RequestHeaders,
+    RequestBody,
+    RequestTrailers,
+    ResponseHeaders,
+    ResponseBody,
+    ResponseTrailers,
+}

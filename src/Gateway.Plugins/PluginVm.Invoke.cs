@@ -1,0 +1,316 @@
+using Microsoft.Extensions.Logging;
+using Wasmtime;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// Every host → guest call goes through one of these: it sets the current and effective context (ABI §9.3), arms
+/// the CPU deadline (epoch interruption), refuses re-entry (ABI §9.4), and turns a trap into a failed VM.
+/// One overload per callback shape keeps the calls free of closures and boxing.
+/// </summary>
+internal sealed partial class PluginVm
+{
+    private const long WasmPageSize = 65536;
+
+    private bool _exitIsSuccess;
+
+    /// <summary>Why the VM failed, for logs and start-up errors.</summary>
+    public string? FailureReason { get; private set; }
+
+    /// <summary>Set by <c>proc_exit</c> before it unwinds the guest.</summary>
+    public int? ExitCode { get; set; }
+
+    /// <summary>How the last failure happened, for the per-plugin counters.</summary>
+    public VmFailure FailureKind { get; private set; }
+
+    private bool Invoke(ProxyContext? context, Action callback)
+    {
+        _exitIsSuccess = context is null && Phase == VmPhase.Startup;
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            callback();
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Action<int> callback, int a)
+    {
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            callback(a);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Action<int, int> callback, int a, int b)
+    {
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            callback(a, b);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Action<int, int, int, int> callback, int a, int b, int c, int d)
+    {
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            callback(a, b, c, d);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Action<int, int, int, int, int> callback, int a, int b, int c, int d, int e)
+    {
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            callback(a, b, c, d, e);
+            return true;
+        }
+        catch (Exception exception)
+        {
+            return Fault(exception);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Func<int> callback, out int result)
+    {
+        result = 0;
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            result = callback();
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Func<int, int> callback, int a, out int result)
+    {
+        result = 0;
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            result = callback(a);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Func<int, int, int> callback, int a, int b, out int result)
+    {
+        result = 0;
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            result = callback(a, b);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Invoke(ProxyContext? context, Func<int, int, int, int> callback, int a, int b, int c, out int result)
+    {
+        result = 0;
+        if (!Begin(context))
+        {
+            return false;
+        }
+        try
+        {
+            result = callback(a, b, c);
+            return true;
+        }
+        catch (Exception e)
+        {
+            return Fault(e);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private bool Begin(ProxyContext? context)
+    {
+        if (Failed)
+        {
+            return false;
+        }
+        if (_inGuest)
+        {
+            // ABI §9.4: only the allocator may run while an import is on the stack; anything else is a host bug.
+            throw new InvalidOperationException("re-entry into a running guest");
+        }
+        _inGuest = true;
+        Current = Effective = context;
+        ExitCode = null;
+        if (Phase != VmPhase.Startup)
+        {
+            _store.SetEpochDeadline(_cpuTicks);
+        }
+        return true;
+    }
+
+    private void End()
+    {
+        _inGuest = false;
+        _exitIsSuccess = false;
+        Current = Effective = null;
+    }
+
+    /// <summary>
+    /// A trap, an exit or a limit leaves the instance in an unknown state (ABI §2.2): count it, log it once, tell the
+    /// streams that wait on this VM, and release the store. Returns true only for <c>proc_exit(0)</c> from <c>_start</c>.
+    /// </summary>
+    private bool Fault(Exception e)
+    {
+        if (_exitIsSuccess && ExitCode == 0)
+        {
+            return true;
+        }
+        var blamed = Current?.Plugin ?? Group.Plugins[0];
+        FailureKind = Classify(e);
+        FailureReason = FailureKind switch
+        {
+            VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms exceeded",
+            VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {PluginModule.FirstLine(e.Message)}",
+            VmFailure.Exit => $"proc_exit({ExitCode})",
+            _ => PluginModule.FirstLine(e.Message),
+        };
+        bool starting = Phase is VmPhase.Startup or VmPhase.VmStart or VmPhase.Configure;
+        if (!starting)
+        {
+            blamed.Counters.Record(FailureKind);
+            Log.VmFailed(Group.Logger, blamed.Name, Loop.Index, FailureReason);
+        }
+
+        var waiting = new List<StreamContext>();
+        foreach (var context in _contexts.Values)
+        {
+            if (context is StreamContext stream && !stream.Deleted)
+            {
+                waiting.Add(stream);
+            }
+        }
+        Release();
+        if (!starting)
+        {
+            Worker.OnVmFailed(this, waiting);
+        }
+        return false;
+    }
+
+    private VmFailure Classify(Exception e)
+    {
+        if (ExitCode is not null)
+        {
+            return VmFailure.Exit;
+        }
+        if ((e is TrapException trap && trap.Type == TrapCode.Interrupt)
+            || e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase))
+        {
+            return VmFailure.Deadline;
+        }
+        if (_memory is not null && _memory.GetLength() + WasmPageSize > Group.Limits.MemoryBytes)
+        {
+            return VmFailure.MemoryLimit;
+        }
+        return VmFailure.Trap;
+    }
+}
+
+internal enum VmFailure
+{
+    None,
+    Trap,
+    Deadline,
+    MemoryLimit,
+    Exit,
+}

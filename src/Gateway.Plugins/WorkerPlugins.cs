@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Gateway.Http.Transport;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// The plugin VMs of one worker (DESIGN §1): one per VM group, created lazily on the worker thread, entered only
+/// from it. A VM that failed is replaced from the compiled module in the background.
+/// </summary>
+public sealed class WorkerPlugins : IDisposable
+{
+    private readonly PluginRuntime _runtime;
+    private readonly Dictionary<VmGroup, VmSlot> _slots = [];
+    private bool _disposed;
+
+    internal WorkerPlugins(PluginRuntime runtime, WorkerLoop loop)
+    {
+        _runtime = runtime;
+        Loop = loop;
+    }
+
+    internal WorkerLoop Loop { get; }
+
+    /// <summary>Starts an exchange through <paramref name="pluginNames"/> (the route's chain, in config order).</summary>
+    public PluginStream BeginStream(IReadOnlyList<string> pluginNames, StreamInfo info)
+    {
+        var plugins = new PluginDefinition[pluginNames.Count];
+        var contexts = new StreamContext?[pluginNames.Count];
+        var stream = new PluginStream(plugins, contexts, info);
+        for (int i = 0; i < plugins.Length; i++)
+        {
+            var plugin = _runtime.Find(pluginNames[i]);
+            plugins[i] = plugin;
+            var vm = Slot(plugin.Group).Acquire();
+            contexts[i] = vm?.NewStreamContext(plugin, stream, i);
+        }
+        stream.Initialize();
+        return stream;
+    }
+
+    /// <summary>Starts the singleton plugins (background services) on this worker.</summary>
+    internal void StartSingletons(IEnumerable<VmGroup> groups)
+    {
+        foreach (var group in groups)
+        {
+            Slot(group).Acquire();
+        }
+    }
+
+    internal VmSlot Slot(VmGroup group)
+    {
+        if (!_slots.TryGetValue(group, out var slot))
+        {
+            slot = new VmSlot(group, this);
+            _slots.Add(group, slot);
+        }
+        return slot;
+    }
+
+    /// <summary>
+    /// A VM trapped or hit a limit: streams paused on it get their failure policy, and a replacement is built
+    /// after the current work item, so the next request does not pay for it (ABI §2.2).
+    /// </summary>
+    internal void OnVmFailed(PluginVm vm, List<StreamContext> waiting)
+    {
+        Loop.Post(static s =>
+        {
+            var (worker, failed, streams) = ((WorkerPlugins, PluginVm, List<StreamContext>))s!;
+            foreach (var context in streams)
+            {
+                context.Stream.OnPluginFailed(context);
+            }
+            if (!worker._disposed)
+            {
+                worker.Slot(failed.Group).Replace(failed);
+            }
+        }, (this, vm, waiting));
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var slot in _slots.Values)
+        {
+            slot.Dispose();
+        }
+        _slots.Clear();
+    }
+}
+
+/// <summary>The current VM of one group on one worker, and its replacement after a failure.</summary>
+internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
+{
+    private PluginVm? _vm;
+    private bool _everCreated;
+    private long _lastAttempt;
+
+    /// <summary>The live VM, built now if there is none; null when it cannot be built (the failure policy applies).</summary>
+    public PluginVm? Acquire()
+    {
+        if (_vm is { Failed: false } vm)
+        {
+            return vm;
+        }
+        // Rebuilds of a module that keeps failing at start-up are rate-limited (ABI §2.2, Envoy issue 39395).
+        long now = Stopwatch.GetTimestamp();
+        if (_vm is null && _everCreated && Stopwatch.GetElapsedTime(_lastAttempt, now) < TimeSpan.FromMilliseconds(100))
+        {
+            return null;
+        }
+        _lastAttempt = now;
+        Build();
+        return _vm;
+    }
+
+    /// <summary>Replaces <paramref name="failed"/> if it is still the slot's VM.</summary>
+    public void Replace(PluginVm failed)
+    {
+        if (_vm == failed)
+        {
+            _vm = null;
+            Acquire();
+        }
+    }
+
+    private void Build()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var vm = PluginVm.Create(group, worker, out string? error);
+        double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        _vm = vm;
+        if (vm is null)
+        {
+            Log.VmRecreateFailed(group.Logger, group.Name, worker.Loop.Index, error ?? "unknown");
+            _everCreated = true;
+            return;
+        }
+        if (_everCreated)
+        {
+            foreach (var plugin in group.Plugins)
+            {
+                plugin.Counters.RecordRecreation();
+            }
+            group.Runtime.RecordRecreationTime(elapsed);
+            Log.VmRecreated(group.Logger, group.Name, worker.Loop.Index, elapsed);
+        }
+        _everCreated = true;
+    }
+
+    public void Dispose()
+    {
+        _vm?.Dispose();
+        _vm = null;
+    }
+}
