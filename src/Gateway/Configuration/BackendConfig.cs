@@ -1,0 +1,58 @@
+using System.Text.Json.Serialization;
+
+namespace Gateway.Configuration;
+
+/// <summary>Config <c>redis.&lt;name&gt;</c>: a Redis deployment plugins name; the guest never sees endpoints or credentials.</summary>
+public sealed record RedisConfig
+{
+    public required IReadOnlyList<string> Endpoints { get; init; }
+    public string? User { get; init; }
+    public string? Password { get; init; }
+    /// <summary>Absolute path after loading (relative paths are against the config file's folder).</summary>
+    public string? PasswordFile { get; init; }
+    public int Database { get; init; }
+    /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c>.</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public int TimeoutMs { get; init; } = 50;
+    public int ConnectTimeoutMs { get; init; } = 1000;
+    public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
+}
+
+public sealed record DatabaseConfig
+{
+    public DatabaseProvider Provider { get; init; } = DatabaseProvider.PostgreSql;
+    /// <summary>Without the password, which comes from <see cref="Password"/> or <see cref="PasswordFile"/>.</summary>
+    public required string ConnectionString { get; init; }
+    public string? Password { get; init; }
+    /// <summary>Absolute path after loading (relative paths are against the config file's folder).</summary>
+    public string? PasswordFile { get; init; }
+    public int TimeoutMs { get; init; } = 100;
+    public int MaxPoolSize { get; init; } = 32;
+    /// <summary>Statement id → statement. In JSON a bare string is shorthand for <c>{ "sql": … }</c>.</summary>
+    public IReadOnlyDictionary<string, StatementConfig> Statements { get; init; } = new Dictionary<string, StatementConfig>();
+    public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<DatabaseProvider>))]
+public enum DatabaseProvider
+{
+    [JsonStringEnumMemberName("postgresql")] PostgreSql,
+}
+
+/// <summary>A named statement: plugins name it and pass typed parameters, never SQL text.</summary>
+public sealed record StatementConfig
+{
+    public required string Sql { get; init; }
+    /// <summary>Rows beyond this are dropped and the result is flagged truncated.</summary>
+    public int MaxRows { get; init; } = 1000;
+    /// <summary>An encoded result larger than this fails the call.</summary>
+    public int MaxResultBytes { get; init; } = 65536;
+}
+
+public sealed record CircuitBreakerConfig
+{
+    /// <summary>Consecutive failures that open the breaker.</summary>
+    public int FailureThreshold { get; init; } = 5;
+    /// <summary>How long the breaker stays open before one probe is let through.</summary>
+    public int OpenMs { get; init; } = 5000;
+}

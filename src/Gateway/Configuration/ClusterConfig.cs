@@ -1,0 +1,48 @@
+using System.Text.Json.Serialization;
+
+namespace Gateway.Configuration;
+
+public sealed record ClusterConfig
+{
+    /// <summary><c>host:port</c> items; see <see cref="HostPort"/>.</summary>
+    public required IReadOnlyList<string> Endpoints { get; init; }
+    public LoadBalancing LoadBalancing { get; init; } = LoadBalancing.RoundRobin;
+    public int ConnectTimeoutMs { get; init; } = 1000;
+    public int RequestTimeoutMs { get; init; } = 15_000;
+    public int MaxConnectionsPerWorker { get; init; } = 256;
+    public EjectionConfig Ejection { get; init; } = new();
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<LoadBalancing>))]
+public enum LoadBalancing
+{
+    [JsonStringEnumMemberName("roundRobin")] RoundRobin,
+    [JsonStringEnumMemberName("leastRequest")] LeastRequest,
+}
+
+/// <summary>Passive health: an endpoint is taken out after consecutive failures, then retried after a cool-down.</summary>
+public sealed record EjectionConfig
+{
+    public int ConsecutiveFailures { get; init; } = 5;
+    public int CooldownMs { get; init; } = 10_000;
+}
+
+public sealed record RouteConfig
+{
+    /// <summary>Unique; metrics and logs label requests with it.</summary>
+    public required string Name { get; init; }
+    public RouteMatch Match { get; init; } = new();
+    public required string Cluster { get; init; }
+    /// <summary>Plugin names, in the order they run.</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+}
+
+public sealed record RouteMatch
+{
+    /// <summary><c>*</c>, an exact host, or a <c>*.example.com</c> wildcard.</summary>
+    public string Host { get; init; } = "*";
+    /// <summary>At most one of <see cref="PathPrefix"/> and <see cref="Path"/>; with neither, every path matches.</summary>
+    public string? PathPrefix { get; init; }
+    /// <summary>Exact path match.</summary>
+    public string? Path { get; init; }
+}

@@ -1,0 +1,324 @@
+using System.Net;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// The checks that need the whole typed snapshot: ranges, references between sections and
+/// uniqueness. Every problem is reported; nothing stops at the first.
+/// </summary>
+internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
+{
+    private const int MaxWorkers = 1024;
+    private const int WasmPageBytes = 65536;
+
+    public void Validate()
+    {
+        if (config.Workers is < 0 or > MaxWorkers)
+        {
+            errors.Add("workers", $"must be between 0 (one per processor) and {MaxWorkers}");
+        }
+
+        ValidateListeners();
+        ValidateAdmin();
+        ValidateLimits();
+        ValidateClusters();
+        ValidateRoutes();
+        ValidatePlugins();
+        ValidateRedis();
+        ValidateDatabases();
+        NotNegative("shutdown.drainTimeoutMs", config.Shutdown.DrainTimeoutMs);
+        NotNegative("shutdown.listenerCloseDelayMs", config.Shutdown.ListenerCloseDelayMs);
+    }
+
+    private void ValidateListeners()
+    {
+        if (config.Listeners.Count == 0)
+        {
+            errors.Add("listeners", "at least one listener is required");
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < config.Listeners.Count; i++)
+        {
+            var listener = config.Listeners[i];
+            var path = ConfigPath.Index("listeners", i);
+            if (listener.Name.Length == 0)
+            {
+                errors.Add($"{path}.name", "must not be empty");
+            }
+            else if (!names.TryAdd(listener.Name, i))
+            {
+                errors.Add($"{path}.name", $"\"{listener.Name}\" is already the name of listeners[{names[listener.Name]}]");
+            }
+
+            Endpoint(path, listener.Address, listener.Port);
+            for (var j = 0; j < i; j++)
+            {
+                if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
+                {
+                    errors.Add($"{path}.port", $"{listener.Port} is already bound by listeners[{j}]");
+                    break;
+                }
+            }
+        }
+    }
+
+    private void ValidateAdmin()
+    {
+        var admin = config.Admin;
+        Endpoint("admin", admin.Address, admin.Port);
+        for (var i = 0; i < config.Listeners.Count; i++)
+        {
+            var listener = config.Listeners[i];
+            if (admin.Port != 0 && Overlaps(listener.Address, listener.Port, admin.Address, admin.Port))
+            {
+                errors.Add("admin.port", $"{admin.Port} is already bound by listeners[{i}]");
+                break;
+            }
+        }
+    }
+
+    private void Endpoint(string path, string address, int port)
+    {
+        if (!IPAddress.TryParse(address, out _))
+        {
+            errors.Add($"{path}.address", $"\"{address}\" is not an IP address");
+        }
+
+        if (port is < 0 or > 65535)
+        {
+            errors.Add($"{path}.port", $"{port} is not a port (0-65535, 0 for any free port)");
+        }
+    }
+
+    /// <summary>Two binds collide on the same port when their addresses are equal or one is a wildcard.</summary>
+    private static bool Overlaps(string addressA, int portA, string addressB, int portB)
+    {
+        if (portA != portB || !IPAddress.TryParse(addressA, out var a) || !IPAddress.TryParse(addressB, out var b))
+        {
+            return false;
+        }
+
+        return a.Equals(b) || IsWildcard(a) || IsWildcard(b);
+    }
+
+    private static bool IsWildcard(IPAddress address) =>
+        address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+
+    private void ValidateLimits()
+    {
+        var limits = config.Limits;
+        Positive("limits.maxRequestLineBytes", limits.MaxRequestLineBytes);
+        Positive("limits.maxHeaderBytes", limits.MaxHeaderBytes);
+        Positive("limits.maxHeaderCount", limits.MaxHeaderCount);
+        Positive("limits.maxBodyBytes", limits.MaxBodyBytes);
+        Positive("limits.headerTimeoutMs", limits.HeaderTimeoutMs);
+        Positive("limits.idleTimeoutMs", limits.IdleTimeoutMs);
+    }
+
+    private void ValidateClusters()
+    {
+        foreach (var (name, cluster) in config.Clusters)
+        {
+            var path = ConfigPath.Property("clusters", name);
+            Endpoints(ConfigPath.Property(path, "endpoints"), cluster.Endpoints);
+            Positive($"{path}.connectTimeoutMs", cluster.ConnectTimeoutMs);
+            Positive($"{path}.requestTimeoutMs", cluster.RequestTimeoutMs);
+            Positive($"{path}.maxConnectionsPerWorker", cluster.MaxConnectionsPerWorker);
+            Positive($"{path}.ejection.consecutiveFailures", cluster.Ejection.ConsecutiveFailures);
+            Positive($"{path}.ejection.cooldownMs", cluster.Ejection.CooldownMs);
+        }
+    }
+
+    private void Endpoints(string path, IReadOnlyList<string> endpoints)
+    {
+        if (endpoints.Count == 0)
+        {
+            errors.Add(path, "at least one endpoint is required");
+        }
+
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            if (!HostPort.TryParse(endpoints[i], out _))
+            {
+                errors.Add(ConfigPath.Index(path, i), $"\"{endpoints[i]}\" is not host:port");
+            }
+        }
+    }
+
+    private void ValidateRoutes()
+    {
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < config.Routes.Count; i++)
+        {
+            var route = config.Routes[i];
+            var path = ConfigPath.Index("routes", i);
+            if (route.Name.Length == 0)
+            {
+                errors.Add($"{path}.name", "must not be empty");
+            }
+            else if (!names.TryAdd(route.Name, i))
+            {
+                errors.Add($"{path}.name", $"\"{route.Name}\" is already the name of routes[{names[route.Name]}]");
+            }
+
+            ValidateMatch($"{path}.match", route.Match);
+            if (!config.Clusters.ContainsKey(route.Cluster))
+            {
+                errors.Add($"{path}.cluster", $"unknown cluster \"{route.Cluster}\"");
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var j = 0; j < route.Plugins.Count; j++)
+            {
+                var plugin = route.Plugins[j];
+                var pluginPath = ConfigPath.Index($"{path}.plugins", j);
+                if (!config.Plugins.TryGetValue(plugin, out var pluginConfig))
+                {
+                    errors.Add(pluginPath, $"unknown plugin \"{plugin}\"");
+                }
+                else if (pluginConfig.Singleton)
+                {
+                    errors.Add(pluginPath, $"plugin \"{plugin}\" is a singleton (a background service) and cannot run on a route");
+                }
+                else if (!seen.Add(plugin))
+                {
+                    errors.Add(pluginPath, $"plugin \"{plugin}\" is already on this route");
+                }
+            }
+        }
+    }
+
+    private void ValidateMatch(string path, RouteMatch match)
+    {
+        // "*", an exact host, or "*.suffix" (the wildcard covers one or more leading labels).
+        var host = match.Host;
+        var hostName = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+        if (host != "*" && !HostPort.IsHostName(hostName))
+        {
+            errors.Add($"{path}.host", $"\"{host}\" is not \"*\", a host name or \"*.\" followed by a host name");
+        }
+
+        if (match.Path is not null && match.PathPrefix is not null)
+        {
+            errors.Add($"{path}.path", "set either path or pathPrefix, not both");
+        }
+
+        // RFC 9112 §3.2.1: an origin-form request target always starts with "/".
+        if (match.Path is { } exact && !exact.StartsWith('/'))
+        {
+            errors.Add($"{path}.path", $"\"{exact}\" does not start with '/'");
+        }
+
+        if (match.PathPrefix is { } prefix && !prefix.StartsWith('/'))
+        {
+            errors.Add($"{path}.pathPrefix", $"\"{prefix}\" does not start with '/'");
+        }
+    }
+
+    private void ValidatePlugins()
+    {
+        foreach (var (name, plugin) in config.Plugins)
+        {
+            var path = ConfigPath.Property("plugins", name);
+            if (plugin.Limits.MemoryBytes < WasmPageBytes)
+            {
+                errors.Add($"{path}.limits.memoryBytes", $"must be at least {WasmPageBytes} (one wasm page)");
+            }
+
+            Positive($"{path}.limits.cpuMillisecondsPerCall", plugin.Limits.CpuMillisecondsPerCall);
+        }
+    }
+
+    private void ValidateRedis()
+    {
+        // Aliases and names share one namespace: proxy_redis_init resolves either to one target.
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, _) in config.Redis)
+        {
+            owners[name] = name;
+        }
+
+        foreach (var (name, redis) in config.Redis)
+        {
+            var path = ConfigPath.Property("redis", name);
+            Endpoints($"{path}.endpoints", redis.Endpoints);
+            PasswordChoice(path, redis.Password, redis.PasswordFile);
+            NotNegative($"{path}.database", redis.Database);
+            Positive($"{path}.timeoutMs", redis.TimeoutMs);
+            Positive($"{path}.connectTimeoutMs", redis.ConnectTimeoutMs);
+            CircuitBreaker($"{path}.circuitBreaker", redis.CircuitBreaker);
+            for (var i = 0; i < redis.Aliases.Count; i++)
+            {
+                var alias = redis.Aliases[i];
+                var aliasPath = ConfigPath.Index($"{path}.aliases", i);
+                if (alias.Length == 0)
+                {
+                    errors.Add(aliasPath, "must not be empty");
+                }
+                else if (!owners.TryAdd(alias, name) && owners[alias] != name)
+                {
+                    errors.Add(aliasPath, $"\"{alias}\" already names redis target \"{owners[alias]}\"");
+                }
+            }
+        }
+    }
+
+    private void ValidateDatabases()
+    {
+        foreach (var (name, database) in config.Databases)
+        {
+            var path = ConfigPath.Property("databases", name);
+            if (database.ConnectionString.Length == 0)
+            {
+                errors.Add($"{path}.connectionString", "must not be empty");
+            }
+
+            PasswordChoice(path, database.Password, database.PasswordFile);
+            Positive($"{path}.timeoutMs", database.TimeoutMs);
+            Positive($"{path}.maxPoolSize", database.MaxPoolSize);
+            CircuitBreaker($"{path}.circuitBreaker", database.CircuitBreaker);
+            foreach (var (id, statement) in database.Statements)
+            {
+                var statementPath = ConfigPath.Property($"{path}.statements", id);
+                if (string.IsNullOrWhiteSpace(statement.Sql))
+                {
+                    errors.Add($"{statementPath}.sql", "must not be empty");
+                }
+
+                Positive($"{statementPath}.maxRows", statement.MaxRows);
+                Positive($"{statementPath}.maxResultBytes", statement.MaxResultBytes);
+            }
+        }
+    }
+
+    private void PasswordChoice(string path, string? password, string? passwordFile)
+    {
+        if (password is not null && passwordFile is not null)
+        {
+            errors.Add($"{path}.passwordFile", "set either password or passwordFile, not both");
+        }
+    }
+
+    private void CircuitBreaker(string path, CircuitBreakerConfig breaker)
+    {
+        Positive($"{path}.failureThreshold", breaker.FailureThreshold);
+        Positive($"{path}.openMs", breaker.OpenMs);
+    }
+
+    private void Positive(string path, long value)
+    {
+        if (value <= 0)
+        {
+            errors.Add(path, $"must be positive, is {value}");
+        }
+    }
+
+    private void NotNegative(string path, long value)
+    {
+        if (value < 0)
+        {
+            errors.Add(path, $"must not be negative, is {value}");
+        }
+    }
+}

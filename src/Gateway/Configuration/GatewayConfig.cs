@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization;
+using Gateway.Http;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// One immutable configuration snapshot (DESIGN §4). Built only by <see cref="ConfigLoader"/>, which
+/// validates it whole before anyone sees it; a reload swaps the snapshot, never edits it.
+/// </summary>
+public sealed record GatewayConfig
+{
+    /// <summary>Number of workers; 0 means one per processor.</summary>
+    public int Workers { get; init; }
+    public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
+    public AdminConfig Admin { get; init; } = new();
+    public LimitsConfig Limits { get; init; } = new();
+    public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
+    /// <summary>In match order: the first route that matches a request wins.</summary>
+    public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
+    public IReadOnlyDictionary<string, PluginConfig> Plugins { get; init; } = new Dictionary<string, PluginConfig>();
+    public IReadOnlyDictionary<string, RedisConfig> Redis { get; init; } = new Dictionary<string, RedisConfig>();
+    public IReadOnlyDictionary<string, DatabaseConfig> Databases { get; init; } = new Dictionary<string, DatabaseConfig>();
+    public ShutdownConfig Shutdown { get; init; } = new();
+
+    /// <summary>
+    /// Key path → redacted text of every string that held a <c>${env:}</c> or <c>${file:}</c> reference,
+    /// so <see cref="ConfigRedaction"/> can hide resolved secrets it could not otherwise recognise.
+    /// </summary>
+    [JsonIgnore]
+    internal IReadOnlyDictionary<string, string> ResolvedReferences { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record ListenerConfig
+{
+    /// <summary>Unique; metrics and logs name the listener by it.</summary>
+    public required string Name { get; init; }
+    public string Address { get; init; } = "0.0.0.0";
+    /// <summary>0 binds an ephemeral port (tests).</summary>
+    public required int Port { get; init; }
+}
+
+public sealed record AdminConfig
+{
+    public string Address { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 9901;
+}
+
+/// <summary>Config key <c>limits</c>: what a client may send.</summary>
+public sealed record LimitsConfig
+{
+    public int MaxRequestLineBytes { get; init; } = 8192;
+    public int MaxHeaderBytes { get; init; } = 65536;
+    public int MaxHeaderCount { get; init; } = 100;
+    public long MaxBodyBytes { get; init; } = 10 * 1024 * 1024;
+    public int HeaderTimeoutMs { get; init; } = 10_000;
+    public int IdleTimeoutMs { get; init; } = 60_000;
+
+    public HttpLimits ToHttpLimits() => new()
+    {
+        MaxRequestLineBytes = MaxRequestLineBytes,
+        MaxHeaderBytes = MaxHeaderBytes,
+        MaxHeaderCount = MaxHeaderCount,
+        MaxBodyBytes = MaxBodyBytes,
+        HeaderTimeoutMs = HeaderTimeoutMs,
+        IdleTimeoutMs = IdleTimeoutMs,
+    };
+}
+
+/// <summary>Config key <c>shutdown</c>: how SIGTERM drains (issue 7, graceful drain).</summary>
+public sealed record ShutdownConfig
+{
+    /// <summary>In-flight requests get this long to finish before the process exits.</summary>
+    public int DrainTimeoutMs { get; init; } = 15_000;
+    /// <summary>Listeners stay open this long after /readyz turns 503, so load balancers stop sending first.</summary>
+    public int ListenerCloseDelayMs { get; init; }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Config <c>plugins.&lt;name&gt;</c>. Records compare by value, so a reload can tell which plugins
+/// changed (module or configuration) and must be re-created.
+/// </summary>
+public sealed record PluginConfig
+{
+    /// <summary>The <c>.wasm</c> path as written; relative paths are against the config file's folder.</summary>
+    public required string Module { get; init; }
+
+    /// <summary>Absolute path of <see cref="Module"/>, set by the loader.</summary>
+    [JsonIgnore]
+    public string ModulePath { get; init; } = "";
+
+    /// <summary>
+    /// Passed to <c>proxy_on_configure</c> byte for byte (DESIGN §2): a JSON string gives its exact
+    /// value, an object or array its compact JSON text; absent gives "".
+    /// </summary>
+    public string Configuration { get; init; } = "";
+
+    /// <summary>Passed to <c>proxy_on_vm_start</c>, by the same rule as <see cref="Configuration"/>.</summary>
+    public string VmConfiguration { get; init; } = "";
+
+    /// <summary>Which root context of the module serves this plugin (Envoy's <c>root_id</c>).</summary>
+    public string RootId { get; init; } = "";
+
+    /// <summary>Plugins with the same module and vmId share one VM per worker, and their shared data and queues.</summary>
+    public string VmId { get; init; } = "";
+
+    public FailurePolicy FailurePolicy { get; init; } = FailurePolicy.Closed;
+
+    /// <summary>A singleton runs as a background service on one worker and is never put on a route.</summary>
+    public bool Singleton { get; init; }
+
+    public PluginLimits Limits { get; init; } = new();
+}
+
+/// <summary>What a request gets when its plugin traps or exceeds a limit (DESIGN §5).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FailurePolicy>))]
+public enum FailurePolicy
+{
+    /// <summary>The request goes on without the plugin.</summary>
+    [JsonStringEnumMemberName("open")] Open,
+    /// <summary>The request fails with 500.</summary>
+    [JsonStringEnumMemberName("closed")] Closed,
+}
+
+public sealed record PluginLimits
+{
+    public long MemoryBytes { get; init; } = 16 * 1024 * 1024;
+    public int CpuMillisecondsPerCall { get; init; } = 5;
+}
