@@ -1,1 +1,104 @@
-Console.WriteLine("gateway");
+using Gateway.Configuration;
+using Gateway.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+// gateway [--config PATH] | --check-config PATH | --version   (DESIGN §3)
+return await Gateway.GatewayCommand.RunAsync(args);
+
+namespace Gateway
+{
+    internal static class GatewayCommand
+    {
+        public static async Task<int> RunAsync(string[] args)
+        {
+            string? configPath = null;
+            for (int i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--version":
+                        Console.WriteLine($"gateway {typeof(GatewayCommand).Assembly.GetName().Version?.ToString(3)}");
+                        return 0;
+                    case "--check-config" when i + 1 < args.Length:
+                        return await CheckConfigAsync(args[i + 1]);
+                    case "--config" when i + 1 < args.Length:
+                        configPath = args[++i];
+                        break;
+                    default:
+                        Console.Error.WriteLine($"unknown argument '{args[i]}'\nusage: gateway [--config PATH] | --check-config PATH | --version");
+                        return 2;
+                }
+            }
+            configPath ??= Environment.GetEnvironmentVariable("GATEWAY_CONFIG") ?? "gateway.json";
+            return await ServeAsync(Path.GetFullPath(configPath));
+        }
+
+        /// <summary>Validates a config file, including compiling and configuring every plugin; lists every problem.</summary>
+        private static async Task<int> CheckConfigAsync(string path)
+        {
+            using var loggers = LoggerFactory.Create(b => b.AddJsonConsole().SetMinimumLevel(LogLevel.Warning));
+            ConfigLoadResult loaded = ConfigLoader.Load(Path.GetFullPath(path), EnvironmentSnapshot.Current());
+            var problems = new List<string>(loaded.Errors);
+            if (loaded.Config is { } config)
+            {
+                await using var backends = RuntimeBuilder.Backends(config, loggers);
+                var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, out var pluginErrors);
+                problems.AddRange(pluginErrors);
+                snapshot.Plugins?.Dispose();
+            }
+            if (problems.Count == 0)
+            {
+                Console.WriteLine($"{path}: configuration is valid");
+                return 0;
+            }
+            Console.Error.WriteLine($"{path}: {problems.Count} problem(s)");
+            foreach (string p in problems)
+            {
+                Console.Error.WriteLine($"  {p}");
+            }
+            return 1;
+        }
+
+        private static async Task<int> ServeAsync(string configPath)
+        {
+            ConfigLoadResult loaded = ConfigLoader.Load(configPath, EnvironmentSnapshot.Current());
+            if (loaded.Config is null)
+            {
+                Console.Error.WriteLine($"{configPath}: {loaded.Errors.Count} problem(s); not starting");
+                foreach (string p in loaded.Errors)
+                {
+                    Console.Error.WriteLine($"  {p}");
+                }
+                return 1;
+            }
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Services.Configure<HostOptions>(o =>
+                o.ShutdownTimeout = TimeSpan.FromMilliseconds(loaded.Config.Shutdown.ListenerCloseDelayMs + loaded.Config.Shutdown.DrainTimeoutMs + 5000));
+            builder.Services.AddSingleton(new GatewayStartup(configPath, loaded));
+            builder.Services.AddHostedService<GatewayService>();
+            using IHost host = builder.Build();
+            try
+            {
+                await host.RunAsync();
+            }
+            catch (GatewayStartException e)
+            {
+                Console.Error.WriteLine($"{configPath}: not starting");
+                foreach (string p in e.Problems)
+                {
+                    Console.Error.WriteLine($"  {p}");
+                }
+                return 1;
+            }
+            return 0;
+        }
+    }
+}

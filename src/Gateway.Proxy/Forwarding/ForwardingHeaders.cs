@@ -1,0 +1,127 @@
+using System.Net;
+using Gateway.Http.Messages;
+
+namespace Gateway.Proxy.Forwarding;
+
+/// <summary>
+/// Cleans fields that belong to one hop (HOP-1..HOP-3) and adds the gateway's forwarding fields
+/// (FW-2, FW-3). Connection options are applied to received fields only, before the gateway adds its
+/// own, so a client can never strip what the gateway sets.
+/// </summary>
+public static class ForwardingHeaders
+{
+    private static readonly string[] AlwaysHopByHop =
+        ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer",
+         "proxy-authorization", "proxy-authenticate", "http2-settings"];
+
+    // HOP-3: options that name these are refused: they are framing, routing or gateway-owned fields.
+    private static readonly string[] Protected =
+        ["host", "content-length", "transfer-encoding", "authorization", "x-forwarded-for", "x-forwarded-proto",
+         "x-forwarded-host", "x-request-id", "via", "forwarded"];
+
+    /// <summary>Removes hop-by-hop fields; false when a Connection option is not a token or names a protected field.</summary>
+    public static bool RemoveHopByHop(HeaderCollection headers)
+    {
+        for (int i = headers.IndexOf("connection", 0); i >= 0; i = headers.IndexOf("connection", i + 1))
+        {
+            foreach (Range r in headers[i].Value.AsSpan().Split(','))
+            {
+                ReadOnlySpan<char> option = headers[i].Value.AsSpan()[r].Trim(" \t");
+                if (option.IsEmpty)
+                {
+                    continue;
+                }
+                if (!IsToken(option) || IsProtected(option))
+                {
+                    return false;
+                }
+                if (!option.Equals("close", StringComparison.OrdinalIgnoreCase) &&
+                    !option.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                {
+                    headers.Remove(option.ToString());
+                }
+            }
+        }
+        foreach (string name in AlwaysHopByHop)
+        {
+            headers.Remove(name);
+        }
+        return true;
+    }
+
+    /// <summary>Sets X-Forwarded-For/-Proto and X-Request-Id; client-supplied forwarding fields are not trusted (FW-2/FW-3).</summary>
+    public static string AddRequestFields(HeaderCollection headers, IPAddress? client, string scheme)
+    {
+        headers.Remove("x-forwarded-host");
+        headers.Remove("forwarded");
+        headers.Set("x-forwarded-for", client is null ? "unknown" : client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString());
+        headers.Set("x-forwarded-proto", scheme);
+        string? requestId = headers.Get("x-request-id");
+        if (requestId is null || !IsAcceptableRequestId(requestId))
+        {
+            requestId = Guid.NewGuid().ToString("N");
+            headers.Set("x-request-id", requestId);
+        }
+        return requestId;
+    }
+
+    /// <summary>Removes hop-by-hop fields from an upstream response (RS-9).</summary>
+    public static void CleanResponse(HeaderCollection headers)
+    {
+        for (int i = headers.IndexOf("connection", 0); i >= 0; i = headers.IndexOf("connection", i + 1))
+        {
+            foreach (Range r in headers[i].Value.AsSpan().Split(','))
+            {
+                ReadOnlySpan<char> option = headers[i].Value.AsSpan()[r].Trim(" \t");
+                if (!option.IsEmpty && IsToken(option) && !IsProtected(option))
+                {
+                    headers.Remove(option.ToString());
+                }
+            }
+        }
+        foreach (string name in AlwaysHopByHop)
+        {
+            headers.Remove(name);
+        }
+    }
+
+    private static bool IsProtected(ReadOnlySpan<char> option)
+    {
+        foreach (string p in Protected)
+        {
+            if (option.Equals(p, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsAcceptableRequestId(string id)
+    {
+        if (id.Length is 0 or > 128)
+        {
+            return false;
+        }
+        foreach (char c in id)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsToken(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

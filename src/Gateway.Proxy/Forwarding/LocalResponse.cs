@@ -1,0 +1,55 @@
+using System.Buffers;
+using Gateway.Http.Messages;
+
+namespace Gateway.Proxy.Forwarding;
+
+/// <summary>
+/// Responses the gateway produces itself: errors (a small JSON body, its own Content-Length, and
+/// <c>connection: close</c> when the connection will close, LIM) and plugin local replies.
+/// </summary>
+public static class LocalResponse
+{
+    public static void WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close)
+    {
+        // The message is a fixed text chosen by the gateway: attacker bytes are never echoed (LIM).
+        string body = $"{{\"status\":{status},\"error\":\"{message}\",\"requestId\":\"{requestId}\"}}\n";
+        w.Write("HTTP/1.1 "u8);
+        HeadWriter.WriteNumber(w, status);
+        w.Write(" "u8);
+        HeadWriter.WriteLatin1(w, ReasonPhrases.For(status));
+        w.Write("\r\ncontent-type: application/json\r\ncontent-length: "u8);
+        HeadWriter.WriteNumber(w, body.Length);
+        if (requestId.Length > 0)
+        {
+            w.Write("\r\nx-request-id: "u8);
+            HeadWriter.WriteLatin1(w, requestId);
+        }
+        w.Write(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
+        HeadWriter.WriteLatin1(w, body);
+    }
+
+    public static void WriteReply(IBufferWriter<byte> w, int status, HeaderCollection headers, ReadOnlySpan<byte> body, bool close)
+    {
+        w.Write("HTTP/1.1 "u8);
+        HeadWriter.WriteNumber(w, status);
+        w.Write(" "u8);
+        HeadWriter.WriteLatin1(w, ReasonPhrases.For(status));
+        w.Write("\r\n"u8);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            var f = headers[i];
+            if (f.Key is "content-length" or "transfer-encoding" or "connection")
+            {
+                continue;
+            }
+            HeadWriter.WriteLatin1(w, f.Key);
+            w.Write(": "u8);
+            HeadWriter.WriteLatin1(w, f.Value);
+            w.Write("\r\n"u8);
+        }
+        w.Write("content-length: "u8);
+        HeadWriter.WriteNumber(w, body.Length);
+        w.Write(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
+        w.Write(body);
+    }
+}

@@ -1,0 +1,52 @@
+using Gateway.Http;
+using Gateway.Plugins;
+using Gateway.Proxy.Routing;
+using Gateway.Proxy.Upstream;
+
+namespace Gateway.Proxy;
+
+/// <summary>
+/// Everything the data path reads from configuration, built once and swapped whole on reload; a request
+/// keeps the snapshot it started with until it ends.
+/// </summary>
+public sealed class ProxySnapshot
+{
+    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, PluginRuntime? plugins)
+    {
+        Limits = limits;
+        var byName = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        var list = new Cluster[clusters.Count];
+        for (int i = 0; i < clusters.Count; i++)
+        {
+            list[i] = new Cluster(i, clusters[i]);
+            byName[clusters[i].Name] = list[i];
+        }
+        Clusters = list;
+        ClustersByName = byName;
+        Routes = new RouteTable(routes, byName);
+        Plugins = plugins;
+        var routeNames = new string[routes.Count];
+        for (int i = 0; i < routeNames.Length; i++)
+        {
+            routeNames[i] = routes[i].Name;
+        }
+        var clusterNames = new string[list.Length];
+        for (int i = 0; i < clusterNames.Length; i++)
+        {
+            clusterNames[i] = list[i].Name;
+        }
+        Metrics = new ProxyMetrics(routeNames, clusterNames);
+    }
+
+    public HttpLimits Limits { get; }
+
+    public IReadOnlyList<Cluster> Clusters { get; }
+
+    public IReadOnlyDictionary<string, Cluster> ClustersByName { get; }
+
+    public RouteTable Routes { get; }
+
+    public PluginRuntime? Plugins { get; }
+
+    public ProxyMetrics Metrics { get; }
+}

@@ -1,0 +1,18 @@
+namespace Gateway.Proxy.Routing;
+
+/// <summary>One entry of config <c>routes</c>: where a request goes and which plugins it passes.</summary>
+public sealed record RouteOptions
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>*</c> (any), an exact host, or <c>*.example.com</c> (any subdomain, not the apex).</summary>
+    public string Host { get; init; } = "*";
+
+    public string? PathPrefix { get; init; }
+
+    public string? Path { get; init; }
+
+    public required string Cluster { get; init; }
+
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+}

@@ -1,0 +1,255 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Http.Messages;
+using Gateway.Http.Parsing;
+using Gateway.Proxy.Forwarding;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Proxy.Server;
+
+/// <summary>
+/// One client connection, for its whole life on one worker: reads request heads under the header and
+/// idle deadlines (TO-1, TO-3), answers parse errors in one place, and hands each request to a
+/// <see cref="ProxyExchange"/>. Requests are handled strictly in order (KA-1); after a framing error the
+/// connection never carries another request (G-8).
+/// </summary>
+public sealed class ClientConnection
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly ProxyServer _server;
+    private readonly ProxyWorker _worker;
+    private readonly ILogger _logger;
+    private readonly HttpRequestHead _request = new();
+    private readonly ProxyExchange _exchange;
+    private CancellationTokenSource _deadline = new();
+    private bool _idle;
+
+    public ClientConnection(Socket socket, ProxyServer server, ProxyWorker worker, ILogger logger)
+    {
+        _socket = socket;
+        _server = server;
+        _worker = worker;
+        _logger = logger;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096));
+        Remote = socket.RemoteEndPoint as IPEndPoint;
+        Local = socket.LocalEndPoint as IPEndPoint;
+        _exchange = new ProxyExchange(this, worker, logger);
+    }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    public IPEndPoint? Remote { get; }
+
+    public IPEndPoint? Local { get; }
+
+    public ProxyServer Server => _server;
+
+    /// <summary>Closes the connection if it is waiting for a next request (graceful drain).</summary>
+    public void CloseIfIdle()
+    {
+        if (_idle)
+        {
+            _deadline.Cancel();
+        }
+    }
+
+    public async Task RunAsync()
+    {
+        _server.ConnectionOpened(this, _worker);
+        try
+        {
+            bool first = true;
+            while (true)
+            {
+                ProxySnapshot snapshot = _server.Snapshot;
+                HeadResult head = await ReadHeadAsync(snapshot, first);
+                first = false;
+                if (head == HeadResult.Closed)
+                {
+                    return;
+                }
+                if (head != HeadResult.Parsed)
+                {
+                    await RejectAsync(snapshot, head);
+                    return;
+                }
+                bool keepAlive = await _exchange.RunAsync(snapshot, _request);
+                if (!keepAlive || _server.IsDraining)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer went away mid-exchange: nothing left to answer.
+        }
+        catch (Exception e)
+        {
+            ProxyLog.ConnectionFailed(_logger, e, "connection");
+        }
+        finally
+        {
+            await CloseAsync();
+            _server.ConnectionClosed(this, _worker);
+        }
+    }
+
+    private enum HeadResult
+    {
+        Parsed,
+        Closed,
+        TimedOut,
+        Rejected,
+    }
+
+    private RequestRejection _rejection;
+
+    private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
+    {
+        _request.Reset();
+        // TO-1 counts from accept for the first request; later ones get the idle deadline until their first byte.
+        bool headerClockRunning = first;
+        Arm(first ? snapshot.Limits.HeaderTimeoutMs : snapshot.Limits.IdleTimeoutMs);
+        _idle = !first;
+        if (_idle && _server.IsDraining)
+        {
+            return HeadResult.Closed;
+        }
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await Input.ReadAsync(_deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                bool sawBytes = headerClockRunning && !_idle;
+                _idle = false;
+                return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
+            }
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            if (!buffer.IsEmpty && !headerClockRunning)
+            {
+                headerClockRunning = true;
+                Arm(snapshot.Limits.HeaderTimeoutMs);
+            }
+            if (!buffer.IsEmpty)
+            {
+                _idle = false;
+            }
+            var reader = new SequenceReader<byte>(buffer);
+            ParseStatus status = RequestHeadParser.TryParse(ref reader, snapshot.Limits, _request, out _rejection);
+            if (status == ParseStatus.Complete)
+            {
+                Input.AdvanceTo(reader.Position);
+                Arm(Timeout.Infinite);
+                return HeadResult.Parsed;
+            }
+            if (status == ParseStatus.Rejected)
+            {
+                Input.AdvanceTo(buffer.End);
+                return HeadResult.Rejected;
+            }
+            Input.AdvanceTo(buffer.Start, buffer.End);
+            if (read.IsCompleted)
+            {
+                // A partial head and then EOF: nothing to answer to.
+                return HeadResult.Closed;
+            }
+        }
+    }
+
+    private async ValueTask RejectAsync(ProxySnapshot snapshot, HeadResult head)
+    {
+        int status;
+        string reason;
+        if (head == HeadResult.TimedOut)
+        {
+            status = 408;
+            reason = "request head not received in time";
+        }
+        else
+        {
+            snapshot.Metrics.Rejected(_rejection);
+            status = RequestRejections.StatusCode(_rejection);
+            reason = RequestRejections.Reason(_rejection);
+        }
+        snapshot.Metrics.RequestCompleted(-1, status, 0);
+        ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
+        LocalResponse.WriteError(Output, status, reason, "", close: true);
+        await FlushAsync();
+    }
+
+    public async ValueTask<bool> FlushAsync()
+    {
+        try
+        {
+            FlushResult result = await Output.FlushAsync();
+            return !result.IsCompleted;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private void Arm(int milliseconds)
+    {
+        if (!_deadline.TryReset())
+        {
+            _deadline.Dispose();
+            _deadline = new CancellationTokenSource();
+        }
+        if (milliseconds != Timeout.Infinite)
+        {
+            _deadline.CancelAfter(milliseconds);
+        }
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        _exchange.Dispose();
+        try
+        {
+            // TO-6 lingering close: stop writing, then give the client a moment to read the response
+            // before the socket goes away, so it sees the answer rather than a reset.
+            _socket.Shutdown(SocketShutdown.Send);
+            using var linger = new CancellationTokenSource(200);
+            var buffer = ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                int total = 0;
+                while (total < 64 * 1024)
+                {
+                    int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, linger.Token);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    total += n;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+        {
+        }
+        await Input.CompleteAsync();
+        await Output.CompleteAsync();
+        _stream.Dispose();
+        _deadline.Dispose();
+    }
+}

@@ -1,0 +1,12 @@
+namespace Gateway.Proxy.Server;
+
+/// <summary>One entry of config <c>listeners</c>.</summary>
+public sealed record ListenerOptions
+{
+    public required string Name { get; init; }
+
+    public string Address { get; init; } = "0.0.0.0";
+
+    /// <summary>0 asks the OS for a free port (tests); the bound port is reported by <see cref="ProxyServer.BoundEndpoints"/>.</summary>
+    public int Port { get; init; } = 8080;
+}

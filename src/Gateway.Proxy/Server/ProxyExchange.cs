@@ -1,0 +1,406 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Gateway.Http.Messages;
+using Gateway.Http.Parsing;
+using Gateway.Plugins;
+using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Routing;
+using Gateway.Proxy.Upstream;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Proxy.Server;
+
+/// <summary>
+/// Proxies one request/response exchange, phase by phase: route → request plugins → upstream connect
+/// (one retry for idempotent requests) → request head and body → response head (under the request
+/// timeout) → response plugins → response body. Returns whether the client connection may carry another
+/// request. One instance per connection, reused for every request on it.
+/// </summary>
+public sealed class ProxyExchange : IDisposable
+{
+    private const int MaxInterimResponses = 8;
+
+    private readonly ClientConnection _client;
+    private readonly ProxyWorker _worker;
+    private readonly ILogger _logger;
+    private readonly HttpResponseHead _response = new();
+    private readonly BodyPump _requestPump = new();
+    private readonly BodyPump _responsePump = new();
+    private readonly HeaderCollection _requestTrailers = new();
+    private readonly HeaderCollection _responseTrailers = new();
+    private CancellationTokenSource _responseDeadline = new();
+
+    public ProxyExchange(ClientConnection client, ProxyWorker worker, ILogger logger)
+    {
+        _client = client;
+        _worker = worker;
+        _logger = logger;
+    }
+
+    public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
+    {
+        long started = Stopwatch.GetTimestamp();
+        _requestTrailers.Clear();
+        _responseTrailers.Clear();
+        bool bodyPending = request.Framing != BodyFraming.None;
+        bool keepAlive = request.KeepAlive && request.MinorVersion >= 1;
+
+        if (!ForwardingHeaders.RemoveHopByHop(request.Headers))
+        {
+            snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
+            return await FinishLocalAsync(snapshot, null, started, 400, "invalid connection option", "", keepAlive: false);
+        }
+        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+
+        Route? route = snapshot.Routes.Match(request.Authority, request.Path);
+        if (route is null)
+        {
+            ProxyLog.NoRoute(_logger, request.Authority, requestId);
+            return await FinishLocalAsync(snapshot, null, started, 404, "no route", requestId, keepAlive && !bodyPending);
+        }
+
+        var (pools, plugins) = _worker.StateFor(snapshot);
+        PluginStream? filters = route.Plugins.Count > 0 && plugins is not null
+            ? plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
+            : null;
+        try
+        {
+            if (filters is not null)
+            {
+                FilterOutcome outcome = await filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending);
+                if (outcome.Action != FilterAction.Continue)
+                {
+                    return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
+                }
+            }
+            return await ForwardAsync(snapshot, route, pools[route.Cluster.Index], filters, request, requestId, keepAlive, started);
+        }
+        finally
+        {
+            filters?.Complete();
+        }
+    }
+
+    private async ValueTask<bool> ForwardAsync(
+        ProxySnapshot snapshot, Route route, UpstreamPool pool, PluginStream? filters, HttpRequestHead request,
+        string requestId, bool keepAlive, long started)
+    {
+        bool bodyPending = request.Framing != BodyFraming.None;
+        bool idempotent = request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
+        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending;
+        UpstreamEndpoint? avoid = null;
+
+        for (int attempt = 0; ; attempt++)
+        {
+            var (upstream, tried, error) = await pool.AcquireAsync(avoid);
+            if (upstream is null)
+            {
+                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
+                // KA-7: a connect failure sent nothing, so an idempotent request may try another endpoint once.
+                if (attempt == 0 && idempotent && error is UpstreamError.ConnectRefused or UpstreamError.ConnectTimeout)
+                {
+                    avoid = tried;
+                    continue;
+                }
+                return await FinishUpstreamErrorAsync(snapshot, route, started, error, "connect", "", requestId, keepAlive && !bodyPending);
+            }
+
+            bool reused = upstream.RequestCount > 0;
+            upstream.RequestCount++;
+            upstream.Endpoint.BeginRequest();
+            try
+            {
+                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, started);
+                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && !bodyPending)
+                {
+                    continue;
+                }
+                if (result == ExchangeResult.RetryOnFreshConnection)
+                {
+                    snapshot.Metrics.UpstreamFailed(route.Cluster.Index, UpstreamError.Reset);
+                    pool.ReportFailure(upstream.Endpoint);
+                    return await FinishUpstreamErrorAsync(snapshot, route, started, UpstreamError.Reset, "response_head", upstream.Endpoint.HostHeader, requestId, keepAlive && !bodyPending);
+                }
+                return result == ExchangeResult.KeepAlive;
+            }
+            finally
+            {
+                upstream.Endpoint.EndRequest();
+            }
+        }
+    }
+
+    private enum ExchangeResult
+    {
+        KeepAlive,
+        Close,
+        RetryOnFreshConnection,
+    }
+
+    private async ValueTask<ExchangeResult> ExchangeAsync(
+        ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, PluginStream? filters,
+        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, long started)
+    {
+        bool bodyPending = request.Framing != BodyFraming.None;
+        BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
+        HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
+
+        if (bodyPending)
+        {
+            if (request.ExpectContinue)
+            {
+                // EX-3: the gateway owns the expectation; it has routed and filtered, so it asks for the body now.
+                _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+                await _client.FlushAsync();
+            }
+            PumpStatus sent = await _requestPump.PumpAsync(
+                _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
+                upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers);
+            if (sent != PumpStatus.Completed)
+            {
+                // CH-9 / CL-7: the upstream must never see a complete request, so its connection is dropped.
+                pool.Release(upstream, reusable: false);
+                await FailRequestBodyAsync(snapshot, route, started, sent, requestId);
+                return ExchangeResult.Close;
+            }
+        }
+        else
+        {
+            try
+            {
+                FlushResult flushed = await upstream.Output.FlushAsync();
+                if (flushed.IsCompleted)
+                {
+                    pool.Release(upstream, reusable: false);
+                    return ExchangeResult.RetryOnFreshConnection;
+                }
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                pool.Release(upstream, reusable: false);
+                return ExchangeResult.RetryOnFreshConnection;
+            }
+        }
+
+        ResponseHeadStatus head = await ReadResponseHeadAsync(upstream, route.Cluster.Options.RequestTimeoutMs, request.Method == "HEAD");
+        if (head != ResponseHeadStatus.Parsed)
+        {
+            pool.Release(upstream, reusable: false);
+            if (head == ResponseHeadStatus.ClosedBeforeResponse)
+            {
+                return ExchangeResult.RetryOnFreshConnection;
+            }
+            UpstreamError error = head == ResponseHeadStatus.TimedOut ? UpstreamError.ResponseTimeout : UpstreamError.BadResponse;
+            snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
+            return await FinishUpstreamErrorAsync(snapshot, route, started, error, "response_head", upstream.Endpoint.HostHeader, requestId, keepAlive)
+                ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+        }
+        upstream.Endpoint.ReportSuccess();
+
+        bool responseBodyPending = _response.Framing != BodyFraming.None;
+        ForwardingHeaders.CleanResponse(_response.Headers);
+        if (filters is not null)
+        {
+            FilterOutcome outcome = await filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending);
+            if (outcome.Action != FilterAction.Continue)
+            {
+                pool.Release(upstream, reusable: false);
+                return await FinishFilteredAsync(snapshot, route, started, outcome, "response_headers", requestId, keepAlive)
+                    ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+            }
+        }
+
+        bool filterResponseBody = filters is not null && filters.InspectsResponseBody && responseBodyPending;
+        bool http10Client = request.MinorVersion == 0;
+        BodyFraming clientFraming = _response.Framing switch
+        {
+            BodyFraming.ContentLength when !filterResponseBody => BodyFraming.ContentLength,
+            BodyFraming.None => BodyFraming.None,
+            // RS-5: unknown length goes chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 ones.
+            _ => http10Client ? BodyFraming.CloseDelimited : BodyFraming.Chunked,
+        };
+        bool clientKeepAlive = keepAlive && clientFraming != BodyFraming.CloseDelimited && !_client.Server.IsDraining;
+        HeadWriter.WriteResponse(_client.Output, _response, clientFraming, _response.ContentLength, close: !clientKeepAlive);
+
+        PumpStatus received = PumpStatus.Completed;
+        if (responseBodyPending)
+        {
+            received = await _responsePump.PumpAsync(
+                upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
+                _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers);
+        }
+        else if (!await _client.FlushAsync())
+        {
+            received = PumpStatus.TargetClosed;
+        }
+
+        if (received != PumpStatus.Completed)
+        {
+            // RS-4: a truncated upstream body is not completed toward the client: no last chunk, close.
+            pool.Release(upstream, reusable: false);
+            UpstreamError error = received == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
+            if (received != PumpStatus.TargetClosed)
+            {
+                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
+                ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, "response_body", UpstreamErrors.Label(error), _response.StatusCode, upstream.Endpoint.HostHeader, requestId);
+            }
+            snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+            return ExchangeResult.Close;
+        }
+
+        // KA-4: reuse only a connection whose exchange ended exactly at the response's framing.
+        bool reusable = _response.KeepAlive && _response.Framing != BodyFraming.CloseDelimited && !HasExtraBytes(upstream);
+        pool.Release(upstream, reusable);
+        snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+        return clientKeepAlive ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+    }
+
+    private enum ResponseHeadStatus
+    {
+        Parsed,
+        ClosedBeforeResponse,
+        TimedOut,
+        Invalid,
+    }
+
+    private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, int timeoutMs, bool requestWasHead)
+    {
+        if (!_responseDeadline.TryReset())
+        {
+            _responseDeadline.Dispose();
+            _responseDeadline = new CancellationTokenSource();
+        }
+        _responseDeadline.CancelAfter(timeoutMs);
+        int interim = 0;
+        PipeReader input = upstream.Input;
+        try
+        {
+            while (true)
+            {
+                _response.Reset();
+                while (true)
+                {
+                    ReadResult read = await input.ReadAsync(_responseDeadline.Token);
+                    var buffer = read.Buffer;
+                    var reader = new System.Buffers.SequenceReader<byte>(buffer);
+                    ParseStatus status = ResponseHeadParser.TryParse(ref reader, _client.Server.UpstreamLimits, requestWasHead, _response, out _);
+                    if (status == ParseStatus.Complete)
+                    {
+                        input.AdvanceTo(reader.Position);
+                        break;
+                    }
+                    if (status == ParseStatus.Rejected)
+                    {
+                        input.AdvanceTo(buffer.End);
+                        return ResponseHeadStatus.Invalid;
+                    }
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        return buffer.IsEmpty ? ResponseHeadStatus.ClosedBeforeResponse : ResponseHeadStatus.Invalid;
+                    }
+                }
+                if (_response.StatusCode >= 200)
+                {
+                    return ResponseHeadStatus.Parsed;
+                }
+                // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
+                // a 101 nobody asked for is a bad response.
+                if (_response.StatusCode == 101 || ++interim > MaxInterimResponses)
+                {
+                    return ResponseHeadStatus.Invalid;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return ResponseHeadStatus.TimedOut;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            return ResponseHeadStatus.ClosedBeforeResponse;
+        }
+        finally
+        {
+            _responseDeadline.CancelAfter(Timeout.Infinite);
+        }
+    }
+
+    private static bool HasExtraBytes(UpstreamConnection upstream)
+    {
+        // KA-5 / RS-6: bytes beyond the response's end mean the upstream and the gateway disagree on framing.
+        if (upstream.Input.TryRead(out ReadResult read))
+        {
+            bool extra = !read.Buffer.IsEmpty || read.IsCompleted;
+            upstream.Input.AdvanceTo(read.Buffer.Start);
+            return extra;
+        }
+        return false;
+    }
+
+    private async ValueTask<bool> FailRequestBodyAsync(ProxySnapshot snapshot, Route route, long started, PumpStatus status, string requestId)
+    {
+        (int code, string cause) = status switch
+        {
+            PumpStatus.SourceInvalid => (RequestRejections.StatusCode(_requestPump.Rejection), RequestRejections.Reason(_requestPump.Rejection)),
+            PumpStatus.TargetClosed => (502, "upstream closed while receiving the request body"),
+            PumpStatus.Filtered => (0, "plugin"),
+            _ => (400, "request body incomplete"),
+        };
+        if (status == PumpStatus.Filtered)
+        {
+            return await FinishFilteredAsync(snapshot, route, started, _requestPump.Outcome, "request_body", requestId, keepAlive: false);
+        }
+        if (status == PumpStatus.SourceInvalid)
+        {
+            snapshot.Metrics.Rejected(_requestPump.Rejection);
+        }
+        ProxyLog.ClientBodyFailed(_logger, route.Name, cause, requestId);
+        if (status == PumpStatus.SourceClosed)
+        {
+            snapshot.Metrics.RequestCompleted(route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
+            return false;
+        }
+        return await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
+    }
+
+    private async ValueTask<bool> FinishUpstreamErrorAsync(
+        ProxySnapshot snapshot, Route route, long started, UpstreamError error, string stage, string endpoint, string requestId, bool keepAlive)
+    {
+        int status = UpstreamErrors.StatusCode(error);
+        ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, stage, UpstreamErrors.Label(error), status, endpoint, requestId);
+        return await FinishLocalAsync(snapshot, route, started, status, UpstreamErrors.Label(error), requestId, keepAlive);
+    }
+
+    private async ValueTask<bool> FinishFilteredAsync(
+        ProxySnapshot snapshot, Route route, long started, FilterOutcome outcome, string stage, string requestId, bool keepAlive)
+    {
+        switch (outcome.Action)
+        {
+            case FilterAction.LocalReply when outcome.Reply is { } reply:
+                bool close = !keepAlive || _client.Server.IsDraining;
+                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close);
+                snapshot.Metrics.RequestCompleted(route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                return await _client.FlushAsync() && !close;
+            case FilterAction.Failed:
+                ProxyLog.PluginFailed(_logger, route.Name, stage, requestId);
+                return await FinishLocalAsync(snapshot, route, started, 500, "plugin failure", requestId, keepAlive);
+            default:
+                // Reset: the plugin closed the stream; the client sees the connection end.
+                snapshot.Metrics.RequestCompleted(route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
+                return false;
+        }
+    }
+
+    private async ValueTask<bool> FinishLocalAsync(
+        ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
+    {
+        bool close = !keepAlive || _client.Server.IsDraining;
+        LocalResponse.WriteError(_client.Output, status, message, requestId, close);
+        snapshot.Metrics.RequestCompleted(route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
+        return await _client.FlushAsync() && !close;
+    }
+
+    public void Dispose() => _responseDeadline.Dispose();
+}

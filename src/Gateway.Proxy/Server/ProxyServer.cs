@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Http;
+using Gateway.Http.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Proxy.Server;
+
+/// <summary>
+/// The data plane: listeners feeding a fixed set of workers. Accepted sockets are dealt to workers in
+/// turn and stay there for life (DESIGN §1). Holds the current <see cref="ProxySnapshot"/>, swapped whole
+/// on reload, and runs the graceful drain.
+/// </summary>
+public sealed class ProxyServer : IAsyncDisposable
+{
+    private readonly ProxyWorker[] _workers;
+    private readonly HashSet<ClientConnection>[] _connectionsByWorker;
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private ProxySnapshot _snapshot;
+    private int _nextWorker;
+    private long _connections;
+    private volatile bool _draining;
+
+    public ProxyServer(ProxySnapshot snapshot, int workers, ILoggerFactory loggerFactory)
+    {
+        _snapshot = snapshot;
+        _logger = loggerFactory.CreateLogger("Gateway.Proxy");
+        int count = workers > 0 ? workers : Environment.ProcessorCount;
+        _workers = new ProxyWorker[count];
+        _connectionsByWorker = new HashSet<ClientConnection>[count];
+        for (int i = 0; i < count; i++)
+        {
+            _workers[i] = new ProxyWorker(new WorkerLoop(i));
+            _connectionsByWorker[i] = [];
+        }
+    }
+
+    public ProxySnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>Limits applied to upstream responses: generous, but bounded (LIM: upstream head 502 when exceeded).</summary>
+    public HttpLimits UpstreamLimits { get; } = new() { MaxHeaderBytes = 65536, MaxHeaderCount = 200, MaxRequestLineBytes = 8192 };
+
+    public bool IsDraining => _draining;
+
+    public IReadOnlyList<IPEndPoint> BoundEndpoints { get; private set; } = [];
+
+    public IReadOnlyList<ProxyWorker> Workers => _workers;
+
+    public long OpenConnections => Interlocked.Read(ref _connections);
+
+    /// <summary>Swaps the configuration; requests already running finish on the snapshot they started with.</summary>
+    public void Apply(ProxySnapshot snapshot) => Volatile.Write(ref _snapshot, snapshot);
+
+    /// <summary>Binds every listener (all or nothing) and starts accepting.</summary>
+    public void Start(IReadOnlyList<ListenerOptions> listeners)
+    {
+        var bound = new List<IPEndPoint>();
+        foreach (ListenerOptions options in listeners)
+        {
+            var address = IPAddress.Parse(options.Address);
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, options.Port));
+            socket.Listen(4096);
+            _listeners.Add(socket);
+            var endpoint = (IPEndPoint)socket.LocalEndPoint!;
+            bound.Add(endpoint);
+            ProxyLog.ListenerStarted(_logger, options.Name, endpoint.ToString());
+        }
+        BoundEndpoints = bound;
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            _acceptLoops.Add(AcceptLoopAsync(listeners[i].Name, _listeners[i]));
+        }
+    }
+
+    private async Task AcceptLoopAsync(string name, Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: keep the listener alive, back off briefly.
+                ProxyLog.AcceptFailed(_logger, name, e.SocketErrorCode.ToString());
+                await Task.Delay(10);
+                continue;
+            }
+            client.NoDelay = true;
+            ProxyWorker worker = _workers[(uint)Interlocked.Increment(ref _nextWorker) % (uint)_workers.Length];
+            var connection = new ClientConnection(client, this, worker, _logger);
+            worker.Loop.Post(static state => _ = ((ClientConnection)state!).RunAsync(), connection);
+        }
+    }
+
+    internal void ConnectionOpened(ClientConnection connection, ProxyWorker worker)
+    {
+        Interlocked.Increment(ref _connections);
+        _connectionsByWorker[worker.Loop.Index].Add(connection);
+        Snapshot.Metrics.ConnectionOpened();
+    }
+
+    internal void ConnectionClosed(ClientConnection connection, ProxyWorker worker)
+    {
+        Interlocked.Decrement(ref _connections);
+        _connectionsByWorker[worker.Loop.Index].Remove(connection);
+        Snapshot.Metrics.ConnectionClosed();
+    }
+
+    /// <summary>
+    /// Graceful drain: stop accepting after <paramref name="listenerCloseDelay"/>, answer every in-flight
+    /// request with <c>connection: close</c>, close idle keep-alive connections, and wait for the rest up to
+    /// <paramref name="drainTimeout"/>. Returns the number of connections still open at the end.
+    /// </summary>
+    public async Task<long> DrainAsync(TimeSpan listenerCloseDelay, TimeSpan drainTimeout)
+    {
+        _draining = true;
+        if (listenerCloseDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(listenerCloseDelay);
+        }
+        StopAccepting();
+        var deadline = DateTime.UtcNow + drainTimeout;
+        while (true)
+        {
+            foreach (ProxyWorker worker in _workers)
+            {
+                var set = _connectionsByWorker[worker.Loop.Index];
+                worker.Loop.Post(() =>
+                {
+                    foreach (var c in set)
+                    {
+                        c.CloseIfIdle();
+                    }
+                });
+            }
+            if (OpenConnections == 0 || DateTime.UtcNow >= deadline)
+            {
+                return OpenConnections;
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    private void StopAccepting()
+    {
+        _stopping.Cancel();
+        foreach (Socket listener in _listeners)
+        {
+            listener.Dispose();
+        }
+        _listeners.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StopAccepting();
+        await Task.WhenAll(_acceptLoops);
+        foreach (ProxyWorker worker in _workers)
+        {
+            var done = new TaskCompletionSource();
+            worker.Loop.Post(() =>
+            {
+                worker.Dispose();
+                done.TrySetResult();
+            });
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace Gateway.Proxy.Upstream;
+
+/// <summary>One keep-alive TCP connection to an upstream endpoint, owned by one worker's pool.</summary>
+public sealed class UpstreamConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+
+    internal UpstreamConnection(UpstreamEndpoint endpoint, Socket socket)
+    {
+        Endpoint = endpoint;
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        // Small pipes: a response body is streamed through, never buffered whole.
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096));
+    }
+
+    public UpstreamEndpoint Endpoint { get; }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    /// <summary>How many requests this connection has carried (0 = fresh).</summary>
+    public int RequestCount { get; internal set; }
+
+    internal long IdleSinceTicks { get; set; }
+
+    /// <summary>
+    /// KA-5: a pooled connection on which bytes or a FIN arrived while idle must not be reused; its
+    /// bytes are never taken as the next response.
+    /// </summary>
+    internal bool IsStale()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead) || _socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        Input.Complete();
+        Output.Complete();
+        _stream.Dispose();
+    }
+}

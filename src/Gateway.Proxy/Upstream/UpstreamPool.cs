@@ -1,0 +1,128 @@
+using System.Net.Sockets;
+
+namespace Gateway.Proxy.Upstream;
+
+/// <summary>
+/// A worker's keep-alive connections to one cluster. Only its worker touches it, so it has no locks;
+/// the endpoints' health and request counters are shared through <see cref="UpstreamEndpoint"/>.
+/// </summary>
+public sealed class UpstreamPool : IDisposable
+{
+    private readonly Stack<UpstreamConnection>[] _idle;
+    private readonly ProxyMetrics _metrics;
+    private int _roundRobinCursor;
+    private int _open;
+
+    public UpstreamPool(Cluster cluster, ProxyMetrics metrics, int workerIndex)
+    {
+        Cluster = cluster;
+        _metrics = metrics;
+        _roundRobinCursor = workerIndex;
+        _idle = new Stack<UpstreamConnection>[cluster.Endpoints.Count];
+        for (int i = 0; i < _idle.Length; i++)
+        {
+            _idle[i] = new Stack<UpstreamConnection>();
+        }
+    }
+
+    public Cluster Cluster { get; }
+
+    /// <summary>Picks an endpoint and returns a fresh-enough pooled connection or a new one.</summary>
+    public async ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> AcquireAsync(UpstreamEndpoint? avoid)
+    {
+        UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
+        if (TakeIdle(endpoint) is { } pooled)
+        {
+            return (pooled, endpoint, UpstreamError.None);
+        }
+        if (_open >= Cluster.Options.MaxConnectionsPerWorker)
+        {
+            return (null, endpoint, UpstreamError.PoolExhausted);
+        }
+        var (connection, error) = await ConnectAsync(endpoint);
+        return (connection, endpoint, error);
+    }
+
+    /// <summary>Returns a connection after an exchange; it is pooled only when KA-4 held for that exchange.</summary>
+    public void Release(UpstreamConnection connection, bool reusable)
+    {
+        if (reusable && !Cluster.Endpoints[connection.Endpoint.Index].IsEjected(Environment.TickCount64 * TimeSpan.TicksPerMillisecond))
+        {
+            connection.IdleSinceTicks = Environment.TickCount64;
+            _idle[connection.Endpoint.Index].Push(connection);
+            _metrics.UpstreamIdleChanged(Cluster.Index, +1);
+            return;
+        }
+        Close(connection);
+    }
+
+    /// <summary>Reports a failure that is the endpoint's fault (refused, reset) for passive ejection.</summary>
+    public void ReportFailure(UpstreamEndpoint endpoint)
+    {
+        var o = Cluster.Options;
+        if (endpoint.ReportFailure(o.EjectionConsecutiveFailures, o.EjectionCooldownMs, Environment.TickCount64 * TimeSpan.TicksPerMillisecond))
+        {
+            _metrics.EndpointEjected(Cluster.Index);
+            // Connections to an ejected endpoint are not worth keeping.
+            while (_idle[endpoint.Index].TryPop(out var c))
+            {
+                _metrics.UpstreamIdleChanged(Cluster.Index, -1);
+                Close(c);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var stack in _idle)
+        {
+            while (stack.TryPop(out var c))
+            {
+                _metrics.UpstreamIdleChanged(Cluster.Index, -1);
+                Close(c);
+            }
+        }
+    }
+
+    private UpstreamConnection? TakeIdle(UpstreamEndpoint endpoint)
+    {
+        var stack = _idle[endpoint.Index];
+        long now = Environment.TickCount64;
+        while (stack.TryPop(out var c))
+        {
+            _metrics.UpstreamIdleChanged(Cluster.Index, -1);
+            if (now - c.IdleSinceTicks < Cluster.Options.PooledIdleTimeoutMs && !c.IsStale())
+            {
+                return c;
+            }
+            Close(c);
+        }
+        return null;
+    }
+
+    private async ValueTask<(UpstreamConnection?, UpstreamError)> ConnectAsync(UpstreamEndpoint endpoint)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = new CancellationTokenSource(Cluster.Options.ConnectTimeoutMs);
+        try
+        {
+            await socket.ConnectAsync(endpoint.Address, timeout.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            ReportFailure(endpoint);
+            return (null, e is OperationCanceledException ? UpstreamError.ConnectTimeout : UpstreamError.ConnectRefused);
+        }
+        _open++;
+        _metrics.UpstreamOpenChanged(Cluster.Index, +1);
+        return (new UpstreamConnection(endpoint, socket), UpstreamError.None);
+    }
+
+    private void Close(UpstreamConnection connection)
+    {
+        _open--;
+        _metrics.UpstreamOpenChanged(Cluster.Index, -1);
+        connection.Dispose();
+    }
+}

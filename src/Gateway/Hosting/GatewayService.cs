@@ -1,0 +1,177 @@
+using System.Text;
+using Gateway.Admin;
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Proxy;
+using Gateway.Proxy.Server;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Hosting;
+
+/// <summary>What <c>Program</c> hands the host: the config path and the snapshot it loaded and validated.</summary>
+public sealed record GatewayStartup(string ConfigPath, ConfigLoadResult Loaded);
+
+/// <summary>A start-up failure whose problems are printed, one per line, before exiting non-zero.</summary>
+public sealed class GatewayStartException(IReadOnlyList<string> problems) : Exception("the gateway could not start")
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>
+/// The running gateway: starts backends, plugins, listeners and the admin port; applies valid config
+/// changes without a restart; drains on SIGTERM (readiness off at once, listeners closed after the
+/// configured delay, in-flight requests finished up to the drain timeout).
+/// </summary>
+public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisposable
+{
+    private readonly GatewayStartup _startup;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly object _reloadGate = new();
+    private GatewayConfig _config;
+    private BackendRegistry? _backends;
+    private ProxyServer? _server;
+    private AdminServer? _admin;
+    private ConfigWatcher? _watcher;
+    private volatile string? _notReady = "starting";
+    private long _reloadsApplied;
+    private long _reloadsFailed;
+
+    public GatewayService(GatewayStartup startup, ILoggerFactory loggers)
+    {
+        _startup = startup;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Gateway");
+        _config = startup.Loaded.Config!;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        long started = Environment.TickCount64;
+        _backends = RuntimeBuilder.Backends(_config, _loggers);
+        var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
+        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, out var pluginErrors);
+        problems.AddRange(pluginErrors);
+        if (problems.Count > 0)
+        {
+            foreach (string p in problems)
+            {
+                GatewayLog.StartupProblem(_logger, p);
+            }
+            throw new GatewayStartException(problems);
+        }
+        _server = new ProxyServer(snapshot, _config.Workers, _loggers);
+        _server.Start(RuntimeBuilder.Listeners(_config));
+        _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
+        _admin.Start(_config.Admin.Address, _config.Admin.Port);
+        _watcher = new ConfigWatcher(_startup.Loaded.ReferencedFiles, Reload);
+        _notReady = null;
+        GatewayLog.Started(_logger, _server.Workers.Count, Environment.TickCount64 - started);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _notReady = "draining";
+        _watcher?.Dispose();
+        if (_server is null)
+        {
+            return;
+        }
+        var shutdown = _config.Shutdown;
+        GatewayLog.Draining(_logger, _server.OpenConnections, shutdown.DrainTimeoutMs);
+        long left = await _server.DrainAsync(TimeSpan.FromMilliseconds(shutdown.ListenerCloseDelayMs), TimeSpan.FromMilliseconds(shutdown.DrainTimeoutMs));
+        GatewayLog.Drained(_logger, left);
+    }
+
+    /// <summary>Applies a changed config if it is valid; otherwise logs every problem and keeps the old one.</summary>
+    private void Reload()
+    {
+        lock (_reloadGate)
+        {
+            if (_server is null || _backends is null)
+            {
+                return;
+            }
+            ConfigLoadResult loaded = ConfigLoader.Load(_startup.ConfigPath, EnvironmentSnapshot.Current());
+            if (loaded.Config is not { } config)
+            {
+                Refuse(loaded.Errors);
+                return;
+            }
+            // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, _backends, _loggers, out var pluginErrors);
+            if (pluginErrors.Count > 0)
+            {
+                snapshot.Plugins?.Dispose();
+                Refuse(pluginErrors);
+                return;
+            }
+            _server.Apply(snapshot);
+            _config = config;
+            _watcher?.Update(loaded.ReferencedFiles);
+            Interlocked.Increment(ref _reloadsApplied);
+            GatewayLog.ReloadApplied(_logger, config.Routes.Count, config.Clusters.Count, config.Plugins.Count);
+        }
+    }
+
+    private void Refuse(IReadOnlyList<string> problems)
+    {
+        Interlocked.Increment(ref _reloadsFailed);
+        GatewayLog.ReloadRefused(_logger, problems.Count, string.Join("; ", problems));
+    }
+
+    public string? NotReadyReason => _notReady;
+
+    public void WriteMetrics(StringBuilder output)
+    {
+        ProxySnapshot? snapshot = _server?.Snapshot;
+        snapshot?.Metrics.WritePrometheus(output);
+        snapshot?.Plugins?.WritePrometheus(output);
+        _backends?.WritePrometheus(output);
+        output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
+        output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');
+        output.Append("gateway_config_reloads_total{result=\"refused\"} ").Append(Interlocked.Read(ref _reloadsFailed)).Append('\n');
+    }
+
+    public string RedactedConfigJson() => ConfigRedaction.ToRedactedJson(_config);
+
+    public async ValueTask DisposeAsync()
+    {
+        _watcher?.Dispose();
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        _server?.Snapshot.Plugins?.Dispose();
+        if (_backends is not null)
+        {
+            await _backends.DisposeAsync();
+        }
+    }
+}
+
+internal static partial class GatewayLog
+{
+    [LoggerMessage(EventId = 1, EventName = "started", Level = LogLevel.Information, Message = "gateway started with {Workers} workers in {Milliseconds} ms")]
+    public static partial void Started(ILogger logger, int workers, long milliseconds);
+
+    [LoggerMessage(EventId = 2, EventName = "startup_problem", Level = LogLevel.Critical, Message = "cannot start: {Problem}")]
+    public static partial void StartupProblem(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3, EventName = "draining", Level = LogLevel.Information, Message = "draining {Connections} connections, up to {TimeoutMs} ms")]
+    public static partial void Draining(ILogger logger, long connections, int timeoutMs);
+
+    [LoggerMessage(EventId = 4, EventName = "drained", Level = LogLevel.Information, Message = "drain finished; {Remaining} connections still open")]
+    public static partial void Drained(ILogger logger, long remaining);
+
+    [LoggerMessage(EventId = 5, EventName = "reload_applied", Level = LogLevel.Information, Message = "config reloaded: {Routes} routes, {Clusters} clusters, {Plugins} plugins")]
+    public static partial void ReloadApplied(ILogger logger, int routes, int clusters, int plugins);
+
+    [LoggerMessage(EventId = 6, EventName = "reload_refused", Level = LogLevel.Error, Message = "config change refused, {Count} problem(s), the previous config keeps serving: {Problems}")]
+    public static partial void ReloadRefused(ILogger logger, int count, string problems);
+}

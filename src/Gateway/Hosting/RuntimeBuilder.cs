@@ -1,0 +1,164 @@
+using System.Net;
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Plugins;
+using Gateway.Proxy;
+using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Routing;
+using Gateway.Proxy.Server;
+using Gateway.Proxy.Upstream;
+using Microsoft.Extensions.Logging;
+using ConfigFailurePolicy = Gateway.Configuration.FailurePolicy;
+using ConfigLoadBalancing = Gateway.Configuration.LoadBalancing;
+using PluginFailurePolicy = Gateway.Plugins.FailurePolicy;
+using PluginLimits = Gateway.Plugins.PluginLimits;
+using UpstreamLoadBalancing = Gateway.Proxy.Upstream.LoadBalancing;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// Turns a validated <see cref="GatewayConfig"/> into the options each layer owns (one options record per
+/// layer) and builds what runs: backends, the plugin runtime, and the proxy snapshot.
+/// </summary>
+public static class RuntimeBuilder
+{
+    public static IReadOnlyList<ListenerOptions> Listeners(GatewayConfig config)
+    {
+        var list = new ListenerOptions[config.Listeners.Count];
+        for (int i = 0; i < list.Length; i++)
+        {
+            var l = config.Listeners[i];
+            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port };
+        }
+        return list;
+    }
+
+    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers)
+    {
+        var redis = new List<RedisTargetOptions>();
+        foreach (var (name, r) in config.Redis)
+        {
+            redis.Add(new RedisTargetOptions
+            {
+                Name = name,
+                Endpoints = r.Endpoints,
+                User = r.User,
+                Password = r.Password,
+                PasswordFile = r.PasswordFile,
+                Database = r.Database,
+                Aliases = r.Aliases,
+                TimeoutMs = r.TimeoutMs,
+                ConnectTimeoutMs = r.ConnectTimeoutMs,
+                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = r.CircuitBreaker.FailureThreshold, OpenMs = r.CircuitBreaker.OpenMs },
+            });
+        }
+        var databases = new List<DatabaseOptions>();
+        foreach (var (name, d) in config.Databases)
+        {
+            var statements = new Dictionary<string, StatementOptions>(StringComparer.Ordinal);
+            foreach (var (id, s) in d.Statements)
+            {
+                statements[id] = new StatementOptions { Sql = s.Sql, MaxRows = s.MaxRows, MaxResultBytes = s.MaxResultBytes };
+            }
+            databases.Add(new DatabaseOptions
+            {
+                Name = name,
+                ConnectionString = d.ConnectionString,
+                Password = d.Password,
+                PasswordFile = d.PasswordFile,
+                TimeoutMs = d.TimeoutMs,
+                MaxPoolSize = d.MaxPoolSize,
+                Statements = statements,
+                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = d.CircuitBreaker.FailureThreshold, OpenMs = d.CircuitBreaker.OpenMs },
+            });
+        }
+        return BackendRegistry.Create(redis, databases, loggers);
+    }
+
+    public static IReadOnlyList<PluginOptions> Plugins(GatewayConfig config)
+    {
+        var list = new List<PluginOptions>();
+        foreach (var (name, p) in config.Plugins)
+        {
+            list.Add(new PluginOptions
+            {
+                Name = name,
+                ModulePath = p.ModulePath,
+                Configuration = p.Configuration,
+                VmConfiguration = p.VmConfiguration,
+                RootId = p.RootId,
+                VmId = p.VmId,
+                FailurePolicy = p.FailurePolicy == ConfigFailurePolicy.Open ? PluginFailurePolicy.Open : PluginFailurePolicy.Closed,
+                Singleton = p.Singleton,
+                Limits = new PluginLimits { MemoryBytes = p.Limits.MemoryBytes, CpuMillisecondsPerCall = p.Limits.CpuMillisecondsPerCall },
+            });
+        }
+        return list;
+    }
+
+    public static IReadOnlyList<ClusterOptions> Clusters(GatewayConfig config)
+    {
+        var list = new List<ClusterOptions>();
+        foreach (var (name, c) in config.Clusters)
+        {
+            var endpoints = new DnsEndPoint[c.Endpoints.Count];
+            for (int i = 0; i < endpoints.Length; i++)
+            {
+                // Validation has already checked the host:port shape.
+                string e = c.Endpoints[i];
+                int colon = e.LastIndexOf(':');
+                endpoints[i] = new DnsEndPoint(e[..colon].Trim('[', ']'), int.Parse(e[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            list.Add(new ClusterOptions
+            {
+                Name = name,
+                Endpoints = endpoints,
+                LoadBalancing = c.LoadBalancing == ConfigLoadBalancing.LeastRequest ? UpstreamLoadBalancing.LeastRequest : UpstreamLoadBalancing.RoundRobin,
+                ConnectTimeoutMs = c.ConnectTimeoutMs,
+                RequestTimeoutMs = c.RequestTimeoutMs,
+                MaxConnectionsPerWorker = c.MaxConnectionsPerWorker,
+                EjectionConsecutiveFailures = c.Ejection.ConsecutiveFailures,
+                EjectionCooldownMs = c.Ejection.CooldownMs,
+            });
+        }
+        return list;
+    }
+
+    public static IReadOnlyList<RouteOptions> Routes(GatewayConfig config)
+    {
+        var list = new RouteOptions[config.Routes.Count];
+        for (int i = 0; i < list.Length; i++)
+        {
+            var r = config.Routes[i];
+            list[i] = new RouteOptions
+            {
+                Name = r.Name,
+                Host = r.Match.Host,
+                PathPrefix = r.Match.PathPrefix,
+                Path = r.Match.Path,
+                Cluster = r.Cluster,
+                Plugins = r.Plugins,
+            };
+        }
+        return list;
+    }
+
+    /// <summary>Loads plugins (compiling and probing every module) and builds the proxy snapshot.</summary>
+    public static ProxySnapshot Snapshot(GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors)
+    {
+        IReadOnlyList<ClusterOptions> clusters = Clusters(config);
+        PluginRuntime? plugins = null;
+        errors = [];
+        if (config.Plugins.Count > 0)
+        {
+            var services = new PluginServices
+            {
+                LoggerFactory = loggers,
+                HttpCalls = new ClusterHttpCalls(clusters),
+                Backends = backends,
+            };
+            plugins = PluginRuntime.Load(Plugins(config), services, out errors);
+        }
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins);
+    }
+}
