@@ -16,6 +16,8 @@ public sealed class ConfigLoader
         // Operators annotate config files; neither habit is ambiguous.
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // A key given twice is a mistake whichever value was meant.
+        AllowDuplicateProperties = false,
     };
 
     private ConfigLoader()
@@ -80,8 +82,8 @@ public sealed class ConfigLoader
             return null;
         }
 
-        // JsonDocument reports syntax errors with their position, and duplicate keys, which JsonNode.Parse
-        // would only notice lazily.
+        // Parsed as a document first: it reports syntax errors and duplicate keys with their position,
+        // where JsonNode.Parse would only notice a duplicate lazily, by throwing in the middle of a walk.
         try
         {
             using var document = JsonDocument.Parse(bytes, DocumentOptions);

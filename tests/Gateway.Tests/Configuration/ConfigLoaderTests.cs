@@ -1,0 +1,181 @@
+using Gateway.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+public sealed class ConfigLoaderTests
+{
+    [Fact]
+    public void DesignExample_LoadsWithEveryValue()
+    {
+        using var dir = new TempConfigDirectory();
+        SampleConfigs.WriteDesignExampleFiles(dir);
+
+        var result = dir.Load(SampleConfigs.DesignExample);
+
+        Assert.Empty(result.Errors);
+        var config = result.Config!;
+        Assert.Equal(0, config.Workers);
+        var listener = Assert.Single(config.Listeners);
+        Assert.Equal(("public", "0.0.0.0", 8080), (listener.Name, listener.Address, listener.Port));
+        Assert.Equal(("127.0.0.1", 9901), (config.Admin.Address, config.Admin.Port));
+        Assert.Equal(10485760, config.Limits.MaxBodyBytes);
+        Assert.Equal(100, config.Limits.MaxHeaderCount);
+
+        var backend = config.Clusters["backend"];
+        Assert.Equal(["10.0.0.7:8080"], backend.Endpoints);
+        Assert.Equal(LoadBalancing.RoundRobin, backend.LoadBalancing);
+        Assert.Equal(256, backend.MaxConnectionsPerWorker);
+
+        var route = Assert.Single(config.Routes);
+        Assert.Equal(("api", "*", "/api/", null), (route.Name, route.Match.Host, route.Match.PathPrefix, route.Match.Path));
+        Assert.Equal(["rate-limit", "api-key"], route.Plugins);
+
+        var rateLimit = config.Plugins["rate-limit"];
+        Assert.Equal(FailurePolicy.Open, rateLimit.FailurePolicy);
+        Assert.Equal("""{"redis":"default","limit":100,"windowSeconds":60}""", rateLimit.Configuration);
+        Assert.Equal("", rateLimit.VmConfiguration);
+        Assert.Equal(Path.Combine(dir.Root, "plugins", "rate_limit.wasm"), rateLimit.ModulePath);
+        Assert.Equal(FailurePolicy.Closed, config.Plugins["api-key"].FailurePolicy);
+
+        var redis = config.Redis["default"];
+        Assert.Null(redis.User);
+        Assert.Equal(["outbound|6379||redis.default.svc.cluster.local"], redis.Aliases);
+        Assert.Equal(Path.Combine(dir.Root, "secrets", "redis", "password"), redis.PasswordFile);
+
+        var accounts = config.Databases["accounts"];
+        Assert.Equal(DatabaseProvider.PostgreSql, accounts.Provider);
+        var statement = accounts.Statements["find_api_key"];
+        Assert.Equal("SELECT tenant, plan FROM api_keys WHERE key_hash = $1 AND NOT revoked", statement.Sql);
+        Assert.Equal(1000, statement.MaxRows);
+    }
+
+    [Fact]
+    public void DesignExample_ReferencedFilesNameConfigAndPasswordFiles()
+    {
+        using var dir = new TempConfigDirectory();
+        SampleConfigs.WriteDesignExampleFiles(dir);
+
+        var result = dir.Load(SampleConfigs.DesignExample);
+
+        Assert.Equal(
+            [dir.ConfigPath, Path.Combine(dir.Root, "secrets", "redis", "password"), Path.Combine(dir.Root, "secrets", "pg", "password")],
+            result.ReferencedFiles);
+    }
+
+    [Fact]
+    public void MinimalConfig_GetsDesignDefaults()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var config = dir.LoadValid(SampleConfigs.Minimal);
+
+        Assert.Equal(new LimitsConfig(), config.Limits);
+        Assert.Equal(8192, config.Limits.MaxRequestLineBytes);
+        Assert.Equal(("127.0.0.1", 9901), (config.Admin.Address, config.Admin.Port));
+        Assert.Equal((15000, 0), (config.Shutdown.DrainTimeoutMs, config.Shutdown.ListenerCloseDelayMs));
+        var backend = config.Clusters["backend"];
+        Assert.Equal((1000, 15000, 256), (backend.ConnectTimeoutMs, backend.RequestTimeoutMs, backend.MaxConnectionsPerWorker));
+        Assert.Equal((5, 10000), (backend.Ejection.ConsecutiveFailures, backend.Ejection.CooldownMs));
+        Assert.Equal("*", config.Routes[0].Match.Host);
+        Assert.Empty(config.Routes[0].Plugins);
+    }
+
+    [Fact]
+    public void PluginDefaults_MatchDesign()
+    {
+        using var dir = new TempConfigDirectory();
+        dir.Write("p.wasm", "\0asm");
+
+        var config = dir.LoadValid("""
+            {
+              "listeners": [{ "name": "public", "port": 0 }],
+              "clusters": { "backend": { "endpoints": ["127.0.0.1:9000"] } },
+              "plugins": { "p": { "module": "p.wasm" } },
+              "redis": { "r": { "endpoints": ["127.0.0.1:6379"] } }
+            }
+            """);
+
+        var plugin = config.Plugins["p"];
+        Assert.Equal(("", "", "", "", FailurePolicy.Closed, false), (plugin.Configuration, plugin.VmConfiguration, plugin.RootId, plugin.VmId, plugin.FailurePolicy, plugin.Singleton));
+        Assert.Equal((16777216L, 5), (plugin.Limits.MemoryBytes, plugin.Limits.CpuMillisecondsPerCall));
+        var redis = config.Redis["r"];
+        Assert.Equal((50, 1000, 0), (redis.TimeoutMs, redis.ConnectTimeoutMs, redis.Database));
+    }
+
+    [Fact]
+    public void SameFileLoadedTwice_PluginConfigsCompareEqual()
+    {
+        using var dir = new TempConfigDirectory();
+        SampleConfigs.WriteDesignExampleFiles(dir);
+
+        var first = dir.Load(SampleConfigs.DesignExample).Config!;
+        var second = dir.Load(SampleConfigs.DesignExample).Config!;
+
+        // A reload keeps a plugin's VMs when its config compares equal.
+        Assert.Equal(first.Plugins["rate-limit"], second.Plugins["rate-limit"]);
+        Assert.NotEqual(first.Plugins["rate-limit"], second.Plugins["rate-limit"] with { Configuration = "{}" });
+    }
+
+    [Fact]
+    public void SyntaxError_ReportsLineAndPosition()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load("{\n  \"workers\": 1,\n  \"listeners\": [ }\n}");
+
+        Assert.Null(result.Config);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{dir.ConfigPath}:3:", error);
+        Assert.Contains("invalid JSON", error);
+    }
+
+    [Fact]
+    public void DuplicateKey_IsReported()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load("""{ "workers": 1, "workers": 2 }""");
+
+        Assert.Null(result.Config);
+        Assert.Contains("invalid JSON", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void CommentsAndTrailingCommas_AreAccepted()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var config = dir.LoadValid("""
+            {
+              // one worker is plenty for this host
+              "workers": 1,
+              "listeners": [{ "name": "public", "port": 0 }],
+              "clusters": { "backend": { "endpoints": ["127.0.0.1:9000"], }, },
+            }
+            """);
+
+        Assert.Equal(1, config.Workers);
+    }
+
+    [Fact]
+    public void MissingFile_IsReportedNotThrown()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = ConfigLoader.Load(Path.Combine(dir.Root, "absent.json"), new Dictionary<string, string>());
+
+        Assert.Null(result.Config);
+        Assert.Contains("no such file", Assert.Single(result.Errors));
+        Assert.Equal([Path.Combine(dir.Root, "absent.json")], result.ReferencedFiles);
+    }
+
+    [Fact]
+    public void TopLevelArray_IsReported()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load("[]");
+
+        Assert.Contains("must be a JSON object", Assert.Single(result.Errors));
+    }
+}

@@ -1,0 +1,117 @@
+using Gateway.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+/// <summary>A throw-away folder holding a config file and the files it references.</summary>
+internal sealed class TempConfigDirectory : IDisposable
+{
+    public TempConfigDirectory()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "gateway-config-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public string ConfigPath => Path.Combine(Root, "gateway.json");
+
+    public string Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Root, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public ConfigLoadResult Load(string json, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        Write("gateway.json", json);
+        return ConfigLoader.Load(ConfigPath, environment ?? new Dictionary<string, string>());
+    }
+
+    public GatewayConfig LoadValid(string json, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var result = Load(json, environment);
+        Assert.True(result.Config is not null, "expected a valid config, got:\n" + string.Join("\n", result.Errors));
+        Assert.Empty(result.Errors);
+        return result.Config;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a watcher test may still hold a handle for a moment.
+        }
+    }
+}
+
+/// <summary>Small configs the tests start from.</summary>
+internal static class SampleConfigs
+{
+    /// <summary>The smallest valid config: one listener, one cluster, one route.</summary>
+    public const string Minimal = """
+        {
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+          "clusters": { "backend": { "endpoints": ["127.0.0.1:9000"] } },
+          "routes": [{ "name": "all", "cluster": "backend" }]
+        }
+        """;
+
+    /// <summary>DESIGN §4's example, with secret paths relative to the config folder.</summary>
+    public const string DesignExample = """
+        {
+          "workers": 0,
+          "listeners": [{ "name": "public", "address": "0.0.0.0", "port": 8080 }],
+          "admin": { "address": "127.0.0.1", "port": 9901 },
+          "limits": { "maxRequestLineBytes": 8192, "maxHeaderBytes": 65536,
+                      "maxHeaderCount": 100, "maxBodyBytes": 10485760,
+                      "headerTimeoutMs": 10000, "idleTimeoutMs": 60000 },
+          "clusters": {
+            "backend": { "endpoints": ["10.0.0.7:8080"], "loadBalancing": "roundRobin",
+                         "connectTimeoutMs": 1000, "requestTimeoutMs": 15000,
+                         "maxConnectionsPerWorker": 256 }
+          },
+          "routes": [
+            { "name": "api", "match": { "host": "*", "pathPrefix": "/api/" },
+              "cluster": "backend", "plugins": ["rate-limit", "api-key"] }
+          ],
+          "plugins": {
+            "rate-limit": { "module": "plugins/rate_limit.wasm",
+                            "configuration": { "redis": "default", "limit": 100, "windowSeconds": 60 },
+                            "vmConfiguration": "",
+                            "failurePolicy": "open",
+                            "limits": { "memoryBytes": 16777216, "cpuMillisecondsPerCall": 5 } },
+            "api-key": { "module": "plugins/api_key.wasm",
+                         "configuration": { "database": "accounts", "statement": "find_api_key" } }
+          },
+          "redis": {
+            "default": { "endpoints": ["127.0.0.1:6379"], "user": null,
+                         "aliases": ["outbound|6379||redis.default.svc.cluster.local"],
+                         "passwordFile": "secrets/redis/password", "database": 0,
+                         "timeoutMs": 50 }
+          },
+          "databases": {
+            "accounts": { "provider": "postgresql",
+                          "connectionString": "Host=pg;Database=gw;Username=gateway",
+                          "passwordFile": "secrets/pg/password",
+                          "timeoutMs": 100, "maxPoolSize": 32,
+                          "statements": { "find_api_key":
+                            "SELECT tenant, plan FROM api_keys WHERE key_hash = $1 AND NOT revoked" } }
+          }
+        }
+        """;
+
+    /// <summary>Writes the files <see cref="DesignExample"/> references.</summary>
+    public static void WriteDesignExampleFiles(TempConfigDirectory directory)
+    {
+        directory.Write("plugins/rate_limit.wasm", "\0asm");
+        directory.Write("plugins/api_key.wasm", "\0asm");
+        directory.Write("secrets/redis/password", "redis-secret-1\n");
+        directory.Write("secrets/pg/password", "pg-secret-1\n");
+    }
+}
