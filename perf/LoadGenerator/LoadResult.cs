@@ -1,0 +1,25 @@
+namespace Gateway.Perf.Load;
+
+/// <summary>
+/// What one load run observed. <see cref="Failed"/> follows the method: an open-loop
+/// run that reached less than 99% of its target rate, or saw any error, is
+/// reported as failed and never averaged in.
+/// </summary>
+public sealed record LoadResult(
+    string Mode,
+    int Connections,
+    double TargetRate,
+    double DurationSeconds,
+    long Completed,
+    long Errors,
+    long Reconnects,
+    double ElapsedSeconds,
+    double AchievedRate,
+    LatencySummary Latency,
+    string? FailureReason)
+{
+    public bool Failed => FailureReason is not null;
+
+    /// <summary>Open loop only: how late the loader sent each request after its scheduled instant (its own jitter, which the latency includes).</summary>
+    public LatencySummary? SendLag { get; init; }
+}

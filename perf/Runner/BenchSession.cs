@@ -1,0 +1,433 @@
+using System.Globalization;
+using Gateway.Perf.Load;
+
+namespace Gateway.Perf.Runner;
+
+/// <summary>
+/// One run of the harness: starts the shared services, builds the targets, runs the
+/// interleaved rounds (every target once per round, in the same order), the idle
+/// connection test and the floors, and stops everything it started.
+/// </summary>
+public sealed class BenchSession : IDisposable
+{
+    private const int ProxyCpu = 1;
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(10);
+    private readonly BenchPlan _plan;
+    private readonly string _repoRoot;
+    private readonly string _scratch;
+    private readonly ApiKeyRange _keys = new();
+    private ChildProcess? _upstream;
+    private RedisService? _redis;
+    private PostgresService? _postgres;
+    private string? _redisProblem;
+    private string? _postgresProblem;
+    private int _upstreamPort;
+
+    private readonly string[]? _only;
+
+    public BenchSession(BenchPlan plan, string repoRoot, string[]? only = null)
+    {
+        _only = only;
+        _plan = plan;
+        _repoRoot = repoRoot;
+        _scratch = Path.Combine(Path.GetTempPath(), "gateway-perf-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(_scratch);
+    }
+
+    public List<BenchTarget> Targets { get; } = [];
+
+    public List<TargetRound> Rounds { get; } = [];
+
+    public List<FloorResult> Floors { get; } = [];
+
+    public List<IdleMemoryResult> IdleMemory { get; } = [];
+
+    public void Run(TextWriter progress)
+    {
+        StartServices(progress);
+        BuildTargets();
+        if (_only is not null)
+        {
+            Targets.RemoveAll(t => Array.IndexOf(_only, t.Name) < 0);
+        }
+        foreach (var target in Targets)
+        {
+            if (target.NotRunReason is not null)
+            {
+                progress.WriteLine($"  {target.Name}: not run: {target.NotRunReason}");
+            }
+        }
+        for (var round = 1; round <= _plan.Rounds; round++)
+        {
+            progress.WriteLine($"round {round}/{_plan.Rounds}");
+            var roundStarted = MonotonicClock.NowNs;
+            MeasureFloors(round);
+            foreach (var target in Targets)
+            {
+                if (target.NotRunReason is not null)
+                {
+                    continue;
+                }
+                var result = RunRound(target, round);
+                Rounds.Add(result);
+                progress.WriteLine($"  [{(MonotonicClock.NowNs - roundStarted) / 1e9:F1} s] " + Describe(result));
+                // A target that cannot answer at all in round 1 will not in round 2: say why once and move on.
+                if (round == 1 && result.Error is not null && result.Phases.Count == 0)
+                {
+                    target.NotRunReason = result.Error;
+                }
+            }
+        }
+        foreach (var target in Targets)
+        {
+            if (target.Launch is not null && target.Baseline == "direct" && target.NotRunReason is null)
+            {
+                var idle = MeasureIdleConnections(target);
+                IdleMemory.Add(idle);
+                progress.WriteLine(idle.Error is null
+                    ? $"  idle {target.Name}: {idle.Held} connections, {idle.BytesPerConnection / 1024:F2} KiB each"
+                    : $"  idle {target.Name}: {idle.Error}");
+            }
+        }
+    }
+
+    private static string Describe(TargetRound round)
+    {
+        if (round.Error is not null && round.Phases.Count == 0)
+        {
+            return $"{round.Target}: {round.Error}";
+        }
+        var parts = new List<string> { round.Target };
+        foreach (var phase in round.Phases)
+        {
+            var load = phase.Load;
+            var text = phase.Phase.StartsWith("sat", StringComparison.Ordinal)
+                ? $"{phase.Phase} {load.AchievedRate:F0}/s"
+                : $"{phase.Phase} p50 {load.Latency.P50:F0}µs p99 {load.Latency.P99:F0}µs";
+            parts.Add(load.Failed ? text + " FAILED (" + load.FailureReason + ")" : text);
+        }
+        return string.Join(", ", parts);
+    }
+
+    private void StartServices(TextWriter progress)
+    {
+        _upstreamPort = FreePort.Next();
+        _upstream = StartNginx("upstream", 0, NginxConfig.Upstream(_scratch, _upstreamPort));
+        WaitUntilAnswering(new RequestTemplate("127.0.0.1", _upstreamPort, "/", []), _upstream)
+            .ThrowIfNull("the upstream nginx did not answer: " + _upstream.Tail());
+        try
+        {
+            _redis = RedisService.Start(_scratch);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            _redisProblem = "Redis: " + e.Message;
+            progress.WriteLine("  " + _redisProblem);
+        }
+        try
+        {
+            progress.WriteLine($"  seeding PostgreSQL with {KeysNeeded(_plan)} API keys");
+            _postgres = PostgresService.Start(_scratch, KeysNeeded(_plan));
+        }
+        catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException or System.ComponentModel.Win32Exception)
+        {
+            _postgresProblem = "PostgreSQL: " + e.Message;
+            progress.WriteLine("  " + _postgresProblem);
+        }
+    }
+
+    private ChildProcess StartNginx(string name, int cpu, string config)
+    {
+        var path = Path.Combine(_scratch, name + ".nginx.conf");
+        File.WriteAllText(path, config);
+        return ChildProcess.Start(name, cpu, "nginx", ["-c", path, "-p", _scratch], _scratch);
+    }
+
+    private void BuildTargets()
+    {
+        var gatewayBinary = Path.Combine(_repoRoot, "artifacts", "bin", "gateway");
+        var pluginFolder = Path.Combine(_repoRoot, "artifacts", "plugins");
+        var yarp = Path.Combine(_repoRoot, "perf", "YarpPeer", "bin", "Release", "net10.0", "YarpPeer.dll");
+        var gatewayMissing = File.Exists(gatewayBinary) ? null : "artifacts/bin/gateway not found (run `make publish`)";
+
+        Targets.Add(new BenchTarget { Name = "direct", Description = "loader → upstream nginx, no proxy" });
+        Targets.Add(Gateway("gateway", "gateway, no plugins", []));
+        Targets.Add(new BenchTarget
+        {
+            Name = "nginx",
+            Description = "nginx 1 worker, upstream keep-alive",
+            Baseline = "direct",
+            Launch = port => StartNginx("nginx-peer", ProxyCpu, NginxConfig.Proxy(_scratch, port, _upstreamPort)),
+            NotRunReason = OnPath("nginx"),
+        });
+        Targets.Add(new BenchTarget
+        {
+            Name = "haproxy",
+            Description = "HAProxy nbthread 1, http-reuse always",
+            Baseline = "direct",
+            Launch = port =>
+            {
+                var path = Path.Combine(_scratch, "haproxy.cfg");
+                File.WriteAllText(path, HaproxyConfig.Proxy(port, _upstreamPort, OpenFileLimit()));
+                return ChildProcess.Start("haproxy", ProxyCpu, "haproxy", ["-f", path, "-db"], _scratch);
+            },
+            NotRunReason = OnPath("haproxy"),
+        });
+        Targets.Add(new BenchTarget
+        {
+            Name = "yarp",
+            Description = "YARP 2.3 on Kestrel, one CPU",
+            Baseline = "direct",
+            Launch = port => ChildProcess.Start("yarp", ProxyCpu, "dotnet",
+                [yarp, port.ToString(CultureInfo.InvariantCulture), $"127.0.0.1:{_upstreamPort}"], _scratch),
+            NotRunReason = File.Exists(yarp) ? null : "perf/YarpPeer is not built (run `dotnet build perf/YarpPeer -c Release`)",
+        });
+        Targets.Add(Gateway("gw+passthrough", "gateway, pass-through Wasm plugin", ["passthrough"]));
+        Targets.Add(Gateway("gw+add_header", "gateway, header-mutating Wasm plugin", ["add_header"]));
+        Targets.Add(Gateway("gw+rate_limit", "gateway, rate_limit on Redis", ["rate_limit"],
+            headers: [new("x-client", "bench")]));
+        Targets.Add(Gateway("gw+api_key hit", "gateway, api_key on PostgreSQL, same key (cache hit)", ["api_key"],
+            headers: [new("x-api-key", "key-0")]));
+        Targets.Add(Gateway("gw+api_key miss", "gateway, api_key on PostgreSQL, new key per request (cache miss)", ["api_key"],
+            freshKeys: true));
+        Targets.Add(Gateway("gw+rate_limit+api_key", "gateway, rate_limit then api_key (hit)", ["rate_limit", "api_key"],
+            headers: [new("x-client", "bench"), new("x-api-key", "key-0")]));
+
+        BenchTarget Gateway(string name, string description, string[] plugins,
+            KeyValuePair<string, string>[]? headers = null, bool freshKeys = false)
+        {
+            var needsRedis = Array.IndexOf(plugins, "rate_limit") >= 0;
+            var needsPostgres = Array.IndexOf(plugins, "api_key") >= 0;
+            var reason = gatewayMissing;
+            foreach (var plugin in plugins)
+            {
+                reason ??= File.Exists(Path.Combine(pluginFolder, plugin + ".wasm")) ? null : $"artifacts/plugins/{plugin}.wasm not found (run `make plugins`)";
+            }
+            if (needsRedis)
+            {
+                reason ??= _redisProblem;
+            }
+            if (needsPostgres)
+            {
+                reason ??= _postgresProblem;
+            }
+            return new BenchTarget
+            {
+                Name = name,
+                Description = description,
+                Baseline = plugins.Length == 0 ? "direct" : "gateway",
+                Headers = headers ?? [],
+                FreshApiKeyPerRequest = freshKeys,
+                Saturate = !freshKeys,
+                NotRunReason = reason,
+                Launch = port =>
+                {
+                    var path = Path.Combine(_scratch, $"gateway-{port}.json");
+                    File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
+                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null));
+                    return ChildProcess.Start("gateway", ProxyCpu, gatewayBinary, ["--config", path], _scratch);
+                },
+            };
+        }
+    }
+
+    /// <summary>The soft open-file limit this process (and so each child) runs with; run.sh raises it to the hard limit.</summary>
+    private static long OpenFileLimit()
+    {
+        foreach (var line in File.ReadLines("/proc/self/limits"))
+        {
+            if (line.StartsWith("Max open files", StringComparison.Ordinal))
+            {
+                var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.TryParse(fields[0], out var limit) ? limit : 1024;
+            }
+        }
+        return 1024;
+    }
+
+    private static string? OnPath(string program) =>
+        ExternalCommand.Run("sh", ["-c", "command -v " + program]).ExitCode == 0 ? null : program + " is not installed";
+
+    // One connection cannot exceed ~20k req/s on loopback: enough fresh keys for a closed one-connection phase.
+    private static long OneConnectionKeys(BenchPlan plan) => (long)(20_000 * plan.Phase.TotalSeconds);
+
+    /// <summary>Fresh keys the miss scenario can consume in a run: seeded up front so every miss is a valid key.</summary>
+    private static long KeysNeeded(BenchPlan plan) => plan.Rounds * (OneConnectionKeys(plan) +
+        (long)((BenchPlan.ModerateRate + BenchPlan.HighRate) * plan.Phase.TotalSeconds + BenchPlan.ModerateRate * plan.WarmUp.TotalSeconds) + 100) + 10_000;
+
+    private void MeasureFloors(int round)
+    {
+        if (_redis is not null)
+        {
+            Floors.Add(Floor("redis PING", round, () => _redis.MeasureRoundTrips(_plan.FloorSamples)));
+        }
+        if (_postgres is not null)
+        {
+            Floors.Add(Floor("postgresql find_api_key", round, () => _postgres.MeasureRoundTrips(_plan.FloorSamples / 4)));
+        }
+    }
+
+    private static FloorResult Floor(string name, int round, Func<LatencySummary> measure)
+    {
+        try
+        {
+            return new FloorResult(name, round, measure(), null);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or Npgsql.NpgsqlException or IOException)
+        {
+            return new FloorResult(name, round, new LatencySummary(0, 0, 0, 0, 0, 0, 0), e.Message);
+        }
+    }
+
+    private TargetRound RunRound(BenchTarget target, int round)
+    {
+        var result = new TargetRound { Target = target.Name, Round = round };
+        ChildProcess? process = null;
+        int port;
+        int pid;
+        try
+        {
+            if (target.Launch is null)
+            {
+                port = _upstreamPort;
+                pid = _upstream!.Pid;
+            }
+            else
+            {
+                port = FreePort.Next();
+                var startedNs = MonotonicClock.NowNs;
+                process = target.Launch(port);
+                var answeredNs = WaitUntilAnswering(target.Request(port, _keys, 1), process);
+                if (answeredNs is null)
+                {
+                    result.Error = process.ExitCode is int code
+                        ? $"exited with code {code} before answering: {process.Tail()}"
+                        : $"no proxied 200 within {StartupTimeout.TotalSeconds:F0} s: {process.Tail()}";
+                    return result;
+                }
+                result.StartupMs = (answeredNs.Value - startedNs) / 1e6;
+                pid = process.Pid;
+            }
+            result.RssStartKiB = ProcessProbe.RssKiB(pid);
+            // Warm-up: JIT tiers, pools and caches fill; not recorded.
+            if (target.FreshApiKeyPerRequest)
+            {
+                new OpenLoopRun(target.Request(port, _keys, (long)(BenchPlan.ModerateRate * _plan.WarmUp.TotalSeconds) + 10),
+                    BenchPlan.ModerateRate, _plan.WarmUp, BenchPlan.OpenLoopConnections).Run();
+            }
+            else
+            {
+                new ClosedLoopRun(target.Request(port, _keys, 0), _plan.WarmUp, 16).Run();
+            }
+            result.RssWarmKiB = ProcessProbe.RssKiB(pid);
+
+            Measure(result, Phases.OneConnection, pid, () =>
+                new ClosedLoopRun(target.Request(port, _keys, OneConnectionKeys(_plan)), _plan.Phase, 1).Run());
+            if (_plan.MeasureModerateRate || target.FreshApiKeyPerRequest)
+            {
+                Measure(result, Phases.Moderate, pid, () => new OpenLoopRun(
+                    target.Request(port, _keys, (long)(BenchPlan.ModerateRate * _plan.Phase.TotalSeconds) + 10),
+                    BenchPlan.ModerateRate, _plan.Phase, BenchPlan.OpenLoopConnections).Run());
+            }
+            Measure(result, Phases.High, pid, () => new OpenLoopRun(
+                target.Request(port, _keys, (long)(BenchPlan.HighRate * _plan.Phase.TotalSeconds) + 10),
+                BenchPlan.HighRate, _plan.Phase, BenchPlan.OpenLoopConnections).Run());
+            if (target.Saturate)
+            {
+                Measure(result, Phases.Saturation64, pid, () =>
+                    new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 64).Run());
+                if (_plan.MeasureSaturation256)
+                {
+                    Measure(result, Phases.Saturation256, pid, () =>
+                        new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 256).Run());
+                }
+            }
+            result.RssPeakKiB = ProcessProbe.PeakRssKiB(pid);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            result.Error = e.Message;
+        }
+        finally
+        {
+            process?.Dispose();
+        }
+        return result;
+    }
+
+    private static void Measure(TargetRound result, string phase, int pid, Func<LoadResult> run)
+    {
+        var cpuBefore = ProcessProbe.CpuMicroseconds(pid);
+        var load = run();
+        var cpu = ProcessProbe.CpuMicroseconds(pid) - cpuBefore;
+        result.Phases.Add(new PhaseResult(phase, load, load.Completed > 0 ? (double)cpu / load.Completed : null));
+    }
+
+    /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>
+    private static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
+    {
+        var deadline = MonotonicClock.NowNs + (long)(StartupTimeout.TotalSeconds * 1e9);
+        while (MonotonicClock.NowNs < deadline && !process.HasExited)
+        {
+            using var connection = new LoadConnection(request);
+            try
+            {
+                if (connection.Exchange(0) is >= 200 and < 300)
+                {
+                    return MonotonicClock.NowNs;
+                }
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidDataException)
+            {
+            }
+            Thread.Sleep(1);
+        }
+        return null;
+    }
+
+    private IdleMemoryResult MeasureIdleConnections(BenchTarget target)
+    {
+        var port = FreePort.Next();
+        using var process = target.Launch!(port);
+        var request = target.Request(port, _keys, 1);
+        if (WaitUntilAnswering(request, process) is null)
+        {
+            return new IdleMemoryResult(target.Name, _plan.IdleConnections, 0, 0, 0, "did not answer: " + process.Tail());
+        }
+        new ClosedLoopRun(request, _plan.WarmUp, 16).Run();
+        Thread.Sleep(300);
+        var before = ProcessProbe.RssKiB(process.Pid);
+        using var idle = new IdleConnectionSet();
+        var held = idle.Open(request, _plan.IdleConnections);
+        Thread.Sleep(500);
+        var after = ProcessProbe.RssKiB(process.Pid);
+        var error = held < _plan.IdleConnections * 0.99 ? $"only {held} of {_plan.IdleConnections} connections were accepted" : null;
+        return new IdleMemoryResult(target.Name, _plan.IdleConnections, held, before, after, error);
+    }
+
+    public void Dispose()
+    {
+        _postgres?.Dispose();
+        _redis?.Dispose();
+        _upstream?.Dispose();
+        ChildProcess.StopAll();
+        try
+        {
+            Directory.Delete(_scratch, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public int UpstreamPid => _upstream?.Pid ?? 0;
+}
+
+internal static class NullableChecks
+{
+    public static T ThrowIfNull<T>(this T? value, string message) where T : struct =>
+        value ?? throw new InvalidOperationException(message);
+}

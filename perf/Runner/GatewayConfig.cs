@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Perf.Runner;
+
+/// <summary>
+/// The gateway's configuration for one scenario (DESIGN §4): one worker, one
+/// listener, one catch-all route to the trivial upstream, and the plugins,
+/// Redis target and database the scenario needs.
+/// </summary>
+public static class GatewayConfig
+{
+    public static string Build(int port, int adminPort, int upstreamPort, string pluginFolder, IReadOnlyList<string> plugins,
+        int? redisPort, int? postgresPort)
+    {
+        var pluginTable = new JsonObject();
+        var routePlugins = new JsonArray();
+        foreach (var plugin in plugins)
+        {
+            routePlugins.Add(plugin);
+            var entry = new JsonObject { ["module"] = Path.Combine(pluginFolder, plugin + ".wasm") };
+            var configuration = PluginConfiguration(plugin);
+            if (configuration is not null)
+            {
+                entry["configuration"] = configuration;
+            }
+            pluginTable[plugin] = entry;
+        }
+        var config = new JsonObject
+        {
+            ["workers"] = 1,
+            ["listeners"] = new JsonArray(new JsonObject { ["name"] = "public", ["address"] = "127.0.0.1", ["port"] = port }),
+            ["admin"] = new JsonObject { ["address"] = "127.0.0.1", ["port"] = adminPort },
+            ["clusters"] = new JsonObject
+            {
+                ["upstream"] = new JsonObject { ["endpoints"] = new JsonArray($"127.0.0.1:{upstreamPort}") },
+            },
+            ["routes"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "all",
+                ["match"] = new JsonObject { ["host"] = "*", ["pathPrefix"] = "/" },
+                ["cluster"] = "upstream",
+                ["plugins"] = routePlugins,
+            }),
+            ["plugins"] = pluginTable,
+        };
+        if (redisPort is int redis)
+        {
+            config["redis"] = new JsonObject
+            {
+                ["default"] = new JsonObject { ["endpoints"] = new JsonArray($"127.0.0.1:{redis}") },
+            };
+        }
+        if (postgresPort is int postgres)
+        {
+            config["databases"] = new JsonObject
+            {
+                ["accounts"] = new JsonObject
+                {
+                    ["provider"] = "postgresql",
+                    ["connectionString"] = PostgresService.ConnectionString(postgres),
+                    ["statements"] = new JsonObject { ["find_api_key"] = PostgresService.FindApiKey },
+                },
+            };
+        }
+        return config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonNode? PluginConfiguration(string plugin) => plugin switch
+    {
+        "rate_limit" => JsonNode.Parse("""
+            { "mode": "redis", "redis": "default", "key": { "source": "header", "name": "x-client" },
+              "limits": [ { "name": "m", "limit": 1000000000, "windowSeconds": 60 } ] }
+            """),
+        "api_key" => JsonNode.Parse("""{ "database": "accounts", "statement": "find_api_key", "header": "x-api-key" }"""),
+        _ => null,
+    };
+}

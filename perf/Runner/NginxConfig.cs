@@ -1,0 +1,54 @@
+namespace Gateway.Perf.Runner;
+
+/// <summary>
+/// nginx configurations for the trivial upstream and for the nginx peer. One
+/// process (master_process off, one worker loop) so its CPU time is one PID's;
+/// keep-alive kept for a million requests so no side closes connections mid-run.
+/// </summary>
+public static class NginxConfig
+{
+    public static string Upstream(string folder, int port) => Common(folder) + $$"""
+        server {
+            listen 127.0.0.1:{{port}} backlog=4096;
+            location / { return 200 "Hello, World!"; }
+        }
+    }
+    """;
+
+    public static string Proxy(string folder, int port, int upstreamPort) => Common(folder) + $$"""
+        upstream backend {
+            server 127.0.0.1:{{upstreamPort}};
+            keepalive 256;
+            keepalive_requests 1000000;
+        }
+        server {
+            listen 127.0.0.1:{{port}} backlog=4096;
+            location / {
+                proxy_pass http://backend;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
+            }
+        }
+    }
+    """;
+
+    private static string Common(string folder) => $$"""
+    daemon off;
+    master_process off;
+    worker_processes 1;
+    worker_rlimit_nofile 20000;
+    error_log {{folder}}/nginx-error.log warn;
+    pid {{folder}}/nginx-{{Guid.NewGuid():N}}.pid;
+    events { worker_connections 16000; }
+    http {
+        access_log off;
+        keepalive_requests 1000000;
+        keepalive_timeout 300s;
+        client_body_temp_path {{folder}};
+        proxy_temp_path {{folder}};
+        fastcgi_temp_path {{folder}};
+        uwsgi_temp_path {{folder}};
+        scgi_temp_path {{folder}};
+
+    """;
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Gateway.Perf.Runner;
+
+/// <summary>Reads a process's CPU time and memory from /proc (proc(5)).</summary>
+public static partial class ProcessProbe
+{
+    private static readonly long TicksPerSecond = ReadClockTicks();
+
+    /// <summary>utime + stime of every thread, live or exited, in microseconds (/proc/PID/stat fields 14 and 15).</summary>
+    public static long CpuMicroseconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks * 1_000_000 / TicksPerSecond;
+    }
+
+    /// <summary>Resident set size now (VmRSS), in KiB.</summary>
+    public static long RssKiB(int pid) => StatusField(pid, "VmRSS:");
+
+    /// <summary>Peak resident set size over the process's life (VmHWM), in KiB.</summary>
+    public static long PeakRssKiB(int pid) => StatusField(pid, "VmHWM:");
+
+    private static long StatusField(int pid, string name)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(name.Length).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+        throw new InvalidOperationException($"{name} missing from /proc/{pid}/status");
+    }
+
+    private static long ReadClockTicks()
+    {
+        var ticks = Sysconf(ScClkTck);
+        return ticks > 0 ? ticks : 100;
+    }
+
+    private const int ScClkTck = 2;   // <unistd.h> _SC_CLK_TCK on Linux
+
+    [LibraryImport("libc", EntryPoint = "sysconf")]
+    private static partial long Sysconf(int name);
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json;
+using Gateway.Perf.Load;
+using Gateway.Perf.Runner;
+
+// bench quick|full [--only name,name]
+// Run from perf/run.sh (which builds, raises the fd limit and pins this process,
+// the load generator, to CPU 0). Writes perf/results/<UTC stamp>.{md,json,svg}
+// and prints the markdown report.
+if (args.Length < 1 || args[0] is not ("quick" or "full"))
+{
+    Console.Error.WriteLine("usage: bench quick|full [--only target,target]");
+    return 2;
+}
+var plan = args[0] == "full" ? BenchPlan.Full : BenchPlan.Quick;
+string[]? only = null;
+for (var i = 1; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--only")
+    {
+        only = args[i + 1].Split(',');
+    }
+}
+var repoRoot = FindRepoRoot();
+if (!MonotonicClock.IsNanosecondMonotonic)
+{
+    Console.Error.WriteLine("warning: Stopwatch is not CLOCK_MONOTONIC in ns; open-loop scheduling falls back to millisecond sleeps");
+}
+var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+var started = DateTime.UtcNow;
+var loadBefore = Machine.LoadAverage();
+using var session = new BenchSession(plan, repoRoot, only);
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = false;
+    session.Dispose();
+};
+Console.Error.WriteLine($"bench {plan.Mode}: {plan.Rounds} rounds; the loader runs on CPU 0 with the upstream, Redis and PostgreSQL; each proxy on CPU 1");
+try
+{
+    session.Run(Console.Error);
+}
+finally
+{
+    session.Dispose();
+}
+var machine = Machine.Describe(repoRoot, loadBefore);
+var summary = new RunSummary(session.Targets, session.Rounds);
+var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
+var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals);
+var results = Path.Combine(repoRoot, "perf", "results");
+Directory.CreateDirectory(results);
+File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
+File.WriteAllText(Path.Combine(results, stamp + ".svg"), SvgChart.Write($"Gateway performance, {plan.Mode} run {stamp}", session.Targets, summary));
+var report = new
+{
+    date = started.ToString("O", CultureInfo.InvariantCulture),
+    durationSeconds = (DateTime.UtcNow - started).TotalSeconds,
+    plan,
+    machine,
+    targets = session.Targets.Select(t => new { t.Name, t.Description, t.Baseline, t.NotRunReason }),
+    goals,
+    rounds = session.Rounds,
+    floors = session.Floors,
+    idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
+};
+File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine(markdown);
+Console.Error.WriteLine($"wrote perf/results/{stamp}.md, .json, .svg in {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+return 0;
+
+static string FindRepoRoot()
+{
+    foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+    }
+    throw new InvalidOperationException("Gateway.sln not found above the current directory");
+}
