@@ -76,3 +76,28 @@ internal static class RequestVector
         }
     }
 }
+
+/// <summary>Assertions for rule tests; every vector goes through <see cref="RequestVector.Parse(string, HttpLimits?)"/>.</summary>
+internal static class Request
+{
+    public static HttpRequestHead Accepted(string text, HttpLimits? limits = null)
+    {
+        RequestOutcome outcome = RequestVector.Parse(text, limits);
+        Assert.True(outcome.Status == ParseStatus.Complete, $"expected acceptance, got {outcome.Status} {outcome.Rejection}");
+        return outcome.Head;
+    }
+
+    public static void Rejected(string text, RequestRejection reason, int status, HttpLimits? limits = null)
+    {
+        RequestOutcome outcome = RequestVector.Parse(text, limits);
+        Assert.Equal(ParseStatus.Rejected, outcome.Status);
+        Assert.Equal(reason, outcome.Rejection);
+        Assert.Equal(status, outcome.StatusCode);
+    }
+
+    public static void Incomplete(string text, HttpLimits? limits = null)
+    {
+        RequestOutcome outcome = RequestVector.Parse(text, limits);
+        Assert.Equal(ParseStatus.Incomplete, outcome.Status);
+    }
+}
