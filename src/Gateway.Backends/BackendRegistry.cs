@@ -73,7 +73,7 @@ public sealed class BackendRegistry : IAsyncDisposable
         var problems = new List<string>(_configurationProblems);
         foreach (var target in _redis)
         {
-            target.Check(problems);
+            await target.CheckAsync(problems, ct).ConfigureAwait(false);
         }
 
         foreach (var database in _databases)

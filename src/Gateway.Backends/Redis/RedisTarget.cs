@@ -126,8 +126,23 @@ public sealed class RedisTarget : IAsyncDisposable
         }
     }
 
-    internal void Check(List<string> problems)
+    /// <summary>Configuration checks, and waits (up to the connect timeout) for the first connection so the first calls do not pay for it.</summary>
+    internal async Task CheckAsync(List<string> problems, CancellationToken ct)
     {
+        try
+        {
+            var wait = TimeSpan.FromMilliseconds(Math.Max(1, _options.ConnectTimeoutMs));
+            var multiplexer = await Volatile.Read(ref _connection).Multiplexer.WaitAsync(wait, ct).ConfigureAwait(false);
+            // One PING through the call path, so the first plugin call does not pay for warming it up.
+            RespCommand.TryParse("*1\r\n$4\r\nPING\r\n"u8, out var ping, out _);
+            RespReplyWriter.Encode(await multiplexer.GetDatabase(_options.Database).ExecuteAsync(ping.Name, ping.Arguments, CommandFlags.None).WaitAsync(wait, ct).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        {
+            // Unreachable at start is not a configuration error: the multiplexer keeps reconnecting.
+            BackendLog.RedisUnreachableAtStart(_logger, Name, ex.GetType().Name);
+        }
+
         if (_passwordFile is not null && !File.Exists(_passwordFile.Path))
         {
             problems.Add($"redis.{Name}.passwordFile: file not found");

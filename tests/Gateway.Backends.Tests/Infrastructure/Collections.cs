@@ -1,0 +1,27 @@
+namespace Gateway.Backends.Tests;
+
+/// <summary>Tests sharing one healthy Redis server; they leave its state as they found it.</summary>
+[CollectionDefinition(Name)]
+public sealed class RedisCollection : ICollectionFixture<RedisServer>
+{
+    public const string Name = "redis";
+}
+
+/// <summary>Tests that stop, restart or re-password their Redis server: a server of their own.</summary>
+[CollectionDefinition(Name)]
+public sealed class RedisFaultCollection : ICollectionFixture<RedisServer>
+{
+    public const string Name = "redis-faults";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "postgres";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresFaultCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "postgres-faults";
+}
