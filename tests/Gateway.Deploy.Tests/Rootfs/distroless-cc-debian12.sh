@@ -15,6 +15,15 @@ cache=$1
 root=$2
 packages=(base-files netbase tzdata libc6 libssl3 libgcc-s1 libstdc++6 libgomp1 gcc-12-base)
 
+# Host tools this script, stage.sh and the test's launcher use; installed when missing.
+missing=()
+for pair in dpkg-deb:dpkg readelf:binutils unshare:util-linux mount:mount chroot:coreutils apt-get:apt; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 mkdir -p "$cache" "$root"
 have_all() {
   local p
