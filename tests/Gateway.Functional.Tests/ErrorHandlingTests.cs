@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests;
+
+public sealed class ErrorHandlingTests
+{
+    [Theory]
+    [InlineData("request line", 414)]
+    [InlineData("headers", 431)]
+    [InlineData("body", 413)]
+    public async Task OverLimit_AnswersStatusClosesAndSendsNothingUpstream(string what, int expected)
+    {
+        await using var upstream = new TestUpstream();
+        string limits = "\"maxRequestLineBytes\": 256, \"maxHeaderBytes\": 1024, \"maxBodyBytes\": 100";
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: limits));
+        using var client = new RawClient(gateway.Port);
+        string request = what switch
+        {
+            "request line" => RawClient.Get("/" + new string('a', 400)),
+            "headers" => RawClient.Get("/", extra: $"x-big: {new string('b', 2000)}\r\n"),
+            _ => "POST / HTTP/1.1\r\nhost: a.test\r\ncontent-length: 101\r\n\r\n" + new string('c', 101),
+        };
+        await client.SendAsync(request);
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(expected, response!.Status);
+        Assert.True(response.Closes);
+        Assert.True(await client.IsClosedAsync());
+        Assert.Empty(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task ChunkedBodyOverLimit_Answers413()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: "\"maxBodyBytes\": 10"));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST / HTTP/1.1\r\nhost: a.test\r\ntransfer-encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(413, response!.Status);
+        // CH-9: the upstream never sees a complete request.
+        Assert.Empty(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Slowloris_HeadNotCompleteInTime_Answers408AndCloses()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: "\"headerTimeoutMs\": 500"));
+        using var client = new RawClient(gateway.Port);
+        var clock = Stopwatch.StartNew();
+        // Trickled bytes do not extend the deadline (TO-1).
+        foreach (char c in "GET / HTTP/1.1\r\nhost: a.test\r\nx-slow: ")
+        {
+            try
+            {
+                await client.SendAsync(c.ToString());
+            }
+            catch (IOException)
+            {
+                break;
+            }
+            await Task.Delay(40, TestContext.Current.CancellationToken);
+        }
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(408, response!.Status);
+        Assert.InRange(clock.ElapsedMilliseconds, 400, 5000);
+        Assert.True(await client.IsClosedAsync());
+        Assert.Empty(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task IdleKeepAlive_ClosedSilentlyAfterIdleTimeout()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: "\"idleTimeoutMs\": 300"));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.True(await client.IsClosedAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task UpstreamDown_Answers502()
+    {
+        int closedPort = GatewayProcess.FreePort();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote($"127.0.0.1:{closedPort}")));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(502, response!.Status);
+        Assert.NotEmpty(gateway.LogEntries("connect_refused"));
+    }
+
+    [Fact]
+    public async Task UpstreamTooSlow_Answers504WithinRequestTimeout()
+    {
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await Task.Delay(3000, TestContext.Current.CancellationToken);
+            await TestUpstream.OkAsync(r, s);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), cluster: ", \"requestTimeoutMs\": 300"));
+        using var client = new RawClient(gateway.Port);
+        var clock = Stopwatch.StartNew();
+        await client.SendAsync(RawClient.Get());
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(504, response!.Status);
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 2500);
+    }
+
+    [Fact]
+    public async Task MalformedUpstreamResponse_Answers502()
+    {
+        await using var upstream = new TestUpstream((r, s) =>
+            TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!"));
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint)));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(502, (await client.ReadResponseAsync())!.Status);
+    }
+
+    [Fact]
+    public async Task UpstreamClosesMidBody_ClientSeesTruncatedMessageNotACompleteOne()
+    {
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly-part");
+            s.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint)));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        var head = await client.ReadResponseAsync(headOnly: true);
+        Assert.Equal(200, head!.Status);
+        long got = await client.Reader.SkipAsync(100, TestContext.Current.CancellationToken);
+        Assert.Equal("only-part".Length, got);
+    }
+
+    [Fact]
+    public async Task EndpointFailing_IsEjectedThenRecovers()
+    {
+        int deadPort = GatewayProcess.FreePort();
+        await using var alive = new TestUpstream();
+        string cluster = ", \"ejection\": { \"consecutiveFailures\": 2, \"cooldownMs\": 1500 }";
+        await using var gateway = await GatewayProcess.StartAsync(
+            TestConfig.Proxy(TestConfig.Quote($"127.0.0.1:{deadPort}", alive.Endpoint), workers: 1, cluster: cluster));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 20; i++)
+        {
+            await client.SendAsync(RawClient.Get());
+            // GET is idempotent: a refused connect is retried on the other endpoint (KA-7).
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        }
+        string metrics = await gateway.AdminGetAsync("/metrics");
+        Assert.Contains("gateway_upstream_ejections_total{cluster=\"backend\"} 1", metrics);
+        // While ejected the dead endpoint is skipped: only the failures before the ejection were counted.
+        Assert.Contains("gateway_upstream_errors_total{cluster=\"backend\",cause=\"connect_refused\"} 2", metrics);
+
+        await using var revived = new TestUpstream(port: deadPort);
+        await Task.Delay(1800, TestContext.Current.CancellationToken);
+        for (int i = 0; i < 10; i++)
+        {
+            await client.SendAsync(RawClient.Get());
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        }
+        Assert.NotEmpty(revived.Requests);
+    }
+
+    [Fact]
+    public async Task StalePooledConnection_IsNotReusedForTheNextRequest()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), workers: 1));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        upstream.DropConnections();
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+}
