@@ -283,12 +283,14 @@ public struct ChunkedDecoder
         return RequestRejection.None;
     }
 
-    /// <summary>NUL, a stray LF and a stray CR get their own reasons (G-1 to G-3); anything else gets <paramref name="otherwise"/>.</summary>
+    /// <summary>
+    /// NUL and a stray LF get their own reasons (G-1, G-3); anything else, including a CR where the grammar has no
+    /// place for the line to end, gets <paramref name="otherwise"/>. A CR not followed by LF is reported by SizeLineLf.
+    /// </summary>
     private static RequestRejection Invalid(byte b, RequestRejection otherwise) => b switch
     {
         0 => RequestRejection.Nul,
         LF => RequestRejection.BareLf,
-        CR => RequestRejection.BareCr,
         _ => otherwise,
     };
 

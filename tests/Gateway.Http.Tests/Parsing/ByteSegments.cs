@@ -8,6 +8,8 @@ internal static class ByteSegments
 {
     public static byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
 
+    public static string Latin1String(IEnumerable<byte> bytes) => Encoding.Latin1.GetString([.. bytes]);
+
     public static ReadOnlySequence<byte> Whole(byte[] bytes) => new(bytes);
 
     public static ReadOnlySequence<byte> OnePerByte(byte[] bytes) => Split(bytes, Enumerable.Range(1, Math.Max(0, bytes.Length - 1)));
