@@ -289,7 +289,8 @@ export class RespValue {
 export function parseResp(reply: ArrayBuffer): RespValue | null {
   const reader = new RespReader(reply);
   const value = reader.read(0);
-  return reader.failed ? null : value;
+  if (reader.failed) return null;
+  return value;
 }
 
 class RespReader {

@@ -8,7 +8,7 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 /// </summary>
 public static class FirstPartyPluginBuild
 {
-    public static readonly string[] Modules = ["passthrough", "add_header", "rate_limit", "api_key"];
+    public static readonly string[] Modules = ["passthrough", "add_header", "rate_limit", "api_key", "ext_echo"];
 
     private static readonly Lazy<string> Directory = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -80,6 +80,20 @@ public sealed class PluginModuleTests
     }
 
     [Fact]
+    public void ExtEchoModule_UsesBothExtensionsThroughTheAssemblyScriptSdk()
+    {
+        var module = WasmModuleInfo.Read(FirstPartyPluginBuild.PathOf("ext_echo"));
+
+        Assert.Equal("() -> nil", module.Exports["proxy_abi_version_0_2_0"]);
+        Assert.Equal("(i32, i32, i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_redis_init"]);
+        Assert.Equal("(i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_redis_call"]);
+        Assert.Equal("(i32, i32, i32, i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_sql_call"]);
+        Assert.Equal("(i32, i32, i32, i32) -> nil", module.Exports["proxy_on_redis_call_response"]);
+        Assert.Equal("(i32, i32, i32, i32, i32) -> nil", module.Exports["proxy_on_sql_call_response"]);
+        AssertOnlyProxyImports(module, allowed: ["wasi_unstable.proc_exit"]);
+    }
+
+    [Fact]
     public void EveryModule_ImportsOnlyFunctionsTheHostLinks()
     {
         foreach (string name in FirstPartyPluginBuild.Modules)
