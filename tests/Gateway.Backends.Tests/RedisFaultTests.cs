@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Backends.Tests;
+
+[Collection(RedisFaultCollection.Name)]
+public sealed class RedisFaultTests(RedisServer server)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ServerStopped_FailsFastOpensBreaker_AndRecoversAfterRestartWithoutNewRegistry()
+    {
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "faulty", Endpoints = [server.Endpoint], TimeoutMs = 300, ConnectTimeoutMs = 300,
+                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 3, OpenMs = 400 } }],
+            [], NullLoggerFactory.Instance);
+        Assert.Empty(await registry.CheckAsync(Ct));
+        var target = registry.FindRedis("faulty")!;
+        Assert.True(await RedisWarmUp.UntilOkAsync(target));
+
+        await server.StopAsync();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                var reply = await target.CallAsync(RawRedisClient.Command("PING"), 0);
+                Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
+                Assert.Empty(reply.Resp);
+                Assert.True(watch.ElapsedMilliseconds <= 320, $"call {i} took {watch.ElapsedMilliseconds} ms");
+            }
+
+            // Open: rejected without touching the network.
+            var rejected = Stopwatch.StartNew();
+            Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
+            Assert.True(rejected.ElapsedMilliseconds < 50, $"open breaker took {rejected.ElapsedMilliseconds} ms");
+            var metrics = new StringBuilder();
+            registry.WritePrometheus(metrics);
+            Assert.Contains("gateway_redis_circuit_state{target=\"faulty\"} 1\n", metrics.ToString());
+            Assert.Contains("gateway_redis_calls_total{target=\"faulty\",status=\"circuit_open\"} 1\n", metrics.ToString());
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        // The multiplexer reconnects by itself; the half-open probe then closes the breaker.
+        Assert.True(await RedisWarmUp.UntilOkAsync(target, seconds: 20), "no successful call within 20 s of the restart");
+        var after = new StringBuilder();
+        registry.WritePrometheus(after);
+        Assert.Contains("gateway_redis_circuit_state{target=\"faulty\"} 0\n", after.ToString());
+    }
+
+    [Fact]
+    public async Task UnreachableAtStart_IsOnlyAWarning_AndCallsFailFast()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "nowhere", Endpoints = [$"127.0.0.1:{FreePort.Next()}"], TimeoutMs = 200, ConnectTimeoutMs = 200 }],
+            [], logs);
+        Assert.Empty(await registry.CheckAsync(Ct));
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(RedisCallStatus.NetworkError, (await registry.FindRedis("nowhere")!.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
+        Assert.True(watch.ElapsedMilliseconds <= 220, $"took {watch.ElapsedMilliseconds} ms");
+        Assert.Contains("nowhere", logs.AllText);
+    }
+
+    [Fact]
+    public async Task PasswordFileRotated_NewConnectionsUseNewPassword_AndNoSecretIsLogged()
+    {
+        const string oldPassword = "Redis-Old-Secret-8d1e";
+        const string newPassword = "Redis-New-Secret-4b7c";
+        var directory = Directory.CreateTempSubdirectory("gw-secret-");
+        var passwordFile = Path.Combine(directory.FullName, "password");
+        await File.WriteAllTextAsync(passwordFile, oldPassword + "\n", Ct);
+        using var admin = await server.ConnectAsync();
+        Assert.Equal("+OK\r\n"u8.ToArray(), await admin.SendAsync("CONFIG", "SET", "requirepass", oldPassword));
+        var logs = new CapturingLoggerFactory();
+        try
+        {
+            await using var registry = BackendRegistry.Create(
+                [new RedisTargetOptions { Name = "secured", Endpoints = [server.Endpoint], PasswordFile = passwordFile, TimeoutMs = 500,
+                    CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 3, OpenMs = 100 } }],
+                [], logs);
+            Assert.Empty(await registry.CheckAsync(Ct));
+            var target = registry.FindRedis("secured")!;
+            Assert.True(await RedisWarmUp.UntilOkAsync(target));
+            Assert.Equal("+OK\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("SET", "rot:k", "v1"), 0)).Resp);
+
+            // Rotate: the secret store writes the file, the server changes its password, old sessions are dropped.
+            await File.WriteAllTextAsync(passwordFile, newPassword, Ct);
+            Assert.Equal("+OK\r\n"u8.ToArray(), await admin.SendAsync("CONFIG", "SET", "requirepass", newPassword));
+            await admin.SendAsync("CLIENT", "KILL", "TYPE", "normal");
+            Assert.True(await RedisWarmUp.UntilOkAsync(target), "no successful call within 10 s of the rotation");
+            Assert.Equal("$2\r\nv1\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("GET", "rot:k"), 0)).Resp);
+
+            // Every connection made from now on authenticates with the new password.
+            await admin.SendAsync("CLIENT", "KILL", "TYPE", "normal");
+            Assert.True(await RedisWarmUp.UntilOkAsync(target), "no reconnection with the rotated password");
+            Assert.Contains("password file changed", logs.AllText);
+        }
+        finally
+        {
+            await admin.SendAsync("CONFIG", "SET", "requirepass", "");
+            directory.Delete(recursive: true);
+        }
+
+        Assert.DoesNotContain(oldPassword, logs.AllText);
+        Assert.DoesNotContain(newPassword, logs.AllText);
+    }
+}
