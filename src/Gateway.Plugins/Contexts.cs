@@ -26,6 +26,9 @@ internal sealed class RootContext(int id, PluginVm vm, PluginDefinition plugin) 
 
     /// <summary>The root answered 0 to <c>proxy_on_done</c> and may finish with <c>proxy_done</c> (ABI §1.4 C).</summary>
     public bool AwaitingDone { get; set; }
+
+    /// <summary>Per-call timeouts the plugin gave <c>proxy_redis_init</c>, by target name.</summary>
+    public Dictionary<string, int> RedisTimeouts { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>

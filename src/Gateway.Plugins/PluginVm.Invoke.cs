@@ -231,10 +231,7 @@ internal sealed partial class PluginVm
         _inGuest = true;
         Current = Effective = context;
         ExitCode = null;
-        if (Phase != VmPhase.Startup)
-        {
-            _store.SetEpochDeadline(_cpuTicks);
-        }
+        _store.SetEpochDeadline(_deadlineTicks);
         return true;
     }
 
@@ -264,7 +261,7 @@ internal sealed partial class PluginVm
             VmFailure.Exit => $"proc_exit({ExitCode})",
             _ => PluginModule.FirstLine(e.Message),
         };
-        bool starting = Phase is VmPhase.Startup or VmPhase.VmStart or VmPhase.Configure;
+        bool starting = Phase is VmPhase.Startup or VmPhase.Configure;
         if (!starting)
         {
             blamed.Counters.Record(FailureKind);

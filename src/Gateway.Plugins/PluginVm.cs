@@ -20,6 +20,7 @@ internal sealed partial class PluginVm : IDisposable
     private readonly Store _store;
     private readonly Instance? _instance;
     private readonly ulong _cpuTicks;
+    private ulong _deadlineTicks;
     private readonly Dictionary<int, ProxyContext> _contexts = [];
     private readonly Dictionary<PluginDefinition, RootContext> _roots = [];
     private readonly List<ProxyContext> _touched = [];
@@ -59,7 +60,8 @@ internal sealed partial class PluginVm : IDisposable
         _store = new Store(group.Runtime.Engine, this);
         _store.SetLimits(memorySize: group.Limits.MemoryBytes);
         Phase = VmPhase.Startup;
-        _store.SetEpochDeadline((ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond);
+        _deadlineTicks = (ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond;
+        _store.SetEpochDeadline(_deadlineTicks);
         // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (ABI §1.2 step 4).
         _instance = group.Module.Linker.Instantiate(_store, group.Module.Module);
         _memory = _instance.GetMemory("memory");
@@ -88,6 +90,9 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>The root whose configuration is readable as buffer 7 (inside <c>proxy_on_configure</c>) or 6 (inside <c>proxy_on_vm_start</c>).</summary>
     public PluginDefinition? ConfiguringPlugin { get; private set; }
 
+    /// <summary>Inside <c>proxy_on_vm_start</c>: 0.1.0's <c>proxy_get_configuration</c> returns the VM configuration.</summary>
+    public bool VmStarting { get; private set; }
+
     /// <summary>Completion data readable only during its callback (ABI §9.1 step 6).</summary>
     public HttpCallResult? HttpCallResponse { get; private set; }
 
@@ -103,6 +108,18 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>The exported linear memory; during the start section it is only reachable through the caller.</summary>
     public Memory GetMemory(Caller caller) =>
         _memory ??= caller.GetMemory("memory") ?? throw new InvalidOperationException("module has no exported memory");
+
+    /// <summary>
+    /// During start functions only logging and WASI may be used; inside the allocator, the same (ABI §1.2, §5.3).
+    /// Anything else traps with Envoy's "restricted_callback".
+    /// </summary>
+    public void CheckUnrestricted(string import)
+    {
+        if (Phase is VmPhase.Startup or VmPhase.Allocating)
+        {
+            throw new InvalidOperationException($"restricted_callback: {import} is not allowed here");
+        }
+    }
 
     /// <summary>Instantiates and starts a VM for <paramref name="group"/>; null with <paramref name="error"/> set when any step fails.</summary>
     public static PluginVm? Create(VmGroup group, WorkerPlugins worker, out string? error)
@@ -125,6 +142,9 @@ internal sealed partial class PluginVm : IDisposable
         }
         return vm;
     }
+
+    /// <summary>Current size of the linear memory (the Higress <c>plugin_vm_memory</c> property).</summary>
+    public long MemoryLength => _memory?.GetLength() ?? 0;
 
     public RootContext RootOf(PluginDefinition plugin) => _roots[plugin];
 
@@ -228,7 +248,7 @@ internal sealed partial class PluginVm : IDisposable
             }
         }
         Phase = VmPhase.Running;
-        _store.SetEpochDeadline(_cpuTicks);
+        _deadlineTicks = _cpuTicks;
         return null;
     }
 
@@ -238,6 +258,7 @@ internal sealed partial class PluginVm : IDisposable
         var root = new RootContext(_nextContextId++, this, plugin);
         _contexts.Add(root.Id, root);
         _roots.Add(plugin, root);
+        Phase = VmPhase.Configure;
         if (_onContextCreate is not null && !Invoke(root, _onContextCreate, root.Id, 0))
         {
             return $"proxy_on_context_create failed: {FailureReason}";
@@ -245,7 +266,7 @@ internal sealed partial class PluginVm : IDisposable
         ConfiguringPlugin = plugin;
         try
         {
-            Phase = VmPhase.VmStart;
+            VmStarting = true;
             if (_onVmStart is not null)
             {
                 if (!Invoke(root, _onVmStart, root.Id, Group.VmConfiguration.Length, out int ok))
@@ -257,7 +278,7 @@ internal sealed partial class PluginVm : IDisposable
                     return "proxy_on_vm_start returned false";
                 }
             }
-            Phase = VmPhase.Configure;
+            VmStarting = false;
             if (_onConfigure is not null)
             {
                 if (!Invoke(root, _onConfigure, root.Id, plugin.Configuration.Length, out int ok))
@@ -273,7 +294,7 @@ internal sealed partial class PluginVm : IDisposable
         finally
         {
             ConfiguringPlugin = null;
-            Phase = VmPhase.Startup;
+            VmStarting = false;
         }
         return null;
     }
@@ -623,8 +644,9 @@ internal sealed partial class PluginVm : IDisposable
 /// <summary>Where a VM is in its life; some imports are restricted by it (ABI §1.2, §5.3).</summary>
 internal enum VmPhase
 {
+    /// <summary>Start functions run; only logging and WASI are allowed (ABI §1.2).</summary>
     Startup,
-    VmStart,
+    /// <summary>Root contexts are created and configured.</summary>
     Configure,
     Running,
     Log,

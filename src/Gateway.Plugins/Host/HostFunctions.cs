@@ -1,10 +1,26 @@
+using Gateway.Plugins.Abi;
 using Wasmtime;
 
 namespace Gateway.Plugins;
 
-/// <summary>Links the host functions a module imports (ABI §3, §6) into its linker.</summary>
+/// <summary>
+/// Links the host functions a module imports (ABI §3, §6). Every import gets exactly the type the module declares
+/// (ABI §1.2 step 3): a known name with the documented type is bound to its implementation; anything else, or a
+/// known name declared with another type, gets a generic stub that logs its first call (ABI §3.15).
+/// </summary>
 internal static partial class HostFunctions
 {
+    /// <summary>An <c>env</c> import that returns a <c>proxy_status_t</c>.</summary>
+    private delegate WasmResult ProxyImport(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args);
+
+    /// <summary>A WASI import that returns an errno.</summary>
+    private delegate int WasiImport(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args);
+
+    private sealed record Definition(ValueKind[] Parameters, ValueKind[] Results, Function.UntypedCallbackDelegate Callback);
+
+    private static readonly Dictionary<string, Definition> EnvFunctions = BuildEnv();
+    private static readonly Dictionary<string, Definition> WasiFunctions = BuildWasi();
+
     public static void Link(Linker linker, Module module, string label, List<string> errors)
     {
         foreach (var import in module.Imports)
@@ -14,20 +30,55 @@ internal static partial class HostFunctions
                 errors.Add($"plugin '{label}': imports {import.ModuleName}.{import.Name}, which is not a function; the host provides none");
                 continue;
             }
-            DefineStub(linker, function);
+            bool wasi = function.ModuleName is "wasi_snapshot_preview1" or "wasi_unstable";
+            var table = wasi ? WasiFunctions : function.ModuleName == "env" ? EnvFunctions : null;
+            if (table is not null && table.TryGetValue(function.Name, out var definition)
+                && SameKinds(definition.Parameters, function.Parameters) && SameKinds(definition.Results, function.Results))
+            {
+                linker.DefineFunction(function.ModuleName, function.Name, definition.Callback, definition.Parameters, definition.Results);
+            }
+            else
+            {
+                DefineStub(linker, function, wasi ? WasiErrno.NoSys : (int)WasmResult.Unimplemented);
+            }
         }
     }
 
-    private static void DefineStub(Linker linker, FunctionImport function)
+    private static bool SameKinds(ValueKind[] expected, IReadOnlyList<ValueKind> declared)
     {
-        var results = function.Results;
-        linker.DefineFunction(function.ModuleName, function.Name, (Caller caller, ReadOnlySpan<ValueBox> args, Span<ValueBox> res) =>
+        if (expected.Length != declared.Count)
         {
-            for (int i = 0; i < results.Count; i++)
+            return false;
+        }
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] != declared[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>ABI §3.15: the imported kinds exactly; an i32 result answers UNIMPLEMENTED (NOSYS for WASI), others zero.</summary>
+    private static void DefineStub(Linker linker, FunctionImport function, int status)
+    {
+        var results = function.Results.ToArray();
+        string module = function.ModuleName;
+        string name = function.Name;
+        bool logged = false;
+        linker.DefineFunction(module, name, (Caller caller, ReadOnlySpan<ValueBox> args, Span<ValueBox> res) =>
+        {
+            if (!logged && caller.GetData() is PluginVm vm)
+            {
+                logged = true;
+                Log.StubCalled(vm.Group.Logger, vm.Group.Name, module, name);
+            }
+            for (int i = 0; i < results.Length; i++)
             {
                 res[i] = results[i] switch
                 {
-                    ValueKind.Int32 => 12,
+                    ValueKind.Int32 => status,
                     ValueKind.Int64 => 0L,
                     ValueKind.Float32 => 0f,
                     _ => 0d,
@@ -35,4 +86,39 @@ internal static partial class HostFunctions
             }
         }, function.Parameters, function.Results);
     }
+
+    /// <summary>Parses a compact signature such as <c>"iiI"</c> (i = i32, I = i64, F = f64).</summary>
+    private static ValueKind[] Kinds(string signature)
+    {
+        var kinds = new ValueKind[signature.Length];
+        for (int i = 0; i < signature.Length; i++)
+        {
+            kinds[i] = signature[i] switch
+            {
+                'i' => ValueKind.Int32,
+                'I' => ValueKind.Int64,
+                'F' => ValueKind.Float64,
+                _ => throw new ArgumentException(signature, nameof(signature)),
+            };
+        }
+        return kinds;
+    }
+
+    private static void Add(Dictionary<string, Definition> table, string name, string parameters, ProxyImport import, bool restricted = true) =>
+        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
+        {
+            var vm = (PluginVm)caller.GetData()!;
+            if (restricted)
+            {
+                vm.CheckUnrestricted(name);
+            }
+            results[0] = (int)import(vm, caller, args);
+        }));
+
+    private static void AddWasi(Dictionary<string, Definition> table, string name, string parameters, WasiImport import) =>
+        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
+            results[0] = import((PluginVm)caller.GetData()!, caller, args)));
+
+    private static void AddRaw(Dictionary<string, Definition> table, string name, string parameters, string results, Function.UntypedCallbackDelegate callback) =>
+        table.Add(name, new Definition(Kinds(parameters), Kinds(results), callback));
 }

@@ -1,0 +1,389 @@
+/*
+ * One C test plugin whose behaviour is chosen by the plugin configuration (its first word), so each test can
+ * load the same module as differently configured plugins. The behaviours mirror the proxy-wasm Go SDK examples
+ * (hello world, headers, body, JSON validation, routing, http call, postponed requests, shared data, shared
+ * queue, metrics, properties, configuration) plus adversarial ones (infinite loop, memory bomb, traps, bad
+ * pointers, never continuing).
+ */
+#include "proxy_wasm.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONTEXTS 4096
+#define S(text) text, sizeof(text) - 1
+
+static char modes[MAX_CONTEXTS][32]; /* by root context id */
+static uint32_t parent_of[MAX_CONTEXTS];
+static char argument[MAX_CONTEXTS][64];
+static uint32_t token_owner[MAX_CONTEXTS]; /* http call token -> stream context */
+static uint32_t postponed[64];
+static int postponed_count;
+static uint32_t queue_id, metric_counter, metric_gauge, metric_histogram;
+
+EXPORT(proxy_abi_version_0_2_1) void abi_marker(void) {}
+EXPORT(proxy_on_memory_allocate) void *on_memory_allocate(size_t size) { return malloc(size); }
+
+static void logs(int level, const char *text) { proxy_log(level, text, strlen(text)); }
+
+static uint32_t root_of(uint32_t context) {
+    uint32_t parent = parent_of[context % MAX_CONTEXTS];
+    return parent == 0 ? context : parent;
+}
+
+static const char *mode_of(uint32_t context) { return modes[root_of(context) % MAX_CONTEXTS]; }
+static const char *arg_of(uint32_t context) { return argument[root_of(context) % MAX_CONTEXTS]; }
+static int is(uint32_t context, const char *mode) { return strcmp(mode_of(context), mode) == 0; }
+
+static void add_header(int map, const char *name, const char *value) {
+    proxy_add_header_map_value(map, name, strlen(name), value, strlen(value));
+}
+
+/* Returns a malloc'ed NUL-terminated copy of a header value, or NULL. */
+static char *header(int map, const char *name) {
+    char *value = NULL;
+    size_t size = 0;
+    if (proxy_get_header_map_value(map, name, strlen(name), &value, &size) != 0) return NULL;
+    char *copy = malloc(size + 1);
+    memcpy(copy, value, size);
+    copy[size] = 0;
+    free(value);
+    return copy;
+}
+
+static void local_reply(uint32_t status, const char *body) {
+    static const char headers[] = "\x01\x00\x00\x00" "\x07\x00\x00\x00" "\x03\x00\x00\x00" "x-local\0yes";
+    proxy_send_local_response(status, S("test reply"), body, strlen(body), headers, sizeof(headers), -1);
+}
+
+EXPORT(proxy_on_context_create) void on_context_create(uint32_t id, uint32_t parent) {
+    parent_of[id % MAX_CONTEXTS] = parent;
+    if (parent != 0 && is(id, "trap_create")) __builtin_trap();
+}
+
+EXPORT(proxy_on_vm_start) uint32_t on_vm_start(uint32_t root, uint32_t size) {
+    char *data = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_VM_CONFIGURATION, 0, size, &data, &length);
+    char line[160];
+    snprintf(line, sizeof line, "vm configuration: %.*s", (int)length, data ? data : "");
+    logs(LOG_INFO, line);
+    free(data);
+    return 1;
+}
+
+EXPORT(proxy_on_configure) uint32_t on_configure(uint32_t root, uint32_t size) {
+    char *data = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, &data, &length);
+    char *mode = modes[root % MAX_CONTEXTS];
+    size_t i = 0;
+    while (i < length && i < 31 && data[i] != ' ') { mode[i] = data[i]; i++; }
+    mode[i] = 0;
+    if (i < length) snprintf(argument[root % MAX_CONTEXTS], 64, "%.*s", (int)(length - i - 1), data + i + 1);
+    char line[160];
+    snprintf(line, sizeof line, "plugin configuration: %.*s", (int)length, data ? data : "");
+    logs(LOG_INFO, line);
+    free(data);
+    if (strcmp(mode, "reject") == 0) return 0;
+    if (strcmp(mode, "trap_configure") == 0) __builtin_trap();
+    if (strcmp(mode, "postpone") == 0 || strcmp(mode, "trap_tick") == 0) proxy_set_tick_period_milliseconds(5);
+    if (strcmp(mode, "consumer") == 0) proxy_register_shared_queue(S("jobs"), &queue_id);
+    if (strcmp(mode, "metrics") == 0) {
+        proxy_define_metric(0, S("requests"), &metric_counter);
+        proxy_define_metric(1, S("last_path_length"), &metric_gauge);
+        proxy_define_metric(2, S("path_length"), &metric_histogram);
+    }
+    return 1;
+}
+
+/* Every import that takes a pointer, called with one far outside memory; each must answer 6. */
+static void out_of_bounds(void) {
+    char *bad = (char *)0xFFFFFF00u;
+    char **bad_out = (char **)0xFFFFFF00u;
+    size_t *bad_size = (size_t *)0xFFFFFF00u;
+    uint32_t *bad_u32 = (uint32_t *)0xFFFFFF00u;
+    char *p; size_t n; uint32_t u;
+    int results[] = {
+        proxy_log(LOG_INFO, bad, 64),
+        proxy_get_header_map_value(MAP_REQUEST_HEADERS, bad, 8, &p, &n),
+        proxy_get_header_map_value(MAP_REQUEST_HEADERS, S(":path"), bad_out, bad_size),
+        proxy_add_header_map_value(MAP_REQUEST_HEADERS, bad, 4, S("v")),
+        proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S("k"), bad, 4),
+        proxy_remove_header_map_value(MAP_REQUEST_HEADERS, bad, 300),
+        proxy_get_header_map_pairs(MAP_REQUEST_HEADERS, bad_out, &n),
+        proxy_set_header_map_pairs(MAP_REQUEST_HEADERS, bad, 64),
+        proxy_get_buffer_bytes(BUFFER_VM_CONFIGURATION, 0, 100, bad_out, bad_size),
+        proxy_get_property(bad, 10, &p, &n),
+        proxy_set_property(S("k"), bad, 10),
+        proxy_get_shared_data(bad, 3, &p, &n, &u),
+        proxy_set_shared_data(S("k"), bad, 1000, 0),
+        proxy_register_shared_queue(S("oob"), bad_u32),
+        proxy_resolve_shared_queue(bad, 4, S("x"), &u),
+        proxy_define_metric(0, bad, 4, &u),
+        proxy_get_current_time_nanoseconds((uint64_t *)bad),
+        proxy_send_local_response(500, bad, 4, S(""), NULL, 0, -1),
+        proxy_http_call(bad, 4, NULL, 0, NULL, 0, NULL, 0, 100, &u),
+        proxy_call_foreign_function(bad, 8, NULL, 0, &p, &n),
+        proxy_get_header_map_value(MAP_REQUEST_HEADERS, S(":path"), &p, (size_t *)0x7FFFFFF0u),
+        proxy_get_status(bad_u32, &p, &n),
+        proxy_get_log_level(bad_u32),
+        proxy_get_metric(0, (uint64_t *)bad),
+    };
+    char list[256] = "";
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        char item[8];
+        snprintf(item, sizeof item, i ? ",%d" : "%d", results[i]);
+        strcat(list, item);
+    }
+    add_header(MAP_REQUEST_HEADERS, "x-oob", list);
+}
+
+static uint32_t shared_increment(const char *key) {
+    for (;;) {
+        char *value = NULL;
+        size_t size = 0;
+        uint32_t cas = 0;
+        uint32_t count = 0;
+        if (proxy_get_shared_data(key, strlen(key), &value, &size, &cas) == 0 && size == 4) memcpy(&count, value, 4);
+        free(value);
+        count++;
+        if (proxy_set_shared_data(key, strlen(key), (const char *)&count, 4, cas) == 0) return count;
+    }
+}
+
+static void add_property_header(const char *path, size_t length, const char *name, int integer) {
+    char *value = NULL;
+    size_t size = 0;
+    char text[128];
+    if (proxy_get_property(path, length, &value, &size) != 0) {
+        snprintf(text, sizeof text, "missing");
+    } else if (integer && size == 8) {
+        int64_t number;
+        memcpy(&number, value, 8);
+        snprintf(text, sizeof text, "%lld", (long long)number);
+    } else {
+        snprintf(text, sizeof text, "%.*s", (int)size, value);
+    }
+    free(value);
+    add_header(MAP_REQUEST_HEADERS, name, text);
+}
+
+EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, uint32_t headers, uint32_t end_of_stream) {
+    const char *mode = mode_of(context);
+    if (strcmp(mode, "hello") == 0) {
+        char *path = header(MAP_REQUEST_HEADERS, ":path");
+        char line[160];
+        snprintf(line, sizeof line, "hello from %s (%u headers)", path ? path : "?", headers);
+        logs(LOG_INFO, line);
+        printf("stdout says hi\n");
+        fflush(stdout);
+        free(path);
+    } else if (strcmp(mode, "headers") == 0) {
+        add_header(MAP_REQUEST_HEADERS, "x-added", "1");
+        proxy_remove_header_map_value(MAP_REQUEST_HEADERS, S("x-remove"));
+        proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S("x-replace"), S("new"));
+    } else if (strcmp(mode, "route") == 0) {
+        char *canary = header(MAP_REQUEST_HEADERS, "x-canary");
+        if (canary && strcmp(canary, "1") == 0) {
+            char *path = header(MAP_REQUEST_HEADERS, ":path");
+            char target[256];
+            snprintf(target, sizeof target, "/canary%s", path ? path : "/");
+            proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S(":path"), target, strlen(target));
+            proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S(":authority"), S("canary.internal"));
+            free(path);
+        }
+        free(canary);
+    } else if (strcmp(mode, "auth") == 0) {
+        static const char call_headers[] =
+            "\x04\x00\x00\x00"
+            "\x07\x00\x00\x00" "\x03\x00\x00\x00"
+            "\x05\x00\x00\x00" "\x05\x00\x00\x00"
+            "\x0a\x00\x00\x00" "\x04\x00\x00\x00"
+            "\x06\x00\x00\x00" "\x02\x00\x00\x00"
+            ":method\0GET\0" ":path\0/auth\0" ":authority\0auth\0" "x-user\0me";
+        uint32_t token = 0;
+        int status = proxy_http_call(arg_of(context), strlen(arg_of(context)), call_headers, sizeof call_headers,
+                                     S("ping"), NULL, 0, 200, &token);
+        if (status != 0) {
+            local_reply(500, "dispatch failed");
+            return ACTION_PAUSE;
+        }
+        token_owner[token % MAX_CONTEXTS] = context;
+        return ACTION_PAUSE;
+    } else if (strcmp(mode, "postpone") == 0) {
+        postponed[postponed_count++ % 64] = context;
+        return ACTION_PAUSE;
+    } else if (strcmp(mode, "counter") == 0) {
+        char text[16];
+        snprintf(text, sizeof text, "%u", shared_increment("hits"));
+        add_header(MAP_REQUEST_HEADERS, "x-hits", text);
+    } else if (strcmp(mode, "producer") == 0) {
+        uint32_t id = 0;
+        if (proxy_resolve_shared_queue(S(""), S("jobs"), &id) != 0) {
+            local_reply(503, "no queue");
+            return ACTION_PAUSE;
+        }
+        char *path = header(MAP_REQUEST_HEADERS, ":path");
+        proxy_enqueue_shared_queue(id, path, strlen(path));
+        free(path);
+    } else if (strcmp(mode, "metrics") == 0) {
+        char *path = header(MAP_REQUEST_HEADERS, ":path");
+        proxy_increment_metric(metric_counter, 1);
+        proxy_record_metric(metric_gauge, strlen(path));
+        proxy_record_metric(metric_histogram, strlen(path));
+        uint64_t value = 0;
+        proxy_get_metric(metric_counter, &value);
+        char text[24];
+        snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+        add_header(MAP_REQUEST_HEADERS, "x-requests", text);
+        free(path);
+    } else if (strcmp(mode, "properties") == 0) {
+        add_property_header(S("plugin_name"), "x-plugin-name", 0);
+        add_property_header(S("plugin_vm_id"), "x-vm-id", 0);
+        add_property_header(S("route_name"), "x-route-name", 0);
+        add_property_header(S("cluster_name"), "x-cluster-name", 0);
+        add_property_header(S("source\0address"), "x-source", 0);
+        add_property_header(S("source\0port"), "x-source-port", 1);
+        add_property_header(S("destination\0address"), "x-destination", 0);
+        add_property_header(S("request\0path"), "x-request-path", 0);
+        add_property_header(S("request\0method"), "x-request-method", 0);
+        add_property_header(S("request\0id"), "x-request-id-prop", 0);
+        add_property_header(S("request\0headers\0user-agent"), "x-ua", 0);
+        proxy_set_property(S("my\0key\0"), S("stored"));
+        add_property_header(S("my\0key"), "x-bag", 0);
+    } else if (strcmp(mode, "local") == 0) {
+        local_reply(401, "go away");
+        return ACTION_CONTINUE;
+    } else if (strcmp(mode, "twice") == 0) {
+        local_reply(401, "first");
+        uint32_t second = proxy_send_local_response(402, S(""), S("second"), NULL, 0, -1);
+        char text[8];
+        snprintf(text, sizeof text, "%u", second);
+        proxy_set_property(S("second_status"), text, strlen(text));
+    } else if (strcmp(mode, "close") == 0) {
+        proxy_close_stream(0);
+    } else if (strcmp(mode, "oob") == 0) {
+        out_of_bounds();
+    } else if (strcmp(mode, "loop") == 0) {
+        for (volatile int i = 0;; i++) {}
+    } else if (strcmp(mode, "bomb") == 0) {
+        for (;;) {
+            char *block = malloc(1 << 20);
+            if (!block) __builtin_trap();
+            memset(block, 1, 1 << 20);
+        }
+    } else if (strcmp(mode, "trap_headers") == 0) {
+        __builtin_trap();
+    } else if (strcmp(mode, "never") == 0) {
+        return ACTION_PAUSE;
+    }
+    return ACTION_CONTINUE;
+}
+
+EXPORT(proxy_on_request_body) uint32_t on_request_body(uint32_t context, uint32_t size, uint32_t end_of_stream) {
+    if (is(context, "trap_body")) __builtin_trap();
+    if (!is(context, "body") && !is(context, "json")) return ACTION_CONTINUE;
+    if (!end_of_stream) return ACTION_PAUSE; /* hold until the whole body is here */
+    char *body = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_REQUEST_BODY, 0, 0xFFFFFFFFu, &body, &length);
+    int json = length >= 2 && body[0] == '{' && body[length - 1] == '}';
+    if (is(context, "json")) {
+        free(body);
+        if (!json) {
+            local_reply(400, "invalid json");
+            return ACTION_PAUSE;
+        }
+        return ACTION_CONTINUE;
+    }
+    proxy_set_buffer_bytes(BUFFER_REQUEST_BODY, 0, 0, S("rewritten:")); /* prepend */
+    proxy_set_buffer_bytes(BUFFER_REQUEST_BODY, 0xFFFFFFFu, 0, S(":end")); /* append */
+    free(body);
+    return ACTION_CONTINUE;
+}
+
+EXPORT(proxy_on_request_trailers) uint32_t on_request_trailers(uint32_t context, uint32_t count) {
+    if (is(context, "trap_trailers")) __builtin_trap();
+    return ACTION_CONTINUE;
+}
+
+EXPORT(proxy_on_response_headers) uint32_t on_response_headers(uint32_t context, uint32_t headers, uint32_t end_of_stream) {
+    if (is(context, "trap_response")) __builtin_trap();
+    if (is(context, "headers")) {
+        add_header(MAP_RESPONSE_HEADERS, "x-response", "yes");
+        proxy_replace_header_map_value(MAP_RESPONSE_HEADERS, S(":status"), S("201"));
+    }
+    return ACTION_CONTINUE;
+}
+
+EXPORT(proxy_on_response_body) uint32_t on_response_body(uint32_t context, uint32_t size, uint32_t end_of_stream) {
+    if (is(context, "trap_response_body")) __builtin_trap();
+    if (!is(context, "body")) return ACTION_CONTINUE;
+    if (!end_of_stream) return ACTION_PAUSE;
+    proxy_set_buffer_bytes(BUFFER_RESPONSE_BODY, 0, 0xFFFFFFFu, S("replaced response"));
+    return ACTION_CONTINUE;
+}
+
+EXPORT(proxy_on_http_call_response) void on_http_call_response(uint32_t root, uint32_t token, uint32_t headers, uint32_t body_size, uint32_t trailers) {
+    uint32_t stream = token_owner[token % MAX_CONTEXTS];
+    if (is(root, "trap_call")) __builtin_trap();
+    if (proxy_set_effective_context(stream) != 0) return;
+    if (headers == 0) {
+        uint32_t code = 0;
+        char *message = NULL;
+        size_t length = 0;
+        proxy_get_status(&code, &message, &length);
+        free(message);
+        local_reply(503, code == 11 ? "callout reset" : "callout failed");
+        return;
+    }
+    char *status = header(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
+    char *body = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_HTTP_CALL_RESPONSE_BODY, 0, body_size, &body, &length);
+    if (status && strcmp(status, "200") == 0) {
+        char text[64];
+        snprintf(text, sizeof text, "%.*s", (int)length, body ? body : "");
+        add_header(MAP_REQUEST_HEADERS, "x-auth", text);
+        proxy_continue_stream(0);
+    } else {
+        local_reply(403, "denied");
+    }
+    free(status);
+    free(body);
+}
+
+EXPORT(proxy_on_tick) void on_tick(uint32_t root) {
+    if (is(root, "trap_tick")) __builtin_trap();
+    for (int i = 0; i < postponed_count && i < 64; i++) {
+        if (proxy_set_effective_context(postponed[i]) == 0) {
+            add_header(MAP_REQUEST_HEADERS, "x-postponed", "1");
+            proxy_continue_stream(0);
+        }
+    }
+    postponed_count = 0;
+}
+
+EXPORT(proxy_on_queue_ready) void on_queue_ready(uint32_t root, uint32_t id) {
+    char *item = NULL;
+    size_t length = 0;
+    while (proxy_dequeue_shared_queue(id, &item, &length) == 0) {
+        proxy_set_shared_data(S("last_job"), item, length, 0);
+        shared_increment("jobs_seen");
+        free(item);
+        item = NULL;
+    }
+}
+
+EXPORT(proxy_on_log) void on_log(uint32_t context) {
+    if (is(context, "trap_log")) __builtin_trap();
+    if (is(context, "hello")) logs(LOG_INFO, "request logged");
+}
+
+EXPORT(proxy_on_done) uint32_t on_done(uint32_t context) { return 1; }
+
+EXPORT(proxy_on_delete) void on_delete(uint32_t context) {
+    if (is(context, "trap_delete") && parent_of[context % MAX_CONTEXTS] != 0) __builtin_trap();
+    parent_of[context % MAX_CONTEXTS] = 0;
+}

@@ -1,0 +1,25 @@
+;; A 0.1.0 module: two-parameter header callback, unknown imports linked as stubs, a gRPC import answered
+;; with INTERNAL_FAILURE. It writes the status it saw into a response header through the 0.1.0 continue call.
+(module
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_grpc_call" (func $grpc (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_made_up_call" (func $made_up (param i64) (result i32)))
+  (import "wasi_unstable" "some_future_call" (func $future (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "x-stub-statuses")
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "proxy_abi_version_0_1_0"))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (result i32)
+    ;; value bytes: '0' + status of each call, at offset 64
+    (i32.store8 (i32.const 64) (i32.add (i32.const 48) (call $grpc (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 32))))
+    (i32.store8 (i32.const 65) (i32.const 44))
+    (i32.store8 (i32.const 66) (i32.add (i32.const 48) (i32.rem_u (call $made_up (i64.const 1)) (i32.const 10))))
+    (i32.store8 (i32.const 67) (i32.const 44))
+    (i32.store8 (i32.const 68) (i32.add (i32.const 48) (i32.rem_u (call $future (i32.const 1)) (i32.const 10))))
+    (drop (call $add (i32.const 0) (i32.const 16) (i32.const 15) (i32.const 64) (i32.const 5)))
+    (i32.const 0)))

@@ -1,0 +1,6 @@
+;; _initialize traps: the plugin fails at load with a reason.
+(module
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "_initialize") unreachable))

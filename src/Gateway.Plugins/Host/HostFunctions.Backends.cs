@@ -1,0 +1,130 @@
+using Gateway.Backends;
+using Gateway.Plugins.Abi;
+using Wasmtime;
+
+namespace Gateway.Plugins;
+
+/// <summary>
+/// The Redis (ABI §10, Higress-compatible) and SQL (ABI §11) calls. Each starts the operation, returns a token at
+/// once, and posts the completion to the VM's worker; the guest is never entered from inside the import.
+/// Endpoints and credentials stay in the gateway: the plugin only names a configured target.
+/// </summary>
+internal static partial class HostFunctions
+{
+    private static WasmResult RedisInit(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    {
+        var memory = vm.GetMemory(caller);
+        if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string cluster)
+            || !GuestMemory.TryGetSpan(memory, args[2].AsInt32(), args[3].AsInt32(), out _)
+            || !GuestMemory.TryGetSpan(memory, args[4].AsInt32(), args[5].AsInt32(), out _))
+        {
+            return WasmResult.InvalidMemoryAccess;
+        }
+        // The wrapper appends "?db=…&buffer_flush_timeout=…"; the cluster is what precedes the first '?' (ABI §10.2).
+        int query = cluster.IndexOf('?');
+        string name = query < 0 ? cluster : cluster[..query];
+        if (vm.Runtime.Services.Backends?.FindRedis(name) is null || vm.Effective is not { } context)
+        {
+            return WasmResult.BadArgument;
+        }
+        if (args[3].AsInt32() != 0 || args[5].AsInt32() != 0)
+        {
+            // The gateway authenticates its own connections; plugin credentials are ignored, never logged (ABI §10.4).
+            Log.RedisCredentialsIgnored(context.Plugin.Logger, context.Plugin.Name);
+        }
+        context.Root.RedisTimeouts[name] = Math.Max(0, args[6].AsInt32());
+        return WasmResult.Ok;
+    }
+
+    private static WasmResult RedisCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    {
+        var memory = vm.GetMemory(caller);
+        int tokenPointer = args[4].AsInt32();
+        if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string cluster)
+            || !GuestMemory.TryReadBytes(memory, args[2].AsInt32(), args[3].AsInt32(), out byte[] command)
+            || !GuestMemory.TryWriteUInt32(memory, tokenPointer, 0))
+        {
+            return WasmResult.InvalidMemoryAccess;
+        }
+        int query = cluster.IndexOf('?');
+        string name = query < 0 ? cluster : cluster[..query];
+        if (vm.Runtime.Services.Backends?.FindRedis(name) is not { } target || vm.Effective is not { } context
+            || !target.IsValidCommand(command, out _))
+        {
+            return WasmResult.BadArgument;
+        }
+        context.Root.RedisTimeouts.TryGetValue(name, out int timeoutMs);
+        uint token = vm.NextToken();
+        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        _ = CompleteRedisAsync(vm, token, target.CallAsync(command, timeoutMs));
+        GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
+        return WasmResult.Ok;
+    }
+
+    private static async Task CompleteRedisAsync(PluginVm vm, uint token, Task<RedisReply> call)
+    {
+        var reply = await call.ConfigureAwait(false);
+        vm.Loop.Post(static s =>
+        {
+            var (owner, id, result) = ((PluginVm, uint, RedisReply))s!;
+            owner.DeliverRedisReply(id, result);
+        }, (vm, token, reply));
+    }
+
+    private static WasmResult SqlCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    {
+        var memory = vm.GetMemory(caller);
+        int tokenPointer = args[7].AsInt32();
+        if (!GuestMemory.TryGetSpan(memory, args[0].AsInt32(), args[1].AsInt32(), out var targetBytes)
+            || !GuestMemory.TryGetSpan(memory, args[2].AsInt32(), args[3].AsInt32(), out var statementBytes)
+            || !GuestMemory.TryReadBytes(memory, args[4].AsInt32(), args[5].AsInt32(), out byte[] parameters)
+            || !GuestMemory.TryWriteUInt32(memory, tokenPointer, 0))
+        {
+            return WasmResult.InvalidMemoryAccess;
+        }
+        if (!TryStrictUtf8(targetBytes, out string target) || !TryStrictUtf8(statementBytes, out string statement))
+        {
+            return WasmResult.BadArgument;
+        }
+        if (vm.Runtime.Services.Backends?.FindDatabase(target) is not { } database || vm.Effective is not { } context)
+        {
+            return WasmResult.NotFound;
+        }
+        switch (database.Validate(statement, parameters))
+        {
+            case SqlDispatchStatus.NotFound:
+                return WasmResult.NotFound;
+            case SqlDispatchStatus.BadArgument:
+                return WasmResult.BadArgument;
+        }
+        uint token = vm.NextToken();
+        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32())));
+        GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
+        return WasmResult.Ok;
+    }
+
+    private static async Task CompleteSqlAsync(PluginVm vm, uint token, Task<SqlResult> call)
+    {
+        var result = await call.ConfigureAwait(false);
+        vm.Loop.Post(static s =>
+        {
+            var (owner, id, sqlResult) = ((PluginVm, uint, SqlResult))s!;
+            owner.DeliverSqlResult(id, sqlResult);
+        }, (vm, token, result));
+    }
+
+    private static bool TryStrictUtf8(ReadOnlySpan<byte> bytes, out string text)
+    {
+        try
+        {
+            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            return true;
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            text = "";
+            return false;
+        }
+    }
+}
