@@ -49,7 +49,11 @@ public sealed class ConfigLoader
         EnvironmentOverrides.Apply(root, environment, errors);
         var resolver = new ReferenceResolver(directory, environment, errors);
         resolver.ResolveAll(root);
-        referenced.AddRange(resolver.Files);
+        foreach (var file in resolver.Files)
+        {
+            AddReferenced(referenced, file);
+        }
+
         ConfigSchema.Check(root, errors);
 
         GatewayConfig config;
@@ -82,8 +86,8 @@ public sealed class ConfigLoader
             return null;
         }
 
-        // Parsed as a document first: it reports syntax errors and duplicate keys with their position,
-        // where JsonNode.Parse would only notice a duplicate lazily, by throwing in the middle of a walk.
+        // Parsed as a document first: it reports syntax errors with their position and rejects duplicate
+        // keys up front, where JsonNode.Parse would only notice a duplicate lazily, in the middle of a walk.
         try
         {
             using var document = JsonDocument.Parse(bytes, DocumentOptions);
@@ -97,7 +101,9 @@ public sealed class ConfigLoader
         }
         catch (JsonException e)
         {
-            errors.AddGeneral($"{fullPath}:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: invalid JSON: {Reason(e)}");
+            // A duplicate key is only found once the document is built, so it carries no position.
+            var position = e.LineNumber is { } line ? $":{line + 1}:{e.BytePositionInLine + 1}" : "";
+            errors.AddGeneral($"{fullPath}{position}: invalid JSON: {Reason(e)}");
             return null;
         }
     }
@@ -178,13 +184,21 @@ public sealed class ConfigLoader
         }
 
         var fullPath = Path.GetFullPath(file, directory);
-        referenced.Add(fullPath);
+        AddReferenced(referenced, fullPath);
         if (!SecretFile.TryRead(fullPath, out _, out var problem))
         {
             errors.Add($"{path}.passwordFile", $"cannot read \"{fullPath}\": {problem}");
         }
 
         return fullPath;
+    }
+
+    private static void AddReferenced(List<string> referenced, string fullPath)
+    {
+        if (!referenced.Contains(fullPath, StringComparer.Ordinal))
+        {
+            referenced.Add(fullPath);
+        }
     }
 
     /// <summary>"$.routes[1].cluster" → "routes[1].cluster".</summary>

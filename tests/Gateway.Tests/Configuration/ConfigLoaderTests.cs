@@ -137,7 +137,25 @@ public sealed class ConfigLoaderTests
         var result = dir.Load("""{ "workers": 1, "workers": 2 }""");
 
         Assert.Null(result.Config);
-        Assert.Contains("invalid JSON", Assert.Single(result.Errors));
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{dir.ConfigPath}: invalid JSON", error);
+        Assert.Contains("workers", error);
+    }
+
+    [Fact]
+    public void FileReferencedTwice_ListedOnce()
+    {
+        using var dir = new TempConfigDirectory();
+        var secret = dir.Write("pw", "x");
+
+        var result = dir.Load("""
+            {
+              "listeners": [{ "name": "public", "port": 0 }],
+              "redis": { "r": { "endpoints": ["h:1"], "user": "${file:pw}", "passwordFile": "pw" } }
+            }
+            """);
+
+        Assert.Equal([dir.ConfigPath, secret], result.ReferencedFiles);
     }
 
     [Fact]
