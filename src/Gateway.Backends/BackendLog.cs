@@ -20,6 +20,9 @@ internal static partial class BackendLog
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Redis target {Target}: not connected after the connect timeout during start-up checks ({Cause}); reconnecting in the background")]
     public static partial void RedisUnreachableAtStart(ILogger logger, string target, string cause);
 
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "{Kind} target {Target}: unexpected failure of a host call ({Cause})")]
+    public static partial void UnexpectedFailure(ILogger logger, string kind, string target, string cause);
+
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Database {Target}: unreachable during start-up checks ({Cause}); statements will be described on first use")]
     public static partial void DatabaseUnreachableAtStart(ILogger logger, string target, string cause);
 }

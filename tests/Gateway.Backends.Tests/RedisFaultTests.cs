@@ -110,4 +110,53 @@ public sealed class RedisFaultTests(RedisServer server)
         Assert.DoesNotContain(oldPassword, logs.AllText);
         Assert.DoesNotContain(newPassword, logs.AllText);
     }
+
+    [Fact]
+    public async Task PasswordRotatedDuringACall_TheInFlightCallCompletesOnTheOldConnection()
+    {
+        const string oldPassword = "Redis-Old-Secret-1a2b";
+        const string newPassword = "Redis-New-Secret-3c4d";
+        var directory = Directory.CreateTempSubdirectory("gw-secret-");
+        var passwordFile = Path.Combine(directory.FullName, "password");
+        await File.WriteAllTextAsync(passwordFile, oldPassword, Ct);
+        using var admin = await server.ConnectAsync();
+        await admin.SendAsync("CONFIG", "SET", "requirepass", oldPassword);
+        var logs = new CapturingLoggerFactory();
+        try
+        {
+            await using var registry = BackendRegistry.Create(
+                [new RedisTargetOptions { Name = "busy", Endpoints = [server.Endpoint], PasswordFile = passwordFile, TimeoutMs = 8000 }], [], logs);
+            Assert.Empty(await registry.CheckAsync(Ct));
+            var target = registry.FindRedis("busy")!;
+            Assert.True(await RedisWarmUp.UntilOkAsync(target));
+
+            // The server accepts the new password for new sessions; the target's session stays authenticated.
+            await admin.SendAsync("CONFIG", "SET", "requirepass", newPassword);
+            // A script that keeps the server busy for 2.5 s: longer than the password file poll interval.
+            const string busy = "local s = redis.call('TIME') while true do local n = redis.call('TIME') " +
+                "if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 2500000 then break end end return 'survived'";
+            var inFlight = target.CallAsync(RawRedisClient.Command("EVAL", busy, "0"), 0);
+            await Task.Delay(100, Ct);
+            await File.WriteAllTextAsync(passwordFile, newPassword, Ct);
+            var watch = Stopwatch.StartNew();
+            while (!logs.AllText.Contains("password file changed") && watch.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                await Task.Delay(20, Ct);
+            }
+
+            Assert.Contains("password file changed", logs.AllText);
+            Assert.False(inFlight.IsCompleted, "the rotation should have happened while the call was in flight");
+
+            var reply = await inFlight;
+            Assert.Equal(RedisCallStatus.Ok, reply.Status);
+            Assert.Equal("$8\r\nsurvived\r\n"u8.ToArray(), reply.Resp);
+            Assert.True(await RedisWarmUp.UntilOkAsync(target), "no call succeeded on the new connection");
+        }
+        finally
+        {
+            await admin.SendAsync("AUTH", newPassword);
+            await admin.SendAsync("CONFIG", "SET", "requirepass", "");
+            directory.Delete(recursive: true);
+        }
+    }
 }

@@ -120,6 +120,12 @@ public sealed class RedisTarget : IAsyncDisposable
         {
             return Complete(Outcome.NetworkError, start, []);
         }
+        catch (Exception ex)
+        {
+            // The host call contract is "never throws": anything unforeseen is a network error, logged by type only.
+            BackendLog.UnexpectedFailure(_logger, "Redis", Name, ex.GetType().Name);
+            return Complete(Outcome.NetworkError, start, []);
+        }
         finally
         {
             connection.Release();

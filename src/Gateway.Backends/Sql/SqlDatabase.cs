@@ -114,9 +114,20 @@ public sealed class SqlDatabase : IAsyncDisposable
             var status = ex.SqlState.StartsWith("22", StringComparison.Ordinal) ? SqlCallStatus.BadArgument : SqlCallStatus.BackendError;
             return Complete(status, start, "SQLSTATE " + ex.SqlState, IsUnavailable(ex.SqlState));
         }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException)
         {
             return Complete(SqlCallStatus.BackendError, start, "connection failure");
+        }
+        catch (OperationCanceledException)
+        {
+            // A shared statement description cancelled by another caller's deadline: retried by the next call.
+            return Complete(SqlCallStatus.BackendError, start, "statement description interrupted");
+        }
+        catch (Exception ex)
+        {
+            // The host call contract is "never throws": anything unforeseen is a backend error, logged by type only.
+            BackendLog.UnexpectedFailure(_logger, "SQL", Name, ex.GetType().Name);
+            return Complete(SqlCallStatus.BackendError, start, "internal error");
         }
     }
 

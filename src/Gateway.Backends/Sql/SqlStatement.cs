@@ -10,6 +10,7 @@ namespace Gateway.Backends;
 internal sealed class SqlStatement(string id, StatementOptions options)
 {
     private const string DescribeName = "gateway_describe";
+    private static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(15);
 
     private Task<SqlParameterKind[]>? _describing;
 
@@ -31,15 +32,18 @@ internal sealed class SqlStatement(string id, StatementOptions options)
         var describing = Volatile.Read(ref _describing);
         if (describing is null || describing.IsFaulted || describing.IsCanceled)
         {
-            var started = DescribeCoreAsync(dataSource, ct);
+            // Not tied to the first caller's deadline, since other callers share it; each caller waits with its own.
+            var started = DescribeCoreAsync(dataSource);
             describing = Interlocked.CompareExchange(ref _describing, started, describing) == describing ? started : Volatile.Read(ref _describing)!;
         }
 
         return describing.WaitAsync(ct);
     }
 
-    private async Task<SqlParameterKind[]> DescribeCoreAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    private async Task<SqlParameterKind[]> DescribeCoreAsync(NpgsqlDataSource dataSource)
     {
+        using var deadline = new CancellationTokenSource(DescribeTimeout);
+        var ct = deadline.Token;
         await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
         // The SQL comes from the operator's configuration, never from a plugin.
         await using (var prepare = new NpgsqlCommand("PREPARE " + DescribeName + " AS " + Options.Sql, connection))
