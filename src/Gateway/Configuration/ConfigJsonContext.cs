@@ -9,7 +9,6 @@ namespace Gateway.Configuration;
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    NumberHandling = JsonNumberHandling.AllowReadingFromString,
-    WriteIndented = true)]
+    NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 [JsonSerializable(typeof(GatewayConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext;

@@ -28,7 +28,12 @@ public sealed class ConfigLoader
     public static ConfigLoadResult Load(string path, IReadOnlyDictionary<string, string> environment)
     {
         var errors = new ConfigErrors();
-        var fullPath = Path.GetFullPath(path);
+        if (path.Length == 0 || !ReferencedFile.TryGetFullPath(path, Environment.CurrentDirectory, out var fullPath))
+        {
+            errors.AddGeneral($"\"{path}\" is not a file path");
+            return new ConfigLoadResult(null, errors.Messages, []);
+        }
+
         var referenced = new List<string> { fullPath };
         var config = Build(fullPath, environment, errors, referenced);
         return errors.Count == 0 && config is not null
@@ -143,9 +148,12 @@ public sealed class ConfigLoader
             {
                 errors.Add(path, "must not be empty");
             }
+            else if (!ReferencedFile.TryGetFullPath(plugin.Module, directory, out modulePath))
+            {
+                errors.Add(path, $"\"{plugin.Module}\" is not a file path");
+            }
             else
             {
-                modulePath = Path.GetFullPath(plugin.Module, directory);
                 if (!File.Exists(modulePath))
                 {
                     errors.Add(path, $"no such file \"{modulePath}\"");
@@ -183,9 +191,14 @@ public sealed class ConfigLoader
             return file;
         }
 
-        var fullPath = Path.GetFullPath(file, directory);
+        if (!ReferencedFile.TryGetFullPath(file, directory, out var fullPath))
+        {
+            errors.Add($"{path}.passwordFile", $"\"{file}\" is not a file path");
+            return file;
+        }
+
         AddReferenced(referenced, fullPath);
-        if (!SecretFile.TryRead(fullPath, out _, out var problem))
+        if (!ReferencedFile.TryRead(fullPath, out _, out var problem))
         {
             errors.Add($"{path}.passwordFile", $"cannot read \"{fullPath}\": {problem}");
         }

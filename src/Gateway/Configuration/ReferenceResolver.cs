@@ -6,10 +6,10 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// Replaces <c>${env:NAME}</c> and <c>${file:PATH}</c> inside every string value of the config DOM
-/// (DESIGN §4). A file gives its content less one trailing newline (what <c>echo</c> and
-/// <c>kubectl create secret --from-file</c> leave); relative paths are against the config file's
-/// folder; <c>$${</c> stands for a literal <c>${</c>. Every reference that cannot be resolved is
-/// reported at the key holding it, and the redacted form of each string that held one is kept.
+/// (DESIGN §4). A file gives its content less one trailing newline (see <see cref="ReferencedFile"/>);
+/// relative paths are against the config file's folder; <c>$${</c> stands for a literal <c>${</c>.
+/// Every reference that cannot be resolved is reported at the key holding it, and the redacted form
+/// of each string that held one is kept.
 /// </summary>
 internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionary<string, string> environment, ConfigErrors errors)
 {
@@ -222,10 +222,15 @@ internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionar
             return "";
         }
 
-        var fullPath = Path.GetFullPath(name, baseDirectory);
+        if (!ReferencedFile.TryGetFullPath(name, baseDirectory, out var fullPath))
+        {
+            errors.Add(path, $"\"{name}\" is not a file path");
+            return "";
+        }
+
         if (!_files.TryGetValue(fullPath, out var file))
         {
-            file.Read = SecretFile.TryRead(fullPath, out file.Content, out file.Problem);
+            file.Read = ReferencedFile.TryRead(fullPath, out file.Content, out file.Problem);
             _files[fullPath] = file;
         }
 
@@ -236,34 +241,4 @@ internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionar
 
         return file.Content;
     }
-}
-
-/// <summary>Reads a mounted file (Kubernetes Secret, ConfigMap) as the loader needs it.</summary>
-internal static class SecretFile
-{
-    public static bool TryRead(string path, out string content, out string problem)
-    {
-        try
-        {
-            content = TrimOneNewline(System.IO.File.ReadAllText(path));
-            problem = "";
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            content = "";
-            problem = e switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "no such file",
-                UnauthorizedAccessException => "permission denied",
-                _ => e.Message,
-            };
-            return false;
-        }
-    }
-
-    private static string TrimOneNewline(string text) =>
-        text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2]
-        : text.EndsWith('\n') ? text[..^1]
-        : text;
 }

@@ -75,6 +75,18 @@ public sealed class ReferenceResolutionTests
     }
 
     [Fact]
+    public void FilePathWithNul_ReportedNotThrown()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load("""
+            { "listeners": [{ "name": "${file:a\u0000b}", "port": 0 }] }
+            """);
+
+        Assert.Equal(["listeners[0].name: \"a\0b\" is not a file path"], result.Errors);
+    }
+
+    [Fact]
     public void DollarDollarBrace_IsALiteral()
     {
         using var dir = new TempConfigDirectory();
