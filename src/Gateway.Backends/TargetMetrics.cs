@@ -22,7 +22,8 @@ internal sealed class TargetMetrics
 
     public TargetMetrics(string target, string[] statusNames)
     {
-        _target = target;
+        // Label values escape backslash and double quote (Prometheus text exposition format).
+        _target = target.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
         _statusNames = statusNames;
         _callsByStatus = new long[statusNames.Length];
     }

@@ -20,6 +20,19 @@ internal sealed class RedisConnection
 
     public static RedisConnection Start(RedisTargetOptions options, string? password)
     {
+        try
+        {
+            return new RedisConnection(ConnectionMultiplexer.ConnectAsync(Configure(options, password)));
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            // An unparsable endpoint: every call fails, and the start-up checks report it with its key path.
+            return new RedisConnection(Task.FromException<ConnectionMultiplexer>(ex));
+        }
+    }
+
+    private static ConfigurationOptions Configure(RedisTargetOptions options, string? password)
+    {
         var configuration = new ConfigurationOptions
         {
             // ABI §10.3: the Higress wrappers only understand RESP2, so never negotiate RESP3.
@@ -44,7 +57,7 @@ internal sealed class RedisConnection
             configuration.EndPoints.Add(endpoint);
         }
 
-        return new RedisConnection(ConnectionMultiplexer.ConnectAsync(configuration));
+        return configuration;
     }
 
     public bool TryAcquire()

@@ -12,7 +12,7 @@ namespace Gateway.Backends;
 public sealed class RedisTarget : IAsyncDisposable
 {
     /// <summary>How often the password file is re-read; a Kubernetes Secret update takes about a minute to land anyway.</summary>
-    internal static TimeSpan PasswordPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan PasswordPollInterval = TimeSpan.FromSeconds(1);
 
     private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command"];
     private static readonly Action<Task> ObserveFault = static t => _ = t.Exception;
@@ -24,6 +24,7 @@ public sealed class RedisTarget : IAsyncDisposable
     private RedisConnection _connection;
     private string? _password;
     private int _checkingPassword;
+    private bool _passwordFileUnreadable;
 
     internal RedisTarget(RedisTargetOptions options, ILogger logger)
     {
@@ -39,13 +40,10 @@ public sealed class RedisTarget : IAsyncDisposable
             {
                 _password = _passwordFile.Read();
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                BackendLog.PasswordFileUnreadable(logger, "Redis", options.Name, ex.GetType().Name);
-            }
-            catch (UnauthorizedAccessException ex)
-            {
-                BackendLog.PasswordFileUnreadable(logger, "Redis", options.Name, ex.GetType().Name);
+                // Reported by CheckAsync; the poll picks the file up once it appears.
+                _passwordFileUnreadable = true;
             }
 
             _passwordPoll = new Timer(static state => _ = ((RedisTarget)state!).CheckPasswordFileAsync(), this, PasswordPollInterval, PasswordPollInterval);
@@ -148,10 +146,14 @@ public sealed class RedisTarget : IAsyncDisposable
             // Unreachable at start is not a configuration error: the multiplexer keeps reconnecting.
             BackendLog.RedisUnreachableAtStart(_logger, Name, ex.GetType().Name);
         }
-
-        if (_passwordFile is not null && !File.Exists(_passwordFile.Path))
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
-            problems.Add($"redis.{Name}.passwordFile: file not found");
+            problems.Add($"redis.{Name}.endpoints: {ex.Message}");
+        }
+
+        if (_passwordFile is not null && _passwordFileUnreadable)
+        {
+            problems.Add($"redis.{Name}.passwordFile: cannot be read");
         }
 
         if (_options.Endpoints.Count == 0)
@@ -217,6 +219,7 @@ public sealed class RedisTarget : IAsyncDisposable
         try
         {
             var password = await _passwordFile!.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            _passwordFileUnreadable = false;
             if (password == _password)
             {
                 return;
@@ -230,7 +233,12 @@ public sealed class RedisTarget : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            BackendLog.PasswordFileUnreadable(_logger, "Redis", Name, ex.GetType().Name);
+            // Once per outage, not once per poll; a Secret volume briefly lacks the file while it is swapped.
+            if (!_passwordFileUnreadable)
+            {
+                _passwordFileUnreadable = true;
+                BackendLog.PasswordFileUnreadable(_logger, "Redis", Name, ex.GetType().Name);
+            }
         }
         finally
         {

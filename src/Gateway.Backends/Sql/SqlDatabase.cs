@@ -143,6 +143,11 @@ public sealed class SqlDatabase : IAsyncDisposable
             return;
         }
 
+        if (_options.PasswordFile is { } passwordFile && !File.Exists(passwordFile))
+        {
+            problems.Add(prefix + "passwordFile: cannot be read");
+        }
+
         foreach (var statement in _statements.Values)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
