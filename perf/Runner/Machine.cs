@@ -7,6 +7,20 @@ public static class Machine
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
 
     /// <summary>The nice value the runner (and so every process it starts) runs at: perf/run.sh lowers it when allowed.</summary>
+    public static string AutogroupNice()
+    {
+        try
+        {
+            // "/autogroup-N nice K" (sched(7), "The autogroup feature").
+            var text = File.ReadAllText("/proc/self/autogroup").Trim();
+            return text[(text.LastIndexOf(' ') + 1)..];
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
     public static int Nice()
     {
         var stat = File.ReadAllText("/proc/self/stat");
@@ -55,6 +69,6 @@ public static class Machine
             Environment.Version.ToString(), ExternalCommand.Version("git", "-C", repoRoot, "rev-parse", "--short", "HEAD"),
             versions,
             "Pinning: each proxy on CPU 1 (taskset -c 1); the load generator shares CPU 0 with the upstream nginx, Redis and PostgreSQL.",
-            loadAverageBefore, LoadAverage(), Nice());
+            loadAverageBefore, LoadAverage(), Nice(), AutogroupNice());
     }
 }

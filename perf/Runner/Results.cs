@@ -49,4 +49,4 @@ public sealed record IdleMemoryResult(string Target, int Requested, int Held, lo
 /// <summary>Facts about the machine and the software, so a report can be read a year later.</summary>
 public sealed record MachineFacts(
     string Cpu, int Cores, string Kernel, long MemoryKiB, string Dotnet, string GitCommit,
-    IReadOnlyDictionary<string, string> Versions, string Pinning, string LoadAverageBefore, string LoadAverageAfter, int Nice);
+    IReadOnlyDictionary<string, string> Versions, string Pinning, string LoadAverageBefore, string LoadAverageAfter, int Nice, string AutogroupNice);
