@@ -16,6 +16,21 @@ public sealed record RedisConfig
     public int TimeoutMs { get; init; } = 50;
     public int ConnectTimeoutMs { get; init; } = 1000;
     public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
+
+    public bool Equals(RedisConfig? other) =>
+        other is not null
+        && ConfigEquality.Lists(Endpoints, other.Endpoints)
+        && User == other.User
+        && Password == other.Password
+        && PasswordFile == other.PasswordFile
+        && Database == other.Database
+        && ConfigEquality.Lists(Aliases, other.Aliases)
+        && TimeoutMs == other.TimeoutMs
+        && ConnectTimeoutMs == other.ConnectTimeoutMs
+        && CircuitBreaker == other.CircuitBreaker;
+
+    public override int GetHashCode() =>
+        HashCode.Combine(ConfigEquality.ListHash(Endpoints), User, PasswordFile, Database, ConfigEquality.ListHash(Aliases), TimeoutMs, ConnectTimeoutMs);
 }
 
 public sealed record DatabaseConfig
@@ -31,6 +46,20 @@ public sealed record DatabaseConfig
     /// <summary>Statement id → statement. In JSON a bare string is shorthand for <c>{ "sql": … }</c>.</summary>
     public IReadOnlyDictionary<string, StatementConfig> Statements { get; init; } = new Dictionary<string, StatementConfig>();
     public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
+
+    public bool Equals(DatabaseConfig? other) =>
+        other is not null
+        && Provider == other.Provider
+        && ConnectionString == other.ConnectionString
+        && Password == other.Password
+        && PasswordFile == other.PasswordFile
+        && TimeoutMs == other.TimeoutMs
+        && MaxPoolSize == other.MaxPoolSize
+        && ConfigEquality.Maps(Statements, other.Statements)
+        && CircuitBreaker == other.CircuitBreaker;
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Provider, ConnectionString, PasswordFile, TimeoutMs, MaxPoolSize, ConfigEquality.MapHash(Statements));
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<DatabaseProvider>))]

@@ -11,6 +11,18 @@ public sealed record ClusterConfig
     public int RequestTimeoutMs { get; init; } = 15_000;
     public int MaxConnectionsPerWorker { get; init; } = 256;
     public EjectionConfig Ejection { get; init; } = new();
+
+    public bool Equals(ClusterConfig? other) =>
+        other is not null
+        && ConfigEquality.Lists(Endpoints, other.Endpoints)
+        && LoadBalancing == other.LoadBalancing
+        && ConnectTimeoutMs == other.ConnectTimeoutMs
+        && RequestTimeoutMs == other.RequestTimeoutMs
+        && MaxConnectionsPerWorker == other.MaxConnectionsPerWorker
+        && Ejection == other.Ejection;
+
+    public override int GetHashCode() =>
+        HashCode.Combine(ConfigEquality.ListHash(Endpoints), LoadBalancing, ConnectTimeoutMs, RequestTimeoutMs, MaxConnectionsPerWorker, Ejection);
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<LoadBalancing>))]
@@ -35,6 +47,15 @@ public sealed record RouteConfig
     public required string Cluster { get; init; }
     /// <summary>Plugin names, in the order they run.</summary>
     public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    public bool Equals(RouteConfig? other) =>
+        other is not null
+        && Name == other.Name
+        && Match == other.Match
+        && Cluster == other.Cluster
+        && ConfigEquality.Lists(Plugins, other.Plugins);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Match, Cluster, ConfigEquality.ListHash(Plugins));
 }
 
 public sealed record RouteMatch

@@ -22,8 +22,9 @@ internal enum SchemaKind
 /// <summary>
 /// The config schema, read from the source-generated metadata of the model so key names are written
 /// once. Checks the DOM before it is deserialized and reports every unknown key, wrong type, null and
-/// missing required key; each bad value is replaced by a placeholder (or dropped so its default
-/// applies), so deserialization then succeeds and the semantic checks still run on the rest.
+/// missing required key; each bad value is replaced by a placeholder of the right shape (an unknown
+/// or null key is dropped, so its default applies), so deserialization then succeeds and the
+/// semantic checks still run on the rest.
 /// </summary>
 internal static class ConfigSchema
 {
@@ -104,7 +105,10 @@ internal static class ConfigSchema
 
     public static void Check(JsonObject root, ConfigErrors errors) => CheckObject(root, Root, "", errors);
 
-    /// <summary>Returns null when <paramref name="node"/> is fine as it is, else its replacement (JSON null to drop it).</summary>
+    /// <summary>
+    /// Checks <paramref name="node"/> and everything below it. When the node itself must go,
+    /// <paramref name="replace"/> is set and the node to put in its place is returned.
+    /// </summary>
     private static JsonNode? Check(JsonNode node, JsonTypeInfo? type, string path, ConfigErrors errors, out bool replace)
     {
         replace = false;

@@ -28,6 +28,23 @@ public sealed record GatewayConfig
     /// </summary>
     [JsonIgnore]
     internal IReadOnlyDictionary<string, string> ResolvedReferences { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Equal when every key has the same value; <see cref="ResolvedReferences"/>, derived data, is left out.</summary>
+    public bool Equals(GatewayConfig? other) =>
+        other is not null
+        && Workers == other.Workers
+        && ConfigEquality.Lists(Listeners, other.Listeners)
+        && Admin == other.Admin
+        && Limits == other.Limits
+        && ConfigEquality.Maps(Clusters, other.Clusters)
+        && ConfigEquality.Lists(Routes, other.Routes)
+        && ConfigEquality.Maps(Plugins, other.Plugins)
+        && ConfigEquality.Maps(Redis, other.Redis)
+        && ConfigEquality.Maps(Databases, other.Databases)
+        && Shutdown == other.Shutdown;
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Workers, ConfigEquality.ListHash(Listeners), ConfigEquality.MapHash(Clusters), ConfigEquality.ListHash(Routes), ConfigEquality.MapHash(Plugins));
 }
 
 public sealed record ListenerConfig
