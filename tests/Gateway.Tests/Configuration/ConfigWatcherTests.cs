@@ -65,6 +65,23 @@ public sealed partial class ConfigWatcherTests
     }
 
     [Fact]
+    public async Task SymlinkToFileElsewhere_FiresOnWriteToTarget()
+    {
+        using var dir = new TempConfigDirectory();
+        var target = dir.Write("real/gateway.json", "{}");
+        var link = Path.Combine(dir.Root, "etc", "gateway.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, target);
+        using var changes = new ChangeCounter();
+        using var watcher = new ConfigWatcher([link], changes.OnChange);
+
+        // The link's own folder sees nothing: only the target's folder does.
+        await File.WriteAllTextAsync(target, """{ "workers": 2 }""", TestContext.Current.CancellationToken);
+
+        Assert.True(await changes.WaitAsync(Expected), "no callback after writing the symlink's target");
+    }
+
+    [Fact]
     public async Task UnrelatedFileInSameFolder_DoesNotFire()
     {
         using var dir = new TempConfigDirectory();
