@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using Gateway.Testing;
+
+namespace Gateway.Smoke.Tests;
+
+/// <summary>
+/// The smoke suite runs against the published Native AOT binary (make publish → artifacts/bin/gateway),
+/// not the JIT build: start, proxy a request, readiness, --check-config on a bad file, SIGTERM drain.
+/// </summary>
+public sealed class AotBinaryTests
+{
+    public AotBinaryTests()
+    {
+        Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run `make publish` first");
+    }
+
+    [Fact]
+    public async Task Version_PrintsAndExitsZero()
+    {
+        var (exit, output) = await RunAsync("--version");
+        Assert.Equal(0, exit);
+        Assert.StartsWith("gateway ", output);
+    }
+
+    [Fact]
+    public async Task Published_ProxiesAndReportsReady()
+    {
+        await using var upstream = new TestUpstream();
+        var clock = Stopwatch.StartNew();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint)), aot: true);
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/smoke"));
+        var response = await client.ReadResponseAsync();
+        TestContext.Current.SendDiagnosticMessage($"AOT gateway: start to first proxied response {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(200, response!.Status);
+        Assert.Equal("hello", response.BodyText);
+        Assert.Equal(HttpStatusCode.OK, await gateway.AdminStatusAsync("/readyz"));
+        Assert.Contains("gateway_requests_total", await gateway.AdminGetAsync("/metrics"));
+    }
+
+    [Fact]
+    public async Task CheckConfig_OnBadFile_ExitsNonZeroWithReasons()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-smoke-").FullName, "bad.json");
+        await File.WriteAllTextAsync(path, """{ "listeners": [{ "name": "x", "port": -5 }], "routes": [{ "name": "r", "cluster": "none" }] }""", TestContext.Current.CancellationToken);
+        var (exit, output) = await RunAsync("--check-config", path);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("listeners[0].port", output);
+        Assert.Contains("routes[0].cluster", output);
+    }
+
+    [Fact]
+    public async Task Sigterm_DrainsInFlightRequestThenExitsZero()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            await TestUpstream.OkAsync(r, s);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint)), aot: true);
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/slow"));
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Task<int> exit = gateway.StopAsync();
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        release.SetResult();
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(0, await exit);
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(info)!;
+        string output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, output);
+    }
+}
