@@ -1,0 +1,46 @@
+using System.Diagnostics;
+
+namespace Gateway.Functional.Tests.FirstPartyPlugins;
+
+/// <summary>
+/// The C SDK's RESP and SQL codecs (plugins/sdk/c/gateway_ext.h) against the byte examples of the ABI
+/// reference: plugins/sdk/c/test/gateway_ext_test.c compiled natively with clang-14 and run.
+/// </summary>
+public sealed class CSdkCodecTests
+{
+    [Fact]
+    public void GatewayExtHeader_CodecsMatchTheAbiExamplesAndRejectTruncatedInput()
+    {
+        string sdk = Path.Combine(FirstPartyPluginBuild.RepoRoot, "plugins", "sdk", "c");
+        string binary = Path.Combine(Directory.CreateTempSubdirectory("gateway-ext-test-").FullName, "gateway_ext_test");
+        try
+        {
+            var (compiled, compileOutput) = Run("clang-14", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-attributes",
+                "-I", sdk, Path.Combine(sdk, "test", "gateway_ext_test.c"), "-o", binary);
+            Assert.True(compiled == 0, compileOutput);
+
+            var (exit, output) = Run(binary);
+
+            Assert.True(exit == 0, output);
+            Assert.Contains("all checks passed", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(binary)!, recursive: true);
+        }
+    }
+
+    private static (int ExitCode, string Output) Run(string program, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr);
+    }
+}
