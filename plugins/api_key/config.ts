@@ -12,6 +12,10 @@ export class ApiKeyConfig {
   negativeCacheTtlSeconds: u32 = 5;
   failClosed: bool = true;
   timeoutMs: u32 = 0; // 0: the statement's configured default (ABI reference §11.2)
+  // The header names as UTF-8, encoded once instead of on every request.
+  headerName: ArrayBuffer = new ArrayBuffer(0);
+  tenantHeaderName: ArrayBuffer = new ArrayBuffer(0);
+  planHeaderName: ArrayBuffer = new ArrayBuffer(0);
 }
 
 class JsonScanner {
@@ -135,5 +139,8 @@ export function parseConfig(text: string): ApiKeyConfig | null {
   }
   if (j.failed || j.peek() != -1) return null;
   if (config.database.length == 0 || config.statement.length == 0 || config.header.length == 0) return null;
+  config.headerName = String.UTF8.encode(config.header);
+  config.tenantHeaderName = String.UTF8.encode(config.tenantHeader);
+  config.planHeaderName = String.UTF8.encode(config.planHeader);
   return config;
 }

@@ -30,7 +30,7 @@ import {
 } from "@solo-io/proxy-runtime";
 import {
   get_buffer_bytes, get_header_map_value, get_current_time_nanoseconds,
-  replace_header_map_value_string, remove_header_map_value_string, HeaderMapTypeValues, BufferTypeValues,
+  replace_header_map_value, remove_header_map_value, HeaderMapTypeValues, BufferTypeValues,
 } from "@solo-io/proxy-runtime/runtime";
 import {
   GatewayContext, SqlCallStatus, SqlParams, SqlTag, SqlValue, parseSqlResult, sqlCall,
@@ -44,13 +44,13 @@ const MAX_CACHE_ENTRIES: i32 = 10000;
 
 class Identity {
   found: bool;
-  tenant: string;
-  plan: string;
+  tenant: ArrayBuffer; // UTF-8, ready for the header map
+  plan: ArrayBuffer;
   expiresAt: u64;
   constructor(found: bool, tenant: string, plan: string, expiresAt: u64) {
     this.found = found;
-    this.tenant = tenant;
-    this.plan = plan;
+    this.tenant = String.UTF8.encode(tenant);
+    this.plan = String.UTF8.encode(plan);
     this.expiresAt = expiresAt;
   }
 }
@@ -109,7 +109,7 @@ class ApiKeyStream extends GatewayContext {
   onRequestHeaders(num_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const root = changetype<ApiKeyRoot>(this.root_context);
     const config = root.config;
-    const key = get_header_map_value(HeaderMapTypeValues.RequestHeaders, String.UTF8.encode(config.header));
+    const key = get_header_map_value(HeaderMapTypeValues.RequestHeaders, config.headerName);
     if (key.byteLength == 0) {
       reject(401, "api_key_missing", "missing API key");
       return FilterHeadersStatusValues.StopIteration;
@@ -166,9 +166,9 @@ function onLookup(context: GatewayContext, status: SqlCallStatus, numRows: u32, 
 
 function admit(config: ApiKeyConfig, identity: Identity): void {
   // replace, so a client cannot smuggle its own tenant or plan past the plugin
-  replace_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.tenantHeader, identity.tenant);
-  replace_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.planHeader, identity.plan);
-  remove_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.header);
+  replace_header_map_value(HeaderMapTypeValues.RequestHeaders, config.tenantHeaderName, identity.tenant);
+  replace_header_map_value(HeaderMapTypeValues.RequestHeaders, config.planHeaderName, identity.plan);
+  remove_header_map_value(HeaderMapTypeValues.RequestHeaders, config.headerName);
 }
 
 // Database failure: returns true when the request was answered (policy closed).
@@ -178,9 +178,9 @@ function unavailable(config: ApiKeyConfig): bool {
     return true;
   }
   // Continue without identity: whatever the client sent in these headers is not ours.
-  remove_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.tenantHeader);
-  remove_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.planHeader);
-  remove_header_map_value_string(HeaderMapTypeValues.RequestHeaders, config.header);
+  remove_header_map_value(HeaderMapTypeValues.RequestHeaders, config.tenantHeaderName);
+  remove_header_map_value(HeaderMapTypeValues.RequestHeaders, config.planHeaderName);
+  remove_header_map_value(HeaderMapTypeValues.RequestHeaders, config.headerName);
   return false;
 }
 
