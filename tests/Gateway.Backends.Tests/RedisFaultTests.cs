@@ -29,13 +29,13 @@ public sealed class RedisFaultTests(RedisServer server)
                 var reply = await target.CallAsync(RawRedisClient.Command("PING"), 0);
                 Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
                 Assert.Empty(reply.Resp);
-                Assert.True(watch.ElapsedMilliseconds <= 320, $"call {i} took {watch.ElapsedMilliseconds} ms");
+                Assert.True(watch.ElapsedMilliseconds <= 400, $"call {i} took {watch.ElapsedMilliseconds} ms");
             }
 
             // Open: rejected without touching the network.
             var rejected = Stopwatch.StartNew();
             Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
-            Assert.True(rejected.ElapsedMilliseconds < 50, $"open breaker took {rejected.ElapsedMilliseconds} ms");
+            Assert.True(rejected.ElapsedMilliseconds < 100, $"open breaker took {rejected.ElapsedMilliseconds} ms");
             var metrics = new StringBuilder();
             registry.WritePrometheus(metrics);
             Assert.Contains("gateway_redis_circuit_state{target=\"faulty\"} 1\n", metrics.ToString());
@@ -63,7 +63,7 @@ public sealed class RedisFaultTests(RedisServer server)
         Assert.Empty(await registry.CheckAsync(Ct));
         var watch = Stopwatch.StartNew();
         Assert.Equal(RedisCallStatus.NetworkError, (await registry.FindRedis("nowhere")!.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
-        Assert.True(watch.ElapsedMilliseconds <= 220, $"took {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds <= 300, $"took {watch.ElapsedMilliseconds} ms");
         Assert.Contains("nowhere", logs.AllText);
     }
 
