@@ -102,26 +102,23 @@ public sealed class SqlDatabase : IAsyncDisposable
             var result = await run.WaitAsync(timeout).ConfigureAwait(false);
             return Complete(result, start);
         }
-        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested))
+        catch (Exception ex) when (ex is TimeoutException || deadline.IsCancellationRequested)
         {
+            // Whatever surfaced once the deadline passed (our timer, the driver's cancellation, a
+            // connection torn down by it), the cause is the timeout (ABI §11.5 status 1).
             deadline.Cancel();
             run?.ContinueWith(ObserveFault, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return Complete(SqlCallStatus.Timeout, start, "timeout");
+            return Complete(SqlCallStatus.Timeout, start, "timeout", backendFailed: true);
         }
         catch (PostgresException ex)
         {
             // SQLSTATE class 22 = data exception: the database rejected a parameter value (ABI §11.5).
             var status = ex.SqlState.StartsWith("22", StringComparison.Ordinal) ? SqlCallStatus.BadArgument : SqlCallStatus.BackendError;
-            return Complete(status, start, "SQLSTATE " + ex.SqlState, IsUnavailable(ex.SqlState));
+            return Complete(status, start, "SQLSTATE " + ex.SqlState, backendFailed: IsUnavailable(ex.SqlState));
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException)
         {
-            return Complete(SqlCallStatus.BackendError, start, "connection failure");
-        }
-        catch (OperationCanceledException)
-        {
-            // A shared statement description cancelled by another caller's deadline: retried by the next call.
-            return Complete(SqlCallStatus.BackendError, start, "statement description interrupted");
+            return Complete(SqlCallStatus.BackendError, start, "connection failure", backendFailed: true);
         }
         catch (Exception ex)
         {
@@ -242,10 +239,11 @@ public sealed class SqlDatabase : IAsyncDisposable
         return result;
     }
 
-    private SqlResult Complete(SqlCallStatus status, long start, string diagnostic, bool unavailable = false)
+    /// <param name="backendFailed">The database did not serve (unreachable, unavailable, too slow): counts toward opening the breaker.</param>
+    private SqlResult Complete(SqlCallStatus status, long start, string diagnostic, bool backendFailed = false)
     {
         Metrics.Record((int)status, start);
-        if (status is SqlCallStatus.Timeout || unavailable || (status is SqlCallStatus.BackendError && diagnostic == "connection failure"))
+        if (backendFailed)
         {
             if (Breaker.RecordFailure())
             {
