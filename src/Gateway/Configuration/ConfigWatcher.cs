@@ -16,7 +16,10 @@ public sealed class ConfigWatcher : IDisposable
     private readonly Action _onChange;
     private readonly TimeSpan _debounce;
     private readonly Timer _timer;
+    /// <summary>Guards the set of watches. Never held while a FileSystemWatcher is disposed, which may wait for its event thread.</summary>
     private readonly Lock _gate = new();
+    /// <summary>Guards the timer against re-arming after disposal; taken on event threads.</summary>
+    private readonly Lock _timerGate = new();
     private readonly Lock _callbackGate = new();
     private Dictionary<string, DirectoryWatch> _watches = new(StringComparer.Ordinal);
     private bool _disposed;
@@ -51,6 +54,7 @@ public sealed class ConfigWatcher : IDisposable
             }
         }
 
+        Dictionary<string, DirectoryWatch> stale;
         lock (_gate)
         {
             if (_disposed)
@@ -76,34 +80,44 @@ public sealed class ConfigWatcher : IDisposable
                 }
             }
 
-            foreach (var (_, stale) in _watches)
-            {
-                stale.Dispose();
-            }
-
+            stale = _watches;
             _watches = next;
+        }
+
+        foreach (var (_, watch) in stale)
+        {
+            watch.Dispose();
         }
     }
 
     public void Dispose()
     {
+        Dictionary<string, DirectoryWatch> watches;
         lock (_gate)
         {
-            if (_disposed)
+            lock (_timerGate)
             {
-                return;
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
             }
 
-            _disposed = true;
-            foreach (var (_, watch) in _watches)
-            {
-                watch.Dispose();
-            }
-
-            _watches.Clear();
+            watches = _watches;
+            _watches = new Dictionary<string, DirectoryWatch>(StringComparer.Ordinal);
         }
 
-        _timer.Dispose();
+        foreach (var (_, watch) in watches)
+        {
+            watch.Dispose();
+        }
+
+        lock (_timerGate)
+        {
+            _timer.Dispose();
+        }
     }
 
     /// <summary>
@@ -148,7 +162,7 @@ public sealed class ConfigWatcher : IDisposable
 
     private void OnEvent()
     {
-        lock (_gate)
+        lock (_timerGate)
         {
             if (!_disposed)
             {
