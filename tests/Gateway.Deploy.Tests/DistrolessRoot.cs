@@ -26,6 +26,9 @@ internal sealed partial class DistrolessRoot : IDisposable
         ["HOME"] = "/home/nonroot",
     };
 
+    /// <summary>Serializes root builds: the first one downloads the shared .deb cache.</summary>
+    private static readonly Lock BuildLock = new();
+
     private DistrolessRoot(string workspace)
     {
         Workspace = workspace;
@@ -46,8 +49,12 @@ internal sealed partial class DistrolessRoot : IDisposable
         var root = new DistrolessRoot(Directory.CreateTempSubdirectory("gateway-rootfs-").FullName);
         try
         {
-            RunScript("tests/Gateway.Deploy.Tests/Rootfs/distroless-cc-debian12.sh",
-                Repository.PathOf("artifacts/rootfs-cache"), root.RootPath);
+            lock (BuildLock)
+            {
+                RunScript("tests/Gateway.Deploy.Tests/Rootfs/distroless-cc-debian12.sh",
+                    Repository.PathOf("artifacts/rootfs-cache"), root.RootPath);
+            }
+
             RunScript("deploy/container/stage.sh", ImageFileList.RelativePath, root.RootPath);
             return root;
         }
