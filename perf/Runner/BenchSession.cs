@@ -145,10 +145,10 @@ public sealed class BenchSession : IDisposable
 
     private void BuildTargets()
     {
-        var gatewayBinary = Path.Combine(_repoRoot, "artifacts", "bin", "gateway");
+        var gatewayBinary = GatewayBinary(_repoRoot);
         var pluginFolder = Path.Combine(_repoRoot, "artifacts", "plugins");
         var yarp = Path.Combine(_repoRoot, "perf", "YarpPeer", "bin", "Release", "net10.0", "YarpPeer.dll");
-        var gatewayMissing = File.Exists(gatewayBinary) ? null : "artifacts/bin/gateway not found (run `make publish`)";
+        var gatewayMissing = File.Exists(gatewayBinary) ? null : $"{gatewayBinary} not found (run `make publish`)";
 
         Targets.Add(new BenchTarget { Name = "direct", Description = "loader → upstream nginx, no proxy" });
         Targets.Add(Gateway("gateway", "gateway, no plugins", []));
@@ -230,6 +230,15 @@ public sealed class BenchSession : IDisposable
             };
         }
     }
+
+    /// <summary>
+    /// The published gateway (DESIGN §3), or the binary PERF_GATEWAY names, e.g. a publish
+    /// made with other properties; the report records which one ran.
+    /// </summary>
+    public static string GatewayBinary(string repoRoot) =>
+        Environment.GetEnvironmentVariable("PERF_GATEWAY") is { Length: > 0 } custom
+            ? Path.GetFullPath(custom)
+            : Path.Combine(repoRoot, "artifacts", "bin", "gateway");
 
     /// <summary>The soft open-file limit this process (and so each child) runs with; run.sh raises it to the hard limit.</summary>
     private static long OpenFileLimit()

@@ -47,7 +47,8 @@ public static class GatewayConfig
         {
             config["redis"] = new JsonObject
             {
-                ["default"] = new JsonObject { ["endpoints"] = new JsonArray($"127.0.0.1:{redis}") },
+                // A generous timeout: on a shared machine a stall is noise, not a Redis failure; the tail shows it anyway.
+                ["default"] = new JsonObject { ["endpoints"] = new JsonArray($"127.0.0.1:{redis}"), ["timeoutMs"] = 1000 },
             };
         }
         if (postgresPort is int postgres)
@@ -57,7 +58,8 @@ public static class GatewayConfig
                 ["accounts"] = new JsonObject
                 {
                     ["provider"] = "postgresql",
-                    ["connectionString"] = PostgresService.ConnectionString(postgres),
+                    ["connectionString"] = PostgresService.ConnectionString(postgres, pooling: true),
+                    ["timeoutMs"] = 1000,
                     ["statements"] = new JsonObject { ["find_api_key"] = PostgresService.FindApiKey },
                 },
             };
@@ -65,13 +67,15 @@ public static class GatewayConfig
         return config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
     }
 
+    // failurePolicy "closed" in both plugins: a Redis or SQL failure must answer an error the loader
+    // counts, never let the request through unchecked and flatter the figure (fail-open is their default).
     private static JsonNode? PluginConfiguration(string plugin) => plugin switch
     {
         "rate_limit" => JsonNode.Parse("""
-            { "mode": "redis", "redis": "default", "key": { "source": "header", "name": "x-client" },
+            { "mode": "redis", "redis": "default", "failurePolicy": "closed", "key": { "source": "header", "name": "x-client" },
               "limits": [ { "name": "m", "limit": 1000000000, "windowSeconds": 60 } ] }
             """),
-        "api_key" => JsonNode.Parse("""{ "database": "accounts", "statement": "find_api_key", "header": "x-api-key" }"""),
+        "api_key" => JsonNode.Parse("""{ "database": "accounts", "statement": "find_api_key", "header": "x-api-key", "failurePolicy": "closed" }"""),
         _ => null,
     };
 }

@@ -46,10 +46,13 @@ public static class Machine
                 memory = long.Parse(line["MemTotal:".Length..].Replace("kB", "").Trim(), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
-        var gateway = Path.Combine(repoRoot, "artifacts", "bin", "gateway");
+        var gateway = BenchSession.GatewayBinary(repoRoot);
         var versions = new SortedDictionary<string, string>
         {
             ["gateway"] = File.Exists(gateway) ? ExternalCommand.Version(gateway, "--version") : "not built",
+            ["gateway binary"] = gateway.StartsWith(repoRoot, StringComparison.Ordinal)
+                ? Path.GetRelativePath(repoRoot, gateway)
+                : "PERF_GATEWAY, a build outside the repo",
             ["nginx"] = ExternalCommand.Version("nginx", "-v"),
             ["haproxy"] = ExternalCommand.Version("haproxy", "-v"),
             ["redis"] = ExternalCommand.Version("redis-server", "--version"),

@@ -31,8 +31,9 @@ public sealed class PostgresService : IDisposable
 
     public long SeededKeys { get; }
 
-    public static string ConnectionString(int port) =>
-        $"Host=127.0.0.1;Port={port};Database=gw;Username=gateway;Pooling=false";
+    /// <summary>The harness's own connections are not pooled (one each, closed after use); the gateway's are.</summary>
+    public static string ConnectionString(int port, bool pooling = false) =>
+        $"Host=127.0.0.1;Port={port};Database=gw;Username=gateway" + (pooling ? "" : ";Pooling=false");
 
     public static PostgresService Start(string folder, long seededKeys)
     {
