@@ -26,6 +26,32 @@ public sealed class ContainerRootTests
     }
 
     [Fact]
+    public void DeploymentPod_ConfigPassesCheckConfigInsideTheImage()
+    {
+        // The pod exactly as the manifests describe it: every volume at its mount path with the
+        // kubelet's layout, the container's GATEWAY_ variables, the image's plugin paths as they are.
+        var pod = new PodSpec(KubernetesManifests.Load());
+        using DistrolessRoot root = DistrolessRoot.Create();
+        var mounts = new List<ContainerMount>();
+        foreach (PodMount mount in pod.Mounts)
+        {
+            string hostDirectory = Path.Combine(root.Workspace, mount.Name);
+            KubernetesVolume.Write(hostDirectory, mount.Files);
+            mounts.Add(new ContainerMount(hostDirectory, mount.MountPath));
+        }
+
+        var environment = ImageContentsTests.ImageEnvironment(LoadDockerfile());
+        foreach (var (name, value) in pod.GatewayEnvironment)
+        {
+            environment[name] = value;
+        }
+
+        using ChildProcess check = root.Start(["/app/gateway", "--check-config", pod.ConfigPath], mounts, environment);
+        Assert.True(check.WaitForExit(TimeSpan.FromMinutes(1)), check.Output);
+        Assert.True(check.ExitCode == 0, $"--check-config {pod.ConfigPath} in the pod's file system: exit {check.ExitCode}\n{check.Output}");
+    }
+
+    [Fact]
     public async Task Container_ProxiesWithMountedSecretAndExitsZeroOnSigterm()
     {
         var pod = new PodSpec(KubernetesManifests.Load());

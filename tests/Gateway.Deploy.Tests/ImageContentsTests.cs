@@ -35,6 +35,16 @@ public sealed class ImageContentsTests
     }
 
     [Fact]
+    public void FinalStage_ExposesThePortsOfTheDefaultConfig()
+    {
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repository.PathOf("deploy/gateway.json")))!;
+        var ports = config["listeners"]!.AsArray().Select(l => (int)l!["port"]!).Append((int)config["admin"]!["port"]!).Order();
+        var exposed = _dockerfile.Final.All("EXPOSE").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(int.Parse).Order();
+        Assert.Equal(ports, exposed);
+    }
+
+    [Fact]
     public void PluginStage_BuildsEveryListedPluginThroughTheList()
     {
         // The plugin stage derives its make targets from files.txt, so every listed plugin is built.
