@@ -20,46 +20,58 @@ public sealed class ConfigLoader
         AllowDuplicateProperties = false,
     };
 
-    private ConfigLoader()
+    private readonly string _fullPath;
+    private readonly string _directory;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly ConfigLoadOptions _options;
+    private readonly ConfigErrors _errors = new();
+    private readonly List<string> _referenced;
+
+    private ConfigLoader(string fullPath, IReadOnlyDictionary<string, string> environment, ConfigLoadOptions options)
     {
+        _fullPath = fullPath;
+        _directory = Path.GetDirectoryName(fullPath)!;
+        _environment = environment;
+        _options = options;
+        _referenced = [fullPath];
     }
 
     /// <summary>Never throws for bad input: every problem is in <see cref="ConfigLoadResult.Errors"/>.</summary>
-    public static ConfigLoadResult Load(string path, IReadOnlyDictionary<string, string> environment)
+    public static ConfigLoadResult Load(string path, IReadOnlyDictionary<string, string> environment) =>
+        Load(path, environment, ConfigLoadOptions.Default);
+
+    public static ConfigLoadResult Load(string path, IReadOnlyDictionary<string, string> environment, ConfigLoadOptions options)
     {
-        var errors = new ConfigErrors();
         if (path.Length == 0 || !ReferencedFile.TryGetFullPath(path, Environment.CurrentDirectory, out var fullPath))
         {
-            errors.AddGeneral($"\"{path}\" is not a file path");
-            return new ConfigLoadResult(null, errors.Messages, []);
+            return new ConfigLoadResult(null, [$"\"{path}\" is not a file path"], []);
         }
 
-        var referenced = new List<string> { fullPath };
-        var config = Build(fullPath, environment, errors, referenced);
-        return errors.Count == 0 && config is not null
-            ? new ConfigLoadResult(config, [], referenced)
-            : new ConfigLoadResult(null, errors.Messages, referenced);
+        var loader = new ConfigLoader(fullPath, environment, options);
+        var config = loader.Build();
+        return loader._errors.Count == 0 && config is not null
+            ? new ConfigLoadResult(config, [], loader._referenced)
+            : new ConfigLoadResult(null, loader._errors.Messages, loader._referenced);
     }
 
-    private static GatewayConfig? Build(string fullPath, IReadOnlyDictionary<string, string> environment, ConfigErrors errors, List<string> referenced)
+    private GatewayConfig? Build()
     {
-        var root = Parse(fullPath, errors);
+        var root = Parse(_fullPath, _errors);
         if (root is null)
         {
             return null;
         }
 
-        var directory = Path.GetDirectoryName(fullPath)!;
         ExpandStatementShorthand(root);
-        EnvironmentOverrides.Apply(root, environment, errors);
-        var resolver = new ReferenceResolver(directory, environment, errors);
+        EnvironmentOverrides.Apply(root, _environment, _errors);
+        var resolver = new ReferenceResolver(_directory, _environment, _errors, _options.CheckFiles);
         resolver.ResolveAll(root);
         foreach (var file in resolver.Files)
         {
-            AddReferenced(referenced, file);
+            AddReferenced(file);
         }
 
-        ConfigSchema.Check(root, errors);
+        ConfigSchema.Check(root, _errors);
 
         GatewayConfig config;
         try
@@ -69,12 +81,12 @@ public sealed class ConfigLoader
         catch (JsonException e)
         {
             // The schema check leaves nothing the deserializer rejects; this is the backstop.
-            errors.Add(JsonPath(e.Path), Reason(e));
+            _errors.Add(JsonPath(e.Path), Reason(e));
             return null;
         }
 
-        config = ResolvePaths(config, directory, errors, referenced);
-        new ConfigValidator(config, errors).Validate();
+        config = ResolvePaths(config);
+        new ConfigValidator(config, _errors).Validate();
         return config with { ResolvedReferences = resolver.RedactedValues };
     }
 
@@ -137,7 +149,7 @@ public sealed class ConfigLoader
     }
 
     /// <summary>Makes module and password file paths absolute, against the config file's folder, and checks they can be read.</summary>
-    private static GatewayConfig ResolvePaths(GatewayConfig config, string directory, ConfigErrors errors, List<string> referenced)
+    private GatewayConfig ResolvePaths(GatewayConfig config)
     {
         var plugins = new Dictionary<string, PluginConfig>(StringComparer.Ordinal);
         foreach (var (name, plugin) in config.Plugins)
@@ -146,18 +158,15 @@ public sealed class ConfigLoader
             var modulePath = "";
             if (plugin.Module.Length == 0)
             {
-                errors.Add(path, "must not be empty");
+                _errors.Add(path, "must not be empty");
             }
-            else if (!ReferencedFile.TryGetFullPath(plugin.Module, directory, out modulePath))
+            else if (!ReferencedFile.TryGetFullPath(plugin.Module, _directory, out modulePath))
             {
-                errors.Add(path, $"\"{plugin.Module}\" is not a file path");
+                _errors.Add(path, $"\"{plugin.Module}\" is not a file path");
             }
-            else
+            else if (_options.CheckFiles && !File.Exists(modulePath))
             {
-                if (!File.Exists(modulePath))
-                {
-                    errors.Add(path, $"no such file \"{modulePath}\"");
-                }
+                _errors.Add(path, $"no such file \"{modulePath}\"");
             }
 
             plugins[name] = plugin with { ModulePath = modulePath };
@@ -166,19 +175,19 @@ public sealed class ConfigLoader
         var redis = new Dictionary<string, RedisConfig>(StringComparer.Ordinal);
         foreach (var (name, target) in config.Redis)
         {
-            redis[name] = target with { PasswordFile = PasswordFile(ConfigPath.Property("redis", name), target.PasswordFile, directory, errors, referenced) };
+            redis[name] = target with { PasswordFile = PasswordFile(ConfigPath.Property("redis", name), target.PasswordFile) };
         }
 
         var databases = new Dictionary<string, DatabaseConfig>(StringComparer.Ordinal);
         foreach (var (name, database) in config.Databases)
         {
-            databases[name] = database with { PasswordFile = PasswordFile(ConfigPath.Property("databases", name), database.PasswordFile, directory, errors, referenced) };
+            databases[name] = database with { PasswordFile = PasswordFile(ConfigPath.Property("databases", name), database.PasswordFile) };
         }
 
         return config with { Plugins = plugins, Redis = redis, Databases = databases };
     }
 
-    private static string? PasswordFile(string path, string? file, string directory, ConfigErrors errors, List<string> referenced)
+    private string? PasswordFile(string path, string? file)
     {
         if (file is null)
         {
@@ -187,30 +196,30 @@ public sealed class ConfigLoader
 
         if (file.Length == 0)
         {
-            errors.Add($"{path}.passwordFile", "must not be empty");
+            _errors.Add($"{path}.passwordFile", "must not be empty");
             return file;
         }
 
-        if (!ReferencedFile.TryGetFullPath(file, directory, out var fullPath))
+        if (!ReferencedFile.TryGetFullPath(file, _directory, out var fullPath))
         {
-            errors.Add($"{path}.passwordFile", $"\"{file}\" is not a file path");
+            _errors.Add($"{path}.passwordFile", $"\"{file}\" is not a file path");
             return file;
         }
 
-        AddReferenced(referenced, fullPath);
-        if (!ReferencedFile.TryRead(fullPath, out _, out var problem))
+        AddReferenced(fullPath);
+        if (_options.CheckFiles && !ReferencedFile.TryRead(fullPath, out _, out var problem))
         {
-            errors.Add($"{path}.passwordFile", $"cannot read \"{fullPath}\": {problem}");
+            _errors.Add($"{path}.passwordFile", $"cannot read \"{fullPath}\": {problem}");
         }
 
         return fullPath;
     }
 
-    private static void AddReferenced(List<string> referenced, string fullPath)
+    private void AddReferenced(string fullPath)
     {
-        if (!referenced.Contains(fullPath, StringComparer.Ordinal))
+        if (!_referenced.Contains(fullPath, StringComparer.Ordinal))
         {
-            referenced.Add(fullPath);
+            _referenced.Add(fullPath);
         }
     }
 

@@ -11,7 +11,8 @@ namespace Gateway.Configuration;
 /// Every reference that cannot be resolved is reported at the key holding it, and the redacted form
 /// of each string that held one is kept.
 /// </summary>
-internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionary<string, string> environment, ConfigErrors errors)
+/// <param name="checkFiles">False for an offline check: an unreadable file then yields "" and no error.</param>
+internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionary<string, string> environment, ConfigErrors errors, bool checkFiles)
 {
     private const string Redacted = "***";
 
@@ -234,7 +235,7 @@ internal sealed class ReferenceResolver(string baseDirectory, IReadOnlyDictionar
             _files[fullPath] = file;
         }
 
-        if (!file.Read)
+        if (!file.Read && checkFiles)
         {
             errors.Add(path, $"cannot read file \"{fullPath}\": {file.Problem}");
         }

@@ -176,6 +176,26 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void OfflineCheck_SkipsMountedFilesButStillValidates()
+    {
+        using var dir = new TempConfigDirectory();
+        // As in a config repository's CI: no modules built, no secrets mounted.
+        var json = SampleConfigs.DesignExample.Replace("\"vmConfiguration\": \"\"", "\"vmConfiguration\": \"${file:/absent/token}\"");
+        dir.Write("gateway.json", json);
+        var offline = new ConfigLoadOptions { CheckFiles = false };
+
+        var strict = ConfigLoader.Load(dir.ConfigPath, new Dictionary<string, string>());
+        var relaxed = ConfigLoader.Load(dir.ConfigPath, new Dictionary<string, string>(), offline);
+        dir.Write("gateway.json", json.Replace("\"port\": 8080", "\"port\": 80800"));
+        var invalid = ConfigLoader.Load(dir.ConfigPath, new Dictionary<string, string>(), offline);
+
+        Assert.Equal(5, strict.Errors.Count);
+        Assert.Empty(relaxed.Errors);
+        Assert.Equal(Path.Combine(dir.Root, "plugins", "rate_limit.wasm"), relaxed.Config!.Plugins["rate-limit"].ModulePath);
+        Assert.Equal(["listeners[0].port: 80800 is not a port (0-65535, 0 for any free port)"], invalid.Errors);
+    }
+
+    [Fact]
     public void MissingFile_IsReportedNotThrown()
     {
         using var dir = new TempConfigDirectory();
