@@ -213,6 +213,17 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GatewayConnections_SpeakResp2()
+    {
+        Assert.Equal(RedisCallStatus.Ok, (await _target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
+        using var raw = await server.ConnectAsync();
+        var clients = Encoding.UTF8.GetString(await raw.SendAsync("CLIENT", "LIST"));
+        var ours = clients.Split('\n').Where(line => line.Contains(" name=gateway ")).ToArray();
+        Assert.NotEmpty(ours);
+        Assert.All(ours, line => Assert.Matches(@"\bresp=2\b", line));
+    }
+
+    [Fact]
     public void FindRedis_ResolvesAliasesAndIgnoresHigressOptionSuffix()
     {
         Assert.Same(_target, _registry.FindRedis("outbound|6379||redis.default.svc.cluster.local"));

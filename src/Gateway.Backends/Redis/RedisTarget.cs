@@ -24,6 +24,7 @@ public sealed class RedisTarget : IAsyncDisposable
     private RedisConnection _connection;
     private string? _password;
     private int _checkingPassword;
+    private Task _passwordCheck = Task.CompletedTask;
     private bool _passwordFileUnreadable;
 
     internal RedisTarget(RedisTargetOptions options, ILogger logger)
@@ -46,7 +47,7 @@ public sealed class RedisTarget : IAsyncDisposable
                 _passwordFileUnreadable = true;
             }
 
-            _passwordPoll = new Timer(static state => _ = ((RedisTarget)state!).CheckPasswordFileAsync(), this, PasswordPollInterval, PasswordPollInterval);
+            _passwordPoll = new Timer(static state => ((RedisTarget)state!).OnPasswordPoll(), this, PasswordPollInterval, PasswordPollInterval);
         }
 
         _connection = RedisConnection.Start(options, _password);
@@ -163,6 +164,8 @@ public sealed class RedisTarget : IAsyncDisposable
         if (_passwordPoll is not null)
         {
             await _passwordPoll.DisposeAsync().ConfigureAwait(false);
+            // A check still running could swap in a connection after we retire this one.
+            await Volatile.Read(ref _passwordCheck).ConfigureAwait(false);
         }
 
         Volatile.Read(ref _connection).Retire();
@@ -205,13 +208,17 @@ public sealed class RedisTarget : IAsyncDisposable
         }
     }
 
+    private void OnPasswordPoll()
+    {
+        // One check at a time: a slow file system must not stack them up.
+        if (Interlocked.Exchange(ref _checkingPassword, 1) == 0)
+        {
+            Volatile.Write(ref _passwordCheck, CheckPasswordFileAsync());
+        }
+    }
+
     private async Task CheckPasswordFileAsync()
     {
-        if (Interlocked.Exchange(ref _checkingPassword, 1) != 0)
-        {
-            return;
-        }
-
         try
         {
             var password = await _passwordFile!.ReadAsync(CancellationToken.None).ConfigureAwait(false);
