@@ -100,22 +100,22 @@ public sealed class PluginRuntime : IDisposable
         return runtime;
     }
 
-    /// <summary>Gives <paramref name="worker"/> its VMs; call on the worker's thread. The first worker also runs the singletons.</summary>
+    /// <summary>Gives <paramref name="worker"/> its VMs, started now; call on the worker's thread. The first worker also runs the singletons.</summary>
     public WorkerPlugins CreateWorker(WorkerLoop worker)
     {
         var plugins = new WorkerPlugins(this, worker);
-        if (Interlocked.Increment(ref _workers) == 1)
+        bool first = Interlocked.Increment(ref _workers) == 1;
+        var groups = new List<VmGroup>();
+        foreach (var group in _groups)
         {
-            var singletons = new List<VmGroup>();
-            foreach (var group in _groups)
+            // Every worker runs the route plugins from the start (their ticks and queues work before any request);
+            // the first one also runs the singletons.
+            if (first || !group.Plugins.TrueForAll(p => p.Options.Singleton))
             {
-                if (group.Plugins.Exists(p => p.Options.Singleton))
-                {
-                    singletons.Add(group);
-                }
+                groups.Add(group);
             }
-            plugins.StartSingletons(singletons);
         }
+        plugins.Start(groups);
         return plugins;
     }
 

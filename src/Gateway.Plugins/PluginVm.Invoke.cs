@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
@@ -10,9 +11,14 @@ namespace Gateway.Plugins;
 /// </summary>
 internal sealed partial class PluginVm
 {
-    private const long WasmPageSize = 65536;
+    private const long MemoryLimitSlice = 1024 * 1024;
+
+    /// <summary>Imports faster than this are charged to the guest; slower ones (first-call JIT, big copies) are not.</summary>
+    private static readonly long SlowImport = Stopwatch.Frequency / 5000;
 
     private bool _exitIsSuccess;
+    private long _callStart;
+    private long _hostTime;
 
     /// <summary>Why the VM failed, for logs and start-up errors.</summary>
     public string? FailureReason { get; private set; }
@@ -231,8 +237,28 @@ internal sealed partial class PluginVm
         _inGuest = true;
         Current = Effective = context;
         ExitCode = null;
+        _callStart = Stopwatch.GetTimestamp();
+        _hostTime = 0;
         _store.SetEpochDeadline(_deadlineTicks);
         return true;
+    }
+
+    /// <summary>
+    /// The deadline measures guest time: a slow import (the host's own work) moves the deadline out by what it took,
+    /// so a plugin is not failed for time the gateway spent.
+    /// </summary>
+    public void LeaveImport(long entered)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long spent = now - entered;
+        if (spent < SlowImport || !_inGuest)
+        {
+            return;
+        }
+        _hostTime += spent;
+        double guestTicks = (now - _callStart - _hostTime) * 1000.0 * EpochTicker.TicksPerMillisecond / Stopwatch.Frequency;
+        double remaining = Math.Max(1, _deadlineTicks - guestTicks);
+        _store.SetEpochDeadline((ulong)Math.Ceiling(remaining));
     }
 
     private void End()
@@ -256,7 +282,7 @@ internal sealed partial class PluginVm
         FailureKind = Classify(e);
         FailureReason = FailureKind switch
         {
-            VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms exceeded",
+            VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms exceeded (memory {MemoryLength} bytes)",
             VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {PluginModule.FirstLine(e.Message)}",
             VmFailure.Exit => $"proc_exit({ExitCode})",
             _ => PluginModule.FirstLine(e.Message),
@@ -295,7 +321,10 @@ internal sealed partial class PluginVm
         {
             return VmFailure.Deadline;
         }
-        if (_memory is not null && _memory.GetLength() + WasmPageSize > Group.Limits.MemoryBytes)
+        // The store refuses growth past the cap silently (memory.grow returns -1) and the guest then traps on its
+        // own; a trap with the memory within a slice of the cap is counted as hitting it.
+        long cap = Group.Limits.MemoryBytes;
+        if (_memory is not null && _memory.GetLength() + Math.Max(MemoryLimitSlice, cap / 10) >= cap)
         {
             return VmFailure.MemoryLimit;
         }

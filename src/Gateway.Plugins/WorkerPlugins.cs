@@ -38,8 +38,8 @@ public sealed class WorkerPlugins : IDisposable
         return stream;
     }
 
-    /// <summary>Starts the singleton plugins (background services) on this worker.</summary>
-    internal void StartSingletons(IEnumerable<VmGroup> groups)
+    /// <summary>Builds the VMs of <paramref name="groups"/> on this worker.</summary>
+    internal void Start(List<VmGroup> groups)
     {
         foreach (var group in groups)
         {
@@ -93,7 +93,10 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
 {
     private PluginVm? _vm;
     private bool _everCreated;
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(100);
+
     private long _lastAttempt;
+    private bool _lastBuildFailed;
 
     /// <summary>The live VM, built now if there is none; null when it cannot be built (the failure policy applies).</summary>
     public PluginVm? Acquire()
@@ -102,9 +105,9 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
         {
             return vm;
         }
-        // Rebuilds of a module that keeps failing at start-up are rate-limited (ABI §2.2, Envoy issue 39395).
+        // A module that fails to start is retried at most every RetryInterval (ABI §2.2, Envoy issue 39395).
         long now = Stopwatch.GetTimestamp();
-        if (_vm is null && _everCreated && Stopwatch.GetElapsedTime(_lastAttempt, now) < TimeSpan.FromMilliseconds(100))
+        if (_lastBuildFailed && Stopwatch.GetElapsedTime(_lastAttempt, now) < RetryInterval)
         {
             return null;
         }
@@ -129,6 +132,7 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
         var vm = PluginVm.Create(group, worker, out string? error);
         double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         _vm = vm;
+        _lastBuildFailed = vm is null;
         if (vm is null)
         {
             Log.VmRecreateFailed(group.Logger, group.Name, worker.Loop.Index, error ?? "unknown");

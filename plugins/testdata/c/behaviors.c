@@ -19,6 +19,7 @@ static char argument[MAX_CONTEXTS][64];
 static uint32_t token_owner[MAX_CONTEXTS]; /* http call token -> stream context */
 static uint32_t postponed[64];
 static int postponed_count;
+static char *volatile bomb_sink;
 static uint32_t queue_id, metric_counter, metric_gauge, metric_histogram;
 
 EXPORT(proxy_abi_version_0_2_1) void abi_marker(void) {}
@@ -194,7 +195,11 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
             free(path);
         }
         free(canary);
-    } else if (strcmp(mode, "auth") == 0) {
+    } else if (strcmp(mode, "trap_on_header") == 0) {
+        char *trap = header(MAP_REQUEST_HEADERS, "x-trap");
+        if (trap) __builtin_trap();
+        add_header(MAP_REQUEST_HEADERS, "x-survived", "1");
+    } else if (strcmp(mode, "auth") == 0 || strcmp(mode, "trap_call") == 0) {
         static const char call_headers[] =
             "\x04\x00\x00\x00"
             "\x07\x00\x00\x00" "\x03\x00\x00\x00"
@@ -272,6 +277,7 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
             char *block = malloc(1 << 20);
             if (!block) __builtin_trap();
             memset(block, 1, 1 << 20);
+            bomb_sink = block; /* keeps the compiler from eliding the allocation */
         }
     } else if (strcmp(mode, "trap_headers") == 0) {
         __builtin_trap();

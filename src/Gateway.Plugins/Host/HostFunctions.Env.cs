@@ -725,6 +725,10 @@ internal static partial class HostFunctions
 
     private static WasmResult GetMetric(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
+        if (!GuestMemory.TryGetSpan(vm.GetMemory(caller), args[1].AsInt32(), 8, out _))
+        {
+            return WasmResult.InvalidMemoryAccess;
+        }
         if (MetricsOf(vm).Find(args[0].AsInt32()) is not { } metric)
         {
             return WasmResult.NotFound;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gateway.Plugins.Abi;
 using Wasmtime;
 
@@ -112,12 +113,19 @@ internal static partial class HostFunctions
             {
                 vm.CheckUnrestricted(name);
             }
+            long entered = Stopwatch.GetTimestamp();
             results[0] = (int)import(vm, caller, args);
+            vm.LeaveImport(entered);
         }));
 
     private static void AddWasi(Dictionary<string, Definition> table, string name, string parameters, WasiImport import) =>
         table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
-            results[0] = import((PluginVm)caller.GetData()!, caller, args)));
+        {
+            var vm = (PluginVm)caller.GetData()!;
+            long entered = Stopwatch.GetTimestamp();
+            results[0] = import(vm, caller, args);
+            vm.LeaveImport(entered);
+        }));
 
     private static void AddRaw(Dictionary<string, Definition> table, string name, string parameters, string results, Function.UntypedCallbackDelegate callback) =>
         table.Add(name, new Definition(Kinds(parameters), Kinds(results), callback));
