@@ -56,7 +56,7 @@ public sealed class ConfigLoader
 
     private GatewayConfig? Build()
     {
-        var root = Parse(_fullPath, _errors);
+        var root = Parse();
         if (root is null)
         {
             return null;
@@ -90,16 +90,16 @@ public sealed class ConfigLoader
         return config with { ResolvedReferences = resolver.RedactedValues };
     }
 
-    private static JsonObject? Parse(string fullPath, ConfigErrors errors)
+    private JsonObject? Parse()
     {
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(fullPath);
+            bytes = File.ReadAllBytes(_fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            errors.AddGeneral($"{fullPath}: cannot read: {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
+            _errors.AddGeneral($"{_fullPath}: cannot read: {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
             return null;
         }
 
@@ -107,10 +107,10 @@ public sealed class ConfigLoader
         // keys up front, where JsonNode.Parse would only notice a duplicate lazily, in the middle of a walk.
         try
         {
-            using var document = JsonDocument.Parse(bytes, DocumentOptions);
+            using var document = JsonDocument.Parse(WithoutByteOrderMark(bytes), DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                errors.AddGeneral($"{fullPath}: the top level must be a JSON object");
+                _errors.AddGeneral($"{_fullPath}: the top level must be a JSON object");
                 return null;
             }
 
@@ -120,10 +120,14 @@ public sealed class ConfigLoader
         {
             // A duplicate key is only found once the document is built, so it carries no position.
             var position = e.LineNumber is { } line ? $":{line + 1}:{e.BytePositionInLine + 1}" : "";
-            errors.AddGeneral($"{fullPath}{position}: invalid JSON: {Reason(e)}");
+            _errors.AddGeneral($"{_fullPath}{position}: invalid JSON: {Reason(e)}");
             return null;
         }
     }
+
+    /// <summary>Editors on Windows save UTF-8 with a BOM, which RFC 8259 §8.1 lets a parser ignore and the reader does not.</summary>
+    private static ReadOnlyMemory<byte> WithoutByteOrderMark(byte[] bytes) =>
+        bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsMemory(3) : bytes;
 
     /// <summary><c>"statements": { "id": "SELECT …" }</c> is shorthand for <c>{ "id": { "sql": "SELECT …" } }</c>.</summary>
     private static void ExpandStatementShorthand(JsonObject root)

@@ -159,6 +159,17 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Utf8ByteOrderMark_IsAccepted()
+    {
+        using var dir = new TempConfigDirectory();
+        File.WriteAllText(dir.ConfigPath, SampleConfigs.Minimal, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        var result = ConfigLoader.Load(dir.ConfigPath, new Dictionary<string, string>());
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
     public void CommentsAndTrailingCommas_AreAccepted()
     {
         using var dir = new TempConfigDirectory();
