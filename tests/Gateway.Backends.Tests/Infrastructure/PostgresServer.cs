@@ -9,7 +9,8 @@ namespace Gateway.Backends.Tests;
 public sealed class PostgresServer : IAsyncLifetime
 {
     public const string GatewayUser = "gateway";
-    private const string BinDirectory = "/usr/lib/postgresql/15/bin";
+    // Debian's PostgreSQL 15 server binaries; PG_BIN overrides for other layouts.
+    private static readonly string BinDirectory = Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
     private const string OsUser = "postgres";
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gw-pg-");
