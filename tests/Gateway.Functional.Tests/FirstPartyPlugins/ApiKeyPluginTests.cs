@@ -1,0 +1,194 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Testing;
+using static Gateway.Functional.Tests.FirstPartyPlugins.PluginGateway;
+
+namespace Gateway.Functional.Tests.FirstPartyPlugins;
+
+/// <summary>
+/// api_key.wasm in a real gateway against a real PostgreSQL table of key hashes. The table stores
+/// PostgreSQL's own sha256 of each key, so every accepted key also proves the plugin's SHA-256.
+/// </summary>
+public sealed class ApiKeyPluginTests
+{
+    private const string MetacharacterKey = "k'; DROP TABLE api_keys; --";
+
+    private static async Task<PostgresServer> StartDatabaseAsync()
+    {
+        var pg = await PostgresServer.StartAsync();
+        await pg.SqlAsync($"""
+            CREATE TABLE api_keys (key_hash text PRIMARY KEY, tenant text NOT NULL, plan text NOT NULL,
+                                   revoked boolean NOT NULL DEFAULT false);
+            ALTER TABLE api_keys OWNER TO {pg.User};
+            INSERT INTO api_keys VALUES
+              ({Hash("key-acme")}, 'acme', 'gold', false),
+              ({Hash("key-revoked")}, 'globex', 'silver', true),
+              ({Hash(MetacharacterKey)}, 'initech', 'free', false);
+            """);
+        return pg;
+    }
+
+    // The hex SHA-256 as PostgreSQL computes it; dollar quoting keeps the key literal.
+    private static string Hash(string key) => $"encode(sha256(convert_to($k${key}$k$, 'UTF8')), 'hex')";
+
+    private static JsonObject Databases(PostgresServer pg, int timeoutMs = 500) => new()
+    {
+        ["accounts"] = new JsonObject
+        {
+            ["provider"] = "postgresql",
+            ["connectionString"] = pg.ConnectionString,
+            ["password"] = pg.Password,
+            ["timeoutMs"] = timeoutMs,
+            ["statements"] = new JsonObject
+            {
+                ["find_api_key"] = "SELECT tenant, plan FROM api_keys WHERE key_hash = $1 AND NOT revoked",
+            },
+        },
+    };
+
+    private static JsonObject ApiKey(string failurePolicy = "closed", int negativeTtl = 5) => Plugin("api_key", new JsonObject
+    {
+        ["database"] = "accounts",
+        ["statement"] = "find_api_key",
+        ["header"] = "x-api-key",
+        ["tenantHeader"] = "x-tenant",
+        ["planHeader"] = "x-plan",
+        ["cacheTtlSeconds"] = 30,
+        ["negativeCacheTtlSeconds"] = negativeTtl,
+        ["failurePolicy"] = failurePolicy,
+    }, rootId: "api_key");
+
+    private static Task<GatewayProcess> StartGatewayAsync(TestUpstream upstream, PostgresServer pg, JsonObject plugin) =>
+        GatewayProcess.StartAsync(Config(2, upstream, new JsonObject { ["api-key"] = plugin }, ["api-key"], databases: Databases(pg)));
+
+    [Fact]
+    public async Task ValidKey_ReachesUpstreamWithTenantAndPlanAndWithoutTheKey()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await StartGatewayAsync(upstream, pg, ApiKey());
+
+        ClientResponse response = await GetAsync(gateway.Port, "x-api-key: key-acme", "x-tenant: spoofed", "x-plan: platinum");
+
+        Assert.Equal(200, response.Status);
+        ReceivedRequest seen = Assert.Single(upstream.Requests);
+        Assert.Equal("acme", seen.Header("x-tenant"));
+        Assert.Equal("gold", seen.Header("x-plan"));
+        Assert.Null(seen.Header("x-api-key"));
+        Assert.DoesNotContain("spoofed", seen.Head, StringComparison.Ordinal);
+        Assert.DoesNotContain("platinum", seen.Head, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x-api-key: no-such-key")]
+    [InlineData("x-api-key: key-revoked")]
+    [InlineData("x-other: key-acme")]
+    public async Task UnknownRevokedOrMissingKey_401WithJsonError(string header)
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await StartGatewayAsync(upstream, pg, ApiKey());
+
+        ClientResponse response = await GetAsync(gateway.Port, header);
+
+        Assert.Equal(401, response.Status);
+        Assert.Equal("application/json", response.Header("content-type"));
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(response.Body).RootElement.GetProperty("error").ValueKind);
+        Assert.Empty(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task KeysWithSqlMetacharacters_AreOnlyKeys()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await StartGatewayAsync(upstream, pg, ApiKey());
+
+        Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: ' OR '1'='1")).Status);
+        Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: x\\'; DELETE FROM api_keys; --")).Status);
+        ClientResponse valid = await GetAsync(gateway.Port, "x-api-key: " + MetacharacterKey);
+
+        Assert.Equal(200, valid.Status);
+        Assert.Equal("initech", Assert.Single(upstream.Requests).Header("x-tenant"));
+        Assert.Equal("3", await pg.SqlAsync("SELECT count(*) FROM api_keys"));
+    }
+
+    [Fact]
+    public async Task DatabaseStopped_UncachedKey503Fast_CachedKeyStillAdmitted()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey() }, ["api-key"], databases: Databases(pg, timeoutMs: 300)));
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-acme")).Status);
+
+        await pg.StopAsync();
+        var (unavailable, elapsed) = await TimedGetAsync(gateway.Port, "x-api-key: key-never-seen");
+        ClientResponse cached = await GetAsync(gateway.Port, "x-api-key: key-acme");
+
+        Assert.Equal(503, unavailable.Status);
+        Assert.Equal("application/json", unavailable.Header("content-type"));
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"503 took {elapsed.TotalMilliseconds} ms");
+        Assert.Equal(200, cached.Status);
+        Assert.Equal(2, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task DatabaseStopped_FailOpen_ContinuesWithoutIdentity()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await StartGatewayAsync(upstream, pg, ApiKey(failurePolicy: "open"));
+
+        await pg.StopAsync();
+        ClientResponse response = await GetAsync(gateway.Port, "x-api-key: key-acme", "x-tenant: spoofed");
+
+        Assert.Equal(200, response.Status);
+        ReceivedRequest seen = Assert.Single(upstream.Requests);
+        Assert.Null(seen.Header("x-tenant"));
+        Assert.Null(seen.Header("x-api-key"));
+    }
+
+    [Fact]
+    public async Task UnknownKey_IsCachedForTheNegativeTtlOnly()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        // one worker: the cache is per VM
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey(negativeTtl: 2) }, ["api-key"], databases: Databases(pg)));
+        Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
+
+        await pg.SqlAsync($"INSERT INTO api_keys VALUES ({Hash("key-new")}, 'hooli', 'gold', false)");
+        Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
+        await Task.Delay(TimeSpan.FromSeconds(2.5), TestContext.Current.CancellationToken);
+
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
+        Assert.Equal("hooli", Assert.Single(upstream.Requests).Header("x-tenant"));
+    }
+
+    [Fact]
+    public async Task ApiKeyThenRateLimit_LimitsEachTenantByTheHeaderApiKeySet()
+    {
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        var plugins = new JsonObject
+        {
+            ["api-key"] = ApiKey(),
+            ["rate-limit"] = Plugin("rate_limit", new JsonObject
+            {
+                ["mode"] = "local",
+                ["key"] = new JsonObject { ["source"] = "header", ["name"] = "x-tenant" },
+                ["limits"] = new JsonArray(new JsonObject { ["name"] = "minute", ["limit"] = 2, ["windowSeconds"] = 60 }),
+            }),
+        };
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(2, upstream, plugins, ["api-key", "rate-limit"], databases: Databases(pg)));
+
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-acme")).Status);
+        // a client-supplied x-tenant is replaced before rate_limit reads it
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-acme", "x-tenant: someone-else")).Status);
+        Assert.Equal(429, (await GetAsync(gateway.Port, "x-api-key: key-acme")).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: " + MetacharacterKey)).Status);
+    }
+}

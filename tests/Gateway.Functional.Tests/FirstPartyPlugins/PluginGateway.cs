@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests.FirstPartyPlugins;
+
+/// <summary>
+/// Gateway configurations (DESIGN §4) with one catch-all route through the given first-party plugins
+/// to a test upstream, and the client calls the plugin tests make.
+/// </summary>
+public static class PluginGateway
+{
+    public static string Config(int workers, TestUpstream upstream, JsonObject plugins, string[] routePlugins,
+        JsonObject? redis = null, JsonObject? databases = null)
+    {
+        var route = new JsonObject
+        {
+            ["name"] = "api",
+            ["match"] = new JsonObject { ["host"] = "*", ["pathPrefix"] = "/" },
+            ["cluster"] = "backend",
+            ["plugins"] = new JsonArray(routePlugins.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()),
+        };
+        var config = new JsonObject
+        {
+            ["workers"] = workers,
+            ["listeners"] = new JsonArray(new JsonObject { ["name"] = "public", ["address"] = "127.0.0.1", ["port"] = 0 }),
+            ["admin"] = new JsonObject { ["address"] = "127.0.0.1", ["port"] = 0 },
+            ["clusters"] = new JsonObject
+            {
+                ["backend"] = new JsonObject { ["endpoints"] = new JsonArray(JsonValue.Create(upstream.Endpoint)) },
+            },
+            ["routes"] = new JsonArray(route),
+            ["plugins"] = plugins,
+            ["redis"] = redis ?? [],
+            ["databases"] = databases ?? [],
+        };
+        return config.ToJsonString();
+    }
+
+    /// <summary>A plugin entry for one of our modules, its configuration given as a JSON object.</summary>
+    public static JsonObject Plugin(string module, JsonObject configuration, string? rootId = null) => new()
+    {
+        ["module"] = FirstPartyPluginBuild.PathOf(module),
+        ["rootId"] = rootId ?? "",
+        ["configuration"] = configuration,
+        // A trap must show up as a failed request, never as a silently skipped plugin.
+        ["failurePolicy"] = "closed",
+        // The deadline is wall-clock time; the JIT-run gateway compiles each host import on first use, which
+        // on a loaded 2-core machine can exceed the 5 ms default and fail a request these tests count.
+        ["limits"] = new JsonObject { ["cpuMillisecondsPerCall"] = 200 },
+    };
+
+    public static JsonObject RedisTarget(RedisServer redis, int timeoutMs) => new()
+    {
+        ["endpoints"] = new JsonArray(JsonValue.Create(redis.Endpoint)),
+        ["timeoutMs"] = timeoutMs,
+        ["connectTimeoutMs"] = timeoutMs,
+    };
+
+    /// <summary>One GET on a fresh connection (connections are spread over the workers).</summary>
+    public static async Task<ClientResponse> GetAsync(int port, params string[] headers)
+    {
+        using var client = new RawClient(port);
+        string extra = string.Concat(headers.Select(h => h + "\r\n"));
+        await client.SendAsync(RawClient.Get("/api/resource", "a.test", extra));
+        return await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(20))
+            ?? throw new IOException("the gateway closed the connection without a response");
+    }
+
+    /// <summary><see cref="GetAsync"/> with the time the client waited for the response.</summary>
+    public static async Task<(ClientResponse Response, TimeSpan Elapsed)> TimedGetAsync(int port, params string[] headers)
+    {
+        var clock = Stopwatch.StartNew();
+        ClientResponse response = await GetAsync(port, headers);
+        return (response, clock.Elapsed);
+    }
+}

@@ -1,0 +1,257 @@
+using System.Text.Json.Nodes;
+using Gateway.Testing;
+using static Gateway.Functional.Tests.FirstPartyPlugins.PluginGateway;
+
+namespace Gateway.Functional.Tests.FirstPartyPlugins;
+
+/// <summary>
+/// rate_limit.wasm in a real gateway against a real redis-server: exact counting across workers and
+/// processes, the headers, key isolation, replenishment, script reloading and Redis outages.
+/// </summary>
+public sealed class RateLimitPluginTests
+{
+    private const string Client = "x-client: client-1";
+
+    private static JsonObject RateLimit(string mode, int limit, int windowSeconds, string failurePolicy = "open",
+        JsonArray? limits = null) => Plugin("rate_limit", new JsonObject
+        {
+            ["mode"] = mode,
+            ["redis"] = "limits",
+            ["failurePolicy"] = failurePolicy,
+            ["key"] = new JsonObject { ["source"] = "header", ["name"] = "x-client" },
+            ["limits"] = limits ?? new JsonArray(new JsonObject
+            {
+                ["name"] = "window", ["limit"] = limit, ["windowSeconds"] = windowSeconds,
+            }),
+        });
+
+    private static string RedisConfig(int workers, TestUpstream upstream, RedisServer redis, JsonObject plugin, int timeoutMs = 200) =>
+        Config(workers, upstream, new JsonObject { ["rate-limit"] = plugin }, ["rate-limit"],
+            redis: new JsonObject { ["limits"] = RedisTarget(redis, timeoutMs) });
+
+    [Fact]
+    public async Task RedisMode_ConcurrentRequestsOverTwoWorkers_ExactlyLimitPass()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 10, 60)));
+
+        ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => GetAsync(gateway.Port, Client)));
+
+        Assert.Equal(10, responses.Count(r => r.Status == 200));
+        Assert.Equal(20, responses.Count(r => r.Status == 429));
+        Assert.Equal(10, upstream.Requests.Count);
+        Assert.All(responses.Where(r => r.Status == 429), r =>
+        {
+            Assert.Equal("0", r.Header("x-ratelimit-remaining"));
+            Assert.InRange(int.Parse(r.Header("retry-after")!), 1, 7); // one request is released every 6 s
+            Assert.Equal("application/json", r.Header("content-type"));
+        });
+    }
+
+    [Fact]
+    public async Task RedisMode_TwoGatewayProcessesSharingRedis_ExactlyLimitPassInTotal()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        string config = RedisConfig(2, upstream, redis, RateLimit("redis", 8, 60));
+        await using var first = await GatewayProcess.StartAsync(config);
+        await using var second = await GatewayProcess.StartAsync(config);
+
+        ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 24)
+            .Select(i => GetAsync(i % 2 == 0 ? first.Port : second.Port, Client)));
+
+        Assert.Equal(8, responses.Count(r => r.Status == 200));
+        Assert.Equal(16, responses.Count(r => r.Status == 429));
+    }
+
+    [Fact]
+    public async Task RedisMode_SequentialRequests_HeadersCountDownThenRetryAfter()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 5, 60)));
+
+        for (int remaining = 4; remaining >= 0; remaining--)
+        {
+            ClientResponse ok = await GetAsync(gateway.Port, Client);
+            Assert.Equal(200, ok.Status);
+            Assert.Equal("5", ok.Header("x-ratelimit-limit"));
+            Assert.Equal(remaining.ToString(), ok.Header("x-ratelimit-remaining"));
+            Assert.InRange(int.Parse(ok.Header("x-ratelimit-reset")!), 1, 60);
+        }
+        ClientResponse limited = await GetAsync(gateway.Port, Client);
+
+        Assert.Equal(429, limited.Status);
+        Assert.Equal("5", limited.Header("x-ratelimit-limit"));
+        Assert.Equal("0", limited.Header("x-ratelimit-remaining"));
+        Assert.InRange(int.Parse(limited.Header("retry-after")!), 1, 13); // 60 s / 5 = one every 12 s
+        Assert.Contains("\"error\"", limited.BodyText, StringComparison.Ordinal);
+        Assert.Equal(5, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task RedisMode_DifferentKeys_AreCountedSeparately()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 60)));
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: tenant-a")).Status);
+        }
+        Assert.Equal(429, (await GetAsync(gateway.Port, "x-client: tenant-a")).Status);
+
+        ClientResponse other = await GetAsync(gateway.Port, "x-client: tenant-b");
+        Assert.Equal(200, other.Status);
+        Assert.Equal("2", other.Header("x-ratelimit-remaining"));
+        // a request without the key is not counted against anyone
+        Assert.Equal(200, (await GetAsync(gateway.Port)).Status);
+    }
+
+    [Fact]
+    public async Task RedisMode_AfterTheWindow_TheWholeQuotaIsBack()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        // 2 per 6 s: one request is released every 3 s, so the burst below cannot be refilled in between.
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 2, 6)));
+
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        ClientResponse limited = await GetAsync(gateway.Port, Client);
+        Assert.Equal(429, limited.Status);
+
+        await Task.Delay(TimeSpan.FromSeconds(6.5), TestContext.Current.CancellationToken);
+
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(429, (await GetAsync(gateway.Port, Client)).Status);
+    }
+
+    [Fact]
+    public async Task RedisMode_SeveralLimits_TheMostRestrictiveIsReportedAndEnforced()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        var limits = new JsonArray(
+            new JsonObject { ["name"] = "per-second", ["limit"] = 1000, ["windowSeconds"] = 1 },
+            new JsonObject { ["name"] = "per-minute", ["limit"] = 3, ["windowSeconds"] = 60 });
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 0, 0, limits: limits)));
+
+        ClientResponse first = await GetAsync(gateway.Port, Client);
+        Assert.Equal("3", first.Header("x-ratelimit-limit"));
+        Assert.Equal("2", first.Header("x-ratelimit-remaining"));
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(429, (await GetAsync(gateway.Port, Client)).Status);
+    }
+
+    [Fact]
+    public async Task RedisMode_ScriptCacheFlushed_EvalFallbackKeepsCounting()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 4, 60)));
+
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.StartsWith("+OK", await redis.CommandAsync("SCRIPT", "FLUSH"));
+        ClientResponse third = await GetAsync(gateway.Port, Client);
+        Assert.Equal(200, third.Status);
+        Assert.Equal("1", third.Header("x-ratelimit-remaining"));
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(429, (await GetAsync(gateway.Port, Client)).Status);
+        // the EVAL fallback cached the script again, so the next calls are EVALSHA hits
+        Assert.Contains("number_of_cached_scripts:1", await redis.CommandAsync("INFO", "memory"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisStopped_RequestsFlowWithinTheTimeout_AndLimitingResumesAfterRestart()
+    {
+        const int timeoutMs = 200;
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 60), timeoutMs));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        }
+        Assert.Equal(429, (await GetAsync(gateway.Port, Client)).Status);
+
+        await redis.StopAsync();
+        for (int i = 0; i < 10; i++)
+        {
+            var (response, elapsed) = await TimedGetAsync(gateway.Port, Client);
+            Assert.Equal(200, response.Status); // fail open
+            Assert.Null(response.Header("x-ratelimit-limit"));
+            // no longer than the Redis timeout, plus scheduling slack for a loaded CI machine
+            Assert.True(elapsed < TimeSpan.FromMilliseconds(timeoutMs + 800), $"request {i} took {elapsed.TotalMilliseconds} ms");
+        }
+        Assert.True(await FailureCountAsync(gateway) >= 10);
+
+        await redis.RestartAsync();
+        // The restarted Redis lost every counter: limiting is back once a response carries the headers,
+        // and from there the key gets exactly its limit again.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        ClientResponse resumed;
+        do
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            resumed = await GetAsync(gateway.Port, "x-client: after-restart");
+            Assert.True(DateTime.UtcNow < deadline, "rate limiting did not resume after Redis came back");
+        }
+        while (resumed.Header("x-ratelimit-limit") is null);
+        Assert.Equal("2", resumed.Header("x-ratelimit-remaining"));
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: after-restart")).Status);
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: after-restart")).Status);
+        Assert.Equal(429, (await GetAsync(gateway.Port, "x-client: after-restart")).Status);
+    }
+
+    [Fact]
+    public async Task RedisStopped_FailClosed_Answers503()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(
+            RedisConfig(1, upstream, redis, RateLimit("redis", 3, 60, failurePolicy: "closed")));
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+
+        await redis.StopAsync();
+        ClientResponse response = await GetAsync(gateway.Port, Client);
+
+        Assert.Equal(503, response.Status);
+        Assert.Single(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task LocalMode_ConcurrentRequestsOverTwoWorkers_ExactlyLimitPass()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(2, upstream, new JsonObject { ["rate-limit"] = RateLimit("local", 7, 60) }, ["rate-limit"]));
+
+        ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => GetAsync(gateway.Port, Client)));
+
+        Assert.Equal(7, responses.Count(r => r.Status == 200));
+        Assert.Equal(13, responses.Count(r => r.Status == 429));
+        Assert.All(responses.Where(r => r.Status == 429), r => Assert.NotNull(r.Header("retry-after")));
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: someone-else")).Status);
+    }
+
+    // The plugin's failure counter as the admin endpoint exports it (the host prefixes the plugin name).
+    private static async Task<long> FailureCountAsync(GatewayProcess gateway)
+    {
+        string metrics = await gateway.AdminGetAsync("/metrics");
+        foreach (string line in metrics.Split('\n'))
+        {
+            if (!line.StartsWith('#') && line.Contains("rate_limit_redis_failures", StringComparison.Ordinal))
+            {
+                return (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        Assert.Fail("rate_limit_redis_failures is not in /metrics:\n" + metrics);
+        return 0;
+    }
+}
