@@ -88,6 +88,18 @@ public sealed class AsyncTests
     }
 
     [Fact]
+    public async Task HttpCall_DispatcherThatNeverAnswers_StillCallsBackWithATimeout()
+    {
+        var silent = new SilentDispatcher();
+        using var host = Start([Plugin("auth", "behaviors", "auth auth")], httpCalls: silent);
+        var outcome = await RunHeaders(host, "auth", Get("/"));
+        // The guard delivers Envoy's timeout shape (504), which this plugin answers with 403.
+        Assert.Equal(FilterAction.LocalReply, outcome.Action);
+        Assert.Equal(403, outcome.Reply!.StatusCode);
+        Assert.Equal(1, silent.Calls);
+    }
+
+    [Fact]
     public async Task PostponedRequest_ResumesOnTick()
     {
         using var host = Start([Plugin("postpone", "behaviors", "postpone")]);
@@ -251,4 +263,14 @@ internal sealed class ThreadedDispatcher(string cluster, Func<HttpRequestHead, R
             Completed.TrySetResult();
         });
     }
+}
+
+/// <summary>Accepts every call and never answers.</summary>
+internal sealed class SilentDispatcher : IHttpCallDispatcher
+{
+    public int Calls { get; private set; }
+
+    public bool HasCluster(string cluster) => true;
+
+    public void Send(string cluster, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete) => Calls++;
 }

@@ -216,6 +216,17 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         }
         token_owner[token % MAX_CONTEXTS] = context;
         return ACTION_PAUSE;
+    } else if (strcmp(mode, "redis") == 0) {
+        static const char incr[] = "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n";
+        const char *cluster = arg_of(context);
+        uint32_t token = 0;
+        if (proxy_redis_init(cluster, strlen(cluster), S("user"), S("ignored"), 500) != 0
+            || proxy_redis_call(cluster, strlen(cluster), incr, sizeof incr - 1, &token) != 0) {
+            add_header(MAP_REQUEST_HEADERS, "x-redis", "dispatch failed");
+            return ACTION_CONTINUE; /* fail open, as the Higress rate limiters do */
+        }
+        token_owner[token % MAX_CONTEXTS] = context;
+        return ACTION_PAUSE;
     } else if (strcmp(mode, "postpone") == 0) {
         postponed[postponed_count++ % 64] = context;
         return ACTION_PAUSE;
@@ -358,6 +369,18 @@ EXPORT(proxy_on_http_call_response) void on_http_call_response(uint32_t root, ui
     }
     free(status);
     free(body);
+}
+
+EXPORT(proxy_on_redis_call_response) void on_redis_call_response(uint32_t root, uint32_t token, uint32_t status, uint32_t size) {
+    if (proxy_set_effective_context(token_owner[token % MAX_CONTEXTS]) != 0) return;
+    char *reply = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_REDIS_CALL_RESPONSE, 0, size, &reply, &length);
+    char text[96];
+    snprintf(text, sizeof text, "%u:%.*s", status, (int)(length > 2 ? length - 2 : 0), reply ? reply : "");
+    add_header(MAP_REQUEST_HEADERS, "x-redis", text);
+    free(reply);
+    proxy_continue_stream(0);
 }
 
 EXPORT(proxy_on_tick) void on_tick(uint32_t root) {

@@ -45,11 +45,16 @@ IMPORT(proxy_set_effective_context) int proxy_set_effective_context(uint32_t id)
 IMPORT(proxy_done) int proxy_done(void);
 IMPORT(proxy_call_foreign_function) int proxy_call_foreign_function(const char *name, size_t nlen, const char *args, size_t alen, char **ret, size_t *rlen);
 
+/* Higress Redis extension (ABI §10). */
+IMPORT(proxy_redis_init) int proxy_redis_init(const char *cluster, size_t clen, const char *user, size_t ulen,
+    const char *password, size_t plen, uint32_t timeout);
+IMPORT(proxy_redis_call) int proxy_redis_call(const char *cluster, size_t clen, const char *query, size_t qlen, uint32_t *token);
+
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL };
 enum { MAP_REQUEST_HEADERS = 0, MAP_REQUEST_TRAILERS = 1, MAP_RESPONSE_HEADERS = 2, MAP_RESPONSE_TRAILERS = 3,
        MAP_HTTP_CALL_RESPONSE_HEADERS = 6 };
 enum { BUFFER_REQUEST_BODY = 0, BUFFER_RESPONSE_BODY = 1, BUFFER_HTTP_CALL_RESPONSE_BODY = 4,
-       BUFFER_VM_CONFIGURATION = 6, BUFFER_PLUGIN_CONFIGURATION = 7 };
+       BUFFER_VM_CONFIGURATION = 6, BUFFER_PLUGIN_CONFIGURATION = 7, BUFFER_REDIS_CALL_RESPONSE = 9 };
 enum { ACTION_CONTINUE = 0, ACTION_PAUSE = 1 };
 
 #endif

@@ -624,13 +624,14 @@ internal static partial class HostFunctions
         uint token = vm.NextToken();
         var call = new PendingCall(context.Root, context as StreamContext);
         vm.PendingCalls.Add(token, call);
-        var completion = new HttpCallCompletion(vm, token);
+        var completion = new HttpCallCompletion(vm, token, timeout);
         try
         {
             dispatcher.Send(cluster, request, body, timeout, completion.Complete);
         }
         catch (Exception)
         {
+            completion.Abandon();
             vm.PendingCalls.Remove(token);
             return WasmResult.InternalFailure;
         }
@@ -638,16 +639,47 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    /// <summary>Carries a callout's result back to the owning worker, once (ABI §9.1 step 5, §9.2).</summary>
-    private sealed class HttpCallCompletion(PluginVm vm, uint token)
+    /// <summary>
+    /// Carries a callout's result back to the owning worker, once (ABI §9.1 step 5, §9.2). If the dispatcher never
+    /// answers, a guard timer delivers Envoy's timeout shape (504, "upstream request timeout") so the plugin always
+    /// gets its callback.
+    /// </summary>
+    private sealed class HttpCallCompletion
     {
+        private static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
+
+        private readonly PluginVm _vm;
+        private readonly uint _token;
+        private readonly Timer _guard;
         private int _completed;
+
+        public HttpCallCompletion(PluginVm vm, uint token, TimeSpan timeout)
+        {
+            _vm = vm;
+            _token = token;
+            _guard = new Timer(static s => ((HttpCallCompletion)s!).TimedOut(), this, timeout + Grace, Timeout.InfiniteTimeSpan);
+        }
+
+        /// <summary>The call could not start: no callback will follow (ABI §9.2).</summary>
+        public void Abandon()
+        {
+            Interlocked.Exchange(ref _completed, 1);
+            _guard.Dispose();
+        }
+
+        private void TimedOut()
+        {
+            var response = new HttpResponseHead { StatusCode = 504 };
+            response.Headers.Add("content-type", "text/plain");
+            Complete(new HttpCallResult(true, response, "upstream request timeout"u8.ToArray(), "timeout"));
+        }
 
         public void Complete(HttpCallResult result)
         {
             if (Interlocked.Exchange(ref _completed, 1) == 0)
             {
-                vm.Loop.Post(static s =>
+                _guard.Dispose();
+                _vm.Loop.Post(static s =>
                 {
                     var (completion, callResult) = ((HttpCallCompletion, HttpCallResult))s!;
                     completion.Deliver(callResult);
@@ -655,7 +687,7 @@ internal static partial class HostFunctions
             }
         }
 
-        private void Deliver(HttpCallResult result) => vm.DeliverHttpCallResponse(token, result);
+        private void Deliver(HttpCallResult result) => _vm.DeliverHttpCallResponse(_token, result);
     }
 
     private static WasmResult GetStatus(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)

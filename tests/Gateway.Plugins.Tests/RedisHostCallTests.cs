@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Backends;
+using static Gateway.Plugins.Tests.PluginHarness;
+
+namespace Gateway.Plugins.Tests;
+
+/// <summary><c>proxy_redis_call</c> against a real redis-server on loopback, through the backends' Redis target.</summary>
+public sealed class RedisHostCallTests
+{
+    [Fact]
+    public async Task RedisCall_ByAlias_PausesAndResumesWithTheRawReply()
+    {
+        using var redis = RedisServer.Start();
+        await using var backends = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "cache", Endpoints = [$"127.0.0.1:{redis.Port}"], Aliases = ["outbound|6379||redis.local"], TimeoutMs = 2000 }],
+            [], new CapturingLoggerFactory());
+        var logs = new CapturingLoggerFactory();
+        var options = Plugin("limiter", "behaviors", "redis outbound|6379||redis.local");
+        using var runtime = PluginRuntime.Load([options], new PluginServices { LoggerFactory = logs, Backends = backends }, out var errors);
+        Assert.Empty(errors);
+        using var loop = new Gateway.Http.Transport.WorkerLoop(0);
+        var values = await loop.RunOnWorker(async () =>
+        {
+            using var worker = runtime.CreateWorker(loop);
+            var seen = new List<string?>();
+            for (int i = 0; i < 2; i++)
+            {
+                var request = Get("/");
+                var stream = worker.BeginStream(["limiter"], Info());
+                var outcome = await stream.OnRequestHeadersAsync(request, true);
+                Assert.Equal(FilterAction.Continue, outcome.Action);
+                stream.Complete();
+                seen.Add(request.Headers.Get("x-redis"));
+            }
+            return seen;
+        });
+        // Status 0 (Ok) and the RESP integer replies of INCR, without their CRLF.
+        Assert.Equal(["0::1", "0::2"], values);
+    }
+
+    [Fact]
+    public async Task RedisCall_UnknownTarget_FailsOpenSynchronously()
+    {
+        await using var backends = BackendRegistry.Create([], [], new CapturingLoggerFactory());
+        var options = Plugin("limiter", "behaviors", "redis nowhere");
+        using var runtime = PluginRuntime.Load([options], new PluginServices { LoggerFactory = new CapturingLoggerFactory(), Backends = backends }, out var errors);
+        Assert.Empty(errors);
+        using var loop = new Gateway.Http.Transport.WorkerLoop(0);
+        var header = await loop.RunOnWorker(async () =>
+        {
+            using var worker = runtime.CreateWorker(loop);
+            var request = Get("/");
+            var stream = worker.BeginStream(["limiter"], Info());
+            var outcome = await stream.OnRequestHeadersAsync(request, true);
+            stream.Complete();
+            Assert.Equal(FilterAction.Continue, outcome.Action);
+            return request.Headers.Get("x-redis");
+        });
+        Assert.Equal("dispatch failed", header);
+    }
+}
+
+/// <summary>A throw-away redis-server on a free loopback port, stopped by PID.</summary>
+internal sealed class RedisServer : IDisposable
+{
+    private readonly Process _process;
+
+    private RedisServer(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static RedisServer Start()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+        var process = Process.Start(new ProcessStartInfo("redis-server",
+            ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("redis-server did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                break;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+        return new RedisServer(process, port);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        _process.Dispose();
+    }
+}
