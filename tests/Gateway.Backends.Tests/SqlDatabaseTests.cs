@@ -232,6 +232,24 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WaitingForAPooledConnection_CountsAgainstTheTimeout()
+    {
+        await using var registry = BackendRegistry.Create([], [Options("tiny", server.GatewayPassword) with { MaxPoolSize = 1 }], NullLoggerFactory.Instance);
+        Assert.Empty(await registry.CheckAsync(Ct));
+        var database = registry.FindDatabase("tiny")!;
+        var holder = database.ExecuteAsync("sleep", SqlWire.Params(1.0), 0);
+        await Task.Delay(100, Ct);
+
+        var watch = Stopwatch.StartNew();
+        var waiting = await database.ExecuteAsync("no_params", default, 150);
+        watch.Stop();
+        Assert.Equal(SqlCallStatus.Timeout, waiting.Status);
+        Assert.InRange(watch.ElapsedMilliseconds, 145, 400);
+        Assert.Equal(SqlCallStatus.Ok, (await holder).Status);
+        Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("no_params", default, 0)).Status);
+    }
+
+    [Fact]
     public async Task ValueTheDatabaseRejects_IsBadArgumentWithSqlState()
     {
         var parameters = SqlWire.Params(true, 1, 1, 1L, 1.0, 1.0, "not a number", "t", "v", "00000000-0000-0000-0000-000000000000", "2024-01-01", "2024-01-01T00:00:00Z", new byte[] { 1 }, "1", "{}");
