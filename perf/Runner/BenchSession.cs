@@ -332,7 +332,8 @@ public sealed class BenchSession : IDisposable
 
             Measure(result, Phases.OneConnection, pid, () =>
                 new ClosedLoopRun(target.Request(port, _keys, OneConnectionKeys(_plan)), _plan.Phase, 1).Run());
-            if (_plan.MeasureModerateRate || target.FreshApiKeyPerRequest)
+            // The plugin-less gateway always gets the moderate rate: it is the baseline of the api_key miss goal.
+            if (_plan.MeasureModerateRate || target.FreshApiKeyPerRequest || target.Name == "gateway")
             {
                 Measure(result, Phases.Moderate, pid, () => new OpenLoopRun(
                     target.Request(port, _keys, (long)(BenchPlan.ModerateRate * _plan.Phase.TotalSeconds) + 10),
