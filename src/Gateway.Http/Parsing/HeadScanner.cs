@@ -7,16 +7,20 @@ namespace Gateway.Http.Parsing;
 /// First pass over a message head: finds the empty line that ends it without decoding anything, and enforces
 /// the size and count limits while the head is still incomplete, so a peer cannot grow the pipe without bound
 /// waiting for a terminator (HF-9, RL-6, NET-5). Line terminators are checked here (G-1): every LF must follow a CR.
+/// A limit is reported at the first byte that breaks it, so a head delivered whole and one trickled byte by byte
+/// get the same verdict.
 /// </summary>
 internal static class HeadScanner
 {
     /// <param name="reader">A copy of the caller's reader; it is never advanced for the caller.</param>
+    /// <param name="maxFieldLineBytes">Longest field line without its CRLF.</param>
     /// <param name="leading">Bytes of the one CRLF allowed before a request line (G-4), 0 or 2.</param>
     /// <param name="headLength">Bytes from the start line through the final CRLF.</param>
     public static ParseStatus Scan(
         SequenceReader<byte> reader,
         bool allowLeadingCrlf,
         int maxStartLineBytes,
+        int maxFieldLineBytes,
         int maxHeaderBytes,
         int maxFieldCount,
         out int leading,
@@ -43,28 +47,23 @@ internal static class HeadScanner
         long start = reader.Consumed;
 
         // Start line: its content (without CRLF) may not exceed the limit (RL-6 → 414).
+        long startLineLimitAt = (long)maxStartLineBytes + 2;
         if (!reader.TryAdvanceTo(LF, advancePastDelimiter: true))
         {
-            long pending = reader.Remaining;
-            // `pending` may include the CR of a CRLF still to come.
-            return Fail(pending > (long)maxStartLineBytes + 1, RequestRejection.TargetTooLong, out rejection);
+            return reader.Remaining >= startLineLimitAt ? Reject(RequestRejection.TargetTooLong, out rejection) : ParseStatus.Incomplete;
         }
         long lineLength = reader.Consumed - start - 1;
-        if (lineLength > (long)maxStartLineBytes + 1)
+        if (lineLength >= startLineLimitAt)
         {
-            rejection = RequestRejection.TargetTooLong;
-            return ParseStatus.Rejected;
+            return Reject(RequestRejection.TargetTooLong, out rejection);
         }
         if (!EndsWithCr(reader, lineLength))
         {
-            rejection = RequestRejection.BareLf;
-            return ParseStatus.Rejected;
+            return Reject(RequestRejection.BareLf, out rejection);
         }
         if (lineLength == 1)
         {
-            // A second empty line before the request line (G-4).
-            rejection = RequestRejection.InvalidRequestLine;
-            return ParseStatus.Rejected;
+            return Reject(RequestRejection.InvalidRequestLine, out rejection); // a second empty line first (G-4)
         }
 
         long sectionStart = reader.Consumed;
@@ -72,22 +71,26 @@ internal static class HeadScanner
         while (true)
         {
             long lineStart = reader.Consumed;
+            long sectionBefore = lineStart - sectionStart;
+            // The first line length (LF excluded) at which each limit breaks: the section needs this line's LF
+            // within maxHeaderBytes (HF-9 → 431); a field line's content may not exceed maxFieldLineBytes.
+            long sectionLimitAt = maxHeaderBytes - sectionBefore;
+            long lineLimitAt = (long)maxFieldLineBytes + 2;
+            RequestRejection limit = sectionLimitAt <= lineLimitAt ? RequestRejection.HeadersTooLarge : RequestRejection.FieldLineTooLarge;
+            long limitAt = Math.Min(sectionLimitAt, lineLimitAt);
+
             if (!reader.TryAdvanceTo(LF, advancePastDelimiter: true))
             {
-                // The section needs at least one more LF beyond what is buffered (HF-9 → 431).
-                long soFar = reader.Consumed - sectionStart + reader.Remaining;
-                return Fail(soFar + 1 > maxHeaderBytes, RequestRejection.HeadersTooLarge, out rejection);
-            }
-            if (reader.Consumed - sectionStart > maxHeaderBytes)
-            {
-                rejection = RequestRejection.HeadersTooLarge;
-                return ParseStatus.Rejected;
+                return reader.Remaining >= limitAt ? Reject(limit, out rejection) : ParseStatus.Incomplete;
             }
             long length = reader.Consumed - lineStart - 1;
+            if (length >= limitAt)
+            {
+                return Reject(limit, out rejection);
+            }
             if (!EndsWithCr(reader, length))
             {
-                rejection = RequestRejection.BareLf;
-                return ParseStatus.Rejected;
+                return Reject(RequestRejection.BareLf, out rejection);
             }
             if (length == 1)
             {
@@ -96,16 +99,15 @@ internal static class HeadScanner
             }
             if (++fields > maxFieldCount)
             {
-                rejection = RequestRejection.TooManyHeaders;
-                return ParseStatus.Rejected;
+                return Reject(RequestRejection.TooManyHeaders, out rejection);
             }
         }
     }
 
-    private static ParseStatus Fail(bool overLimit, RequestRejection reason, out RequestRejection rejection)
+    private static ParseStatus Reject(RequestRejection reason, out RequestRejection rejection)
     {
-        rejection = overLimit ? reason : RequestRejection.None;
-        return overLimit ? ParseStatus.Rejected : ParseStatus.Incomplete;
+        rejection = reason;
+        return ParseStatus.Rejected;
     }
 
     /// <summary>Whether the line of <paramref name="length"/> bytes just passed (LF consumed) ends with CR.</summary>

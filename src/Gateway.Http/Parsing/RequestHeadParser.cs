@@ -12,6 +12,12 @@ namespace Gateway.Http.Parsing;
 /// </summary>
 public static class RequestHeadParser
 {
+    /// <summary>Longest request field line, CRLF excluded (rules doc §14: 8 KiB → 431).</summary>
+    public const int MaxFieldLineBytes = 8192;
+
+    /// <summary>Longest request field name (rules doc §14: 256 B → 431; CVE-2021-40346 came from longer names).</summary>
+    public const int MaxFieldNameBytes = 256;
+
     // Heads this small are copied to the stack when they straddle segments; larger ones use a pooled array.
     private const int StackCopyLimit = 2048;
 
@@ -22,6 +28,7 @@ public static class RequestHeadParser
             reader,
             allowLeadingCrlf: true,
             limits.MaxRequestLineBytes,
+            MaxFieldLineBytes,
             limits.MaxHeaderBytes,
             limits.MaxHeaderCount,
             out int leading,
@@ -100,6 +107,10 @@ public static class RequestHeadParser
             if (result != RequestRejection.None)
             {
                 return result;
+            }
+            if (nameBytes.Length > MaxFieldNameBytes)
+            {
+                return RequestRejection.FieldNameTooLong;
             }
             string name = HeaderNames.Get(nameBytes);
             switch (name)

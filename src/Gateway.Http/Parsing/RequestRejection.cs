@@ -39,6 +39,10 @@ public enum RequestRejection
     /// <summary>A second Authorization or Content-Type (HF-8).</summary>
     DuplicateHeader,
     HeadersTooLarge,
+    /// <summary>One field line longer than <see cref="RequestHeadParser.MaxFieldLineBytes"/> (HF-9).</summary>
+    FieldLineTooLarge,
+    /// <summary>A field name longer than <see cref="RequestHeadParser.MaxFieldNameBytes"/> (HF-9).</summary>
+    FieldNameTooLong,
     TooManyHeaders,
 
     // Host (H)
@@ -96,6 +100,8 @@ public static class RequestRejections
         RequestRejection.VersionNotSupported => 505,
         RequestRejection.HeadersTooLarge => 431,
         RequestRejection.TooManyHeaders => 431,
+        RequestRejection.FieldLineTooLarge => 431,
+        RequestRejection.FieldNameTooLong => 431,
         RequestRejection.TrailersTooLarge => 431,
         RequestRejection.BodyTooLarge => 413,
         RequestRejection.UnsupportedExpectation => 417,
@@ -127,6 +133,8 @@ public static class RequestRejections
         RequestRejection.DuplicateHeader => "duplicate single-valued header",
         RequestRejection.HeadersTooLarge => "header section too large",
         RequestRejection.TooManyHeaders => "too many header fields",
+        RequestRejection.FieldLineTooLarge => "header field line too large",
+        RequestRejection.FieldNameTooLong => "header field name too long",
         RequestRejection.MissingHost => "missing Host",
         RequestRejection.DuplicateHost => "more than one Host",
         RequestRejection.InvalidHost => "invalid Host",

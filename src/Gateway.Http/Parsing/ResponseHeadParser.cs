@@ -20,6 +20,7 @@ public static class ResponseHeadParser
             reader,
             allowLeadingCrlf: false,
             limits.MaxRequestLineBytes,
+            maxFieldLineBytes: limits.MaxHeaderBytes, // a response line is bounded by the section only (RS-9)
             limits.MaxHeaderBytes,
             limits.MaxHeaderCount,
             out _,

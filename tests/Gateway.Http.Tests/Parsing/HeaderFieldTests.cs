@@ -161,12 +161,26 @@ public class HeaderFieldTests
     }
 
     [Fact]
-    public void HF9_LongFieldName_PreservedAndOtherFieldsUnchanged()
+    public void HF9_FieldNameAtLimit_PreservedAndOtherFieldsUnchanged()
     {
-        string name = "X-" + new string('n', 298);
+        string name = "X-" + new string('N', RequestHeadParser.MaxFieldNameBytes - 2);
         HttpRequestHead head = Request.Accepted(With(name + ": v\r\nContent-Length: 3\r\n") + "abc");
         Assert.Equal(name.ToLowerInvariant(), head.Headers[0].Key);
         Assert.Equal(BodyFraming.ContentLength, head.Framing);
         Assert.Equal(3, head.ContentLength);
+    }
+
+    [Fact]
+    public void HF9_300ByteFieldName_Rejected431() =>
+        Request.Rejected(With("X-" + new string('n', 298) + ": v\r\nContent-Length: 3\r\n"), RequestRejection.FieldNameTooLong, 431);
+
+    [Fact]
+    public void HF9_FieldLineOverLimit_Rejected431WhileIncomplete()
+    {
+        string value = new string('v', RequestHeadParser.MaxFieldLineBytes);
+        Request.Rejected(With("X-A: " + value + "\r\n"), RequestRejection.FieldLineTooLarge, 431);
+        Request.Rejected("GET / HTTP/1.1\r\nX-A: " + value, RequestRejection.FieldLineTooLarge, 431);
+        Assert.Equal(RequestHeadParser.MaxFieldLineBytes - 5,
+            Request.Accepted(With("X-A: " + value[5..] + "\r\n")).Headers.Get("x-a")!.Length);
     }
 }
