@@ -156,12 +156,12 @@ public sealed class ApiKeyPluginTests
         await using var upstream = new TestUpstream();
         // one worker: the cache is per VM
         await using var gateway = await GatewayProcess.StartAsync(
-            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey(negativeTtl: 2) }, ["api-key"], databases: Databases(pg)));
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey(negativeTtl: 3) }, ["api-key"], databases: Databases(pg)));
         Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
 
         await pg.SqlAsync($"INSERT INTO api_keys VALUES ({Hash("key-new")}, 'hooli', 'gold', false)");
         Assert.Equal(401, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
-        await Task.Delay(TimeSpan.FromSeconds(2.5), TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(3.5), TestContext.Current.CancellationToken);
 
         Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-new")).Status);
         Assert.Equal("hooli", Assert.Single(upstream.Requests).Header("x-tenant"));
@@ -179,7 +179,7 @@ public sealed class ApiKeyPluginTests
             {
                 ["mode"] = "local",
                 ["key"] = new JsonObject { ["source"] = "header", ["name"] = "x-tenant" },
-                ["limits"] = new JsonArray(new JsonObject { ["name"] = "minute", ["limit"] = 2, ["windowSeconds"] = 60 }),
+                ["limits"] = new JsonArray(new JsonObject { ["name"] = "day", ["limit"] = 2, ["windowSeconds"] = 86400 }),
             }),
         };
         await using var gateway = await GatewayProcess.StartAsync(

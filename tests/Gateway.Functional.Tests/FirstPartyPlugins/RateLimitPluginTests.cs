@@ -10,6 +10,8 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 /// </summary>
 public sealed class RateLimitPluginTests
 {
+    // Windows are long (GCRA releases one request every window/limit seconds, local mode counts fixed
+    // windows aligned to the epoch) so that a slow CI machine cannot refill or roll over mid-test.
     private const string Client = "x-client: client-1";
 
     private static JsonObject RateLimit(string mode, int limit, int windowSeconds, string failurePolicy = "open",
@@ -34,7 +36,7 @@ public sealed class RateLimitPluginTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 10, 60)));
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 10, 3600)));
 
         ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => GetAsync(gateway.Port, Client)));
 
@@ -44,7 +46,7 @@ public sealed class RateLimitPluginTests
         Assert.All(responses.Where(r => r.Status == 429), r =>
         {
             Assert.Equal("0", r.Header("x-ratelimit-remaining"));
-            Assert.InRange(int.Parse(r.Header("retry-after")!), 1, 7); // one request is released every 6 s
+            Assert.InRange(int.Parse(r.Header("retry-after")!), 1, 361); // one request is released every 360 s
             Assert.Equal("application/json", r.Header("content-type"));
         });
     }
@@ -54,7 +56,7 @@ public sealed class RateLimitPluginTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        string config = RedisConfig(2, upstream, redis, RateLimit("redis", 8, 60));
+        string config = RedisConfig(2, upstream, redis, RateLimit("redis", 8, 3600));
         await using var first = await GatewayProcess.StartAsync(config);
         await using var second = await GatewayProcess.StartAsync(config);
 
@@ -70,7 +72,7 @@ public sealed class RateLimitPluginTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 5, 60)));
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 5, 300)));
 
         for (int remaining = 4; remaining >= 0; remaining--)
         {
@@ -78,14 +80,14 @@ public sealed class RateLimitPluginTests
             Assert.Equal(200, ok.Status);
             Assert.Equal("5", ok.Header("x-ratelimit-limit"));
             Assert.Equal(remaining.ToString(), ok.Header("x-ratelimit-remaining"));
-            Assert.InRange(int.Parse(ok.Header("x-ratelimit-reset")!), 1, 60);
+            Assert.InRange(int.Parse(ok.Header("x-ratelimit-reset")!), 1, 300);
         }
         ClientResponse limited = await GetAsync(gateway.Port, Client);
 
         Assert.Equal(429, limited.Status);
         Assert.Equal("5", limited.Header("x-ratelimit-limit"));
         Assert.Equal("0", limited.Header("x-ratelimit-remaining"));
-        Assert.InRange(int.Parse(limited.Header("retry-after")!), 1, 13); // 60 s / 5 = one every 12 s
+        Assert.InRange(int.Parse(limited.Header("retry-after")!), 1, 61); // 300 s / 5 = one every 60 s
         Assert.Contains("\"error\"", limited.BodyText, StringComparison.Ordinal);
         Assert.Equal(5, upstream.Requests.Count);
     }
@@ -95,7 +97,7 @@ public sealed class RateLimitPluginTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 60)));
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 600)));
 
         for (int i = 0; i < 3; i++)
         {
@@ -137,7 +139,7 @@ public sealed class RateLimitPluginTests
         await using var upstream = new TestUpstream();
         var limits = new JsonArray(
             new JsonObject { ["name"] = "per-second", ["limit"] = 1000, ["windowSeconds"] = 1 },
-            new JsonObject { ["name"] = "per-minute", ["limit"] = 3, ["windowSeconds"] = 60 });
+            new JsonObject { ["name"] = "per-ten-minutes", ["limit"] = 3, ["windowSeconds"] = 600 });
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 0, 0, limits: limits)));
 
         ClientResponse first = await GetAsync(gateway.Port, Client);
@@ -153,7 +155,7 @@ public sealed class RateLimitPluginTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 4, 60)));
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 4, 600)));
 
         Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
         Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
@@ -173,7 +175,7 @@ public sealed class RateLimitPluginTests
         const int timeoutMs = 200;
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
-        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 60), timeoutMs));
+        await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 600), timeoutMs));
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
@@ -215,7 +217,7 @@ public sealed class RateLimitPluginTests
         await using var redis = await RedisServer.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(
-            RedisConfig(1, upstream, redis, RateLimit("redis", 3, 60, failurePolicy: "closed")));
+            RedisConfig(1, upstream, redis, RateLimit("redis", 3, 600, failurePolicy: "closed")));
         Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
 
         await redis.StopAsync();
@@ -230,7 +232,7 @@ public sealed class RateLimitPluginTests
     {
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(
-            Config(2, upstream, new JsonObject { ["rate-limit"] = RateLimit("local", 7, 60) }, ["rate-limit"]));
+            Config(2, upstream, new JsonObject { ["rate-limit"] = RateLimit("local", 7, 86400) }, ["rate-limit"]));
 
         ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => GetAsync(gateway.Port, Client)));
 
