@@ -329,9 +329,30 @@ public struct ChunkedDecoder
             return ChunkStatus.Complete;
         }
         int length = (int)line.Length - 1;
-        Span<byte> copy = length <= 512 ? stackalloc byte[length] : new byte[length];
-        line.Slice(0, length).CopyTo(copy);
-        rejection = AddTrailer(copy, trailers);
+        ReadOnlySequence<byte> content = line.Slice(0, length);
+        if (content.IsSingleSegment)
+        {
+            rejection = AddTrailer(content.FirstSpan, trailers);
+        }
+        else if (length <= 512)
+        {
+            Span<byte> copy = stackalloc byte[length];
+            content.CopyTo(copy);
+            rejection = AddTrailer(copy, trailers);
+        }
+        else
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                content.CopyTo(rented);
+                rejection = AddTrailer(rented.AsSpan(0, length), trailers);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
         return rejection == RequestRejection.None ? ChunkStatus.Data : ChunkStatus.Rejected;
     }
 

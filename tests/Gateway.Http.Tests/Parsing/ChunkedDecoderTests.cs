@@ -213,6 +213,14 @@ public class ChunkedDecoderTests
         Assert.Equal(new KeyValuePair<string, string>("server-timing", "a;dur=2"), decoded.Trailers[1]);
     }
 
+    [Fact]
+    public void CH7_LongTrailerLineAcrossSegments_Kept()
+    {
+        string value = new string('v', 700);
+        Decoded decoded = Completed("0\r\nX-Long: " + value + "\r\n\r\n", "");
+        Assert.Equal(value, decoded.Trailers.Get("x-long"));
+    }
+
     [Theory]
     [InlineData("0\r\nX-T: 1\n\r\n", RequestRejection.BareLf)]
     [InlineData("0\r\n X-T: 1\r\n\r\n", RequestRejection.WhitespaceBeforeFirstHeader)]
