@@ -147,15 +147,17 @@ public static class RequestHeadParser
                     expectContinue = true;
                     continue;
                 case HeaderNames.Connection:
+                    // HOP-2; the field stays for the forwarder, which removes it and the fields it names (HOP-1).
                     result = connection.Add(value);
-                    if (result == RequestRejection.None && connection.NamesProtectedField)
+                    if (result != RequestRejection.None)
+                    {
+                        return result;
+                    }
+                    if (connection.NamesProtectedField)
                     {
                         return RequestRejection.ConnectionOptionNotAllowed; // HOP-3
                     }
-                    if (result == RequestRejection.None)
-                    {
-                        head.Headers.Add(name, Latin1StringCache.Current.Get(value));
-                    }
+                    head.Headers.Add(name, Latin1StringCache.Current.Get(value));
                     break;
                 case HeaderNames.Authorization:
                 case HeaderNames.ContentType:
