@@ -17,7 +17,7 @@ internal sealed partial class PluginVm
     private static readonly long SlowImport = Stopwatch.Frequency / 5000;
 
     private bool _exitIsSuccess;
-    private long _callStart;
+    private long _cpuStart;
     private long _hostTime;
 
     /// <summary>Why the VM failed, for logs and start-up errors.</summary>
@@ -237,28 +237,37 @@ internal sealed partial class PluginVm
         _inGuest = true;
         Current = Effective = context;
         ExitCode = null;
-        _callStart = Stopwatch.GetTimestamp();
+        _cpuStart = ThreadCpuClock.NowNanoseconds();
         _hostTime = 0;
         _store.SetEpochDeadline(_deadlineTicks);
         return true;
     }
 
     /// <summary>
-    /// The deadline measures guest time: a slow import (the host's own work) moves the deadline out by what it took,
-    /// so a plugin is not failed for time the gateway spent.
+    /// Slow imports (the host's own work: first-call JIT, big copies) are not charged to the guest's budget.
     /// </summary>
     public void LeaveImport(long entered)
     {
-        long now = Stopwatch.GetTimestamp();
-        long spent = now - entered;
-        if (spent < SlowImport || !_inGuest)
+        long spent = Stopwatch.GetTimestamp() - entered;
+        if (spent >= SlowImport)
         {
-            return;
+            _hostTime += (long)(spent * (1_000_000_000.0 / Stopwatch.Frequency));
         }
-        _hostTime += spent;
-        double guestTicks = (now - _callStart - _hostTime) * 1000.0 * EpochTicker.TicksPerMillisecond / Stopwatch.Frequency;
-        double remaining = Math.Max(1, _deadlineTicks - guestTicks);
-        _store.SetEpochDeadline((ulong)Math.Ceiling(remaining));
+    }
+
+    /// <summary>
+    /// The epoch deadline is wall-clock; when it passes, the budget is checked against the CPU the guest really
+    /// used on this thread. Preempted time extends the deadline; a spent budget ends the call (a trap).
+    /// </summary>
+    private ulong OnEpochDeadline(Store store)
+    {
+        long used = ThreadCpuClock.NowNanoseconds() - _cpuStart - _hostTime;
+        long budget = (long)(_deadlineTicks - 1) * 1_000_000 / (long)EpochTicker.TicksPerMillisecond;
+        if (used >= budget)
+        {
+            throw new CpuDeadlineExceededException();
+        }
+        return (ulong)Math.Ceiling((budget - used) / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
     }
 
     private void End()
@@ -316,8 +325,8 @@ internal sealed partial class PluginVm
         {
             return VmFailure.Exit;
         }
-        if ((e is TrapException trap && trap.Type == TrapCode.Interrupt)
-            || e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase))
+        if (e is CpuDeadlineExceededException || e.InnerException is CpuDeadlineExceededException
+            || (e is TrapException trap && trap.Type == TrapCode.Interrupt))
         {
             return VmFailure.Deadline;
         }
@@ -331,6 +340,9 @@ internal sealed partial class PluginVm
         return VmFailure.Trap;
     }
 }
+
+/// <summary>Thrown from the epoch callback when a guest call spent its CPU budget.</summary>
+internal sealed class CpuDeadlineExceededException() : Exception("CPU deadline exceeded");
 
 internal enum VmFailure
 {

@@ -59,9 +59,11 @@ internal sealed partial class PluginVm : IDisposable
         _cpuTicks = (ulong)Math.Max(1, group.Limits.CpuMillisecondsPerCall) * EpochTicker.TicksPerMillisecond + 1;
         _store = new Store(group.Runtime.Engine, this);
         _store.SetLimits(memorySize: group.Limits.MemoryBytes);
+        _store.SetEpochDeadlineCallback(OnEpochDeadline);
         Phase = VmPhase.Startup;
         _deadlineTicks = (ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond;
         _store.SetEpochDeadline(_deadlineTicks);
+        _cpuStart = ThreadCpuClock.NowNanoseconds();
         // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (ABI §1.2 step 4).
         _instance = group.Module.Linker.Instantiate(_store, group.Module.Module);
         _memory = _instance.GetMemory("memory");

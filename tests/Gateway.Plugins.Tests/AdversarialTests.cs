@@ -9,40 +9,6 @@ namespace Gateway.Plugins.Tests;
 /// <summary>Plugins that loop, bomb, trap, lie about pointers or never continue: the gateway keeps serving.</summary>
 public sealed class AdversarialTests
 {
-    [Theory]
-    [InlineData(FailurePolicy.Closed, FilterAction.Failed)]
-    [InlineData(FailurePolicy.Open, FilterAction.Continue)]
-    public async Task InfiniteLoop_EndsWithinTheDeadline_AndAConcurrentStreamIsServed(FailurePolicy policy, FilterAction expected)
-    {
-        var loop = Plugin("loop", "behaviors", "loop", policy) with { Limits = new PluginLimits { CpuMillisecondsPerCall = 5 } };
-        using var host = Start([loop, Plugin("headers", "behaviors", "headers")]);
-        var other = Get("/other");
-        Task<FilterOutcome>? concurrent = null;
-        var (outcome, elapsed) = await host.OnWorker(async worker =>
-        {
-            // Queued on the same worker behind the looping request.
-            concurrent = host.OnWorker(async w =>
-            {
-                var s = w.BeginStream(["headers"], Info());
-                var r = await s.OnRequestHeadersAsync(other, true);
-                s.Complete();
-                return r;
-            });
-            var stream = worker.BeginStream(["loop"], Info());
-            long start = Stopwatch.GetTimestamp();
-            var result = await stream.OnRequestHeadersAsync(Get("/spin"), true);
-            var took = Stopwatch.GetElapsedTime(start);
-            stream.Complete();
-            return (result, took);
-        });
-        Assert.Equal(expected, outcome.Action);
-        Assert.True(elapsed < TimeSpan.FromMilliseconds(5 + 50), $"the loop ran {elapsed.TotalMilliseconds:F1} ms");
-        var otherOutcome = await concurrent!;
-        Assert.Equal(FilterAction.Continue, otherOutcome.Action);
-        Assert.Equal("1", other.Headers.Get("x-added"));
-        Assert.Equal("1", Metric(host, "gateway_plugin_deadline_exceeded_total", "loop"));
-    }
-
     [Fact]
     public async Task MemoryBomb_IsCappedAndTheVmReplaced()
     {
@@ -216,7 +182,7 @@ public sealed class AdversarialTests
         return outcomes;
     }
 
-    private static string Metric(PluginHarness host, string name, string plugin)
+    internal static string Metric(PluginHarness host, string name, string plugin)
     {
         var text = new StringBuilder();
         host.Runtime.WritePrometheus(text);

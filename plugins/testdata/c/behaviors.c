@@ -227,6 +227,27 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         }
         token_owner[token % MAX_CONTEXTS] = context;
         return ACTION_PAUSE;
+    } else if (strcmp(mode, "sql") == 0) {
+        /* Parameters ("<x-key header>"): u32 count, TEXT tag, u32 length, bytes (ABI §11.4). */
+        char *key = header(MAP_REQUEST_HEADERS, "x-key");
+        char params[80];
+        uint32_t count = 1, length = key ? strlen(key) : 0;
+        if (length > 64) length = 64;
+        memcpy(params, &count, 4);
+        params[4] = 0x04;
+        memcpy(params + 5, &length, 4);
+        memcpy(params + 9, key ? key : "", length);
+        free(key);
+        uint32_t token = 0;
+        int status = proxy_sql_call(S("accounts"), arg_of(context), strlen(arg_of(context)), params, 9 + length, 0, &token);
+        if (status != 0) {
+            char text[16];
+            snprintf(text, sizeof text, "dispatch %d", status);
+            add_header(MAP_REQUEST_HEADERS, "x-sql", text);
+            return ACTION_CONTINUE;
+        }
+        token_owner[token % MAX_CONTEXTS] = context;
+        return ACTION_PAUSE;
     } else if (strcmp(mode, "postpone") == 0) {
         postponed[postponed_count++ % 64] = context;
         return ACTION_PAUSE;
@@ -380,6 +401,33 @@ EXPORT(proxy_on_redis_call_response) void on_redis_call_response(uint32_t root, 
     snprintf(text, sizeof text, "%u:%.*s", status, (int)(length > 2 ? length - 2 : 0), reply ? reply : "");
     add_header(MAP_REQUEST_HEADERS, "x-redis", text);
     free(reply);
+    proxy_continue_stream(0);
+}
+
+/* Reads a one-column result set (ABI §11.4) and reports status, rows and the first TEXT cell. */
+EXPORT(proxy_on_sql_call_response) void on_sql_call_response(uint32_t root, uint32_t token, uint32_t status, uint32_t rows, uint32_t size) {
+    if (proxy_set_effective_context(token_owner[token % MAX_CONTEXTS]) != 0) return;
+    char *body = NULL;
+    size_t length = 0;
+    proxy_get_buffer_bytes(BUFFER_SQL_CALL_RESPONSE, 0, size, &body, &length);
+    char cell[64] = "";
+    if (status == 0 && rows > 0 && length > 24) {
+        uint32_t columns, name_length, text_length;
+        memcpy(&columns, body + 16, 4);
+        size_t at = 24;
+        for (uint32_t c = 0; c < columns && at + 4 <= length; c++) {
+            memcpy(&name_length, body + at, 4);
+            at += 4 + name_length + 1;
+        }
+        if (at + 5 <= length && body[at] == 0x04) {
+            memcpy(&text_length, body + at + 1, 4);
+            snprintf(cell, sizeof cell, "%.*s", (int)text_length, body + at + 5);
+        }
+    }
+    char text[128];
+    snprintf(text, sizeof text, "%u:%u:%s", status, rows, cell);
+    add_header(MAP_REQUEST_HEADERS, "x-sql", text);
+    free(body);
     proxy_continue_stream(0);
 }
 

@@ -50,11 +50,15 @@ IMPORT(proxy_redis_init) int proxy_redis_init(const char *cluster, size_t clen, 
     const char *password, size_t plen, uint32_t timeout);
 IMPORT(proxy_redis_call) int proxy_redis_call(const char *cluster, size_t clen, const char *query, size_t qlen, uint32_t *token);
 
+/* The gateway's SQL extension (ABI §11). */
+IMPORT(proxy_sql_call) int proxy_sql_call(const char *target, size_t tlen, const char *statement, size_t slen,
+    const char *params, size_t plen, uint32_t timeout, uint32_t *token);
+
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL };
 enum { MAP_REQUEST_HEADERS = 0, MAP_REQUEST_TRAILERS = 1, MAP_RESPONSE_HEADERS = 2, MAP_RESPONSE_TRAILERS = 3,
        MAP_HTTP_CALL_RESPONSE_HEADERS = 6 };
 enum { BUFFER_REQUEST_BODY = 0, BUFFER_RESPONSE_BODY = 1, BUFFER_HTTP_CALL_RESPONSE_BODY = 4,
-       BUFFER_VM_CONFIGURATION = 6, BUFFER_PLUGIN_CONFIGURATION = 7, BUFFER_REDIS_CALL_RESPONSE = 9 };
+       BUFFER_VM_CONFIGURATION = 6, BUFFER_PLUGIN_CONFIGURATION = 7, BUFFER_REDIS_CALL_RESPONSE = 9, BUFFER_SQL_CALL_RESPONSE = 0x1000 };
 enum { ACTION_CONTINUE = 0, ACTION_PAUSE = 1 };
 
 #endif
