@@ -10,8 +10,9 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 /// </summary>
 public static class PluginGateway
 {
+    /// <param name="freeRoutePrefix">When set, a route with this path prefix and no plugins comes first.</param>
     public static string Config(int workers, TestUpstream upstream, JsonObject plugins, string[] routePlugins,
-        JsonObject? redis = null, JsonObject? databases = null)
+        JsonObject? redis = null, JsonObject? databases = null, string? freeRoutePrefix = null)
     {
         var route = new JsonObject
         {
@@ -29,7 +30,16 @@ public static class PluginGateway
             {
                 ["backend"] = new JsonObject { ["endpoints"] = new JsonArray(JsonValue.Create(upstream.Endpoint)) },
             },
-            ["routes"] = new JsonArray(route),
+            ["routes"] = freeRoutePrefix is null
+                ? new JsonArray(route)
+                : new JsonArray(
+                    new JsonObject
+                    {
+                        ["name"] = "free",
+                        ["match"] = new JsonObject { ["host"] = "*", ["pathPrefix"] = freeRoutePrefix },
+                        ["cluster"] = "backend",
+                    },
+                    route),
             ["plugins"] = plugins,
             ["redis"] = redis ?? [],
             ["databases"] = databases ?? [],
@@ -58,20 +68,25 @@ public static class PluginGateway
     };
 
     /// <summary>One GET on a fresh connection (connections are spread over the workers).</summary>
-    public static async Task<ClientResponse> GetAsync(int port, params string[] headers)
+    public static Task<ClientResponse> GetAsync(int port, params string[] headers) => GetPathAsync(port, "/api/resource", headers);
+
+    public static async Task<ClientResponse> GetPathAsync(int port, string path, params string[] headers)
     {
         using var client = new RawClient(port);
         string extra = string.Concat(headers.Select(h => h + "\r\n"));
-        await client.SendAsync(RawClient.Get("/api/resource", "a.test", extra));
+        await client.SendAsync(RawClient.Get(path, "a.test", extra));
         return await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(20))
             ?? throw new IOException("the gateway closed the connection without a response");
     }
 
     /// <summary><see cref="GetAsync"/> with the time the client waited for the response.</summary>
-    public static async Task<(ClientResponse Response, TimeSpan Elapsed)> TimedGetAsync(int port, params string[] headers)
+    public static Task<(ClientResponse Response, TimeSpan Elapsed)> TimedGetAsync(int port, params string[] headers) =>
+        TimedGetPathAsync(port, "/api/resource", headers);
+
+    public static async Task<(ClientResponse Response, TimeSpan Elapsed)> TimedGetPathAsync(int port, string path, params string[] headers)
     {
         var clock = Stopwatch.StartNew();
-        ClientResponse response = await GetAsync(port, headers);
+        ClientResponse response = await GetPathAsync(port, path, headers);
         return (response, clock.Elapsed);
     }
 }

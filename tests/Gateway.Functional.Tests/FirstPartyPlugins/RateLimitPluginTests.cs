@@ -192,6 +192,7 @@ public sealed class RateLimitPluginTests
             Assert.True(elapsed < TimeSpan.FromMilliseconds(timeoutMs + 800), $"request {i} took {elapsed.TotalMilliseconds} ms");
         }
         Assert.True(await FailureCountAsync(gateway) >= 10);
+        Assert.NotEqual("0", await CircuitStateAsync(gateway, "limits")); // open (or already probing)
 
         await redis.RestartAsync();
         // The restarted Redis lost every counter: limiting is back once a response carries the headers,
@@ -228,6 +229,52 @@ public sealed class RateLimitPluginTests
     }
 
     [Fact]
+    public async Task RedisStalled_AThousandRequestsWaitOnIt_APluginFreeRouteIsNotDelayed()
+    {
+        await using var redis = await RedisServer.StartAsync(debugCommands: true);
+        await using var upstream = new TestUpstream();
+        string config = Config(2, upstream, new JsonObject { ["rate-limit"] = RateLimit("redis", 1_000_000, 3600) }, ["rate-limit"],
+            redis: new JsonObject { ["limits"] = RedisTarget(redis, 10_000) }, freeRoutePrefix: "/free/");
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        Assert.Equal(200, (await GetAsync(gateway.Port, Client)).Status);
+        Assert.Equal(200, (await GetPathAsync(gateway.Port, "/free/warm-up")).Status);
+
+        // Redis is single-threaded: while it sleeps, every rate_limit call waits in its queue.
+        Task<string> stall = redis.CommandAsync("DEBUG", "SLEEP", "3");
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1000 }) { Timeout = TimeSpan.FromSeconds(60) };
+        Task<TimeSpan>[] limited = Enumerable.Range(0, 1000).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{gateway.Port}/api/held");
+            request.Headers.Add("x-client", "client-1");
+            using HttpResponseMessage response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(200, (int)response.StatusCode);
+            return clock.Elapsed;
+        }).ToArray();
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+
+        var free = new List<TimeSpan>();
+        for (int i = 0; i < 20; i++)
+        {
+            var (response, elapsed) = await TimedGetPathAsync(gateway.Port, "/free/item");
+            Assert.Equal(200, response.Status);
+            free.Add(elapsed);
+        }
+        TimeSpan freeDone = clock.Elapsed;
+        TimeSpan[] limitedDone = await Task.WhenAll(limited);
+        await stall;
+
+        // The plugin-free requests ran while the thousand were still held by the stalled Redis ...
+        Assert.True(freeDone < limitedDone.Min(), $"free route done at {freeDone}, first held request at {limitedDone.Min()}");
+        Assert.True(limitedDone.Min() > TimeSpan.FromSeconds(1.5), $"a request was not held: {limitedDone.Min()}");
+        // ... and none of them waited on it (generous bound for a loaded 2-core machine; Redis slept 3 s).
+        Assert.True(free.Max() < TimeSpan.FromMilliseconds(750), "plugin-free latencies: " + string.Join(", ", free.Select(f => f.TotalMilliseconds)));
+        // the warm-up plus the thousand held requests all reached the upstream once Redis answered
+        Assert.Equal(1001, upstream.Requests.Count(r => r.RequestLine.Contains("/api/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task LocalMode_ConcurrentRequestsOverTwoWorkers_ExactlyLimitPass()
     {
         await using var upstream = new TestUpstream();
@@ -240,6 +287,16 @@ public sealed class RateLimitPluginTests
         Assert.Equal(13, responses.Count(r => r.Status == 429));
         Assert.All(responses.Where(r => r.Status == 429), r => Assert.NotNull(r.Header("retry-after")));
         Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: someone-else")).Status);
+    }
+
+    // The Redis target's breaker as the admin endpoint exports it: 0 closed, 1 open, 2 half-open.
+    private static async Task<string> CircuitStateAsync(GatewayProcess gateway, string target)
+    {
+        string metrics = await gateway.AdminGetAsync("/metrics");
+        string prefix = $"gateway_redis_circuit_state{{target=\"{target}\"}} ";
+        string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(line is not null, "no breaker state for " + target + " in /metrics:\n" + metrics);
+        return line[prefix.Length..].Trim();
     }
 
     // The plugin's failure counter as the admin endpoint exports it (the host prefixes the plugin name).

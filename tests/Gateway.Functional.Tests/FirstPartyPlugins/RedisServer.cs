@@ -13,15 +13,22 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private readonly bool _debugCommands;
+
+    private RedisServer(int port, bool debugCommands)
+    {
+        Port = port;
+        _debugCommands = debugCommands;
+    }
 
     public int Port { get; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="debugCommands">Allow DEBUG (e.g. DEBUG SLEEP to stall the server) from loopback.</param>
+    public static async Task<RedisServer> StartAsync(bool debugCommands = false)
     {
-        var server = new RedisServer(GatewayProcess.FreePort());
+        var server = new RedisServer(GatewayProcess.FreePort(), debugCommands);
         await server.RestartAsync();
         return server;
     }
@@ -37,6 +44,11 @@ public sealed class RedisServer : IAsyncDisposable
         foreach (string argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
         {
             info.ArgumentList.Add(argument);
+        }
+        if (_debugCommands)
+        {
+            info.ArgumentList.Add("--enable-debug-command");
+            info.ArgumentList.Add("local");
         }
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, _) => { };
