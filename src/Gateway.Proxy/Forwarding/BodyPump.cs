@@ -28,6 +28,7 @@ public sealed class BodyPump
 {
     private readonly ArrayBufferWriter<byte> _filtered = new(16 * 1024);
     private ChunkedDecoder _decoder;
+    private int _filterTimeoutMs;
 
     public RequestRejection Rejection { get; private set; }
 
@@ -38,9 +39,10 @@ public sealed class BodyPump
 
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
-        PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
+        PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers, int filterTimeoutMs = Timeout.Infinite)
     {
         BytesRead = 0;
+        _filterTimeoutMs = filterTimeoutMs;
         _decoder = default;
         try
         {
@@ -161,9 +163,9 @@ public sealed class BodyPump
         if (filter is not null)
         {
             _filtered.ResetWrittenCount();
-            FilterOutcome outcome = isRequest
-                ? await filter.OnRequestBodyAsync(data, endOfStream, _filtered)
-                : await filter.OnResponseBodyAsync(data, endOfStream, _filtered);
+            FilterOutcome outcome = await PluginDeadline.WithinAsync(
+                isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered),
+                _filterTimeoutMs);
             if (outcome.Action != FilterAction.Continue)
             {
                 Outcome = outcome;

@@ -35,8 +35,8 @@ public sealed class ClientConnection
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: true);
         // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096));
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;
         _exchange = new ProxyExchange(this, worker, logger);
@@ -248,7 +248,14 @@ public sealed class ClientConnection
         {
         }
         await Input.CompleteAsync();
-        await Output.CompleteAsync();
+        try
+        {
+            await Output.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The client is gone; nothing buffered can reach it.
+        }
         _stream.Dispose();
         _deadline.Dispose();
     }

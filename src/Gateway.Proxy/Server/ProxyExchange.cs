@@ -68,7 +68,7 @@ public sealed class ProxyExchange : IDisposable
         {
             if (filters is not null)
             {
-                FilterOutcome outcome = await filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending);
+                FilterOutcome outcome = await PluginDeadline.WithinAsync(filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
                 if (outcome.Action != FilterAction.Continue)
                 {
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
@@ -156,7 +156,7 @@ public sealed class ProxyExchange : IDisposable
             }
             PumpStatus sent = await _requestPump.PumpAsync(
                 _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
-                upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers);
+                upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers, route.Cluster.Options.RequestTimeoutMs);
             if (sent != PumpStatus.Completed)
             {
                 // CH-9 / CL-7: the upstream must never see a complete request, so its connection is dropped.
@@ -202,7 +202,7 @@ public sealed class ProxyExchange : IDisposable
         ForwardingHeaders.CleanResponse(_response.Headers);
         if (filters is not null)
         {
-            FilterOutcome outcome = await filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending);
+            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
             if (outcome.Action != FilterAction.Continue)
             {
                 pool.Release(upstream, reusable: false);
@@ -228,7 +228,7 @@ public sealed class ProxyExchange : IDisposable
         {
             received = await _responsePump.PumpAsync(
                 upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
-                _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers);
+                _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers, route.Cluster.Options.RequestTimeoutMs);
         }
         else if (!await _client.FlushAsync())
         {

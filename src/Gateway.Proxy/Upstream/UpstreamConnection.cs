@@ -15,8 +15,8 @@ public sealed class UpstreamConnection : IDisposable
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         // Small pipes: a response body is streamed through, never buffered whole.
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096));
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 
     public UpstreamEndpoint Endpoint { get; }
@@ -48,8 +48,12 @@ public sealed class UpstreamConnection : IDisposable
 
     public void Dispose()
     {
+        // Completing with an error discards whatever was buffered but not flushed: a connection closed
+        // mid-exchange must not send the rest of a request (CH-9).
+        Output.Complete(Discarded);
         Input.Complete();
-        Output.Complete();
         _stream.Dispose();
     }
+
+    private static readonly Exception Discarded = new OperationCanceledException("upstream connection closed by the gateway");
 }
