@@ -106,7 +106,7 @@ public sealed class PluginChainTests
         await using var auth = new TestUpstream(async (r, s) =>
         {
             Interlocked.Increment(ref calls);
-            await Task.Delay(100);
+            await Task.Delay(10);
             await TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
         });
         string extra = $$""", "authsvc": { "endpoints": ["{{auth.Endpoint}}"] }""";
