@@ -22,7 +22,7 @@ public sealed class IdleConnectionSet : IDisposable
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < count)
                 {
-                    var connection = new LoadConnection(template);
+                    var connection = new LoadConnection(template, receiveTimeoutMs: 3_000);
                     try
                     {
                         if (connection.Exchange(i) is >= 200 and < 300)

@@ -18,9 +18,16 @@ public sealed class LoadConnection : IDisposable
     private Socket? _socket;
     private int _buffered;
 
-    public LoadConnection(RequestTemplate template)
+    private readonly int _receiveTimeoutMs;
+
+    /// <param name="receiveTimeoutMs">
+    /// Bounds every wait for a response: a proxy that accepts a connection and never answers
+    /// (HAProxy past maxconn leaves it in the backlog) must fail the request, not hang the run.
+    /// </param>
+    public LoadConnection(RequestTemplate template, int receiveTimeoutMs = 10_000)
     {
         _template = template;
+        _receiveTimeoutMs = receiveTimeoutMs;
         _endPoint = new IPEndPoint(IPAddress.Parse(template.Host), template.Port);
         _request = new byte[template.MaxLength];
     }
@@ -34,7 +41,12 @@ public sealed class LoadConnection : IDisposable
         {
             return;
         }
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        {
+            NoDelay = true,
+            ReceiveTimeout = _receiveTimeoutMs,
+            SendTimeout = _receiveTimeoutMs,
+        };
         try
         {
             socket.Connect(_endPoint);

@@ -20,6 +20,6 @@ public sealed record BenchPlan(
     public static BenchPlan Quick { get; } = new("quick", 3, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.6),
         MeasureModerateRate: false, MeasureSaturation256: false, IdleConnections: 1_000, FloorSamples: 2_000);
 
-    public static BenchPlan Full { get; } = new("full", 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5),
+    public static BenchPlan Full { get; } = new("full", 5, TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(1.25),
         MeasureModerateRate: true, MeasureSaturation256: true, IdleConnections: 10_000, FloorSamples: 10_000);
 }

@@ -379,7 +379,7 @@ public sealed class BenchSession : IDisposable
         var deadline = MonotonicClock.NowNs + (long)(StartupTimeout.TotalSeconds * 1e9);
         while (MonotonicClock.NowNs < deadline && !process.HasExited)
         {
-            using var connection = new LoadConnection(request);
+            using var connection = new LoadConnection(request, receiveTimeoutMs: 2_000);
             try
             {
                 if (connection.Exchange(0) is >= 200 and < 300)
