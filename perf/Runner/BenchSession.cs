@@ -368,9 +368,13 @@ public sealed class BenchSession : IDisposable
     private static void Measure(TargetRound result, string phase, int pid, Func<LoadResult> run)
     {
         var cpuBefore = ProcessProbe.CpuMicroseconds(pid);
+        var switchesBefore = ProcessProbe.ContextSwitches(pid);
         var load = run();
         var cpu = ProcessProbe.CpuMicroseconds(pid) - cpuBefore;
-        result.Phases.Add(new PhaseResult(phase, load, load.Completed > 0 ? (double)cpu / load.Completed : null));
+        var switches = ProcessProbe.ContextSwitches(pid) - switchesBefore;
+        result.Phases.Add(load.Completed > 0
+            ? new PhaseResult(phase, load, (double)cpu / load.Completed, (double)switches / load.Completed)
+            : new PhaseResult(phase, load, null, null));
     }
 
     /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>

@@ -70,8 +70,10 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("CPU µs/request = (utime+stime of the target's process over the phase) ÷ responses; for `direct` it is the upstream nginx's.");
         md.AppendLine();
-        md.AppendLine("| target | req/s, 64 conns | req/s, 256 conns | CPU µs/req, 64 conns | CPU µs/req, 256 conns | CPU µs/req at 5k req/s |");
-        md.AppendLine("|---|---|---|---|---|---|");
+        md.AppendLine("Context switches/request: voluntary + involuntary switches of the target's threads over the phase ÷ responses (each hand-off between threads is one).");
+        md.AppendLine();
+        md.AppendLine("| target | req/s, 64 conns | req/s, 256 conns | CPU µs/req, 64 conns | CPU µs/req, 256 conns | CPU µs/req at 5k req/s | context switches/req, 64 conns | context switches/req at 5k req/s |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var target in session.Targets)
         {
             if (!s.Ran(target.Name))
@@ -81,7 +83,9 @@ public static class MarkdownReport
             md.AppendLine($"| {target.Name} | {F(s.Phase(target.Name, Phases.Saturation64, r => r.Load.AchievedRate), "F0")} | " +
                 $"{F(s.Phase(target.Name, Phases.Saturation256, r => r.Load.AchievedRate), "F0")} | " +
                 $"{F(s.Phase(target.Name, Phases.Saturation64, r => r.CpuMicrosecondsPerRequest))} | {F(s.Phase(target.Name, Phases.Saturation256, r => r.CpuMicrosecondsPerRequest))} | " +
-                $"{F(s.Phase(target.Name, Phases.High, r => r.CpuMicrosecondsPerRequest))} |");
+                $"{F(s.Phase(target.Name, Phases.High, r => r.CpuMicrosecondsPerRequest))} | " +
+                $"{F(s.Phase(target.Name, Phases.Saturation64, r => r.ContextSwitchesPerRequest), "F2")} | " +
+                $"{F(s.Phase(target.Name, Phases.High, r => r.ContextSwitchesPerRequest), "F2")} |");
         }
         md.AppendLine();
         md.AppendLine("## Memory and start-up");

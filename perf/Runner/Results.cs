@@ -3,7 +3,7 @@ using Gateway.Perf.Load;
 namespace Gateway.Perf.Runner;
 
 /// <summary>One load phase of one target in one round, with the proxy's CPU time over it.</summary>
-public sealed record PhaseResult(string Phase, LoadResult Load, double? CpuMicrosecondsPerRequest);
+public sealed record PhaseResult(string Phase, LoadResult Load, double? CpuMicrosecondsPerRequest, double? ContextSwitchesPerRequest);
 
 /// <summary>Everything measured for one target in one round: every repeat goes to the JSON report.</summary>
 public sealed class TargetRound
