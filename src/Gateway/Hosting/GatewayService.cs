@@ -94,6 +94,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             ConfigLoadResult loaded = ConfigLoader.Load(_startup.ConfigPath, EnvironmentSnapshot.Current());
+            // Watch what the new config names even when it is refused: a secret mounted later triggers a retry.
+            _watcher?.Update(loaded.ReferencedFiles);
             if (loaded.Config is not { } config)
             {
                 Refuse(loaded.Errors);
@@ -109,7 +111,6 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             }
             _server.Apply(snapshot);
             _config = config;
-            _watcher?.Update(loaded.ReferencedFiles);
             Interlocked.Increment(ref _reloadsApplied);
             GatewayLog.ReloadApplied(_logger, config.Routes.Count, config.Clusters.Count, config.Plugins.Count);
         }
