@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # perf/run.sh quick|full [--only target,target] — the perf harness (perf/README.md).
+# perf/run.sh micro [filter] — the BenchmarkDotNet micro-benchmarks, report in perf/results.
 # Builds the harness, raises the open-file limit for the idle-connection test, and
 # runs the scenario runner pinned to CPU 0: it is the load generator, and shares
 # that core with the upstream, Redis and PostgreSQL; every proxy runs on CPU 1.
@@ -23,10 +24,19 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # costs tens of seconds on a loaded 2-core machine, and the quick run must stay under 2 minutes.
 build_if_stale() {
     local project_dir="$1" output="$2"
-    if [ ! -f "$output" ] || [ -n "$(find "$project_dir" perf/LoadGenerator Directory.Build.props Directory.Packages.props \
+    shift 2   # any further arguments: more source folders the project builds from
+    if [ ! -f "$output" ] || [ -n "$(find "$project_dir" "$@" perf/LoadGenerator Directory.Build.props Directory.Packages.props \
             \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' \
             -newer "$output" -print -quit)" ]; then
-        dotnet build "$project_dir" -c Release --nologo -v quiet -clp:NoSummary >/dev/null
+        local log
+        log="$(mktemp)"
+        if ! dotnet build "$project_dir" -c Release --nologo -v quiet -clp:NoSummary >"$log" 2>&1; then
+            echo "perf/run.sh: building $project_dir failed:" >&2
+            grep -E 'error' "$log" | sort -u | head -20 >&2
+            rm -f "$log"
+            exit 1
+        fi
+        rm -f "$log"
     fi
 }
 build_if_stale perf/Runner perf/Runner/bin/Release/net10.0/bench.dll
@@ -50,4 +60,24 @@ if [ -w /proc/self/autogroup ]; then
     echo "${PERF_NICE:--20}" > /proc/self/autogroup 2>/dev/null || true
 fi
 
+if [ "$mode" = micro ]; then
+    # BenchmarkDotNet on CPU 1, away from everything else; its GitHub-flavoured tables are
+    # copied into perf/results/<UTC stamp>-micro.md, written by the tool, not by hand.
+    build_if_stale perf/Micro perf/Micro/bin/Release/net10.0/Gateway.Perf.Micro.dll src
+    artifacts="perf/Micro/bin/Release/net10.0/BenchmarkDotNet.Artifacts"
+    rm -rf "$artifacts/results"
+    taskset -c 1 dotnet perf/Micro/bin/Release/net10.0/Gateway.Perf.Micro.dll --filter "${1:-*}"
+    stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+    {
+        echo "# Micro-benchmarks $stamp"
+        echo
+        echo "\`perf/run.sh micro\` at commit $(git rev-parse --short HEAD); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); pinned to CPU 1."
+        for report in "$artifacts"/results/*-report-github.md; do
+            echo
+            cat "$report"
+        done
+    } > "perf/results/$stamp-micro.md"
+    echo "wrote perf/results/$stamp-micro.md" >&2
+    exit 0
+fi
 exec taskset -c 0 dotnet perf/Runner/bin/Release/net10.0/bench.dll "$mode" "$@"
