@@ -60,9 +60,9 @@ public sealed class ProxyExchange : IDisposable
             return await FinishLocalAsync(snapshot, null, started, 404, "no route", requestId, keepAlive && !bodyPending);
         }
 
-        var (pools, plugins) = _worker.StateFor(snapshot);
-        PluginStream? filters = route.Plugins.Count > 0 && plugins is not null
-            ? plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
+        WorkerState state = _worker.Acquire(snapshot);
+        PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
+            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
             : null;
         try
         {
@@ -74,11 +74,12 @@ public sealed class ProxyExchange : IDisposable
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
                 }
             }
-            return await ForwardAsync(snapshot, route, pools[route.Cluster.Index], filters, request, requestId, keepAlive, started);
+            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, started);
         }
         finally
         {
             filters?.Complete();
+            state.Release();
         }
     }
 

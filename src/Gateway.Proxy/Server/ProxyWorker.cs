@@ -5,14 +5,13 @@ using Gateway.Proxy.Upstream;
 namespace Gateway.Proxy.Server;
 
 /// <summary>
-/// What one worker owns: its loop, its upstream pools (one per cluster) and its plugin VMs. Everything
-/// here is touched only from the worker's thread, so none of it is locked.
+/// What one worker owns: its loop, and for each config snapshot in use its upstream pools (one per
+/// cluster) and plugin VMs. Everything here is touched only from the worker's thread, so none of it is
+/// locked. After a reload the previous snapshot's state lives until the last request using it ends.
 /// </summary>
 public sealed class ProxyWorker : IDisposable
 {
-    private ProxySnapshot? _snapshot;
-    private UpstreamPool[] _pools = [];
-    private WorkerPlugins? _plugins;
+    private WorkerState? _current;
 
     public ProxyWorker(WorkerLoop loop)
     {
@@ -21,36 +20,73 @@ public sealed class ProxyWorker : IDisposable
 
     public WorkerLoop Loop { get; }
 
-    /// <summary>Pools and VMs for <paramref name="snapshot"/>, created on first use after a swap.</summary>
-    public (UpstreamPool[] Pools, WorkerPlugins? Plugins) StateFor(ProxySnapshot snapshot)
+    /// <summary>The state for <paramref name="snapshot"/>, held until <see cref="WorkerState.Release"/>.</summary>
+    public WorkerState Acquire(ProxySnapshot snapshot)
     {
-        if (!ReferenceEquals(snapshot, _snapshot))
+        if (_current is null || !ReferenceEquals(_current.Snapshot, snapshot))
         {
-            DisposeState();
-            _snapshot = snapshot;
-            _pools = new UpstreamPool[snapshot.Clusters.Count];
-            for (int i = 0; i < _pools.Length; i++)
-            {
-                _pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, Loop.Index);
-            }
-            _plugins = snapshot.Plugins?.CreateWorker(Loop);
+            _current?.Retire();
+            _current = new WorkerState(snapshot, Loop);
         }
-        return (_pools, _plugins);
+        _current.Users++;
+        return _current;
     }
 
     public void Dispose()
     {
-        DisposeState();
+        _current?.Retire();
+        _current = null;
         Loop.Dispose();
     }
+}
 
-    private void DisposeState()
+/// <summary>One worker's pools and VMs for one snapshot, disposed once retired and unused.</summary>
+public sealed class WorkerState
+{
+    private bool _retired;
+
+    internal WorkerState(ProxySnapshot snapshot, WorkerLoop loop)
     {
-        foreach (var pool in _pools)
+        Snapshot = snapshot;
+        Pools = new UpstreamPool[snapshot.Clusters.Count];
+        for (int i = 0; i < Pools.Length; i++)
+        {
+            Pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, loop.Index);
+        }
+        Plugins = snapshot.Plugins?.CreateWorker(loop);
+    }
+
+    public ProxySnapshot Snapshot { get; }
+
+    public UpstreamPool[] Pools { get; }
+
+    public WorkerPlugins? Plugins { get; }
+
+    internal int Users { get; set; }
+
+    public void Release()
+    {
+        if (--Users == 0 && _retired)
+        {
+            DisposeNow();
+        }
+    }
+
+    internal void Retire()
+    {
+        _retired = true;
+        if (Users == 0)
+        {
+            DisposeNow();
+        }
+    }
+
+    private void DisposeNow()
+    {
+        foreach (var pool in Pools)
         {
             pool.Dispose();
         }
-        _plugins?.Dispose();
-        _plugins = null;
+        Plugins?.Dispose();
     }
 }
