@@ -18,7 +18,7 @@ internal sealed partial class PluginVm : IDisposable
     private const int StartupBudgetMilliseconds = 1000;
 
     private readonly Store _store;
-    private readonly Instance? _instance;
+    private Instance? _instance;
     private readonly ulong _cpuTicks;
     private ulong _deadlineTicks;
     private readonly Dictionary<int, ProxyContext> _contexts = [];
@@ -63,9 +63,13 @@ internal sealed partial class PluginVm : IDisposable
         Phase = VmPhase.Startup;
         _deadlineTicks = (ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond;
         _store.SetEpochDeadline(_deadlineTicks);
+    }
+
+    private void Instantiate()
+    {
         _cpuStart = ThreadCpuClock.NowNanoseconds();
         // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (ABI §1.2 step 4).
-        _instance = group.Module.Linker.Instantiate(_store, group.Module.Module);
+        _instance = Group.Module.Linker.Instantiate(_store, Group.Module.Module);
         _memory = _instance.GetMemory("memory");
     }
 
@@ -126,14 +130,15 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>Instantiates and starts a VM for <paramref name="group"/>; null with <paramref name="error"/> set when any step fails.</summary>
     public static PluginVm? Create(VmGroup group, WorkerPlugins worker, out string? error)
     {
-        PluginVm vm;
+        var vm = new PluginVm(group, worker);
         try
         {
-            vm = new PluginVm(group, worker);
+            vm.Instantiate();
         }
         catch (Exception e)
         {
             error = $"instantiation failed: {PluginModule.FirstLine(e.Message)}";
+            vm.Release();
             return null;
         }
         error = vm.Start();

@@ -48,3 +48,41 @@ public sealed class DeadlineTests
     }
 
 }
+
+/// <summary>Rough cost of a pass-through plugin (headers callbacks only), printed for the report; the perf harness owns the budget.</summary>
+[Collection(nameof(DeadlineTests))]
+public sealed class PassThroughCostTests
+{
+    [Fact]
+    public async Task PassThroughPlugin_CostPerExchange_IsPrinted()
+    {
+        using var host = Start([Plugin("pass", "behaviors", "pass")]);
+        const int Exchanges = 20_000;
+        var elapsed = await host.OnWorker(async worker =>
+        {
+            var response = new Gateway.Http.Messages.HttpResponseHead { StatusCode = 200 };
+            for (int round = 0; round < 2; round++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < Exchanges; i++)
+                {
+                    var stream = worker.BeginStream(["pass"], Info());
+                    var request = await stream.OnRequestHeadersAsync(Get("/"), true);
+                    var reply = await stream.OnResponseHeadersAsync(response, true);
+                    stream.Complete();
+                    Assert.Equal(FilterAction.Continue, request.Action);
+                    Assert.Equal(FilterAction.Continue, reply.Action);
+                }
+                if (round == 1)
+                {
+                    return Stopwatch.GetElapsedTime(start);
+                }
+            }
+            return TimeSpan.Zero;
+        });
+        double microseconds = elapsed.TotalMilliseconds * 1000 / Exchanges;
+        TestContext.Current.TestOutputHelper?.WriteLine($"pass-through plugin: {microseconds:F2} µs per exchange (6 guest calls)");
+        Console.WriteLine($"pass-through plugin: {microseconds:F2} µs per exchange (6 guest calls)");
+        Assert.True(microseconds > 0);
+    }
+}
