@@ -29,6 +29,21 @@ internal sealed class PluginDefinition
     public GuestMetrics Metrics { get; } = new();
 
     public PluginCounters Counters { get; } = new();
+
+    private int _backendCallsInFlight;
+
+    /// <summary>Claims a slot for a Redis or SQL call; false when the plugin's in-flight limit is reached.</summary>
+    public bool TryStartBackendCall(int limit)
+    {
+        if (Interlocked.Increment(ref _backendCallsInFlight) <= limit)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _backendCallsInFlight);
+        return false;
+    }
+
+    public void EndBackendCall() => Interlocked.Decrement(ref _backendCallsInFlight);
 }
 
 /// <summary>

@@ -20,6 +20,9 @@ public sealed class PluginServices
     /// <summary>Cap on every <c>proxy_http_call</c> timeout.</summary>
     public TimeSpan MaxHttpCallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Redis and SQL calls one plugin may have in flight; beyond it the call answers INTERNAL_FAILURE (ABI §10.4, §11.2).</summary>
+    public int MaxBackendCallsInFlightPerPlugin { get; init; } = 1024;
+
     /// <summary>Identity reported by the <c>node.id</c> property.</summary>
     public string NodeId { get; init; } = Environment.MachineName;
 }

@@ -53,17 +53,22 @@ internal static partial class HostFunctions
         {
             return WasmResult.BadArgument;
         }
+        if (!context.Plugin.TryStartBackendCall(vm.Runtime.Services.MaxBackendCallsInFlightPerPlugin))
+        {
+            return WasmResult.InternalFailure;
+        }
         context.Root.RedisTimeouts.TryGetValue(name, out int timeoutMs);
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteRedisAsync(vm, token, target.CallAsync(command, timeoutMs));
+        _ = CompleteRedisAsync(vm, context.Plugin, token, target.CallAsync(command, timeoutMs));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }
 
-    private static async Task CompleteRedisAsync(PluginVm vm, uint token, Task<RedisReply> call)
+    private static async Task CompleteRedisAsync(PluginVm vm, PluginDefinition plugin, uint token, Task<RedisReply> call)
     {
         var reply = await call.ConfigureAwait(false);
+        plugin.EndBackendCall();
         vm.Loop.Post(static s =>
         {
             var (owner, id, result) = ((PluginVm, uint, RedisReply))s!;
@@ -97,16 +102,21 @@ internal static partial class HostFunctions
             case SqlDispatchStatus.BadArgument:
                 return WasmResult.BadArgument;
         }
+        if (!context.Plugin.TryStartBackendCall(vm.Runtime.Services.MaxBackendCallsInFlightPerPlugin))
+        {
+            return WasmResult.InternalFailure;
+        }
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32())));
+        _ = CompleteSqlAsync(vm, context.Plugin, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32())));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }
 
-    private static async Task CompleteSqlAsync(PluginVm vm, uint token, Task<SqlResult> call)
+    private static async Task CompleteSqlAsync(PluginVm vm, PluginDefinition plugin, uint token, Task<SqlResult> call)
     {
         var result = await call.ConfigureAwait(false);
+        plugin.EndBackendCall();
         vm.Loop.Post(static s =>
         {
             var (owner, id, sqlResult) = ((PluginVm, uint, SqlResult))s!;
