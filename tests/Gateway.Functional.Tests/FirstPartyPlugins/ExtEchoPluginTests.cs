@@ -22,7 +22,7 @@ public sealed class ExtEchoPluginTests
                 ["provider"] = "postgresql",
                 ["connectionString"] = pg.ConnectionString,
                 ["password"] = pg.Password,
-                ["timeoutMs"] = 2000,
+                ["timeoutMs"] = 5000,
                 ["statements"] = new JsonObject
                 {
                     ["all_types"] = "SELECT $1::text AS t, $2::bigint AS i, $3::float8 AS f, $4::boolean AS b, $5::bytea AS y, $6::text AS n",
@@ -33,7 +33,7 @@ public sealed class ExtEchoPluginTests
         var redisTargets = new JsonObject();
         if (redis is not null)
         {
-            redisTargets["cache"] = RedisTarget(redis, 1000);
+            redisTargets["cache"] = RedisTarget(redis, 5000);
         }
         var plugin = Plugin("ext_echo", new JsonObject { ["redis"] = "cache", ["database"] = "accounts" }, rootId: "ext_echo");
         return await GatewayProcess.StartAsync(Config(1, upstream, new JsonObject { ["echo"] = plugin }, ["echo"], redisTargets, databases));
