@@ -54,8 +54,6 @@ public sealed class IdleConnectionSet : IDisposable
         return _connections.Count;
     }
 
-    public int Count => _connections.Count;
-
     public void Dispose()
     {
         foreach (var connection in _connections)

@@ -12,12 +12,13 @@ if (args.Length < 4)
     return 2;
 }
 var endPoint = args[1].Split(':');
-var template = new RequestTemplate(endPoint[0], int.Parse(endPoint[1]), args.Length > 5 ? args[5] : "/", []);
+var open = args[0] == "open";
+var pathIndex = open ? 5 : 4;
+var template = new RequestTemplate(endPoint[0], int.Parse(endPoint[1]), args.Length > pathIndex ? args[pathIndex] : "/", []);
 LoadResult result = args[0] switch
 {
     "open" => new OpenLoopRun(template, double.Parse(args[2]), TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[4])).Run(),
-    "closed" => new ClosedLoopRun(new RequestTemplate(endPoint[0], int.Parse(endPoint[1]), args.Length > 4 ? args[4] : "/", []),
-        TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[2])).Run(),
+    "closed" => new ClosedLoopRun(template, TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[2])).Run(),
     _ => throw new ArgumentException("mode must be open or closed"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));

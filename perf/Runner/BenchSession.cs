@@ -436,8 +436,6 @@ public sealed class BenchSession : IDisposable
         {
         }
     }
-
-    public int UpstreamPid => _upstream?.Pid ?? 0;
 }
 
 internal static class NullableChecks

@@ -48,6 +48,4 @@ public sealed class ApiKeyRange
         _next += count;
         return start;
     }
-
-    public long Used => _next;
 }

@@ -14,15 +14,12 @@ public sealed partial class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
 
-    private ChildProcess(Process process, StreamWriter log, string name, string logPath)
+    private ChildProcess(Process process, StreamWriter log, string logPath)
     {
         _process = process;
         _log = log;
-        Name = name;
         LogPath = logPath;
     }
-
-    public string Name { get; }
 
     public string LogPath { get; }
 
@@ -62,7 +59,7 @@ public sealed partial class ChildProcess : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var child = new ChildProcess(process, log, name, logPath);
+        var child = new ChildProcess(process, log, logPath);
         lock (Live)
         {
             Live.Add(child);
