@@ -27,6 +27,7 @@ internal sealed partial class PluginVm : IDisposable
     private readonly List<RootContext> _finishing = [];
     private Memory? _memory;
     private int _nextContextId = 1;
+    private int _streams;
     private uint _nextToken = 1;
     private bool _inGuest;
     private bool _disposed;
@@ -166,8 +167,15 @@ internal sealed partial class PluginVm : IDisposable
     {
         var context = new StreamContext(_nextContextId++, this, plugin, _roots[plugin], stream, index);
         _contexts.Add(context.Id, context);
+        _streams++;
         return context;
     }
+
+    /// <summary>The plugin asked to be rebuilt (Higress <c>wasm_need_rebuild</c>, ABI §7.2).</summary>
+    public bool RebuildRequested { get; set; }
+
+    /// <summary>Replaced in its slot; disposed once its last stream ends.</summary>
+    public bool Retired { get; set; }
 
     /// <summary>Token for an asynchronous call, unique among the calls still pending (ABI §9.2).</summary>
     public uint NextToken()
@@ -436,10 +444,20 @@ internal sealed partial class PluginVm : IDisposable
         }
         context.Deleted = true;
         _contexts.Remove(context.Id);
+        _streams--;
         context.RequestBody.Release();
         context.ResponseBody.Release();
         DropCallsOf(context);
         RunDeferred();
+        if (RebuildRequested && !Retired && !Failed)
+        {
+            // The plugin's own request (ABI §7.2): the slot gets a fresh VM now; this one finishes its streams first.
+            Worker.Slot(Group).Retire(this);
+        }
+        if (Retired && _streams == 0)
+        {
+            Dispose();
+        }
     }
 
     // ---- Completions, ticks and queues: always named by the root context (ABI §9.3), posted to this worker.

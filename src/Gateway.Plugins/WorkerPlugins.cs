@@ -126,6 +126,17 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
         }
     }
 
+    /// <summary>Puts a fresh VM in place of <paramref name="vm"/>, which serves its remaining streams and is then disposed.</summary>
+    public void Retire(PluginVm vm)
+    {
+        vm.Retired = true;
+        if (_vm == vm)
+        {
+            _vm = null;
+            Acquire();
+        }
+    }
+
     private void Build()
     {
         long start = Stopwatch.GetTimestamp();

@@ -124,6 +124,22 @@ public sealed class AdversarialTests
         Console.WriteLine($"VM recreation after a trap took {host.Runtime.LastRecreationTime.TotalMilliseconds:F3} ms");
     }
 
+    [Fact]
+    public async Task PluginAskingForRebuild_GetsAFreshVmAfterItsStream()
+    {
+        using var host = Start([Plugin("rebuild", "behaviors", "rebuild")]);
+        var counts = new List<string?>();
+        foreach (var rebuild in new[] { false, true, false, false })
+        {
+            var request = rebuild ? Get("/", ("x-rebuild", "1")) : Get("/");
+            await AsyncTests.RunHeaders(host, "rebuild", request);
+            counts.Add(request.Headers.Get("x-count"));
+        }
+        // The VM-local counter restarts after the rebuild the second request asked for.
+        Assert.Equal(["1", "2", "1", "2"], counts);
+        Assert.Equal("1", Metric(host, "gateway_plugin_vm_recreations_total", "rebuild"));
+    }
+
     [Theory]
     [InlineData("no_abi_marker", "", "missing or unknown Proxy-Wasm ABI version")]
     [InlineData("no_allocator", "", "missing malloc")]

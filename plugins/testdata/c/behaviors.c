@@ -195,6 +195,14 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
             free(path);
         }
         free(canary);
+    } else if (strcmp(mode, "rebuild") == 0) {
+        static uint32_t requests_in_this_vm;
+        char text[16];
+        snprintf(text, sizeof text, "%u", ++requests_in_this_vm);
+        add_header(MAP_REQUEST_HEADERS, "x-count", text);
+        char *rebuild = header(MAP_REQUEST_HEADERS, "x-rebuild");
+        if (rebuild) proxy_set_property(S("wasm_need_rebuild"), S("true"));
+        free(rebuild);
     } else if (strcmp(mode, "trap_on_header") == 0) {
         char *trap = header(MAP_REQUEST_HEADERS, "x-trap");
         if (trap) __builtin_trap();

@@ -902,6 +902,10 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         (context.Stream.Properties ??= new(StringComparer.Ordinal))[path] = value;
+        if (path == "wasm_need_rebuild" && value.AsSpan().SequenceEqual("true"u8))
+        {
+            vm.RebuildRequested = true;
+        }
         return WasmResult.Ok;
     }
 
