@@ -223,7 +223,10 @@ public sealed class PluginStream
         {
             return new ValueTask<FilterOutcome>(new FilterOutcome(FilterAction.Reset, null));
         }
-        Debug.Assert(!_pending, "a phase started while the previous one is still paused");
+        if (_pending)
+        {
+            throw new InvalidOperationException("a phase started while the previous one is still paused; await it or call Complete()");
+        }
         _phase = phase;
         _running = true;
         FilterOutcome? outcome;
