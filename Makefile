@@ -20,8 +20,7 @@ plugins: prerequisites
 
 # The AOT binary with its native libraries beside it (DESIGN §3).
 publish:
-	dotnet publish src/Gateway/Gateway.csproj -c Release -r $(RID) --nologo -v quiet -o artifacts/bin
-	@rm -f artifacts/bin/*.dbg artifacts/bin/*.pdb
+	@bash scripts/publish.sh $(RID)
 
 test: prerequisites plugins publish
 	@bash scripts/test.sh

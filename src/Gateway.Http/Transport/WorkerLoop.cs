@@ -3,48 +3,65 @@ using System.Collections.Concurrent;
 namespace Gateway.Http.Transport;
 
 /// <summary>
-/// One worker of the fixed worker set: a dedicated thread that runs posted work items one at a time.
-/// It installs itself as the thread's <see cref="SynchronizationContext"/>, so every <c>await</c> in a
-/// connection or plugin callback resumes on this thread. That is what lets a worker own its plugin VMs
-/// without locks (DESIGN §1): whatever completes elsewhere (socket I/O, Redis, SQL) is posted back here.
+/// One worker of the fixed worker set: a serial executor. Work posted to it runs one item at a time, never
+/// two at once, so a worker can own its plugin VMs and pools without locks (DESIGN §1). It is also the
+/// <see cref="SynchronizationContext"/> of everything it runs, so every <c>await</c> in a connection or plugin
+/// callback resumes on the same worker.
+/// <para>
+/// It has no thread of its own: when idle, the thread-pool thread that posts (typically a socket
+/// completion) runs the queue itself, so a completion reaches its connection without a hand-off between
+/// threads; otherwise the queue is drained by one thread-pool work item. Posts from threads outside the pool
+/// (timers, client libraries' own I/O threads) and from inside another worker's drain are never run inline,
+/// so nobody else's thread is borrowed and no caller sees a callback run before its Post returns by surprise.
+/// </para>
 /// </summary>
-public sealed class WorkerLoop : SynchronizationContext, IDisposable
+public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, IDisposable
 {
-    private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue =
-        new(new ConcurrentQueue<(SendOrPostCallback, object?)>());
-    private readonly Thread _thread;
+    [ThreadStatic]
+    private static WorkerLoop? t_running;
+
+    private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
+    private int _scheduled;
+    private volatile bool _disposed;
 
     public WorkerLoop(int index)
     {
         Index = index;
-        _thread = new Thread(Run) { IsBackground = true, Name = $"gateway-worker-{index}" };
-        _thread.Start();
     }
 
     public int Index { get; }
 
-    /// <summary>True when the caller is running on this worker's thread.</summary>
-    public bool IsCurrent => Thread.CurrentThread == _thread;
+    /// <summary>Called with any exception a work item lets escape; the worker goes on with the next item.</summary>
+    public Action<Exception>? OnUnhandledException { get; set; }
+
+    /// <summary>True when the caller is running as this worker.</summary>
+    public bool IsCurrent => t_running == this;
 
     public override void Post(SendOrPostCallback d, object? state)
     {
-        if (!_queue.IsAddingCompleted)
+        if (_disposed)
         {
-            try
-            {
-                _queue.Add((d, state));
-            }
-            catch (InvalidOperationException)
-            {
-                // Completed concurrently: the worker is shutting down and the item is dropped.
-            }
+            return;
+        }
+        _queue.Enqueue((d, state));
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+        {
+            return;
+        }
+        if (t_running is null && Thread.CurrentThread.IsThreadPoolThread)
+        {
+            Drain();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on the worker thread.</summary>
+    /// <summary>Runs <paramref name="action"/> on the worker.</summary>
     public void Post(Action action) => Post(static s => ((Action)s!)(), action);
 
-    /// <summary>Starts <paramref name="work"/> on the worker thread and completes with it.</summary>
+    /// <summary>Starts <paramref name="work"/> on the worker and completes with it.</summary>
     public Task RunAsync(Func<Task> work)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,21 +86,42 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
 
     public override SynchronizationContext CreateCopy() => this;
 
-    public void Dispose()
-    {
-        _queue.CompleteAdding();
-        if (!IsCurrent)
-        {
-            _thread.Join(TimeSpan.FromSeconds(5));
-        }
-    }
+    void IThreadPoolWorkItem.Execute() => Drain();
 
-    private void Run()
+    public void Dispose() => _disposed = true;
+
+    private void Drain()
     {
+        SynchronizationContext? previous = Current;
         SetSynchronizationContext(this);
-        foreach (var (callback, state) in _queue.GetConsumingEnumerable())
+        t_running = this;
+        try
         {
-            callback(state);
+            while (true)
+            {
+                while (_queue.TryDequeue(out var item))
+                {
+                    try
+                    {
+                        item.Callback(item.State);
+                    }
+                    catch (Exception e) when (OnUnhandledException is not null)
+                    {
+                        OnUnhandledException(e);
+                    }
+                }
+                Volatile.Write(ref _scheduled, 0);
+                // An item enqueued after the last TryDequeue but before the flag cleared must not be stranded.
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            t_running = null;
+            SetSynchronizationContext(previous);
         }
     }
 }

@@ -35,7 +35,8 @@ public sealed class ClientConnection
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: true);
         // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer.
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;

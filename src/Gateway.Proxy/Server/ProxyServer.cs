@@ -33,7 +33,8 @@ public sealed class ProxyServer : IAsyncDisposable
         _connectionsByWorker = new HashSet<ClientConnection>[count];
         for (int i = 0; i < count; i++)
         {
-            _workers[i] = new ProxyWorker(new WorkerLoop(i));
+            var loop = new WorkerLoop(i) { OnUnhandledException = e => ProxyLog.ConnectionFailed(_logger, e, "worker") };
+            _workers[i] = new ProxyWorker(loop);
             _connectionsByWorker[i] = [];
         }
     }

@@ -1,0 +1,128 @@
+using System.Net;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests;
+
+/// <summary>Hot reload of the mounted config: valid changes apply without a restart, invalid ones are refused.</summary>
+public sealed class ReloadTests
+{
+    private static string Routes(params string[] prefixes) =>
+        string.Join(", ", prefixes.Select(p => $$"""{ "name": "r{{p.Trim('/')}}", "match": { "pathPrefix": "{{p}}" }, "cluster": "backend" }"""));
+
+    [Fact]
+    public async Task RouteAdded_NewRequestsSeeItWithoutRestart()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a")));
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal(404, await StatusAsync(client, "/b"));
+        await File.WriteAllTextAsync(gateway.ConfigPath, TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a", "/b")), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/b") == 200), "the added route never served");
+        Assert.Contains("gateway_config_reloads_total{result=\"applied\"} 1", await gateway.AdminGetAsync("/metrics"));
+    }
+
+    [Fact]
+    public async Task InvalidChange_RefusedLoggedAndOldConfigKeepsServing()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a")));
+        await File.WriteAllTextAsync(gateway.ConfigPath, TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a").Replace("backend", "missing", StringComparison.Ordinal)), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () =>
+            (await gateway.AdminGetAsync("/metrics")).Contains("gateway_config_reloads_total{result=\"refused\"} 1", StringComparison.Ordinal)), "no refused reload counted");
+        Assert.Contains("routes[0].cluster", gateway.Output);
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal(200, await StatusAsync(client, "/a"));
+        Assert.Equal(HttpStatusCode.OK, await gateway.AdminStatusAsync("/readyz"));
+    }
+
+    [Fact]
+    public async Task KubernetesSymlinkSwap_AppliesTheNewConfig()
+    {
+        await using var upstream = new TestUpstream();
+        string dir = Directory.CreateTempSubdirectory("gateway-k8s-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "..2026_11_29_v1"));
+        Directory.CreateSymbolicLink(Path.Combine(dir, "..data"), "..2026_11_29_v1");
+        File.CreateSymbolicLink(Path.Combine(dir, "gateway.json"), "..data/gateway.json");
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a")), directory: dir);
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal(404, await StatusAsync(client, "/b"));
+
+        // What the kubelet does: write a new timestamped folder, then atomically repoint ..data at it.
+        string v2 = Path.Combine(dir, "..2026_11_29_v2");
+        Directory.CreateDirectory(v2);
+        await File.WriteAllTextAsync(Path.Combine(v2, "gateway.json"), TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/b")), TestContext.Current.CancellationToken);
+        Directory.CreateSymbolicLink(Path.Combine(dir, "..data_tmp"), "..2026_11_29_v2");
+        using (var rename = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(dir, "..data_tmp"), Path.Combine(dir, "..data")]))
+        {
+            await rename.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, rename.ExitCode);
+        }
+
+        Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/b") == 200), "the swapped config never applied");
+        Assert.Equal(404, await StatusAsync(client, "/a"));
+    }
+
+    [Fact]
+    public async Task PluginConfigChanged_NewLimitApplies()
+    {
+        await using var upstream = new TestUpstream();
+        string wasm = Path.Combine(RepoPaths.PluginsDir, "rate_limit.wasm");
+        Assert.True(File.Exists(wasm), $"{wasm} is missing: run `make plugins`");
+        string Config(int limit) => TestConfig.Proxy(
+            TestConfig.Quote(upstream.Endpoint),
+            routes: """{ "name": "api", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["limit"] }""",
+            extra: $$""", "plugins": { "limit": { "module": "{{wasm}}", "configuration": { "mode": "local", "key": { "source": "header", "name": "x-client" }, "limits": [ { "name": "m", "limit": {{limit}}, "windowSeconds": 600 } ] } } }""");
+        await using var gateway = await GatewayProcess.StartAsync(Config(1));
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal(200, await StatusAsync(client, "/", "x-client: a\r\n"));
+        Assert.Equal(429, await StatusAsync(client, "/", "x-client: a\r\n"));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, Config(1000), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/", "x-client: a\r\n") == 200), "the raised limit never applied");
+    }
+
+    [Fact]
+    public async Task InFlightRequest_FinishesOnTheSnapshotItStartedWith()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            if (r.RequestLine.Contains("/a/slow", StringComparison.Ordinal))
+            {
+                arrived.TrySetResult();
+                await release.Task;
+            }
+            await TestUpstream.OkAsync(r, s);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/a")));
+        using var slow = new RawClient(gateway.Port);
+        await slow.SendAsync(RawClient.Get("/a/slow"));
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(gateway.ConfigPath, TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/b")), TestContext.Current.CancellationToken);
+        using var probe = new RawClient(gateway.Port);
+        Assert.True(await EventuallyAsync(async () => await StatusAsync(probe, "/b") == 200), "reload never applied");
+        release.SetResult();
+        Assert.Equal(200, (await slow.ReadResponseAsync())!.Status);
+        Assert.Equal(404, await StatusAsync(probe, "/a"));
+    }
+
+    private static async Task<int> StatusAsync(RawClient client, string path, string extra = "")
+    {
+        await client.SendAsync(RawClient.Get(path, extra: extra));
+        return (await client.ReadResponseAsync())!.Status;
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        return false;
+    }
+}
