@@ -36,6 +36,20 @@ public sealed class PluginStream
         StartTimestamp = Stopwatch.GetTimestamp();
     }
 
+    /// <summary>
+    /// A plugin changed the request headers or called <c>proxy_clear_route_cache</c>: Envoy would recompute the route
+    /// from the modified headers (ABI §3.3). False when a plugin turned this off with the Higress
+    /// <c>clear_route_cache = off</c> property. The proxy decides whether to re-route.
+    /// </summary>
+    public bool RouteInvalidated => _routeInvalidated && !_routeCacheKept;
+
+    private bool _routeInvalidated;
+    private bool _routeCacheKept;
+
+    internal void InvalidateRoute() => _routeInvalidated = true;
+
+    internal void KeepRouteCache() => _routeCacheKept = true;
+
     /// <summary>Some plugin of the chain has a request body callback; otherwise the body need not pass through here.</summary>
     public bool InspectsRequestBody { get; private set; }
 

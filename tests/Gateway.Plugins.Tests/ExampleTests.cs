@@ -149,16 +149,19 @@ public sealed class ExampleTests
         using var host = Start([Plugin("route", "behaviors", "route")]);
         var canary = Get("/api/x?q=1", ("x-canary", "1"));
         var stable = Get("/api/x");
-        await host.OnWorker(async worker =>
+        var invalidated = await host.OnWorker(async worker =>
         {
+            var flags = new List<bool>();
             foreach (var head in new[] { canary, stable })
             {
                 var stream = worker.BeginStream(["route"], Info());
                 await stream.OnRequestHeadersAsync(head, true);
+                flags.Add(stream.RouteInvalidated);
                 stream.Complete();
             }
-            return 0;
+            return flags;
         });
+        Assert.Equal([true, false], invalidated);
         Assert.Equal("/canary/api/x?q=1", canary.Target);
         Assert.Equal("canary.internal", canary.Authority);
         Assert.Equal("/api/x", stable.Target);

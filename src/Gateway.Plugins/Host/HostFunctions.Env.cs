@@ -63,8 +63,11 @@ internal static partial class HostFunctions
         Add(env, "proxy_close_stream", "i", CloseStream);
         Add(env, "proxy_continue_request", "", (vm, c, a) => ContinueStream(vm, (int)StreamType.HttpRequest));
         Add(env, "proxy_continue_response", "", (vm, c, a) => ContinueStream(vm, (int)StreamType.HttpResponse));
-        // The proxy routes after the request-header phase from the final headers, so there is no cache to clear.
-        Add(env, "proxy_clear_route_cache", "", (vm, c, a) => WasmResult.Ok);
+        Add(env, "proxy_clear_route_cache", "", (vm, c, a) =>
+        {
+            (vm.Effective as StreamContext)?.Stream.InvalidateRoute();
+            return WasmResult.Ok;
+        });
         Add(env, "proxy_send_local_response", "iiiiiiii", SendLocalResponse);
 
         // §3.5 HTTP callouts; §3.6 gRPC is not offered: 10 and 1 are statuses every SDK tolerates (§3.17).
@@ -402,6 +405,7 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         map.ReplaceAll(pairs);
+        InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
     }
 
@@ -480,7 +484,17 @@ internal static partial class HostFunctions
                 map.Remove(key);
                 break;
         }
+        InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
+    }
+
+    /// <summary>Any change to the request headers invalidates the route (ABI §3.3).</summary>
+    private static void InvalidateRouteIfRequest(PluginVm vm, int mapType)
+    {
+        if (mapType == (int)MapType.HttpRequestHeaders && vm.Effective is StreamContext context)
+        {
+            context.Stream.InvalidateRoute();
+        }
     }
 
     // ---- §3.4
@@ -902,9 +916,14 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         (context.Stream.Properties ??= new(StringComparer.Ordinal))[path] = value;
+        // Higress control keys (ABI §7.2).
         if (path == "wasm_need_rebuild" && value.AsSpan().SequenceEqual("true"u8))
         {
             vm.RebuildRequested = true;
+        }
+        else if (path == "clear_route_cache" && value.AsSpan().SequenceEqual("off"u8))
+        {
+            context.Stream.KeepRouteCache();
         }
         return WasmResult.Ok;
     }
