@@ -13,6 +13,12 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# Formatting is part of the contract (.editorconfig): a whitespace diff fails the run like a test would.
+if ! dotnet format whitespace Gateway.sln --verify-no-changes; then
+  echo "formatting differs from .editorconfig: run 'dotnet format whitespace Gateway.sln'"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 dotnet test --solution Gateway.sln -c Debug --no-build --no-progress 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

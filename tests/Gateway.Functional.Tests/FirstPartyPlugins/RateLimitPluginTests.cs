@@ -23,7 +23,9 @@ public sealed class RateLimitPluginTests
             ["key"] = new JsonObject { ["source"] = "header", ["name"] = "x-client" },
             ["limits"] = limits ?? new JsonArray(new JsonObject
             {
-                ["name"] = "window", ["limit"] = limit, ["windowSeconds"] = windowSeconds,
+                ["name"] = "window",
+                ["limit"] = limit,
+                ["windowSeconds"] = windowSeconds,
             }),
         });
 
