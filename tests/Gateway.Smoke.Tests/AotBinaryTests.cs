@@ -51,6 +51,19 @@ public sealed class AotBinaryTests
     }
 
     [Fact]
+    public async Task DemoConfig_AsMakeDemoWritesIt_IsValid()
+    {
+        // scripts/demo.sh fills these placeholders; the demo must never ship a config the binary refuses.
+        string template = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "demo", "gateway.json"), TestContext.Current.CancellationToken);
+        string config = template.Replace("@UPSTREAM@", "127.0.0.1:18081").Replace("@PORT@", "18080").Replace("@ADMIN@", "19901")
+            .Replace("@PLUGINS@", RepoPaths.PluginsDir);
+        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-demo-").FullName, "gateway.json");
+        await File.WriteAllTextAsync(path, config, TestContext.Current.CancellationToken);
+        var (exit, output) = await RunAsync("--check-config", path);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
     public async Task Sigterm_DrainsInFlightRequestThenExitsZero()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
