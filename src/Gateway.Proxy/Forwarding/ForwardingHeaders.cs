@@ -20,34 +20,7 @@ public static class ForwardingHeaders
          "x-forwarded-host", "x-request-id", "via", "forwarded"];
 
     /// <summary>Removes hop-by-hop fields; false when a Connection option is not a token or names a protected field.</summary>
-    public static bool RemoveHopByHop(HeaderCollection headers)
-    {
-        for (int i = headers.IndexOf("connection", 0); i >= 0; i = headers.IndexOf("connection", i + 1))
-        {
-            foreach (Range r in headers[i].Value.AsSpan().Split(','))
-            {
-                ReadOnlySpan<char> option = headers[i].Value.AsSpan()[r].Trim(" \t");
-                if (option.IsEmpty)
-                {
-                    continue;
-                }
-                if (!IsToken(option) || IsProtected(option))
-                {
-                    return false;
-                }
-                if (!option.Equals("close", StringComparison.OrdinalIgnoreCase) &&
-                    !option.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
-                {
-                    headers.Remove(option.ToString());
-                }
-            }
-        }
-        foreach (string name in AlwaysHopByHop)
-        {
-            headers.Remove(name);
-        }
-        return true;
-    }
+    public static bool RemoveHopByHop(HeaderCollection headers) => RemoveHopByHop(headers, refuseProtected: true);
 
     /// <summary>Sets X-Forwarded-For/-Proto and X-Request-Id; client-supplied forwarding fields are not trusted (FW-2/FW-3).</summary>
     public static string AddRequestFields(HeaderCollection headers, IPAddress? client, string scheme)
@@ -65,24 +38,38 @@ public static class ForwardingHeaders
         return requestId;
     }
 
-    /// <summary>Removes hop-by-hop fields from an upstream response (RS-9).</summary>
-    public static void CleanResponse(HeaderCollection headers)
+    /// <summary>Removes hop-by-hop fields from an upstream response (RS-9); an upstream may name any field.</summary>
+    public static void CleanResponse(HeaderCollection headers) => RemoveHopByHop(headers, refuseProtected: false);
+
+    private static bool RemoveHopByHop(HeaderCollection headers, bool refuseProtected)
     {
         for (int i = headers.IndexOf("connection", 0); i >= 0; i = headers.IndexOf("connection", i + 1))
         {
-            foreach (Range r in headers[i].Value.AsSpan().Split(','))
+            string value = headers[i].Value;
+            foreach (Range r in value.AsSpan().Split(','))
             {
-                ReadOnlySpan<char> option = headers[i].Value.AsSpan()[r].Trim(" \t");
-                if (!option.IsEmpty && IsToken(option) && !IsProtected(option))
+                ReadOnlySpan<char> option = value.AsSpan()[r].Trim(" \t");
+                if (option.IsEmpty || option.Equals("close", StringComparison.OrdinalIgnoreCase) ||
+                    option.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
                 {
-                    headers.Remove(option.ToString());
+                    continue;
                 }
+                if (!IsToken(option) || IsProtected(option))
+                {
+                    if (refuseProtected)
+                    {
+                        return false;
+                    }
+                    continue;
+                }
+                headers.Remove(option.ToString());
             }
         }
         foreach (string name in AlwaysHopByHop)
         {
             headers.Remove(name);
         }
+        return true;
     }
 
     private static bool IsProtected(ReadOnlySpan<char> option)
