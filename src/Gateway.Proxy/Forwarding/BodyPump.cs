@@ -26,7 +26,8 @@ public enum PumpStatus
 /// </summary>
 public sealed class BodyPump
 {
-    private readonly ArrayBufferWriter<byte> _filtered = new(16 * 1024);
+    // Made on first use: most routes have no body-inspecting plugin, and an idle connection should hold no buffer.
+    private ArrayBufferWriter<byte>? _filtered;
     private ChunkedDecoder _decoder;
     private int _filterTimeoutMs;
 
@@ -162,6 +163,7 @@ public sealed class BodyPump
     {
         if (filter is not null)
         {
+            _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
             _filtered.ResetWrittenCount();
             FilterOutcome outcome = await PluginDeadline.WithinAsync(
                 isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered),

@@ -102,18 +102,39 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, _backends, _loggers, out var pluginErrors);
+            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
+            BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Dispose();
+                if (backendsChanged)
+                {
+                    _ = backends.DisposeAsync().AsTask();
+                }
                 Refuse(pluginErrors);
                 return;
             }
             _server.Apply(snapshot);
+            if (backendsChanged)
+            {
+                _ = RetireAsync(_backends);
+                _backends = backends;
+            }
             _config = config;
             Interlocked.Increment(ref _reloadsApplied);
             GatewayLog.ReloadApplied(_logger, config.Routes.Count, config.Clusters.Count, config.Plugins.Count);
         }
+    }
+
+    /// <summary>
+    /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
+    /// so the old clients are closed once the longest of those has surely passed.
+    /// </summary>
+    private static async Task RetireAsync(BackendRegistry retired)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(30));
+        await retired.DisposeAsync();
     }
 
     private void Refuse(IReadOnlyList<string> problems)
