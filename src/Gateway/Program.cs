@@ -1,8 +1,10 @@
 using Gateway.Configuration;
 using Gateway.Hosting;
+using Gateway.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 // gateway [--config PATH] | --check-config PATH | --version   (DESIGN §3)
 return await Gateway.GatewayCommand.RunAsync(args);
@@ -38,7 +40,11 @@ namespace Gateway
         /// <summary>Validates a config file, including compiling and configuring every plugin; lists every problem.</summary>
         private static async Task<int> CheckConfigAsync(string path)
         {
-            using var loggers = LoggerFactory.Create(b => b.AddJsonConsole().SetMinimumLevel(LogLevel.Warning));
+            using var loggers = LoggerFactory.Create(b =>
+            {
+                b.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName).SetMinimumLevel(LogLevel.Warning);
+                b.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
+            });
             ConfigLoadResult loaded = ConfigLoader.Load(Path.GetFullPath(path), EnvironmentSnapshot.Current());
             var problems = new List<string>(loaded.Errors);
             if (loaded.Config is { } config)
@@ -74,11 +80,9 @@ namespace Gateway
                 return 1;
             }
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.UseUtcTimestamp = true;
-            });
+            // Registered directly: AddConsoleFormatter binds its options by reflection, which AOT cannot keep.
+            builder.Logging.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName);
+            builder.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.Configure<HostOptions>(o =>
                 o.ShutdownTimeout = TimeSpan.FromMilliseconds(loaded.Config.Shutdown.ListenerCloseDelayMs + loaded.Config.Shutdown.DrainTimeoutMs + 5000));
