@@ -18,9 +18,6 @@ public static class RequestHeadParser
     /// <summary>Longest request field name (rules doc §14: 256 B → 431; CVE-2021-40346 came from longer names).</summary>
     public const int MaxFieldNameBytes = 256;
 
-    // Heads this small are copied to the stack when they straddle segments; larger ones use a pooled array.
-    private const int StackCopyLimit = 2048;
-
     public static ParseStatus TryParse(
         ref SequenceReader<byte> reader, HttpLimits limits, HttpRequestHead head, out RequestRejection rejection)
     {
@@ -39,31 +36,9 @@ public static class RequestHeadParser
             return scan;
         }
 
-        ReadOnlySequence<byte> bytes = reader.UnreadSequence.Slice(leading, headLength);
-        if (bytes.IsSingleSegment)
-        {
-            rejection = Parse(bytes.FirstSpan, limits, head);
-        }
-        else if (headLength <= StackCopyLimit)
-        {
-            Span<byte> copy = stackalloc byte[(int)headLength];
-            bytes.CopyTo(copy);
-            rejection = Parse(copy, limits, head);
-        }
-        else
-        {
-            byte[] rented = ArrayPool<byte>.Shared.Rent((int)headLength);
-            try
-            {
-                Span<byte> copy = rented.AsSpan(0, (int)headLength);
-                bytes.CopyTo(copy);
-                rejection = Parse(copy, limits, head);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        rejection = ContiguousHead.Parse(
+            reader.UnreadSequence.Slice(leading, headLength), (limits, head),
+            static (span, state) => Parse(span, state.limits, state.head));
         if (rejection != RequestRejection.None)
         {
             return ParseStatus.Rejected;

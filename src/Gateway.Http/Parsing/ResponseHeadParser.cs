@@ -10,8 +10,6 @@ namespace Gateway.Http.Parsing;
 /// </summary>
 public static class ResponseHeadParser
 {
-    private const int StackCopyLimit = 2048;
-
     public static ParseStatus TryParse(
         ref SequenceReader<byte> reader, HttpLimits limits, bool requestWasHead, HttpResponseHead head,
         out ResponseRejection rejection)
@@ -32,31 +30,9 @@ public static class ResponseHeadParser
             return scan;
         }
 
-        ReadOnlySequence<byte> bytes = reader.UnreadSequence.Slice(0, headLength);
-        if (bytes.IsSingleSegment)
-        {
-            rejection = Parse(bytes.FirstSpan, requestWasHead, head);
-        }
-        else if (headLength <= StackCopyLimit)
-        {
-            Span<byte> copy = stackalloc byte[(int)headLength];
-            bytes.CopyTo(copy);
-            rejection = Parse(copy, requestWasHead, head);
-        }
-        else
-        {
-            byte[] rented = ArrayPool<byte>.Shared.Rent((int)headLength);
-            try
-            {
-                Span<byte> copy = rented.AsSpan(0, (int)headLength);
-                bytes.CopyTo(copy);
-                rejection = Parse(copy, requestWasHead, head);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        rejection = ContiguousHead.Parse(
+            reader.UnreadSequence.Slice(0, headLength), (requestWasHead, head),
+            static (span, state) => Parse(span, state.requestWasHead, state.head));
         if (rejection != ResponseRejection.None)
         {
             return ParseStatus.Rejected;
