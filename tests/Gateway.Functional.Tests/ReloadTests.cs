@@ -71,7 +71,7 @@ public sealed class ReloadTests
         string Config(int limit) => TestConfig.Proxy(
             TestConfig.Quote(upstream.Endpoint),
             routes: """{ "name": "api", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["limit"] }""",
-            extra: $$""", "plugins": { "limit": { "module": "{{wasm}}", "configuration": { "mode": "local", "key": { "source": "header", "name": "x-client" }, "limits": [ { "name": "m", "limit": {{limit}}, "windowSeconds": 600 } ] } } }""");
+            extra: $$""", "plugins": { "limit": { "module": "{{wasm}}", "configuration": { "mode": "local", "key": { "source": "header", "name": "x-client" }, "limits": [ { "name": "m", "limit": {{limit}}, "windowSeconds": 600 } ] }, "limits": { "cpuMillisecondsPerCall": 1000 } } }""");
         await using var gateway = await GatewayProcess.StartAsync(Config(1));
         using var client = new RawClient(gateway.Port);
         Assert.Equal(200, await StatusAsync(client, "/", "x-client: a\r\n"));
