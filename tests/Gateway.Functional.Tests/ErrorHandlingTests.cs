@@ -181,4 +181,46 @@ public sealed class ErrorHandlingTests
         Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
         Assert.Equal(2, upstream.ConnectionCount);
     }
+
+    [Fact]
+    public async Task ConnectionCapReached_RequestsQueueForAReleasedConnection()
+    {
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await Task.Delay(150);
+            await TestUpstream.OkAsync(r, s);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(
+            TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), workers: 1, cluster: ", \"maxConnectionsPerWorker\": 1, \"connectTimeoutMs\": 5000"));
+        var clients = Enumerable.Range(0, 3).Select(_ => new RawClient(gateway.Port)).ToArray();
+        foreach (var c in clients)
+        {
+            await c.SendAsync(RawClient.Get());
+        }
+        foreach (var c in clients)
+        {
+            Assert.Equal(200, (await c.ReadResponseAsync())!.Status);
+            c.Dispose();
+        }
+        Assert.Equal(1, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task ConnectionCapReached_WaitLongerThanConnectTimeout_Answers503()
+    {
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await Task.Delay(2000);
+            await TestUpstream.OkAsync(r, s);
+        });
+        await using var gateway = await GatewayProcess.StartAsync(
+            TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), workers: 1, cluster: ", \"maxConnectionsPerWorker\": 1, \"connectTimeoutMs\": 200"));
+        using var first = new RawClient(gateway.Port);
+        using var second = new RawClient(gateway.Port);
+        await first.SendAsync(RawClient.Get("/slow"));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await second.SendAsync(RawClient.Get("/queued"));
+        Assert.Equal(503, (await second.ReadResponseAsync())!.Status);
+        Assert.Equal(200, (await first.ReadResponseAsync())!.Status);
+    }
 }

@@ -9,7 +9,10 @@ namespace Gateway.Proxy.Upstream;
 public sealed class UpstreamPool : IDisposable
 {
     private readonly Stack<UpstreamConnection>[] _idle;
+    private const int MaxPendingPerWorker = 4096;
+
     private readonly ProxyMetrics _metrics;
+    private readonly Queue<TaskCompletionSource> _waiters = new();
     private int _roundRobinCursor;
     private int _open;
 
@@ -30,17 +33,56 @@ public sealed class UpstreamPool : IDisposable
     /// <summary>Picks an endpoint and returns a fresh-enough pooled connection or a new one.</summary>
     public async ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> AcquireAsync(UpstreamEndpoint? avoid)
     {
-        UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
-        if (TakeIdle(endpoint) is { } pooled)
+        long waitUntil = 0;
+        while (true)
         {
-            return (pooled, endpoint, UpstreamError.None);
+            UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
+            if (TakeIdle(endpoint) is { } pooled)
+            {
+                return (pooled, endpoint, UpstreamError.None);
+            }
+            if (_open < Cluster.Options.MaxConnectionsPerWorker)
+            {
+                var (connection, error) = await ConnectAsync(endpoint);
+                return (connection, endpoint, error);
+            }
+            // At the connection cap a request queues for a released connection, as Envoy's pending requests do,
+            // for at most the connect timeout; beyond the queue bound or that wait it is refused (503).
+            waitUntil = waitUntil == 0 ? Environment.TickCount64 + Cluster.Options.ConnectTimeoutMs : waitUntil;
+            long left = waitUntil - Environment.TickCount64;
+            if (left <= 0 || _waiters.Count >= MaxPendingPerWorker || !await WaitForReleaseAsync(left))
+            {
+                return (null, endpoint, UpstreamError.PoolExhausted);
+            }
         }
-        if (_open >= Cluster.Options.MaxConnectionsPerWorker)
+    }
+
+    private async ValueTask<bool> WaitForReleaseAsync(long milliseconds)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters.Enqueue(waiter);
+        try
         {
-            return (null, endpoint, UpstreamError.PoolExhausted);
+            await waiter.Task.WaitAsync(TimeSpan.FromMilliseconds(milliseconds));
+            return true;
         }
-        var (connection, error) = await ConnectAsync(endpoint);
-        return (connection, endpoint, error);
+        catch (TimeoutException)
+        {
+            // Abandoned: a later release skips it.
+            waiter.TrySetCanceled();
+            return false;
+        }
+    }
+
+    private void WakeOneWaiter()
+    {
+        while (_waiters.TryDequeue(out var waiter))
+        {
+            if (waiter.TrySetResult())
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Returns a connection after an exchange; it is pooled only when KA-4 held for that exchange.</summary>
@@ -51,9 +93,12 @@ public sealed class UpstreamPool : IDisposable
             connection.IdleSinceTicks = Environment.TickCount64;
             _idle[connection.Endpoint.Index].Push(connection);
             _metrics.UpstreamIdleChanged(Cluster.Index, +1);
-            return;
         }
-        Close(connection);
+        else
+        {
+            Close(connection);
+        }
+        WakeOneWaiter();
     }
 
     /// <summary>Reports a failure that is the endpoint's fault (refused, reset) for passive ejection.</summary>
