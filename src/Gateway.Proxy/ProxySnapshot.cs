@@ -1,5 +1,4 @@
 using Gateway.Http;
-using Gateway.Plugins;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Upstream;
 
@@ -11,7 +10,7 @@ namespace Gateway.Proxy;
 /// </summary>
 public sealed class ProxySnapshot
 {
-    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, PluginRuntime? plugins)
+    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, LoadedPlugins? plugins)
     {
         Limits = limits;
         var byName = new Dictionary<string, Cluster>(StringComparer.Ordinal);
@@ -46,7 +45,7 @@ public sealed class ProxySnapshot
 
     public RouteTable Routes { get; }
 
-    public PluginRuntime? Plugins { get; }
+    public LoadedPlugins? Plugins { get; }
 
     public ProxyMetrics Metrics { get; }
 }

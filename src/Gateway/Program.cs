@@ -52,7 +52,7 @@ namespace Gateway
                 await using var backends = RuntimeBuilder.Backends(config, loggers);
                 var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, out var pluginErrors);
                 problems.AddRange(pluginErrors);
-                snapshot.Plugins?.Dispose();
+                snapshot.Plugins?.Retire();
             }
             if (problems.Count == 0)
             {

@@ -82,6 +82,29 @@ public sealed class ReloadTests
     }
 
     [Fact]
+    public async Task RouteChangeOnly_PluginVmsAndStateSurvive()
+    {
+        await using var upstream = new TestUpstream();
+        string wasm = Path.Combine(RepoPaths.PluginsDir, "rate_limit.wasm");
+        Assert.True(File.Exists(wasm), $"{wasm} is missing: run `make plugins`");
+        string Config(string routes) => TestConfig.Proxy(
+            TestConfig.Quote(upstream.Endpoint),
+            workers: 1,
+            routes: routes,
+            extra: $$""", "plugins": { "limit": { "module": "{{wasm}}", "configuration": { "mode": "local", "key": { "source": "header", "name": "x-client" }, "limits": [ { "name": "m", "limit": 2, "windowSeconds": 600 } ] }, "limits": { "cpuMillisecondsPerCall": 1000 } } }""");
+        const string Api = """{ "name": "api", "match": { "pathPrefix": "/api/" }, "cluster": "backend", "plugins": ["limit"] }""";
+        await using var gateway = await GatewayProcess.StartAsync(Config(Api));
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal(200, await StatusAsync(client, "/api/a", "x-client: a\r\n"));
+
+        // Only routes change: the loaded plugins, and the count they keep, carry over.
+        await File.WriteAllTextAsync(gateway.ConfigPath, Config(Api + ", " + Routes("/other")), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/other") == 200), "the reload never applied");
+        Assert.Equal(200, await StatusAsync(client, "/api/a", "x-client: a\r\n"));
+        Assert.Equal(429, await StatusAsync(client, "/api/a", "x-client: a\r\n"));
+    }
+
+    [Fact]
     public async Task InFlightRequest_FinishesOnTheSnapshotItStartedWith()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

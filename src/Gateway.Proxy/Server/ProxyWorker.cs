@@ -25,8 +25,12 @@ public sealed class ProxyWorker : IDisposable
     {
         if (_current is null || !ReferenceEquals(_current.Snapshot, snapshot))
         {
+            // VMs move to the new snapshot when it kept the same plugin runtime: their state survives the reload.
+            WorkerPlugins? kept = _current is not null && snapshot.Plugins is not null && ReferenceEquals(_current.Snapshot.Plugins, snapshot.Plugins)
+                ? _current.HandOverPlugins()
+                : null;
             _current?.Retire();
-            _current = new WorkerState(snapshot, Loop);
+            _current = new WorkerState(snapshot, Loop, kept);
         }
         _current.Users++;
         return _current;
@@ -45,7 +49,9 @@ public sealed class WorkerState
 {
     private bool _retired;
 
-    internal WorkerState(ProxySnapshot snapshot, WorkerLoop loop)
+    private bool _ownsPlugins;
+
+    internal WorkerState(ProxySnapshot snapshot, WorkerLoop loop, WorkerPlugins? kept)
     {
         Snapshot = snapshot;
         Pools = new UpstreamPool[snapshot.Clusters.Count];
@@ -53,7 +59,8 @@ public sealed class WorkerState
         {
             Pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, loop.Index);
         }
-        Plugins = snapshot.Plugins?.CreateWorker(loop);
+        Plugins = kept ?? snapshot.Plugins?.Attach(loop);
+        _ownsPlugins = Plugins is not null;
     }
 
     public ProxySnapshot Snapshot { get; }
@@ -87,6 +94,16 @@ public sealed class WorkerState
         {
             pool.Dispose();
         }
-        Plugins?.Dispose();
+        if (_ownsPlugins && Plugins is not null)
+        {
+            Snapshot.Plugins!.Detach(Plugins);
+        }
+    }
+
+    /// <summary>Gives this state's VMs to the next snapshot's state; requests still running here keep using them.</summary>
+    internal WorkerPlugins? HandOverPlugins()
+    {
+        _ownsPlugins = false;
+        return Plugins;
     }
 }

@@ -104,10 +104,14 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
             bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
             BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors);
+            // Plugins reach backends and clusters through host calls, so a change to either reloads them too.
+            bool pluginsChanged = backendsChanged || !ConfigEquality.Maps(_config.Plugins, config.Plugins) ||
+                !ConfigEquality.Maps(_config.Clusters, config.Clusters);
+            LoadedPlugins? previous = _server.Snapshot.Plugins;
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, pluginsChanged ? null : previous);
             if (pluginErrors.Count > 0)
             {
-                snapshot.Plugins?.Dispose();
+                snapshot.Plugins?.Retire();
                 if (backendsChanged)
                 {
                     _ = backends.DisposeAsync().AsTask();
@@ -116,6 +120,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             _server.Apply(snapshot);
+            if (pluginsChanged)
+            {
+                previous?.Retire();
+            }
             if (backendsChanged)
             {
                 _ = RetireAsync(_backends);
@@ -149,7 +157,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     {
         ProxySnapshot? snapshot = _server?.Snapshot;
         snapshot?.Metrics.WritePrometheus(output);
-        snapshot?.Plugins?.WritePrometheus(output);
+        snapshot?.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
         output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');
@@ -169,7 +177,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         {
             await _server.DisposeAsync();
         }
-        _server?.Snapshot.Plugins?.Dispose();
+        _server?.Snapshot.Plugins?.Retire();
         if (_backends is not null)
         {
             await _backends.DisposeAsync();

@@ -143,13 +143,18 @@ public static class RuntimeBuilder
         return list;
     }
 
-    /// <summary>Loads plugins (compiling and probing every module) and builds the proxy snapshot.</summary>
-    public static ProxySnapshot Snapshot(GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors)
+    /// <summary>
+    /// Builds the proxy snapshot. Plugins are loaded (every module compiled and probed) unless
+    /// <paramref name="keep"/> is given: a reload whose plugins, backends and clusters are unchanged keeps the
+    /// loaded runtime, and with it every worker's VMs and their state.
+    /// </summary>
+    public static ProxySnapshot Snapshot(
+        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors, LoadedPlugins? keep = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config);
-        PluginRuntime? plugins = null;
+        LoadedPlugins? plugins = keep;
         errors = [];
-        if (config.Plugins.Count > 0)
+        if (plugins is null && config.Plugins.Count > 0)
         {
             var services = new PluginServices
             {
@@ -157,7 +162,7 @@ public static class RuntimeBuilder
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
             };
-            plugins = PluginRuntime.Load(Plugins(config), services, out errors);
+            plugins = new LoadedPlugins(PluginRuntime.Load(Plugins(config), services, out errors));
         }
         return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins);
     }
