@@ -147,6 +147,8 @@ public sealed class UpstreamPool : IDisposable
 
     private async ValueTask<(UpstreamConnection?, UpstreamError)> ConnectAsync(UpstreamEndpoint endpoint)
     {
+        // The slot is taken before the connect is awaited, so requests arriving meanwhile see the cap.
+        _open++;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = new CancellationTokenSource(Cluster.Options.ConnectTimeoutMs);
         try
@@ -156,10 +158,11 @@ public sealed class UpstreamPool : IDisposable
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket.Dispose();
+            _open--;
             ReportFailure(endpoint);
+            WakeOneWaiter();
             return (null, e is OperationCanceledException ? UpstreamError.ConnectTimeout : UpstreamError.ConnectRefused);
         }
-        _open++;
         _metrics.UpstreamOpenChanged(Cluster.Index, +1);
         return (new UpstreamConnection(endpoint, socket), UpstreamError.None);
     }
