@@ -25,6 +25,7 @@ public sealed class ClientConnection
     private readonly HttpRequestHead _request = new();
     private readonly ProxyExchange _exchange;
     private CancellationTokenSource _deadline = new();
+    private RequestRejection _rejection;
     private bool _idle;
 
     public ClientConnection(Socket socket, ProxyServer server, ProxyWorker worker, ILogger logger)
@@ -111,8 +112,6 @@ public sealed class ClientConnection
         TimedOut,
         Rejected,
     }
-
-    private RequestRejection _rejection;
 
     private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
     {

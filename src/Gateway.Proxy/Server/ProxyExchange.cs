@@ -340,19 +340,20 @@ public sealed class ProxyExchange : IDisposable
         return false;
     }
 
-    private async ValueTask<bool> FailRequestBodyAsync(ProxySnapshot snapshot, Route route, long started, PumpStatus status, string requestId)
+    /// <summary>Answers a request whose body could not be forwarded; the connection always closes afterwards.</summary>
+    private async ValueTask FailRequestBodyAsync(ProxySnapshot snapshot, Route route, long started, PumpStatus status, string requestId)
     {
+        if (status == PumpStatus.Filtered)
+        {
+            await FinishFilteredAsync(snapshot, route, started, _requestPump.Outcome, "request_body", requestId, keepAlive: false);
+            return;
+        }
         (int code, string cause) = status switch
         {
             PumpStatus.SourceInvalid => (RequestRejections.StatusCode(_requestPump.Rejection), RequestRejections.Reason(_requestPump.Rejection)),
             PumpStatus.TargetClosed => (502, "upstream closed while receiving the request body"),
-            PumpStatus.Filtered => (0, "plugin"),
             _ => (400, "request body incomplete"),
         };
-        if (status == PumpStatus.Filtered)
-        {
-            return await FinishFilteredAsync(snapshot, route, started, _requestPump.Outcome, "request_body", requestId, keepAlive: false);
-        }
         if (status == PumpStatus.SourceInvalid)
         {
             snapshot.Metrics.Rejected(_requestPump.Rejection);
@@ -360,10 +361,11 @@ public sealed class ProxyExchange : IDisposable
         ProxyLog.ClientBodyFailed(_logger, route.Name, cause, requestId);
         if (status == PumpStatus.SourceClosed)
         {
+            // The client is gone: nobody to answer.
             snapshot.Metrics.RequestCompleted(route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
-            return false;
+            return;
         }
-        return await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
+        await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
     }
 
     private async ValueTask<bool> FinishUpstreamErrorAsync(
