@@ -48,11 +48,14 @@ internal sealed class PluginDefinition
 
 /// <summary>
 /// The plugins that share one VM per worker: same module, same vmId and VM configuration (ABI §1.1, DESIGN §2).
-/// A plugin with no vmId gets a group of its own.
+/// A plugin with no vmId gets a group of its own. A reload that leaves a group's module bytes and every one of
+/// its plugins' options unchanged keeps the group, and with it each worker's VM and that VM's state.
 /// </summary>
-internal sealed class VmGroup(PluginRuntime runtime, PluginModule module, string vmId, byte[] vmConfiguration, PluginLimits limits, ILogger logger)
+internal sealed class VmGroup(PluginEngine engine, PluginModule module, string vmId, byte[] vmConfiguration, PluginLimits limits, ILogger logger)
 {
-    public PluginRuntime Runtime { get; } = runtime;
+    private int _singletonClaimed;
+
+    public PluginEngine Engine { get; } = engine;
 
     public PluginModule Module { get; } = module;
 
@@ -70,6 +73,29 @@ internal sealed class VmGroup(PluginRuntime runtime, PluginModule module, string
     public string Name => Plugins.Count == 0 ? VmId : Plugins[0].Name;
 
     public IReadOnlyDictionary<string, string> Environment => Plugins[0].Options.Environment;
+
+    /// <summary>Every plugin of the group is a singleton: it runs on one worker only, not on routes.</summary>
+    public bool IsSingleton => Plugins.TrueForAll(p => p.Options.Singleton);
+
+    /// <summary>True for the one worker that is to run this singleton group; the group keeps that worker across reloads.</summary>
+    public bool ClaimSingleton() => Interlocked.Exchange(ref _singletonClaimed, 1) == 0;
+
+    /// <summary>True when <paramref name="module"/> and <paramref name="plugins"/> (in order) are exactly what this group was built from.</summary>
+    public bool Serves(PluginModule module, List<PluginOptions> plugins)
+    {
+        if (module != Module || plugins.Count != Plugins.Count)
+        {
+            return false;
+        }
+        for (int i = 0; i < plugins.Count; i++)
+        {
+            if (!plugins[i].Equals(Plugins[i].Options))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }
 
 /// <summary>Operator-facing counters per plugin (exported on /metrics).</summary>

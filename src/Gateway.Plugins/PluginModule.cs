@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Gateway.Plugins.Abi;
 using Wasmtime;
 
@@ -6,17 +7,21 @@ namespace Gateway.Plugins;
 /// <summary>
 /// One <c>.wasm</c> file compiled once for the whole process, with the linker built for exactly the imports it
 /// declares (ABI §1.2 steps 1–3). Every VM of the module, on every worker, is instantiated from these two.
+/// A reload whose file has the same bytes keeps the compiled module; each runtime generation using it holds it.
 /// </summary>
-internal sealed class PluginModule : IDisposable
+internal sealed class PluginModule
 {
     private static readonly string[] AbiMarkers =
     [
         "proxy_abi_version_0_1_0", "proxy_abi_version_0_2_0", "proxy_abi_version_0_2_1", "proxy_abi_version_0_2_100",
     ];
 
-    private PluginModule(string path, Module module, Linker linker, AbiVersion abi, IReadOnlySet<string> exports)
+    private int _holders = 1;
+
+    private PluginModule(string path, byte[] digest, Module module, Linker linker, AbiVersion abi, IReadOnlySet<string> exports)
     {
         Path = path;
+        Digest = digest;
         Module = module;
         Linker = linker;
         Abi = abi;
@@ -24,6 +29,9 @@ internal sealed class PluginModule : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>SHA-256 of the file's bytes: a reload recompiles only a module whose bytes changed.</summary>
+    public byte[] Digest { get; }
 
     public Module Module { get; }
 
@@ -34,15 +42,31 @@ internal sealed class PluginModule : IDisposable
     /// <summary>Names of the function exports, to know which callbacks exist without an instance.</summary>
     public IReadOnlySet<string> Exports { get; }
 
-    /// <summary>Compiles and links <paramref name="path"/>; every problem is added to <paramref name="errors"/> prefixed by <paramref name="label"/>.</summary>
-    public static PluginModule? Compile(Engine engine, string path, string label, List<string> errors)
+    /// <summary>Reads the bytes of <paramref name="path"/>; null with the problem added to <paramref name="errors"/> when it cannot.</summary>
+    public static byte[]? Read(string path, string label, List<string> errors)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"plugin '{label}': cannot load module '{path}': {FirstLine(e.Message)}");
+            return null;
+        }
+    }
+
+    public static byte[] DigestOf(byte[] bytes) => SHA256.HashData(bytes);
+
+    /// <summary>Compiles and links the module <paramref name="bytes"/> read from <paramref name="path"/>; every problem is added to <paramref name="errors"/> prefixed by <paramref name="label"/>.</summary>
+    public static PluginModule? Compile(Engine engine, string path, byte[] bytes, string label, List<string> errors)
     {
         Module module;
         try
         {
-            module = Module.FromFile(engine, path);
+            module = Module.FromBytes(engine, System.IO.Path.GetFileName(path), bytes);
         }
-        catch (Exception e) when (e is WasmtimeException or IOException or UnauthorizedAccessException)
+        catch (WasmtimeException e)
         {
             errors.Add($"plugin '{label}': cannot load module '{path}': {FirstLine(e.Message)}");
             return null;
@@ -101,13 +125,20 @@ internal sealed class PluginModule : IDisposable
             module.Dispose();
             return null;
         }
-        return new PluginModule(path, module, linker, abi!.Value, exports);
+        return new PluginModule(path, DigestOf(bytes), module, linker, abi!.Value, exports);
     }
 
-    public void Dispose()
+    /// <summary>One more runtime generation uses the module.</summary>
+    public void Hold() => Interlocked.Increment(ref _holders);
+
+    /// <summary>A generation is done with the module; the last one frees it.</summary>
+    public void Release()
     {
-        Linker.Dispose();
-        Module.Dispose();
+        if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            Linker.Dispose();
+            Module.Dispose();
+        }
     }
 
     internal static string FirstLine(string message)

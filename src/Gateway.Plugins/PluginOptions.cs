@@ -48,4 +48,36 @@ public sealed record PluginOptions
 
     /// <summary>Environment variables the guest may read through WASI; the gateway's own environment is never exposed.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Equal field by field, the environment by content: a reload keeps a plugin's VM only when this holds.</summary>
+    public bool Equals(PluginOptions? other) =>
+        other is not null
+        && Name == other.Name
+        && ModulePath == other.ModulePath
+        && Configuration == other.Configuration
+        && VmConfiguration == other.VmConfiguration
+        && RootId == other.RootId
+        && VmId == other.VmId
+        && FailurePolicy == other.FailurePolicy
+        && Singleton == other.Singleton
+        && Limits == other.Limits
+        && SameEnvironment(Environment, other.Environment);
+
+    public override int GetHashCode() => HashCode.Combine(Name, ModulePath, Configuration, VmConfiguration, RootId, VmId, Limits);
+
+    private static bool SameEnvironment(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+        foreach (var (name, value) in a)
+        {
+            if (!b.TryGetValue(name, out var other) || other != value)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }

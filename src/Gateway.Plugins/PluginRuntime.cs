@@ -7,37 +7,36 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// The process-wide plugin host: one Wasmtime engine with epoch interruption, every module compiled and linked
-/// once, and what plugins share across workers (shared data, shared queues, metrics). Workers get their VMs
-/// through <see cref="CreateWorker"/>.
+/// One generation of the plugin host: every configured plugin, grouped into VM groups whose modules are compiled
+/// and linked once for all workers. Workers get their VMs through <see cref="CreateWorker"/>. A reload builds the
+/// next generation with <see cref="Reload"/>: it shares the engine, shared data and queues, and keeps every group
+/// whose module bytes and plugin options did not change, so those plugins keep their VMs and state.
 /// </summary>
 public sealed class PluginRuntime : IDisposable
 {
     private readonly Dictionary<string, PluginDefinition> _plugins = new(StringComparer.Ordinal);
     private readonly List<PluginModule> _modules = [];
     private readonly List<VmGroup> _groups = [];
-    private readonly EpochTicker _ticker;
-    private int _workers;
-    private long _lastRecreationTicks;
+    private readonly PluginEngine _engine;
+    private bool _disposed;
 
-    private PluginRuntime(PluginServices services)
+    private PluginRuntime(PluginEngine engine, PluginServices services)
     {
+        _engine = engine;
         Services = services;
-        using var config = new Config().WithEpochInterruption(true);
-        Engine = new Engine(config);
-        _ticker = new EpochTicker(Engine);
     }
-
-    internal Engine Engine { get; }
 
     internal PluginServices Services { get; }
 
-    internal SharedData SharedData { get; } = new();
+    internal SharedData SharedData => _engine.SharedData;
 
-    internal SharedQueues Queues { get; } = new();
+    internal SharedQueues Queues => _engine.Queues;
 
     /// <summary>How long the last VM recreation took (for the perf harness and the recreation test).</summary>
-    public TimeSpan LastRecreationTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastRecreationTicks));
+    public TimeSpan LastRecreationTime => _engine.LastRecreationTime;
+
+    /// <summary>How many VM groups this generation built instead of keeping them from the previous one.</summary>
+    public int GroupsBuilt { get; private set; }
 
     /// <summary>
     /// Compiles every module once and validates each plugin on a throw-away probe VM (ABI §1.4 A, Envoy's canary):
@@ -46,13 +45,34 @@ public sealed class PluginRuntime : IDisposable
     /// </summary>
     public static PluginRuntime Load(IReadOnlyList<PluginOptions> plugins, PluginServices services, out IReadOnlyList<string> errors)
     {
-        var runtime = new PluginRuntime(services);
+        var runtime = new PluginRuntime(new PluginEngine(), services);
+        errors = runtime.Build(plugins, previous: null);
+        return runtime;
+    }
+
+    /// <summary>
+    /// Builds the next generation from <paramref name="plugins"/>: groups whose module bytes and plugin options are
+    /// unchanged are kept as they are; changed or new ones are compiled (when their bytes changed) and probed like
+    /// <see cref="Load"/>. This generation stays valid; dispose whichever of the two is no longer used.
+    /// </summary>
+    public PluginRuntime Reload(IReadOnlyList<PluginOptions> plugins, PluginServices services, out IReadOnlyList<string> errors)
+    {
+        _engine.Hold();
+        var next = new PluginRuntime(_engine, services);
+        errors = next.Build(plugins, previous: this);
+        return next;
+    }
+
+    private List<string> Build(IReadOnlyList<PluginOptions> plugins, PluginRuntime? previous)
+    {
         var problems = new List<string>();
         var modules = new Dictionary<string, PluginModule?>(StringComparer.Ordinal);
-        var groups = new Dictionary<(string Path, string VmId, string VmConfiguration), VmGroup>();
+        var shared = new Dictionary<(string Path, string VmId, string VmConfiguration), List<PluginOptions>>();
+        var members = new List<(PluginModule Module, List<PluginOptions> Plugins)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var options in plugins)
         {
-            if (runtime._plugins.ContainsKey(options.Name))
+            if (!names.Add(options.Name))
             {
                 problems.Add($"plugin '{options.Name}': defined twice");
                 continue;
@@ -64,58 +84,107 @@ public sealed class PluginRuntime : IDisposable
             }
             if (!modules.TryGetValue(options.ModulePath, out var module))
             {
-                module = PluginModule.Compile(runtime.Engine, options.ModulePath, options.Name, problems);
+                module = ModuleFor(options, previous, problems);
                 modules.Add(options.ModulePath, module);
-                if (module is not null)
-                {
-                    runtime._modules.Add(module);
-                }
             }
             if (module is null)
             {
                 continue;
             }
-            var logger = services.LoggerFactory.CreateLogger("Gateway.Plugins." + options.Name);
-            VmGroup? group = null;
+            var key = (options.ModulePath, options.VmId, options.VmConfiguration);
+            if (options.VmId.Length > 0 && shared.TryGetValue(key, out var group))
+            {
+                group.Add(options);
+                continue;
+            }
+            group = [options];
+            members.Add((module, group));
             if (options.VmId.Length > 0)
             {
-                groups.TryGetValue((options.ModulePath, options.VmId, options.VmConfiguration), out group);
+                shared.Add(key, group);
             }
+        }
+
+        var built = new List<VmGroup>();
+        foreach (var (module, options) in members)
+        {
+            VmGroup? group = previous?._groups.Find(g => g.Serves(module, options));
             if (group is null)
             {
-                group = new VmGroup(runtime, module, options.VmId, Encoding.UTF8.GetBytes(options.VmConfiguration), options.Limits, logger);
-                runtime._groups.Add(group);
-                if (options.VmId.Length > 0)
-                {
-                    groups.Add((options.ModulePath, options.VmId, options.VmConfiguration), group);
-                }
+                group = NewGroup(module, options);
+                built.Add(group);
             }
-            var plugin = new PluginDefinition(options, group, logger);
-            group.Plugins.Add(plugin);
-            runtime._plugins.Add(options.Name, plugin);
+            _groups.Add(group);
+            foreach (var plugin in group.Plugins)
+            {
+                _plugins.Add(plugin.Name, plugin);
+            }
         }
-
-        runtime.Probe(problems);
-        errors = problems;
-        return runtime;
+        GroupsBuilt = built.Count;
+        Probe(built, problems);
+        return problems;
     }
 
-    /// <summary>Gives <paramref name="worker"/> its VMs, started now; call on the worker's thread. The first worker also runs the singletons.</summary>
-    public WorkerPlugins CreateWorker(WorkerLoop worker)
+    /// <summary>The compiled module for the plugin's file: the previous generation's when the bytes are the same, else compiled now.</summary>
+    private PluginModule? ModuleFor(PluginOptions options, PluginRuntime? previous, List<string> problems)
+    {
+        byte[]? bytes = PluginModule.Read(options.ModulePath, options.Name, problems);
+        if (bytes is null)
+        {
+            return null;
+        }
+        byte[] digest = PluginModule.DigestOf(bytes);
+        PluginModule? module = previous?._modules.Find(m => m.Path == options.ModulePath && m.Digest.AsSpan().SequenceEqual(digest));
+        if (module is not null)
+        {
+            module.Hold();
+        }
+        else
+        {
+            module = PluginModule.Compile(_engine.Engine, options.ModulePath, bytes, options.Name, problems);
+        }
+        if (module is not null)
+        {
+            _modules.Add(module);
+        }
+        return module;
+    }
+
+    private VmGroup NewGroup(PluginModule module, List<PluginOptions> members)
+    {
+        var first = members[0];
+        var logger = Services.LoggerFactory.CreateLogger("Gateway.Plugins." + first.Name);
+        var group = new VmGroup(_engine, module, first.VmId, Encoding.UTF8.GetBytes(first.VmConfiguration), first.Limits, logger);
+        foreach (var options in members)
+        {
+            var pluginLogger = options == first ? logger : Services.LoggerFactory.CreateLogger("Gateway.Plugins." + options.Name);
+            group.Plugins.Add(new PluginDefinition(options, group, pluginLogger));
+        }
+        return group;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="worker"/> its VMs; call on the worker's thread. VMs of groups this generation kept move
+    /// over from <paramref name="previous"/> (the worker's VMs of the generation before) with their state; the
+    /// others start now. A singleton group runs on the one worker that claims it first.
+    /// </summary>
+    public WorkerPlugins CreateWorker(WorkerLoop worker, WorkerPlugins? previous = null)
     {
         var plugins = new WorkerPlugins(this, worker);
-        bool first = Interlocked.Increment(ref _workers) == 1;
-        var groups = new List<VmGroup>();
+        var fresh = new List<VmGroup>();
         foreach (var group in _groups)
         {
-            // Every worker runs the route plugins from the start (their ticks and queues work before any request);
-            // the first one also runs the singletons.
-            if (first || !group.Plugins.TrueForAll(p => p.Options.Singleton))
+            if (previous?.Give(group) is { } slot)
             {
-                groups.Add(group);
+                plugins.Adopt(slot);
+            }
+            else if (!group.IsSingleton || group.ClaimSingleton())
+            {
+                // Every worker runs the route plugins from the start, so their ticks and queues work before any request.
+                fresh.Add(group);
             }
         }
-        plugins.Start(groups);
+        plugins.Start(fresh);
         return plugins;
     }
 
@@ -156,15 +225,12 @@ public sealed class PluginRuntime : IDisposable
             ? plugin
             : throw new ArgumentException($"no plugin named '{name}' is loaded", nameof(name));
 
-    internal void RecordRecreationTime(double milliseconds) =>
-        Interlocked.Exchange(ref _lastRecreationTicks, TimeSpan.FromMilliseconds(milliseconds).Ticks);
-
-    /// <summary>Builds each group once on a scratch worker and discards it, as Envoy's canary VM does.</summary>
-    private void Probe(List<string> problems)
+    /// <summary>Builds each new group once on a scratch worker and discards it, as Envoy's canary VM does.</summary>
+    private void Probe(List<VmGroup> groups, List<string> problems)
     {
         using var loop = new WorkerLoop(-1);
         var worker = new WorkerPlugins(this, loop);
-        foreach (var group in _groups)
+        foreach (var group in groups)
         {
             var vm = PluginVm.Create(group, worker, out string? error);
             if (vm is null)
@@ -183,13 +249,18 @@ public sealed class PluginRuntime : IDisposable
         output.Append(metric).Append("{plugin=\"").Append(plugin).Append("\"} ")
             .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
+    /// <summary>Lets go of this generation's modules and engine; whatever a later generation still uses lives on.</summary>
     public void Dispose()
     {
-        _ticker.Dispose();
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         foreach (var module in _modules)
         {
-            module.Dispose();
+            module.Release();
         }
-        Engine.Dispose();
+        _engine.Release();
     }
 }

@@ -58,7 +58,7 @@ internal sealed partial class PluginVm : IDisposable
         Group = group;
         Worker = worker;
         _cpuTicks = (ulong)Math.Max(1, group.Limits.CpuMillisecondsPerCall) * EpochTicker.TicksPerMillisecond + 1;
-        _store = new Store(group.Runtime.Engine, this);
+        _store = new Store(group.Engine.Engine, this);
         _store.SetLimits(memorySize: group.Limits.MemoryBytes);
         _store.SetEpochDeadlineCallback(OnEpochDeadline);
         Phase = VmPhase.Startup;
@@ -76,11 +76,13 @@ internal sealed partial class PluginVm : IDisposable
 
     public VmGroup Group { get; }
 
-    public WorkerPlugins Worker { get; }
+    /// <summary>The worker's plugins of the generation that owns this VM now; a reload that keeps the group moves it.</summary>
+    public WorkerPlugins Worker { get; set; }
 
     public WorkerLoop Loop => Worker.Loop;
 
-    public PluginRuntime Runtime => Group.Runtime;
+    /// <summary>The owning generation: its services (backends, clusters) are the ones host calls reach.</summary>
+    public PluginRuntime Runtime => Worker.Runtime;
 
     public AbiVersion Abi => Group.Module.Abi;
 

@@ -5,7 +5,8 @@ namespace Gateway.Plugins;
 
 /// <summary>
 /// The plugin VMs of one worker (DESIGN §1): one per VM group, created lazily on the worker thread, entered only
-/// from it. A VM that failed is replaced from the compiled module in the background.
+/// from it. A VM that failed is replaced from the compiled module in the background. After a reload the VMs of
+/// kept groups move to the next generation's <see cref="WorkerPlugins"/> of the same worker.
 /// </summary>
 public sealed class WorkerPlugins : IDisposable
 {
@@ -20,6 +21,8 @@ public sealed class WorkerPlugins : IDisposable
     }
 
     internal WorkerLoop Loop { get; }
+
+    internal PluginRuntime Runtime => _runtime;
 
     /// <summary>Starts an exchange through <paramref name="pluginNames"/> (the route's chain, in config order).</summary>
     public PluginStream BeginStream(IReadOnlyList<string> pluginNames, StreamInfo info)
@@ -47,6 +50,16 @@ public sealed class WorkerPlugins : IDisposable
         }
     }
 
+    /// <summary>Hands this worker's slot of <paramref name="group"/> to the next generation; null when there is none.</summary>
+    internal VmSlot? Give(VmGroup group) => _slots.Remove(group, out var slot) ? slot : null;
+
+    /// <summary>Takes over a slot (and its live VM) from the previous generation on this worker.</summary>
+    internal void Adopt(VmSlot slot)
+    {
+        slot.MoveTo(this);
+        _slots.Add(slot.Group, slot);
+    }
+
     internal VmSlot Slot(VmGroup group)
     {
         if (!_slots.TryGetValue(group, out var slot))
@@ -70,9 +83,9 @@ public sealed class WorkerPlugins : IDisposable
             {
                 context.Stream.OnPluginFailed(context);
             }
-            if (!worker._disposed)
+            if (!worker._disposed && worker._slots.TryGetValue(failed.Group, out var slot))
             {
-                worker.Slot(failed.Group).Replace(failed);
+                slot.Replace(failed);
             }
         }, (this, vm, waiting));
     }
@@ -91,12 +104,25 @@ public sealed class WorkerPlugins : IDisposable
 /// <summary>The current VM of one group on one worker, and its replacement after a failure.</summary>
 internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
 {
+    private WorkerPlugins _worker = worker;
     private PluginVm? _vm;
     private bool _everCreated;
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(100);
 
     private long _lastAttempt;
     private bool _lastBuildFailed;
+
+    public VmGroup Group => group;
+
+    /// <summary>The slot now belongs to <paramref name="next"/>: its VM reaches services and reports failures through it.</summary>
+    public void MoveTo(WorkerPlugins next)
+    {
+        _worker = next;
+        if (_vm is not null)
+        {
+            _vm.Worker = next;
+        }
+    }
 
     /// <summary>The live VM, built now if there is none; null when it cannot be built (the failure policy applies).</summary>
     public PluginVm? Acquire()
@@ -140,13 +166,13 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
     private void Build()
     {
         long start = Stopwatch.GetTimestamp();
-        var vm = PluginVm.Create(group, worker, out string? error);
+        var vm = PluginVm.Create(group, _worker, out string? error);
         double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         _vm = vm;
         _lastBuildFailed = vm is null;
         if (vm is null)
         {
-            Log.VmRecreateFailed(group.Logger, group.Name, worker.Loop.Index, error ?? "unknown");
+            Log.VmRecreateFailed(group.Logger, group.Name, _worker.Loop.Index, error ?? "unknown");
             _everCreated = true;
             return;
         }
@@ -156,8 +182,8 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
             {
                 plugin.Counters.RecordRecreation();
             }
-            group.Runtime.RecordRecreationTime(elapsed);
-            Log.VmRecreated(group.Logger, group.Name, worker.Loop.Index, elapsed);
+            group.Engine.RecordRecreationTime(elapsed);
+            Log.VmRecreated(group.Logger, group.Name, _worker.Loop.Index, elapsed);
         }
         _everCreated = true;
     }

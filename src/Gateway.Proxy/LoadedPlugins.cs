@@ -4,9 +4,9 @@ using Gateway.Plugins;
 namespace Gateway.Proxy;
 
 /// <summary>
-/// A loaded plugin runtime, shared by every snapshot whose plugins, backends and clusters did not change,
-/// so a reload that only touches routes or limits keeps each worker's VMs and their state. A replaced
-/// runtime is disposed once it is retired and the last worker has let go of its VMs.
+/// The plugin runtime generation of one snapshot, counted per worker that attached it. A reload builds the
+/// next generation from this one (unchanged plugins keep their VMs, which move between generations on each
+/// worker); the replaced generation is disposed once it is retired and the last worker has let go of it.
 /// </summary>
 public sealed class LoadedPlugins
 {
@@ -21,11 +21,11 @@ public sealed class LoadedPlugins
 
     public PluginRuntime Runtime { get; }
 
-    /// <summary>Creates a worker's VMs; called on that worker.</summary>
-    internal WorkerPlugins Attach(WorkerLoop loop)
+    /// <summary>Creates a worker's VMs, taking over those of kept plugins from <paramref name="previous"/>; called on that worker.</summary>
+    internal WorkerPlugins Attach(WorkerLoop loop, WorkerPlugins? previous)
     {
         Interlocked.Increment(ref _workers);
-        return Runtime.CreateWorker(loop);
+        return Runtime.CreateWorker(loop, previous);
     }
 
     /// <summary>Disposes a worker's VMs; the runtime follows when it is retired and this was the last worker.</summary>

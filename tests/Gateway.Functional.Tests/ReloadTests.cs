@@ -82,7 +82,7 @@ public sealed class ReloadTests
     }
 
     [Fact]
-    public async Task RouteChangeOnly_PluginVmsAndStateSurvive()
+    public async Task RouteChangeOnly_RateLimitCountsSurvive()
     {
         await using var upstream = new TestUpstream();
         string wasm = Path.Combine(RepoPaths.PluginsDir, "rate_limit.wasm");
@@ -102,6 +102,65 @@ public sealed class ReloadTests
         Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/other") == 200), "the reload never applied");
         Assert.Equal(200, await StatusAsync(client, "/api/a", "x-client: a\r\n"));
         Assert.Equal(429, await StatusAsync(client, "/api/a", "x-client: a\r\n"));
+    }
+
+    [Fact]
+    public async Task OnePluginChanged_TheOtherKeepsItsVmAndState()
+    {
+        await using var upstream = new TestUpstream();
+        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        // Mode "rebuild" counts requests in a guest global: the count lives in the VM's memory and nowhere else.
+        string Counter(string policy) =>
+            $$"""{ "module": "{{behaviors}}", "configuration": "rebuild", "failurePolicy": "{{policy}}", "limits": { "cpuMillisecondsPerCall": 1000 } }""";
+        string Config(string changedPolicy) => TestConfig.Proxy(
+            TestConfig.Quote(upstream.Endpoint),
+            workers: 1,
+            routes: """
+                { "name": "kept", "match": { "pathPrefix": "/kept/" }, "cluster": "backend", "plugins": ["kept"] },
+                { "name": "changed", "match": { "pathPrefix": "/changed/" }, "cluster": "backend", "plugins": ["changed"] }
+                """,
+            extra: $$""", "plugins": { "kept": {{Counter("closed")}}, "changed": {{Counter(changedPolicy)}} }""");
+        await using var gateway = await GatewayProcess.StartAsync(Config("closed"));
+        using var client = new RawClient(gateway.Port);
+        Assert.Equal("1", await CountSeenUpstreamAsync(client, upstream, "/kept/a"));
+        Assert.Equal("2", await CountSeenUpstreamAsync(client, upstream, "/kept/a"));
+        Assert.Equal("1", await CountSeenUpstreamAsync(client, upstream, "/changed/a"));
+        Assert.Equal("2", await CountSeenUpstreamAsync(client, upstream, "/changed/a"));
+
+        // Only the second plugin's options change: it gets a new VM whose count starts over; the first keeps its VM.
+        await File.WriteAllTextAsync(gateway.ConfigPath, Config("open"), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(gateway.Output.Contains("\"reload_applied\"", StringComparison.Ordinal))), "the reload never applied");
+        Assert.Contains("1 plugin VM groups rebuilt", gateway.Output);
+        Assert.Equal("1", await CountSeenUpstreamAsync(client, upstream, "/changed/a"));
+        Assert.Equal("3", await CountSeenUpstreamAsync(client, upstream, "/kept/a"));
+    }
+
+    [Fact]
+    public async Task ModuleFileReplaced_PluginRebuiltWithoutAConfigChange()
+    {
+        await using var upstream = new TestUpstream();
+        string dir = Directory.CreateTempSubdirectory("gateway-module-").FullName;
+        string module = Path.Combine(dir, "plugin.wasm");
+        File.Copy(Path.Combine(RepoPaths.PluginsDir, "passthrough.wasm"), module);
+        string config = TestConfig.Proxy(
+            TestConfig.Quote(upstream.Endpoint),
+            routes: """{ "name": "api", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["p"] }""",
+            extra: """, "plugins": { "p": { "module": "plugin.wasm", "limits": { "cpuMillisecondsPerCall": 1000 } } }""");
+        await using var gateway = await GatewayProcess.StartAsync(config, directory: dir);
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/"));
+        Assert.Null((await client.ReadResponseAsync())!.Header("x-gateway-response"));
+
+        // Replaced the way a volume update does it: the new bytes appear at the path in one rename.
+        string staged = Path.Combine(dir, ".plugin.wasm.new");
+        File.Copy(Path.Combine(RepoPaths.PluginsDir, "add_header.wasm"), staged);
+        File.Move(staged, module, overwrite: true);
+        Assert.True(await EventuallyAsync(async () =>
+        {
+            await client.SendAsync(RawClient.Get("/"));
+            return (await client.ReadResponseAsync())!.Header("x-gateway-response") == "add_header";
+        }), "the replaced module never served");
     }
 
     [Fact]
@@ -128,6 +187,14 @@ public sealed class ReloadTests
         release.SetResult();
         Assert.Equal(200, (await slow.ReadResponseAsync())!.Status);
         Assert.Equal(404, await StatusAsync(probe, "/a"));
+    }
+
+    private static async Task<string?> CountSeenUpstreamAsync(RawClient client, TestUpstream upstream, string path)
+    {
+        upstream.Requests.Clear();
+        Assert.Equal(200, await StatusAsync(client, path));
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        return received.Header("x-count");
     }
 
     private static async Task<int> StatusAsync(RawClient client, string path, string extra = "")

@@ -83,7 +83,9 @@ public sealed class ClientConnection
                     await RejectAsync(snapshot, head);
                     return;
                 }
-                bool keepAlive = await _exchange.RunAsync(snapshot, _request);
+                // The head may have waited through a reload: the exchange runs on the newest snapshot, so a worker
+                // never goes back to one it has left (whose plugins may be gone).
+                bool keepAlive = await _exchange.RunAsync(_server.Snapshot, _request);
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;

@@ -52,8 +52,31 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public long OpenConnections => Interlocked.Read(ref _connections);
 
-    /// <summary>Swaps the configuration; requests already running finish on the snapshot they started with.</summary>
-    public void Apply(ProxySnapshot snapshot) => Volatile.Write(ref _snapshot, snapshot);
+    /// <summary>
+    /// Swaps the configuration; requests already running finish on the snapshot they started with. Completes
+    /// once every worker has moved to it (idle ones too), after which no worker takes up an older snapshot again.
+    /// </summary>
+    public Task Apply(ProxySnapshot snapshot)
+    {
+        Volatile.Write(ref _snapshot, snapshot);
+        return MoveWorkersAsync();
+    }
+
+    /// <summary>Each worker takes up the current snapshot: its pools, and its plugin VMs with their ticks and singletons.</summary>
+    private Task MoveWorkersAsync()
+    {
+        var moved = new Task[_workers.Length];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            ProxyWorker worker = _workers[i];
+            moved[i] = worker.Loop.RunAsync(() =>
+            {
+                worker.Acquire(Snapshot).Release();
+                return Task.CompletedTask;
+            });
+        }
+        return Task.WhenAll(moved);
+    }
 
     /// <summary>Binds every listener (all or nothing) and starts accepting.</summary>
     public void Start(IReadOnlyList<ListenerOptions> listeners)
@@ -72,6 +95,10 @@ public sealed class ProxyServer : IAsyncDisposable
             ProxyLog.ListenerStarted(_logger, options.Name, endpoint.ToString());
         }
         BoundEndpoints = bound;
+        // Plugins start on every worker before the first request: their ticks, queues and singletons run from now.
+        _ = MoveWorkersAsync().ContinueWith(
+            static (task, state) => ProxyLog.ConnectionFailed((ILogger)state!, task.Exception!, "worker start"),
+            _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         for (int i = 0; i < _listeners.Count; i++)
         {
             _acceptLoops.Add(AcceptLoopAsync(listeners[i].Name, _listeners[i]));

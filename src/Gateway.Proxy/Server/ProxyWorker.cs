@@ -25,12 +25,9 @@ public sealed class ProxyWorker : IDisposable
     {
         if (_current is null || !ReferenceEquals(_current.Snapshot, snapshot))
         {
-            // VMs move to the new snapshot when it kept the same plugin runtime: their state survives the reload.
-            WorkerPlugins? kept = _current is not null && snapshot.Plugins is not null && ReferenceEquals(_current.Snapshot.Plugins, snapshot.Plugins)
-                ? _current.HandOverPlugins()
-                : null;
-            _current?.Retire();
-            _current = new WorkerState(snapshot, Loop, kept);
+            var previous = _current;
+            _current = new WorkerState(snapshot, Loop, previous);
+            previous?.Retire();
         }
         _current.Users++;
         return _current;
@@ -49,9 +46,7 @@ public sealed class WorkerState
 {
     private bool _retired;
 
-    private bool _ownsPlugins;
-
-    internal WorkerState(ProxySnapshot snapshot, WorkerLoop loop, WorkerPlugins? kept)
+    internal WorkerState(ProxySnapshot snapshot, WorkerLoop loop, WorkerState? previous)
     {
         Snapshot = snapshot;
         Pools = new UpstreamPool[snapshot.Clusters.Count];
@@ -59,8 +54,9 @@ public sealed class WorkerState
         {
             Pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, loop.Index);
         }
-        Plugins = kept ?? snapshot.Plugins?.Attach(loop);
-        _ownsPlugins = Plugins is not null;
+        // VMs of plugins the reload kept move over with their state; requests still running on the previous
+        // state keep using them.
+        Plugins = snapshot.Plugins?.Attach(loop, previous?.Plugins);
     }
 
     public ProxySnapshot Snapshot { get; }
@@ -94,16 +90,9 @@ public sealed class WorkerState
         {
             pool.Dispose();
         }
-        if (_ownsPlugins && Plugins is not null)
+        if (Plugins is not null)
         {
             Snapshot.Plugins!.Detach(Plugins);
         }
-    }
-
-    /// <summary>Gives this state's VMs to the next snapshot's state; requests still running here keep using them.</summary>
-    internal WorkerPlugins? HandOverPlugins()
-    {
-        _ownsPlugins = false;
-        return Plugins;
     }
 }

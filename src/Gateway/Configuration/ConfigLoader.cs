@@ -168,9 +168,14 @@ public sealed class ConfigLoader
             {
                 _errors.Add(path, $"\"{plugin.Module}\" is not a file path");
             }
-            else if (_options.CheckFiles && !File.Exists(modulePath))
+            else
             {
-                _errors.Add(path, $"no such file \"{modulePath}\"");
+                // A module replaced in place (a new image of a mounted volume) is a reload too.
+                AddReferenced(modulePath);
+                if (_options.CheckFiles && !File.Exists(modulePath))
+                {
+                    _errors.Add(path, $"no such file \"{modulePath}\"");
+                }
             }
 
             plugins[name] = plugin with { ModulePath = modulePath };

@@ -104,11 +104,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
             bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
             BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
-            // Plugins reach backends and clusters through host calls, so a change to either reloads them too.
-            bool pluginsChanged = backendsChanged || !ConfigEquality.Maps(_config.Plugins, config.Plugins) ||
-                !ConfigEquality.Maps(_config.Clusters, config.Clusters);
+            // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
+            // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, pluginsChanged ? null : previous);
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, previous);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Retire();
@@ -119,10 +118,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 Refuse(pluginErrors);
                 return;
             }
-            _server.Apply(snapshot);
-            if (pluginsChanged)
+            Task moved = _server.Apply(snapshot);
+            if (previous is not null)
             {
-                previous?.Retire();
+                _ = RetireAsync(previous, moved);
             }
             if (backendsChanged)
             {
@@ -131,8 +130,25 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             }
             _config = config;
             Interlocked.Increment(ref _reloadsApplied);
-            GatewayLog.ReloadApplied(_logger, config.Routes.Count, config.Clusters.Count, config.Plugins.Count);
+            GatewayLog.ReloadApplied(_logger, config.Routes.Count, config.Clusters.Count, config.Plugins.Count, snapshot.Plugins?.Runtime.GroupsBuilt ?? 0);
         }
+    }
+
+    /// <summary>
+    /// The replaced plugin generation goes once every worker has moved to the new snapshot (none can take it up
+    /// again); it is disposed when the last request still running on it ends.
+    /// </summary>
+    private async Task RetireAsync(LoadedPlugins retired, Task moved)
+    {
+        try
+        {
+            await moved;
+        }
+        catch (Exception e)
+        {
+            GatewayLog.WorkerMoveFailed(_logger, e);
+        }
+        retired.Retire();
     }
 
     /// <summary>
@@ -199,9 +215,13 @@ internal static partial class GatewayLog
     [LoggerMessage(EventId = 4, EventName = "drained", Level = LogLevel.Information, Message = "drain finished; {Remaining} connections still open")]
     public static partial void Drained(ILogger logger, long remaining);
 
-    [LoggerMessage(EventId = 5, EventName = "reload_applied", Level = LogLevel.Information, Message = "config reloaded: {Routes} routes, {Clusters} clusters, {Plugins} plugins")]
-    public static partial void ReloadApplied(ILogger logger, int routes, int clusters, int plugins);
+    [LoggerMessage(EventId = 5, EventName = "reload_applied", Level = LogLevel.Information,
+        Message = "config reloaded: {Routes} routes, {Clusters} clusters, {Plugins} plugins; {VmGroupsBuilt} plugin VM groups rebuilt, the others kept")]
+    public static partial void ReloadApplied(ILogger logger, int routes, int clusters, int plugins, int vmGroupsBuilt);
 
     [LoggerMessage(EventId = 6, EventName = "reload_refused", Level = LogLevel.Error, Message = "config change refused, {Count} problem(s), the previous config keeps serving: {Problems}")]
     public static partial void ReloadRefused(ILogger logger, int count, string problems);
+
+    [LoggerMessage(EventId = 7, EventName = "worker_move_failed", Level = LogLevel.Error, Message = "a worker failed to take up the new config")]
+    public static partial void WorkerMoveFailed(ILogger logger, Exception exception);
 }

@@ -144,17 +144,17 @@ public static class RuntimeBuilder
     }
 
     /// <summary>
-    /// Builds the proxy snapshot. Plugins are loaded (every module compiled and probed) unless
-    /// <paramref name="keep"/> is given: a reload whose plugins, backends and clusters are unchanged keeps the
-    /// loaded runtime, and with it every worker's VMs and their state.
+    /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
+    /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
+    /// keep their VMs and state.
     /// </summary>
     public static ProxySnapshot Snapshot(
-        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors, LoadedPlugins? keep = null)
+        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors, LoadedPlugins? previous = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config);
-        LoadedPlugins? plugins = keep;
+        LoadedPlugins? plugins = null;
         errors = [];
-        if (plugins is null && config.Plugins.Count > 0)
+        if (config.Plugins.Count > 0)
         {
             var services = new PluginServices
             {
@@ -162,7 +162,10 @@ public static class RuntimeBuilder
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
             };
-            plugins = new LoadedPlugins(PluginRuntime.Load(Plugins(config), services, out errors));
+            PluginRuntime runtime = previous is null
+                ? PluginRuntime.Load(Plugins(config), services, out errors)
+                : previous.Runtime.Reload(Plugins(config), services, out errors);
+            plugins = new LoadedPlugins(runtime);
         }
         return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins);
     }

@@ -50,7 +50,7 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
-    public void DesignExample_ReferencedFilesNameConfigAndPasswordFiles()
+    public void DesignExample_ReferencedFilesNameConfigModulesAndPasswordFiles()
     {
         using var dir = new TempConfigDirectory();
         SampleConfigs.WriteDesignExampleFiles(dir);
@@ -58,7 +58,13 @@ public sealed class ConfigLoaderTests
         var result = dir.Load(SampleConfigs.DesignExample);
 
         Assert.Equal(
-            [dir.ConfigPath, Path.Combine(dir.Root, "secrets", "redis", "password"), Path.Combine(dir.Root, "secrets", "pg", "password")],
+            [
+                dir.ConfigPath,
+                Path.Combine(dir.Root, "plugins", "rate_limit.wasm"),
+                Path.Combine(dir.Root, "plugins", "api_key.wasm"),
+                Path.Combine(dir.Root, "secrets", "redis", "password"),
+                Path.Combine(dir.Root, "secrets", "pg", "password"),
+            ],
             result.ReferencedFiles);
     }
 
