@@ -114,6 +114,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         Positive("limits.maxBodyBytes", limits.MaxBodyBytes);
         Positive("limits.headerTimeoutMs", limits.HeaderTimeoutMs);
         Positive("limits.idleTimeoutMs", limits.IdleTimeoutMs);
+        Positive("limits.requestBodyTimeoutMs", limits.RequestBodyTimeoutMs);
+        Positive("limits.minRequestBodyBytesPerSecond", limits.MinRequestBodyBytesPerSecond);
+        Positive("limits.requestBodyRateWindowMs", limits.RequestBodyRateWindowMs);
+        Positive("limits.responseWriteTimeoutMs", limits.ResponseWriteTimeoutMs);
     }
 
     private void ValidateClusters()

@@ -71,6 +71,10 @@ public sealed record LimitsConfig
     public long MaxBodyBytes { get; init; } = 10 * 1024 * 1024;
     public int HeaderTimeoutMs { get; init; } = 10_000;
     public int IdleTimeoutMs { get; init; } = 60_000;
+    public int RequestBodyTimeoutMs { get; init; } = 60_000;
+    public int MinRequestBodyBytesPerSecond { get; init; } = 1024;
+    public int RequestBodyRateWindowMs { get; init; } = 5_000;
+    public int ResponseWriteTimeoutMs { get; init; } = 30_000;
 
     public HttpLimits ToHttpLimits() => new()
     {
@@ -80,6 +84,10 @@ public sealed record LimitsConfig
         MaxBodyBytes = MaxBodyBytes,
         HeaderTimeoutMs = HeaderTimeoutMs,
         IdleTimeoutMs = IdleTimeoutMs,
+        RequestBodyTimeoutMs = RequestBodyTimeoutMs,
+        MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond,
+        RequestBodyRateWindowMs = RequestBodyRateWindowMs,
+        ResponseWriteTimeoutMs = ResponseWriteTimeoutMs,
     };
 }
 
