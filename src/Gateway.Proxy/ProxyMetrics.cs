@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Gateway.Http.Parsing;
+using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Upstream;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy;
 
@@ -27,6 +29,7 @@ public sealed class ProxyMetrics
     private readonly long[] _upstreamIdle;
     private readonly long[] _upstreamErrors;               // cluster * errors + error
     private readonly long[] _ejections;
+    private readonly long[] _clientTimeouts = new long[ClientTimeouts.Count];
     private long _activeConnections;
     private long _acceptedConnections;
 
@@ -62,6 +65,9 @@ public sealed class ProxyMetrics
     }
 
     public void Rejected(RequestRejection reason) => Interlocked.Increment(ref _rejections[(int)reason]);
+
+    /// <summary>Counts a request or connection ended by a client deadline (TO-1, TO-2, TO-4).</summary>
+    public void ClientTimedOut(ClientTimeout timeout) => Interlocked.Increment(ref _clientTimeouts[(int)timeout]);
 
     public void UpstreamFailed(int clusterIndex, UpstreamError error) =>
         Interlocked.Increment(ref _upstreamErrors[clusterIndex * UpstreamErrors.Count + (int)error]);
@@ -130,6 +136,12 @@ public sealed class ProxyMetrics
             }
         }
 
+        o.Append("# HELP gateway_client_timeouts_total Requests ended because the client was too slow, by deadline.\n# TYPE gateway_client_timeouts_total counter\n");
+        for (int t = 1; t < ClientTimeouts.Count; t++)
+        {
+            o.Append(inv, $"gateway_client_timeouts_total{{timeout=\"{ClientTimeouts.Label((ClientTimeout)t)}\"}} {Interlocked.Read(ref _clientTimeouts[t])}\n");
+        }
+
         o.Append("# HELP gateway_upstream_connections Upstream connections by state (open includes idle).\n# TYPE gateway_upstream_connections gauge\n");
         for (int c = 0; c < _clusterNames.Length; c++)
         {
@@ -155,4 +167,12 @@ public sealed class ProxyMetrics
     }
 
     private string RouteLabel(int slot) => slot == 0 ? "" : _routeNames[slot - 1];
+}
+
+// Client deadline events (TO-2, TO-4); to move into ProxyLog.cs with the other data-path events.
+internal static partial class ProxyLog
+{
+    [LoggerMessage(EventId = 120, EventName = "client_timeout", Level = LogLevel.Information,
+        Message = "client too slow: route={Route} stage={Stage} cause={Cause} status={Status} client={Client} requestId={RequestId}")]
+    public static partial void ClientTimedOut(ILogger logger, string route, string stage, string cause, int status, string client, string requestId);
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
+using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Plugins;
@@ -17,12 +19,16 @@ public enum PumpStatus
     TargetClosed,
     /// <summary>A plugin answered, reset or failed in a body callback; <see cref="BodyPump.Outcome"/> has it.</summary>
     Filtered,
+    /// <summary>A client deadline (TO-2, TO-4) ended the transfer; <see cref="TransferWatchdog.Expired"/> says which.</summary>
+    TimedOut,
 }
 
 /// <summary>
 /// Streams one message body from a source pipe to a destination pipe, decoding the source framing and
 /// writing the gateway's own framing (P-1). At most one read buffer is held at a time and every write
-/// waits for the destination's flush, so memory stays bounded whatever the body size.
+/// waits for the destination's flush, so memory stays bounded whatever the body size. With a
+/// <see cref="TransferWatchdog"/>, a request pump reports the client's progress to it (TO-2) and a response
+/// pump its blocked writes to the client (TO-4).
 /// </summary>
 public sealed class BodyPump
 {
@@ -30,6 +36,8 @@ public sealed class BodyPump
     private ArrayBufferWriter<byte>? _filtered;
     private ChunkedDecoder _decoder;
     private int _filterTimeoutMs;
+    private TransferWatchdog? _watch;
+    private bool _isRequest;
 
     public RequestRejection Rejection { get; private set; }
 
@@ -40,10 +48,13 @@ public sealed class BodyPump
 
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
-        PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers, int filterTimeoutMs = Timeout.Infinite)
+        PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
+        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null)
     {
         BytesRead = 0;
         _filterTimeoutMs = filterTimeoutMs;
+        _watch = watch;
+        _isRequest = isRequest;
         _decoder = default;
         try
         {
@@ -68,8 +79,13 @@ public sealed class BodyPump
         long remaining = length;
         while (remaining > 0)
         {
-            ReadResult read = await source.ReadAsync();
+            ReadResult read = await ReadAsync(source);
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                source.AdvanceTo(buffer.Start);
+                return PumpStatus.TimedOut;
+            }
             if (buffer.IsEmpty && read.IsCompleted)
             {
                 source.AdvanceTo(buffer.End);
@@ -78,6 +94,7 @@ public sealed class BodyPump
             ReadOnlySequence<byte> take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
             remaining -= take.Length;
             BytesRead += take.Length;
+            _watch?.Progress(BytesRead);
             PumpStatus status = await EmitAsync(take, remaining == 0, target, chunkedOut, filter, isRequest, trailers);
             source.AdvanceTo(take.End);
             if (status != PumpStatus.Completed)
@@ -93,8 +110,13 @@ public sealed class BodyPump
     {
         while (true)
         {
-            ReadResult read = await source.ReadAsync();
+            ReadResult read = await ReadAsync(source);
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                source.AdvanceTo(buffer.Start);
+                return PumpStatus.TimedOut;
+            }
             SequencePosition position = buffer.Start;
             while (true)
             {
@@ -102,6 +124,7 @@ public sealed class BodyPump
                 if (step == ChunkStatus.Data)
                 {
                     BytesRead += data.Length;
+                    _watch?.Progress(BytesRead);
                     PumpStatus emitted = await EmitAsync(data, false, target, chunkedOut, filter, isRequest, trailers);
                     if (emitted != PumpStatus.Completed)
                     {
@@ -135,8 +158,13 @@ public sealed class BodyPump
     {
         while (true)
         {
-            ReadResult read = await source.ReadAsync();
+            ReadResult read = await ReadAsync(source);
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                source.AdvanceTo(buffer.Start);
+                return PumpStatus.TimedOut;
+            }
             BytesRead += buffer.Length;
             PumpStatus status = await EmitAsync(buffer, read.IsCompleted, target, chunkedOut, filter, isRequest, trailers);
             source.AdvanceTo(buffer.End);
@@ -145,6 +173,17 @@ public sealed class BodyPump
                 return status;
             }
         }
+    }
+
+    /// <summary>A request body's read from the client that has to wait starts the TO-2 clock.</summary>
+    private ValueTask<ReadResult> ReadAsync(PipeReader source)
+    {
+        ValueTask<ReadResult> read = source.ReadAsync();
+        if (!read.IsCompleted && _isRequest)
+        {
+            _watch?.SourceWaiting();
+        }
+        return read;
     }
 
     private ChunkStatus DecodeStep(ReadOnlySequence<byte> buffer, long maxBytes, HeaderCollection trailers,
@@ -165,9 +204,20 @@ public sealed class BodyPump
         {
             _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
             _filtered.ResetWrittenCount();
-            FilterOutcome outcome = await PluginDeadline.WithinAsync(
+            ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(
                 isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered),
                 _filterTimeoutMs);
+            // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).
+            bool paused = !pending.IsCompleted && isRequest && _watch is not null;
+            if (paused)
+            {
+                _watch!.WaitBegan();
+            }
+            FilterOutcome outcome = await pending;
+            if (paused)
+            {
+                _watch!.WaitEnded();
+            }
             if (outcome.Action != FilterAction.Continue)
             {
                 Outcome = outcome;
@@ -193,7 +243,22 @@ public sealed class BodyPump
         }
         try
         {
-            FlushResult flushed = await target.FlushAsync();
+            ValueTask<FlushResult> pending = target.FlushAsync();
+            FlushResult flushed;
+            if (pending.IsCompleted || _watch is null)
+            {
+                flushed = await pending;
+            }
+            else
+            {
+                _watch.WaitBegan();
+                flushed = await pending;
+                _watch.WaitEnded();
+            }
+            if (flushed.IsCanceled && _watch is { Expired: not ClientTimeout.None })
+            {
+                return PumpStatus.TimedOut;
+            }
             return flushed.IsCompleted || flushed.IsCanceled ? PumpStatus.TargetClosed : PumpStatus.Completed;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
@@ -201,4 +266,276 @@ public sealed class BodyPump
             return PumpStatus.TargetClosed;
         }
     }
+}
+
+/// <summary>The client deadline that ended an exchange: TO-1, TO-2 or TO-4.</summary>
+public enum ClientTimeout
+{
+    None,
+    /// <summary>TO-1: the request head did not arrive in time.</summary>
+    Header,
+    /// <summary>TO-2: the request body arrived slower than the minimum rate over the rate window.</summary>
+    RequestBodyRate,
+    /// <summary>TO-2: the request body was not complete within its overall deadline.</summary>
+    RequestBody,
+    /// <summary>TO-4: one write to the client stayed blocked (the client does not read) past its timeout.</summary>
+    ResponseWrite,
+}
+
+public static class ClientTimeouts
+{
+    public const int Count = (int)ClientTimeout.ResponseWrite + 1;
+
+    public static string Label(ClientTimeout timeout) => timeout switch
+    {
+        ClientTimeout.Header => "header",
+        ClientTimeout.RequestBodyRate => "request_body_rate",
+        ClientTimeout.RequestBody => "request_body",
+        ClientTimeout.ResponseWrite => "response_write",
+        _ => "none",
+    };
+}
+
+/// <summary>
+/// TO-2 and TO-4 for one client connection, with one timer. The timer runs only while a body transfer
+/// actually waits on the network: a body that came with its head, or a response the socket took at once,
+/// never starts it. The worker publishes progress through plain fields (no allocation, no timer call per
+/// read or flush); the timer's tick, on a pool thread, judges them and ends a stalled transfer by cancelling
+/// the pending read or flush, which the pump sees as a cancelled result rather than an exception.
+/// </summary>
+public sealed class TransferWatchdog : IDisposable
+{
+    // Request-body progress is sampled every quarter window; eight samples always reach one window back.
+    private const int Samples = 8;
+
+    private readonly PipeReader _clientInput;
+    private readonly PipeWriter _clientOutput;
+    // Orders the worker's Begin/End against a tick, so a tick never cancels a transfer that has already ended.
+    private readonly Lock _gate = new();
+    private readonly long[] _sampleTicks = new long[Samples];
+    private readonly long[] _sampleBytes = new long[Samples];
+    private Timer? _timer;
+    private bool _armed;
+    private Transfer _transfer;
+    private PipeWriter? _upstreamOutput;
+    private long _deadline;
+    private long _windowTicks;
+    private double _minBytesPerTick;
+    private long _writeTimeoutTicks;
+    private int _sampleCount;
+    private int _sampleNext;
+    // Written by the worker, read by the tick.
+    private long _bytes;
+    private long _waitingSince;
+    private volatile ClientTimeout _expired;
+
+    public TransferWatchdog(PipeReader clientInput, PipeWriter clientOutput)
+    {
+        _clientInput = clientInput;
+        _clientOutput = clientOutput;
+    }
+
+    private enum Transfer
+    {
+        None,
+        RequestBody,
+        Response,
+    }
+
+    /// <summary>The deadline that ended the current (or last) transfer, if any.</summary>
+    public ClientTimeout Expired => _expired;
+
+    /// <summary>TO-2: a request body starts now; on expiry the pending client read and upstream write are cancelled.</summary>
+    public void BeginRequestBody(HttpLimits limits, PipeWriter upstreamOutput)
+    {
+        long now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            Reset(Transfer.RequestBody);
+            _upstreamOutput = upstreamOutput;
+            _deadline = now + Ticks(limits.RequestBodyTimeoutMs);
+            _windowTicks = Ticks(limits.RequestBodyRateWindowMs);
+            _minBytesPerTick = (double)limits.MinRequestBodyBytesPerSecond / Stopwatch.Frequency;
+            // The body's start is the first sample: its first window is the grace period.
+            _sampleTicks[0] = now;
+            _sampleBytes[0] = 0;
+            _sampleCount = 1;
+            _sampleNext = 1;
+        }
+    }
+
+    /// <summary>TO-4: writes to the client start; on expiry the pending client flush is cancelled.</summary>
+    public void BeginResponse(HttpLimits limits)
+    {
+        lock (_gate)
+        {
+            Reset(Transfer.Response);
+            _writeTimeoutTicks = Ticks(limits.ResponseWriteTimeoutMs);
+        }
+    }
+
+    /// <summary>Ends the transfer; after this no tick touches the pipes it was given.</summary>
+    public void End()
+    {
+        lock (_gate)
+        {
+            _transfer = Transfer.None;
+            _upstreamOutput = null;
+            if (_armed)
+            {
+                _armed = false;
+                _timer!.Change(Timeout.Infinite, Timeout.Infinite);
+            }
+        }
+    }
+
+    /// <summary>Body bytes read from the source so far; judged in a request body only, where the source is the client.</summary>
+    public void Progress(long bytes) => Volatile.Write(ref _bytes, bytes);
+
+    /// <summary>Request body: a read from the client did not complete at once.</summary>
+    public void SourceWaiting()
+    {
+        if (!_armed)
+        {
+            Arm();
+        }
+    }
+
+    /// <summary>
+    /// The pump waits on something other than its source. In a request body that is the upstream or a
+    /// plugin: not the client's slowness, so the rate window restarts once it ends (the overall deadline
+    /// still runs). In a response it is the client's socket: the TO-4 clock.
+    /// </summary>
+    public void WaitBegan()
+    {
+        Volatile.Write(ref _waitingSince, Stopwatch.GetTimestamp());
+        if (!_armed)
+        {
+            Arm();
+        }
+    }
+
+    public void WaitEnded() => Volatile.Write(ref _waitingSince, 0);
+
+    public void Dispose()
+    {
+        End();
+        _timer?.Dispose();
+    }
+
+    private void Reset(Transfer transfer)
+    {
+        _transfer = transfer;
+        _expired = ClientTimeout.None;
+        _bytes = 0;
+        _waitingSince = 0;
+    }
+
+    private void Arm()
+    {
+        lock (_gate)
+        {
+            if (_transfer == Transfer.None)
+            {
+                return;
+            }
+            _armed = true;
+            _timer ??= new Timer(static state => ((TransferWatchdog)state!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
+            _timer.Change(DueMilliseconds(Stopwatch.GetTimestamp()), Timeout.Infinite);
+        }
+    }
+
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            if (_transfer == Transfer.None || _expired != ClientTimeout.None)
+            {
+                return;
+            }
+            long now = Stopwatch.GetTimestamp();
+            ClientTimeout expired = _transfer == Transfer.RequestBody ? CheckRequestBody(now) : CheckResponse(now);
+            if (expired == ClientTimeout.None)
+            {
+                _timer!.Change(DueMilliseconds(now), Timeout.Infinite);
+                return;
+            }
+            _expired = expired;
+            try
+            {
+                if (_transfer == Transfer.RequestBody)
+                {
+                    _clientInput.CancelPendingRead();
+                    _upstreamOutput?.CancelPendingFlush();
+                }
+                else
+                {
+                    _clientOutput.CancelPendingFlush();
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // A pipe completed by a close that raced this tick: nothing is left to cancel.
+            }
+        }
+    }
+
+    private ClientTimeout CheckRequestBody(long now)
+    {
+        if (now >= _deadline)
+        {
+            return ClientTimeout.RequestBody;
+        }
+        long bytes = Volatile.Read(ref _bytes);
+        if (Volatile.Read(ref _waitingSince) != 0)
+        {
+            _sampleCount = 0;
+        }
+        else
+        {
+            // The newest sample at least one window old: the client must have sent the minimum rate since.
+            int oldest = -1;
+            for (int i = 0; i < _sampleCount; i++)
+            {
+                int slot = (_sampleNext - 1 - i + Samples) % Samples;
+                if (now - _sampleTicks[slot] >= _windowTicks)
+                {
+                    oldest = slot;
+                    break;
+                }
+            }
+            if (oldest >= 0 && bytes - _sampleBytes[oldest] < _minBytesPerTick * (now - _sampleTicks[oldest]))
+            {
+                return ClientTimeout.RequestBodyRate;
+            }
+        }
+        _sampleTicks[_sampleNext] = now;
+        _sampleBytes[_sampleNext] = bytes;
+        _sampleNext = (_sampleNext + 1) % Samples;
+        _sampleCount = Math.Min(_sampleCount + 1, Samples);
+        return ClientTimeout.None;
+    }
+
+    private ClientTimeout CheckResponse(long now)
+    {
+        long since = Volatile.Read(ref _waitingSince);
+        return since != 0 && now - since >= _writeTimeoutTicks ? ClientTimeout.ResponseWrite : ClientTimeout.None;
+    }
+
+    private long DueMilliseconds(long now)
+    {
+        long due;
+        if (_transfer == Transfer.RequestBody)
+        {
+            due = Math.Min(_windowTicks / 4, _deadline - now);
+        }
+        else
+        {
+            long since = Volatile.Read(ref _waitingSince);
+            due = since != 0 ? since + _writeTimeoutTicks - now : _writeTimeoutTicks / 4;
+        }
+        return Math.Max(1, (due * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+    }
+
+    private static long Ticks(int milliseconds) => milliseconds * Stopwatch.Frequency / 1000;
 }

@@ -12,8 +12,9 @@ namespace Gateway.Proxy.Server;
 /// <summary>
 /// One client connection, for its whole life on one worker: reads request heads under the header and
 /// idle deadlines (TO-1, TO-3), answers parse errors in one place, and hands each request to a
-/// <see cref="ProxyExchange"/>. Requests are handled strictly in order (KA-1); after a framing error the
-/// connection never carries another request (G-8).
+/// <see cref="ProxyExchange"/>; its <see cref="TransferWatchdog"/> bounds body transfers (TO-2, TO-4).
+/// Requests are handled strictly in order (KA-1); after a framing error the connection never carries
+/// another request (G-8).
 /// </summary>
 public sealed class ClientConnection
 {
@@ -25,6 +26,7 @@ public sealed class ClientConnection
     private readonly HttpRequestHead _request = new();
     private readonly ProxyExchange _exchange;
     private CancellationTokenSource _deadline = new();
+    private TransferWatchdog? _watchdog;
     private RequestRejection _rejection;
     private bool _idle;
 
@@ -53,6 +55,9 @@ public sealed class ClientConnection
     public IPEndPoint? Local { get; }
 
     public ProxyServer Server => _server;
+
+    /// <summary>TO-2 / TO-4 for this connection; made on first use so a connection that never moves a body holds none.</summary>
+    public TransferWatchdog Watchdog => _watchdog ??= new TransferWatchdog(Input, Output);
 
     /// <summary>Closes the connection if it is waiting for a next request (graceful drain).</summary>
     public void CloseIfIdle()
@@ -179,6 +184,7 @@ public sealed class ClientConnection
         {
             status = 408;
             reason = "request head not received in time";
+            snapshot.Metrics.ClientTimedOut(ClientTimeout.Header);
         }
         else
         {
@@ -192,11 +198,36 @@ public sealed class ClientConnection
         await FlushAsync();
     }
 
+    /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
     public async ValueTask<bool> FlushAsync()
     {
         try
         {
-            FlushResult result = await Output.FlushAsync();
+            ValueTask<FlushResult> pending = Output.FlushAsync();
+            if (pending.IsCompleted)
+            {
+                return !pending.Result.IsCompleted;
+            }
+            // TO-4: an answer the client does not read is not waited for forever.
+            TransferWatchdog watch = Watchdog;
+            ProxySnapshot snapshot = _server.Snapshot;
+            watch.BeginResponse(snapshot.Limits);
+            watch.WaitBegan();
+            FlushResult result;
+            try
+            {
+                result = await pending;
+            }
+            finally
+            {
+                watch.End();
+            }
+            if (result.IsCanceled)
+            {
+                snapshot.Metrics.ClientTimedOut(ClientTimeout.ResponseWrite);
+                ProxyLog.ClientTimedOut(_logger, "", "local_response", ClientTimeouts.Label(ClientTimeout.ResponseWrite), 0, Remote?.ToString() ?? "", "");
+                return false;
+            }
             return !result.IsCompleted;
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
@@ -221,6 +252,16 @@ public sealed class ClientConnection
     private async ValueTask CloseAsync()
     {
         _exchange.Dispose();
+        if (_watchdog is not null)
+        {
+            bool stalled = _watchdog.Expired == ClientTimeout.ResponseWrite;
+            _watchdog.Dispose();
+            if (stalled)
+            {
+                Abort();
+                return;
+            }
+        }
         try
         {
             // TO-6 lingering close: stop writing, then give the client a moment to read the response
@@ -261,4 +302,26 @@ public sealed class ClientConnection
         _stream.Dispose();
         _deadline.Dispose();
     }
+
+    /// <summary>
+    /// TO-4: the client stopped reading, so nothing queued can reach it. A reset frees the socket's unsent
+    /// bytes now instead of lingering behind them, and completing the writer with an error discards its own.
+    /// </summary>
+    private void Abort()
+    {
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // The peer already reset it: a plain close is as abrupt.
+        }
+        _stream.Dispose();
+        Output.Complete(StalledClient);
+        Input.Complete();
+        _deadline.Dispose();
+    }
+
+    private static readonly Exception StalledClient = new IOException("client stopped reading (TO-4)");
 }

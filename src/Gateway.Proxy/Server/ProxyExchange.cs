@@ -155,9 +155,21 @@ public sealed class ProxyExchange : IDisposable
                 _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
                 await _client.FlushAsync();
             }
-            PumpStatus sent = await _requestPump.PumpAsync(
-                _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
-                upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers, route.Cluster.Options.RequestTimeoutMs);
+            TransferWatchdog watch = _client.Watchdog;
+            watch.BeginRequestBody(snapshot.Limits, upstream.Output);
+            PumpStatus sent;
+            try
+            {
+                sent = await _requestPump.PumpAsync(
+                    _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
+                    upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers,
+                    route.Cluster.Options.RequestTimeoutMs, watch);
+            }
+            finally
+            {
+                // Before the upstream connection can be released: no tick may cancel a write on it afterwards.
+                watch.End();
+            }
             if (sent != PumpStatus.Completed)
             {
                 // CH-9 / CL-7: the upstream must never see a complete request, so its connection is dropped.
@@ -227,9 +239,19 @@ public sealed class ProxyExchange : IDisposable
         PumpStatus received = PumpStatus.Completed;
         if (responseBodyPending)
         {
-            received = await _responsePump.PumpAsync(
-                upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
-                _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers, route.Cluster.Options.RequestTimeoutMs);
+            TransferWatchdog watch = _client.Watchdog;
+            watch.BeginResponse(snapshot.Limits);
+            try
+            {
+                received = await _responsePump.PumpAsync(
+                    upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
+                    _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers,
+                    route.Cluster.Options.RequestTimeoutMs, watch);
+            }
+            finally
+            {
+                watch.End();
+            }
         }
         else if (!await _client.FlushAsync())
         {
@@ -241,7 +263,13 @@ public sealed class ProxyExchange : IDisposable
             // RS-4: a truncated upstream body is not completed toward the client: no last chunk, close.
             pool.Release(upstream, reusable: false);
             UpstreamError error = received == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
-            if (received != PumpStatus.TargetClosed)
+            if (received == PumpStatus.TimedOut)
+            {
+                // TO-4: the client stopped reading; its connection is reset and the upstream one closed above.
+                snapshot.Metrics.ClientTimedOut(ClientTimeout.ResponseWrite);
+                ProxyLog.ClientTimedOut(_logger, route.Name, "response_body", ClientTimeouts.Label(ClientTimeout.ResponseWrite), _response.StatusCode, _client.Remote?.ToString() ?? "", requestId);
+            }
+            else if (received != PumpStatus.TargetClosed)
             {
                 snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
                 ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, "response_body", UpstreamErrors.Label(error), _response.StatusCode, upstream.Endpoint.HostHeader, requestId);
@@ -346,6 +374,15 @@ public sealed class ProxyExchange : IDisposable
         if (status == PumpStatus.Filtered)
         {
             await FinishFilteredAsync(snapshot, route, started, _requestPump.Outcome, "request_body", requestId, keepAlive: false);
+            return;
+        }
+        if (status == PumpStatus.TimedOut)
+        {
+            // TO-2: the upstream connection is already closed; 408 (nothing of the response has started), then close.
+            ClientTimeout timeout = _client.Watchdog.Expired;
+            snapshot.Metrics.ClientTimedOut(timeout);
+            ProxyLog.ClientTimedOut(_logger, route.Name, "request_body", ClientTimeouts.Label(timeout), 408, _client.Remote?.ToString() ?? "", requestId);
+            await FinishLocalAsync(snapshot, route, started, 408, "request body not received in time", requestId, keepAlive: false);
             return;
         }
         (int code, string cause) = status switch
