@@ -156,7 +156,8 @@ public sealed class SlowClientTests
     [Fact]
     public async Task SlowButSteadyReader_ReceivesTheWholeResponse()
     {
-        const long Length = 4L << 20;
+        // Well past what the sockets' buffers hold, so the gateway writes for most of the transfer.
+        const long Length = 12L << 20;
         await using var upstream = new TestUpstream(async (_, stream) =>
         {
             await TestUpstream.WriteAsync(stream, $"HTTP/1.1 200 OK\r\ncontent-length: {Length}\r\n\r\n");
@@ -165,20 +166,23 @@ public sealed class SlowClientTests
         await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: Limits));
         using var client = new RawClient(gateway.Port);
 
+        var clock = Stopwatch.StartNew();
         await client.SendAsync(RawClient.Get("/slow"));
         var head = await client.ReadResponseAsync(headOnly: true);
         Assert.Equal(200, head?.Status);
-        // 32 KiB every 20 ms: about 1.6 MB/s, so each write waits tens of milliseconds, never the timeout.
+        // 64 KiB every 20 ms: about 3 MB/s, so each write waits tens of milliseconds, never the timeout.
         long total = 0;
         while (total < Length)
         {
-            long n = await client.Reader.SkipAsync(Math.Min(32 * 1024, Length - total), TestContext.Current.CancellationToken);
+            long n = await client.Reader.SkipAsync(Math.Min(64 * 1024, Length - total), TestContext.Current.CancellationToken);
             Assert.True(n > 0, $"the response ended after {total} bytes");
             total += n;
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(Length, total);
+        // The whole response took longer than the write timeout: the timeout bounds one write, not the response.
+        Assert.True(clock.Elapsed > TimeSpan.FromMilliseconds(2 * WriteTimeout), $"the response was read in {clock.Elapsed}");
         Assert.True(await MetricAsync(gateway, "gateway_client_timeouts_total{timeout=\"response_write\"} 0"), "a steady reader was counted as stalled");
     }
 
