@@ -79,6 +79,7 @@ namespace Gateway
                 }
                 return 1;
             }
+            SocketEventLoops.UseOnePerWorker(loaded.Config.Workers > 0 ? loaded.Config.Workers : Environment.ProcessorCount);
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             // Registered directly: AddConsoleFormatter binds its options by reflection, which AOT cannot keep.
             builder.Logging.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName);

@@ -8,11 +8,12 @@ namespace Gateway.Http.Transport;
 /// <see cref="SynchronizationContext"/> of everything it runs, so every <c>await</c> in a connection or plugin
 /// callback resumes on the same worker.
 /// <para>
-/// It has no thread of its own: when idle, the thread-pool thread that posts (typically a socket
-/// completion) runs the queue itself, so a completion reaches its connection without a hand-off between
-/// threads; otherwise the queue is drained by one thread-pool work item. Posts from threads outside the pool
-/// (timers, client libraries' own I/O threads) and from inside another worker's drain are never run inline,
-/// so nobody else's thread is borrowed and no caller sees a callback run before its Post returns by surprise.
+/// It has no thread of its own: when idle, the thread that posts a socket completion (the runtime's epoll
+/// thread with inline completions, or a thread-pool thread) runs the queue itself, so a completion reaches
+/// its connection without a hand-off between threads; otherwise the queue is drained by one thread-pool work
+/// item. Posts from other threads (client libraries' own I/O threads) and from inside another worker's
+/// drain are never run inline, so nobody else's thread is borrowed and no caller sees a callback run before
+/// its Post returns by surprise.
 /// </para>
 /// </summary>
 public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, IDisposable
@@ -23,6 +24,26 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private int _scheduled;
     private volatile bool _disposed;
+
+    /// <summary>0 not yet known, 1 yes, 2 no: whether the current thread is a socket event thread.</summary>
+    [ThreadStatic]
+    private static int t_socketEventThread;
+
+    /// <summary>
+    /// The runtime's epoll threads (".NET Sockets") run socket completions themselves when inline completions
+    /// are on; a worker drained there handles its I/O on the thread that saw it, as an event loop does.
+    /// </summary>
+    private static bool IsSocketEventThread
+    {
+        get
+        {
+            if (t_socketEventThread == 0)
+            {
+                t_socketEventThread = Thread.CurrentThread.Name == ".NET Sockets" ? 1 : 2;
+            }
+            return t_socketEventThread == 1;
+        }
+    }
 
     public WorkerLoop(int index)
     {
@@ -48,7 +69,7 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
         {
             return;
         }
-        if (t_running is null && Thread.CurrentThread.IsThreadPoolThread)
+        if (t_running is null && (Thread.CurrentThread.IsThreadPoolThread || IsSocketEventThread))
         {
             Drain();
         }
