@@ -76,6 +76,12 @@ public sealed class BodyPump
     private async ValueTask<PumpStatus> PumpContentLengthAsync(
         PipeReader source, long length, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
     {
+        if (length == 0)
+        {
+            // A declared empty body still ends the message: the head written before it must be flushed,
+            // and a plugin told that a body follows sees its end.
+            return await EmitAsync(ReadOnlySequence<byte>.Empty, true, target, chunkedOut, filter, isRequest, trailers);
+        }
         long remaining = length;
         while (remaining > 0)
         {
