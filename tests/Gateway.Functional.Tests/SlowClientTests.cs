@@ -114,6 +114,24 @@ public sealed class SlowClientTests
     }
 
     [Fact]
+    public async Task UpstreamSlowToReadTheBody_ClientNotBlamed()
+    {
+        // The upstream reads nothing for three rate windows; 32 MiB is more than the sockets between can hold.
+        await using var upstream = new LateReadingUpstream(TimeSpan.FromMilliseconds(3 * Window));
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), limits: Limits));
+        using var client = new RawClient(gateway.Port);
+        byte[] body = new byte[32 << 20];
+
+        await client.SendAsync($"POST /upload HTTP/1.1\r\nhost: a.test\r\ncontent-length: {body.Length}\r\n\r\n");
+        await client.SendAsync(body);
+        var response = await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(200, response?.Status);
+        Assert.Equal(body.Length, upstream.BodyBytes);
+        Assert.True(await MetricAsync(gateway, "gateway_client_timeouts_total{timeout=\"request_body_rate\"} 0"), "the upstream's slowness was counted against the client");
+    }
+
+    [Fact]
     public async Task ClientThatNeverReads_ResetAfterWriteTimeoutAndUpstreamClosed()
     {
         var upstreamClosed = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -262,6 +280,49 @@ public sealed class SlowClientTests
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
         return false;
+    }
+
+    /// <summary>An upstream that waits before it reads a request, then takes the whole body and answers 200.</summary>
+    private sealed class LateReadingUpstream : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly Task _serving;
+        private long _bodyBytes;
+
+        public LateReadingUpstream(TimeSpan delay)
+        {
+            _listener.Start();
+            _serving = ServeOneAsync(delay);
+        }
+
+        public string Endpoint => _listener.LocalEndpoint.ToString()!;
+
+        public long BodyBytes => Interlocked.Read(ref _bodyBytes);
+
+        private async Task ServeOneAsync(TimeSpan delay)
+        {
+            try
+            {
+                using Socket socket = await _listener.AcceptSocketAsync();
+                await Task.Delay(delay);
+                using var stream = new NetworkStream(socket);
+                var reader = new ByteReader(stream);
+                string head = await reader.ReadHeadAsync() ?? throw new IOException("no request");
+                long length = long.Parse(new ReceivedRequest(head, [], 0).Header("content-length")!);
+                Interlocked.Exchange(ref _bodyBytes, await reader.SkipAsync(length));
+                await TestUpstream.WriteAsync(stream, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                // The gateway went away, or the test ended first.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            await _serving;
+        }
     }
 
     /// <summary>An upstream that reads whatever arrives and records when each of its connections ends.</summary>

@@ -311,7 +311,8 @@ public static class ClientTimeouts
 /// </summary>
 public sealed class TransferWatchdog : IDisposable
 {
-    // Request-body progress is sampled every quarter window; eight samples always reach one window back.
+    // Request-body progress is sampled every quarter window; eight samples reach one window back unless
+    // the upstream held the body up for most of that time, and then the client is not the one to judge.
     private const int Samples = 8;
 
     private readonly PipeReader _clientInput;
@@ -320,6 +321,7 @@ public sealed class TransferWatchdog : IDisposable
     private readonly Lock _gate = new();
     private readonly long[] _sampleTicks = new long[Samples];
     private readonly long[] _sampleBytes = new long[Samples];
+    private readonly long[] _sampleWaited = new long[Samples];
     private Timer? _timer;
     private bool _armed;
     private Transfer _transfer;
@@ -333,6 +335,7 @@ public sealed class TransferWatchdog : IDisposable
     // Written by the worker, read by the tick.
     private long _bytes;
     private long _waitingSince;
+    private long _waitedTicks;
     private volatile ClientTimeout _expired;
 
     public TransferWatchdog(PipeReader clientInput, PipeWriter clientOutput)
@@ -365,6 +368,7 @@ public sealed class TransferWatchdog : IDisposable
             // The body's start is the first sample: its first window is the grace period.
             _sampleTicks[0] = now;
             _sampleBytes[0] = 0;
+            _sampleWaited[0] = 0;
             _sampleCount = 1;
             _sampleNext = 1;
         }
@@ -409,8 +413,8 @@ public sealed class TransferWatchdog : IDisposable
 
     /// <summary>
     /// The pump waits on something other than its source. In a request body that is the upstream or a
-    /// plugin: not the client's slowness, so the rate window restarts once it ends (the overall deadline
-    /// still runs). In a response it is the client's socket: the TO-4 clock.
+    /// plugin: not the client's slowness, so that time is left out of the rate (the overall deadline still
+    /// counts it). In a response it is the client's socket: the TO-4 clock.
     /// </summary>
     public void WaitBegan()
     {
@@ -421,7 +425,12 @@ public sealed class TransferWatchdog : IDisposable
         }
     }
 
-    public void WaitEnded() => Volatile.Write(ref _waitingSince, 0);
+    public void WaitEnded()
+    {
+        // The total first: a tick that sees the wait over must also see it counted.
+        Volatile.Write(ref _waitedTicks, _waitedTicks + Stopwatch.GetTimestamp() - _waitingSince);
+        Volatile.Write(ref _waitingSince, 0);
+    }
 
     public void Dispose()
     {
@@ -435,6 +444,7 @@ public sealed class TransferWatchdog : IDisposable
         _expired = ClientTimeout.None;
         _bytes = 0;
         _waitingSince = 0;
+        _waitedTicks = 0;
     }
 
     private void Arm()
@@ -446,8 +456,30 @@ public sealed class TransferWatchdog : IDisposable
                 return;
             }
             _armed = true;
-            _timer ??= new Timer(static state => ((TransferWatchdog)state!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
+            _timer ??= CreateTimer();
             _timer.Change(DueMilliseconds(Stopwatch.GetTimestamp()), Timeout.Infinite);
+        }
+    }
+
+    private Timer CreateTimer()
+    {
+        // The timer lives as long as the connection: it must not keep the first request's async-local
+        // state (its Activity, for one) alive, nor run the tick inside it.
+        bool suppress = !ExecutionContext.IsFlowSuppressed();
+        if (suppress)
+        {
+            ExecutionContext.SuppressFlow();
+        }
+        try
+        {
+            return new Timer(static state => ((TransferWatchdog)state!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
+        }
+        finally
+        {
+            if (suppress)
+            {
+                ExecutionContext.RestoreFlow();
+            }
         }
     }
 
@@ -493,30 +525,26 @@ public sealed class TransferWatchdog : IDisposable
             return ClientTimeout.RequestBody;
         }
         long bytes = Volatile.Read(ref _bytes);
-        if (Volatile.Read(ref _waitingSince) != 0)
+        long since = Volatile.Read(ref _waitingSince);
+        long waited = Volatile.Read(ref _waitedTicks) + (since != 0 ? now - since : 0);
+        // The newest sample one window of the client's own time ago (waits on the upstream or a plugin left
+        // out): since then the client must have sent at the minimum rate.
+        for (int i = 0; i < _sampleCount; i++)
         {
-            _sampleCount = 0;
-        }
-        else
-        {
-            // The newest sample at least one window old: the client must have sent the minimum rate since.
-            int oldest = -1;
-            for (int i = 0; i < _sampleCount; i++)
+            int slot = (_sampleNext - 1 - i + Samples) % Samples;
+            long clientTicks = now - _sampleTicks[slot] - (waited - _sampleWaited[slot]);
+            if (clientTicks >= _windowTicks)
             {
-                int slot = (_sampleNext - 1 - i + Samples) % Samples;
-                if (now - _sampleTicks[slot] >= _windowTicks)
+                if (bytes - _sampleBytes[slot] < _minBytesPerTick * clientTicks)
                 {
-                    oldest = slot;
-                    break;
+                    return ClientTimeout.RequestBodyRate;
                 }
-            }
-            if (oldest >= 0 && bytes - _sampleBytes[oldest] < _minBytesPerTick * (now - _sampleTicks[oldest]))
-            {
-                return ClientTimeout.RequestBodyRate;
+                break;
             }
         }
         _sampleTicks[_sampleNext] = now;
         _sampleBytes[_sampleNext] = bytes;
+        _sampleWaited[_sampleNext] = waited;
         _sampleNext = (_sampleNext + 1) % Samples;
         _sampleCount = Math.Min(_sampleCount + 1, Samples);
         return ClientTimeout.None;
