@@ -5,24 +5,30 @@ namespace Gateway.Backends;
 /// <summary>Every log line of this layer. Arguments are names and codes only: never a secret, a query or SQL text.</summary>
 internal static partial class BackendLog
 {
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "{Kind} target {Target}: circuit breaker opened after consecutive failures ({Cause})")]
+    [LoggerMessage(EventId = 5001, EventName = "circuit_opened", Level = LogLevel.Warning, Message = "{Kind} target {Target}: circuit breaker opened after consecutive failures ({Cause})")]
     public static partial void CircuitOpened(ILogger logger, string kind, string target, string cause);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "{Kind} target {Target}: circuit breaker closed, backend answers again")]
+    [LoggerMessage(EventId = 5002, EventName = "circuit_closed", Level = LogLevel.Information, Message = "{Kind} target {Target}: circuit breaker closed, backend answers again")]
     public static partial void CircuitClosed(ILogger logger, string kind, string target);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Redis target {Target}: password file changed, new connections use the new password")]
+    [LoggerMessage(EventId = 5003, EventName = "redis_password_rotated", Level = LogLevel.Information, Message = "Redis target {Target}: password file changed, new connections use the new password")]
     public static partial void RedisPasswordRotated(ILogger logger, string target);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "{Kind} target {Target}: cannot read the password file ({Cause}); keeping the current password")]
+    [LoggerMessage(EventId = 5004, EventName = "password_file_unreadable", Level = LogLevel.Warning, Message = "{Kind} target {Target}: cannot read the password file ({Cause}); keeping the current password")]
     public static partial void PasswordFileUnreadable(ILogger logger, string kind, string target, string cause);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Redis target {Target}: not connected after the connect timeout during start-up checks ({Cause}); reconnecting in the background")]
+    [LoggerMessage(EventId = 5006, EventName = "redis_unreachable_at_start", Level = LogLevel.Warning, Message = "Redis target {Target}: not connected after the connect timeout during start-up checks ({Cause}); reconnecting in the background")]
     public static partial void RedisUnreachableAtStart(ILogger logger, string target, string cause);
 
-    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "{Kind} target {Target}: unexpected failure of a host call ({Cause})")]
+    [LoggerMessage(EventId = 5008, EventName = "redis_unreachable", Level = LogLevel.Warning, Message = "Redis target {Target}: not connected ({Cause}); calls fail at once while reconnecting")]
+    public static partial void RedisUnreachable(ILogger logger, string target, string cause);
+
+    [LoggerMessage(EventId = 5009, EventName = "redis_reconnected", Level = LogLevel.Information, Message = "Redis target {Target}: connected again")]
+    public static partial void RedisReconnected(ILogger logger, string target);
+
+    [LoggerMessage(EventId = 5007, EventName = "host_call_failed", Level = LogLevel.Error, Message = "{Kind} target {Target}: unexpected failure of a host call ({Cause})")]
     public static partial void UnexpectedFailure(ILogger logger, string kind, string target, string cause);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Database {Target}: unreachable during start-up checks ({Cause}); statements will be described on first use")]
+    [LoggerMessage(EventId = 5005, EventName = "database_unreachable_at_start", Level = LogLevel.Warning, Message = "Database {Target}: unreachable during start-up checks ({Cause}); statements will be described on first use")]
     public static partial void DatabaseUnreachableAtStart(ILogger logger, string target, string cause);
 }

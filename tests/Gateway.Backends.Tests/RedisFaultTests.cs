@@ -46,7 +46,7 @@ public sealed class RedisFaultTests(RedisServer server)
             await server.StartAsync();
         }
 
-        // The multiplexer reconnects by itself; the half-open probe then closes the breaker.
+        // The connection is re-established in the background; the half-open probe then closes the breaker.
         Assert.True(await RedisWarmUp.UntilOkAsync(target, seconds: 20), "no successful call within 20 s of the restart");
         var after = new StringBuilder();
         registry.WritePrometheus(after);

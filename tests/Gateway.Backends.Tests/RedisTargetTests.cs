@@ -157,8 +157,32 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
         Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
         Assert.Empty(reply.Resp);
         Assert.InRange(watch.ElapsedMilliseconds, 38, 200);
-        // The library's own connection survives the abandoned call.
-        Assert.Equal(RedisCallStatus.Ok, (await _target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
+        // The connection survives the abandoned call: the late GET reply is dropped, the next call gets its own.
+        var next = await _target.CallAsync(RawRedisClient.Command("PING"), 0);
+        Assert.Equal(RedisCallStatus.Ok, next.Status);
+        Assert.Equal("+PONG\r\n"u8.ToArray(), next.Resp);
+    }
+
+    [Fact]
+    public async Task ServerSilentPastTheStallLimit_ConnectionReplaced_AndCallsWorkAfter()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "stall", Endpoints = [server.Endpoint], TimeoutMs = 100 }], [], logs);
+        Assert.Empty(await registry.CheckAsync(TestContext.Current.CancellationToken));
+        var target = registry.FindRedis("stall")!;
+        Assert.True(await RedisWarmUp.UntilOkAsync(target));
+
+        // Silent for longer than max(1 s, 4 × timeout): the call times out, then the connection is presumed dead.
+        using var blocker = await server.ConnectAsync();
+        var sleeping = blocker.SendAsync("DEBUG", "SLEEP", "1.8");
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
+        await sleeping;
+
+        Assert.Contains("connection lost", logs.AllText);
+        Assert.True(await RedisWarmUp.UntilOkAsync(target), "no call succeeded on the replacement connection");
+        Assert.Equal("+PONG\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Resp);
     }
 
     [Fact]

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
 
 namespace Gateway.Backends;
 
 /// <summary>
-/// A configured Redis target that plugins reach through <c>proxy_redis_call</c> (ABI §10): one
-/// multiplexer shared by every worker, a per-call timeout on our own timer, a circuit breaker, and
-/// a password that follows its mounted file.
+/// A configured Redis target that plugins reach through <c>proxy_redis_call</c> (ABI §10): one pipelined
+/// connection shared by every worker, a per-call timeout, a circuit breaker, and a password that follows
+/// its mounted file. Commands go out and replies come back byte for byte as the plugin and Redis wrote them.
 /// </summary>
 public sealed class RedisTarget : IAsyncDisposable
 {
@@ -15,7 +14,6 @@ public sealed class RedisTarget : IAsyncDisposable
     private static readonly TimeSpan PasswordPollInterval = TimeSpan.FromSeconds(1);
 
     private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command"];
-    private static readonly Action<Task> ObserveFault = static t => _ = t.Exception;
 
     private readonly RedisTargetOptions _options;
     private readonly ILogger _logger;
@@ -50,7 +48,7 @@ public sealed class RedisTarget : IAsyncDisposable
             _passwordPoll = new Timer(static state => ((RedisTarget)state!).OnPasswordPoll(), this, PasswordPollInterval, PasswordPollInterval);
         }
 
-        _connection = RedisConnection.Start(options, _password);
+        _connection = RedisConnection.Start(options, _password, logger);
     }
 
     private enum Outcome
@@ -79,7 +77,7 @@ public sealed class RedisTarget : IAsyncDisposable
     public async Task<RedisReply> CallAsync(ReadOnlyMemory<byte> resp, int timeoutMs)
     {
         var start = Stopwatch.GetTimestamp();
-        if (!RespCommand.TryParse(resp.Span, out var command, out _))
+        if (!RespCommand.TryReadFrame(resp.Span, out _, out _))
         {
             return Complete(Outcome.BadCommand, start, []);
         }
@@ -89,37 +87,29 @@ public sealed class RedisTarget : IAsyncDisposable
             return Complete(Outcome.CircuitOpen, start, []);
         }
 
-        var timeout = TimeSpan.FromMilliseconds(timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs);
+        int effectiveMs = timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs;
+        long deadline = start + (long)(effectiveMs / 1000.0 * Stopwatch.Frequency);
         var connection = AcquireConnection();
-        Task<RedisResult>? call = null;
         try
         {
-            var multiplexer = await connection.Multiplexer.WaitAsync(timeout).ConfigureAwait(false);
-            call = multiplexer.GetDatabase(_options.Database).ExecuteAsync(command.Name, command.Arguments, CommandFlags.None);
-            // Race the call against our own timer: the library's timeouts are checked on a ~1 s heartbeat.
-            var remaining = timeout - Stopwatch.GetElapsedTime(start);
-            var result = await call.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero).ConfigureAwait(false);
-            return Complete(Outcome.Ok, start, RespReplyWriter.Encode(result));
-        }
-        catch (RedisServerException ex)
-        {
-            // An error reply is a reply (status Ok, ABI §10.1); the server is healthy.
-            return Complete(Outcome.ErrorReply, start, RespReplyWriter.EncodeError(ex.Message));
+            if (!connection.IsConnected && !connection.FirstAttempt.IsCompleted)
+            {
+                // Only right after start or a rotation: wait (within the call's own time) for the first connect.
+                await connection.FirstAttempt.WaitAsync(Stopwatch.GetElapsedTime(start, deadline)).ConfigureAwait(false);
+            }
+
+            RespOutcome outcome = await connection.CallAsync(resp.Span, deadline).ConfigureAwait(false);
+            return outcome.Kind switch
+            {
+                // An error reply is a reply (status Ok, ABI §10.1); the server is healthy.
+                RespOutcomeKind.Reply => Complete(outcome.Reply[0] == (byte)'-' ? Outcome.ErrorReply : Outcome.Ok, start, outcome.Reply),
+                RespOutcomeKind.Timeout => Complete(Outcome.Timeout, start, []),
+                _ => Complete(Outcome.NetworkError, start, []),
+            };
         }
         catch (TimeoutException)
         {
-            call?.ContinueWith(ObserveFault, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return Complete(Outcome.Timeout, start, []);
-        }
-        catch (Exception ex) when (ex is RedisException or ObjectDisposedException or InvalidOperationException or IOException)
-        {
-            return Complete(Outcome.NetworkError, start, []);
-        }
-        catch (Exception ex)
-        {
-            // The host call contract is "never throws": anything unforeseen is a network error, logged by type only.
-            BackendLog.UnexpectedFailure(_logger, "Redis", Name, ex.GetType().Name);
-            return Complete(Outcome.NetworkError, start, []);
         }
         finally
         {
@@ -130,22 +120,25 @@ public sealed class RedisTarget : IAsyncDisposable
     /// <summary>Configuration checks, and waits (up to the connect timeout) for the first connection so the first calls do not pay for it.</summary>
     internal async Task CheckAsync(List<string> problems, CancellationToken ct)
     {
+        var connection = Volatile.Read(ref _connection);
+        if (connection.EndpointProblem is { } endpointProblem)
+        {
+            problems.Add($"redis.{Name}.endpoints: {endpointProblem}");
+        }
+
         try
         {
-            var wait = TimeSpan.FromMilliseconds(Math.Max(1, _options.ConnectTimeoutMs));
-            var multiplexer = await Volatile.Read(ref _connection).Multiplexer.WaitAsync(wait, ct).ConfigureAwait(false);
-            // One PING through the call path, so the first plugin call does not pay for warming it up.
-            RespCommand.TryParse("*1\r\n$4\r\nPING\r\n"u8, out var ping, out _);
-            RespReplyWriter.Encode(await multiplexer.GetDatabase(_options.Database).ExecuteAsync(ping.Name, ping.Arguments, CommandFlags.None).WaitAsync(wait, ct).ConfigureAwait(false));
+            await connection.FirstAttempt.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, _options.ConnectTimeoutMs)), ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        catch (TimeoutException)
         {
-            // Unreachable at start is not a configuration error: the multiplexer keeps reconnecting.
-            BackendLog.RedisUnreachableAtStart(_logger, Name, ex.GetType().Name);
+            // Reported below as not connected.
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
+
+        if (!connection.IsConnected)
         {
-            problems.Add($"redis.{Name}.endpoints: {ex.Message}");
+            // Unreachable at start is not a configuration error: the connection keeps retrying.
+            BackendLog.RedisUnreachableAtStart(_logger, Name, "not connected");
         }
 
         if (_passwordFile is not null && _passwordFileUnreadable)
@@ -228,9 +221,9 @@ public sealed class RedisTarget : IAsyncDisposable
                 return;
             }
 
-            // Calls already on the old multiplexer finish there; it is disposed when they drain.
+            // Calls already on the old connection finish there; it closes when they drain.
             _password = password;
-            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password));
+            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password, _logger));
             previous.Retire();
             BackendLog.RedisPasswordRotated(_logger, Name);
         }

@@ -10,7 +10,7 @@ namespace Gateway.Backends;
 /// commands, no pipelining, and none of the commands that would change the state of the shared
 /// connection or the server.
 /// </summary>
-internal readonly struct RespCommand
+internal static class RespCommand
 {
     // Limits from redis.conf defaults (proto-max-bulk-len 512 MB); arguments are also bounded by the query length.
     private const int MaxArguments = 1024 * 1024;
@@ -27,39 +27,6 @@ internal readonly struct RespCommand
     ]);
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> DeniedLookup = Denied.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    private RespCommand(string name, object[] arguments)
-    {
-        Name = name;
-        Arguments = arguments;
-    }
-
-    /// <summary>Upper-case command name.</summary>
-    public string Name { get; }
-
-    /// <summary>The remaining arguments as <see cref="byte"/> arrays (binary-safe bulk strings).</summary>
-    public object[] Arguments { get; }
-
-    public static bool TryParse(ReadOnlySpan<byte> resp, out RespCommand command, out string? error)
-    {
-        command = default;
-        if (!TryReadFrame(resp, out var count, out error))
-        {
-            return false;
-        }
-
-        var reader = new Reader(resp);
-        reader.TryReadLength((byte)'*', out _);
-        var name = Encoding.ASCII.GetString(reader.ReadBulk()).ToUpperInvariant();
-        var arguments = new object[count - 1];
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            arguments[i] = reader.ReadBulk().ToArray();
-        }
-
-        command = new RespCommand(name, arguments);
-        return true;
-    }
 
     /// <summary>Checks the framing and the command policy without allocating the arguments.</summary>
     public static bool TryReadFrame(ReadOnlySpan<byte> resp, out int count, out string? error)
@@ -183,13 +150,6 @@ internal readonly struct RespCommand
             value = _rest[..n];
             _rest = _rest[(n + 2)..];
             return true;
-        }
-
-        /// <summary>For a frame already validated by <see cref="TryReadFrame"/>.</summary>
-        public ReadOnlySpan<byte> ReadBulk()
-        {
-            TryReadBulk(out var value);
-            return value;
         }
     }
 }
