@@ -167,6 +167,20 @@ public sealed class PluginStream
         }
     }
 
+    /// <summary>
+    /// Ends a paused phase from outside with <paramref name="outcome"/>: the proxy's deadline for a plugin that never
+    /// resumes. Nothing happens when no phase is paused. Call on the worker.
+    /// </summary>
+    public void ExpirePausedPhase(FilterOutcome outcome)
+    {
+        if (_completed || _running || !_pending)
+        {
+            return;
+        }
+        _pending = false;
+        _source.SetResult(outcome);
+    }
+
     // ---- Called from imports and deferred actions.
 
     internal void RequestLocalReply(LocalReply reply) => PendingReply = reply;

@@ -211,6 +211,7 @@ public sealed class BodyPump
             _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
             _filtered.ResetWrittenCount();
             ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(
+                filter,
                 isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered),
                 _filterTimeoutMs);
             // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).

@@ -68,7 +68,7 @@ public sealed class ProxyExchange : IDisposable
         {
             if (filters is not null)
             {
-                FilterOutcome outcome = await PluginDeadline.WithinAsync(filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
+                FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
                 if (outcome.Action != FilterAction.Continue)
                 {
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
@@ -215,7 +215,7 @@ public sealed class ProxyExchange : IDisposable
         ForwardingHeaders.CleanResponse(_response.Headers);
         if (filters is not null)
         {
-            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
+            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
             if (outcome.Action != FilterAction.Continue)
             {
                 pool.Release(upstream, reusable: false);
