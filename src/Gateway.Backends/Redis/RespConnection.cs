@@ -24,12 +24,14 @@ internal sealed class RespConnection
     private readonly object _gate = new();
     private readonly Queue<PendingReply> _pending = new();
     private readonly Timer _sweep;
+    private readonly TimeSpan _sweepPeriod;
     private readonly long _stallTicks;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _outgoing = new byte[4096];
     private byte[] _writing = new byte[4096];
     private int _outgoingLength;
     private bool _flushing;
+    private bool _sweeping;
     private bool _isClosed;
     private byte[] _incoming = new byte[16 * 1024];
     private int _incomingStart;
@@ -39,8 +41,10 @@ internal sealed class RespConnection
     private RespConnection(Socket socket, TimeSpan sweepPeriod, TimeSpan stallLimit)
     {
         _socket = socket;
+        _sweepPeriod = sweepPeriod;
         _stallTicks = (long)(stallLimit.TotalSeconds * Stopwatch.Frequency);
-        _sweep = new Timer(static s => ((RespConnection)s!).Sweep(), this, sweepPeriod, sweepPeriod);
+        // Armed only while calls wait: an idle connection wakes no thread.
+        _sweep = new Timer(static s => ((RespConnection)s!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>Completes when the connection has closed, for whatever reason.</summary>
@@ -105,6 +109,11 @@ internal sealed class RespConnection
             _pending.Enqueue(call);
             flush = !_flushing;
             _flushing = true;
+            if (!_sweeping)
+            {
+                _sweeping = true;
+                _sweep.Change(_sweepPeriod, _sweepPeriod);
+            }
         }
         if (flush)
         {
@@ -252,7 +261,10 @@ internal sealed class RespConnection
         _incomingEnd = partial;
     }
 
-    /// <summary>Times out calls past their deadline; closes the connection when the oldest call has waited past the stall limit.</summary>
+    /// <summary>
+    /// Times out calls past their deadline; closes the connection when the oldest call has waited past the stall
+    /// limit; stops itself once no call waits.
+    /// </summary>
     private void Sweep()
     {
         long now = Stopwatch.GetTimestamp();
@@ -268,6 +280,11 @@ internal sealed class RespConnection
                 }
             }
             stalled = _pending.TryPeek(out var oldest) && now - oldest.Queued > _stallTicks;
+            if (_pending.Count == 0 && !_isClosed)
+            {
+                _sweeping = false;
+                _sweep.Change(Timeout.Infinite, Timeout.Infinite);
+            }
         }
         if (late is not null)
         {
