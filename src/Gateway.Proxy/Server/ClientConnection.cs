@@ -222,7 +222,7 @@ public sealed class ClientConnection
             {
                 watch.End();
             }
-            if (result.IsCanceled)
+            if (watch.Expired != ClientTimeout.None)
             {
                 snapshot.Metrics.ClientTimedOut(ClientTimeout.ResponseWrite);
                 ProxyLog.ClientTimedOut(_logger, "", "local_response", ClientTimeouts.Label(ClientTimeout.ResponseWrite), 0, Remote?.ToString() ?? "", "");

@@ -170,6 +170,12 @@ public sealed class ProxyExchange : IDisposable
                 // Before the upstream connection can be released: no tick may cancel a write on it afterwards.
                 watch.End();
             }
+            if (watch.Expired != ClientTimeout.None)
+            {
+                // A deadline that expired as the last bytes arrived still ends the exchange: its cancellation
+                // may be pending on a pipe that would otherwise carry the next request.
+                sent = PumpStatus.TimedOut;
+            }
             if (sent != PumpStatus.Completed)
             {
                 // CH-9 / CL-7: the upstream must never see a complete request, so its connection is dropped.
@@ -251,6 +257,11 @@ public sealed class ProxyExchange : IDisposable
             finally
             {
                 watch.End();
+            }
+            if (watch.Expired != ClientTimeout.None)
+            {
+                // As for the request body: an expiry that raced the last write still ends the connection.
+                received = PumpStatus.TimedOut;
             }
         }
         else if (!await _client.FlushAsync())
