@@ -37,16 +37,18 @@ public sealed class PluginStream
     }
 
     /// <summary>
-    /// A plugin changed the request headers or called <c>proxy_clear_route_cache</c>: Envoy would recompute the route
-    /// from the modified headers (ABI §3.3). False when a plugin turned this off with the Higress
-    /// <c>clear_route_cache = off</c> property. The proxy decides whether to re-route.
+    /// The proxy re-routes the request (ABI §3.3): a plugin changed the request headers, unless one turned that off
+    /// with the Higress <c>clear_route_cache = off</c> property, or a plugin called <c>proxy_clear_route_cache</c>.
     /// </summary>
-    public bool RouteInvalidated => _routeInvalidated && !_routeCacheKept;
+    public bool RouteInvalidated => _routeCleared || (_requestHeadersChanged && !_routeCacheKept);
 
-    private bool _routeInvalidated;
+    private bool _requestHeadersChanged;
+    private bool _routeCleared;
     private bool _routeCacheKept;
 
-    internal void InvalidateRoute() => _routeInvalidated = true;
+    internal void OnRequestHeadersChanged() => _requestHeadersChanged = true;
+
+    internal void ClearRoute() => _routeCleared = true;
 
     internal void KeepRouteCache() => _routeCacheKept = true;
 

@@ -184,7 +184,9 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         add_header(MAP_REQUEST_HEADERS, "x-added", "1");
         proxy_remove_header_map_value(MAP_REQUEST_HEADERS, S("x-remove"));
         proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S("x-replace"), S("new"));
-    } else if (strcmp(mode, "route") == 0) {
+    } else if (strcmp(mode, "route") == 0 || strcmp(mode, "route_kept") == 0) {
+        /* route_kept: the Higress property that keeps the route chosen before the rewrite */
+        if (strcmp(mode, "route_kept") == 0) proxy_set_property(S("clear_route_cache"), S("off"));
         char *canary = header(MAP_REQUEST_HEADERS, "x-canary");
         if (canary && strcmp(canary, "1") == 0) {
             char *path = header(MAP_REQUEST_HEADERS, ":path");

@@ -65,7 +65,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_continue_response", "", (vm, c, a) => ContinueStream(vm, (int)StreamType.HttpResponse));
         Add(env, "proxy_clear_route_cache", "", (vm, c, a) =>
         {
-            (vm.Effective as StreamContext)?.Stream.InvalidateRoute();
+            (vm.Effective as StreamContext)?.Stream.ClearRoute();
             return WasmResult.Ok;
         });
         Add(env, "proxy_send_local_response", "iiiiiiii", SendLocalResponse);
@@ -493,7 +493,7 @@ internal static partial class HostFunctions
     {
         if (mapType == (int)MapType.HttpRequestHeaders && vm.Effective is StreamContext context)
         {
-            context.Stream.InvalidateRoute();
+            context.Stream.OnRequestHeadersChanged();
         }
     }
 

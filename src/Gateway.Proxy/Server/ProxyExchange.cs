@@ -73,6 +73,18 @@ public sealed class ProxyExchange : IDisposable
                 {
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
                 }
+                // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
+                // route cache; the chain already running finishes the exchange, the new route picks the cluster.
+                if (filters.RouteInvalidated)
+                {
+                    Route? rerouted = snapshot.Routes.Match(request.Authority, request.Path);
+                    if (rerouted is null)
+                    {
+                        ProxyLog.NoRoute(_logger, request.Authority, requestId);
+                        return await FinishLocalAsync(snapshot, route, started, 404, "no route", requestId, keepAlive && !bodyPending);
+                    }
+                    route = rerouted;
+                }
             }
             return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, started);
         }

@@ -63,6 +63,44 @@ public sealed class PluginChainTests
         Assert.Equal("canary.internal", received.Header("host"));
     }
 
+    [Theory]
+    [InlineData("route", "canary")]
+    [InlineData("route_kept", "backend")]
+    public async Task PathRewrittenByPlugin_ReRoutedUnlessTheRouteCacheIsKept(string mode, string expectedCluster)
+    {
+        await using var backend = new TestUpstream();
+        await using var canary = new TestUpstream();
+        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
+        string config = $$"""
+        {
+          "workers": 1,
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+          "admin": { "address": "127.0.0.1", "port": 0 },
+          "clusters": { "backend": { "endpoints": ["{{backend.Endpoint}}"] }, "canary": { "endpoints": ["{{canary.Endpoint}}"] } },
+          "routes": [
+            { "name": "canary", "match": { "pathPrefix": "/canary/" }, "cluster": "canary" },
+            { "name": "all", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["r"] }
+          ],
+          "plugins": { {{Plugin("r", mode)}} }
+        }
+        """;
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        using var client = new RawClient(gateway.Port);
+
+        await client.SendAsync(RawClient.Get("/x", extra: "x-canary: 1\r\n"));
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        var reached = expectedCluster == "canary" ? canary : backend;
+        Assert.True(reached.Requests.TryDequeue(out var received), $"the request did not reach {expectedCluster}");
+        Assert.Equal("GET /canary/x HTTP/1.1", received.RequestLine);
+        Assert.Empty(expectedCluster == "canary" ? backend.Requests : canary.Requests);
+
+        // Without the rewrite the request stays on its route.
+        await client.SendAsync(RawClient.Get("/y"));
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.True(backend.Requests.TryDequeue(out var plain));
+        Assert.Equal("GET /y HTTP/1.1", plain.RequestLine);
+    }
+
     [Fact]
     public async Task BodyPlugin_RewritesBufferedRequestBody()
     {
