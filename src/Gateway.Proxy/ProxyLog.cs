@@ -36,4 +36,8 @@ internal static partial class ProxyLog
     [LoggerMessage(EventId = 107, EventName = "accept_failed", Level = LogLevel.Warning,
         Message = "listener {Name} accept failed: {Cause}")]
     public static partial void AcceptFailed(ILogger logger, string name, string cause);
+
+    [LoggerMessage(EventId = 120, EventName = "client_timeout", Level = LogLevel.Information,
+        Message = "client too slow: route={Route} stage={Stage} cause={Cause} status={Status} client={Client} requestId={RequestId}")]
+    public static partial void ClientTimedOut(ILogger logger, string route, string stage, string cause, int status, string client, string requestId);
 }

@@ -3,7 +3,6 @@ using System.Text;
 using Gateway.Http.Parsing;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Upstream;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy;
 
@@ -170,9 +169,3 @@ public sealed class ProxyMetrics
 }
 
 // Client deadline events (TO-2, TO-4); to move into ProxyLog.cs with the other data-path events.
-internal static partial class ProxyLog
-{
-    [LoggerMessage(EventId = 120, EventName = "client_timeout", Level = LogLevel.Information,
-        Message = "client too slow: route={Route} stage={Stage} cause={Cause} status={Status} client={Client} requestId={RequestId}")]
-    public static partial void ClientTimedOut(ILogger logger, string route, string stage, string cause, int status, string client, string requestId);
-}
