@@ -25,6 +25,28 @@ public sealed class ProxyBasicsTests
     }
 
     [Fact]
+    public async Task EmptyBodiesDeclaredByContentLength_PassBothWaysAtOnce()
+    {
+        await using var upstream = new TestUpstream((request, stream) =>
+            TestUpstream.WriteAsync(stream, "HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"));
+        // A request timeout long enough that a body waiting for it would show as a slow response.
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(
+            TestConfig.Quote(upstream.Endpoint), workers: 1, cluster: ", \"requestTimeoutMs\": 10000"));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 3; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await client.SendAsync($"POST /empty/{i} HTTP/1.1\r\nhost: a.test\r\ncontent-length: 0\r\n\r\n");
+            var response = await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5));
+            Assert.NotNull(response);
+            Assert.Equal(201, response.Status);
+            Assert.Empty(response.Body);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"request {i} took {watch.Elapsed}");
+        }
+        Assert.Equal(3, upstream.Requests.Count(r => r.RequestLine.StartsWith("POST /empty/", StringComparison.Ordinal) && r.Body.Length == 0));
+    }
+
+    [Fact]
     public async Task PipelinedRequests_AnsweredInOrder()
     {
         await using var upstream = new TestUpstream(async (request, stream) =>

@@ -14,7 +14,8 @@ public sealed class ConfigEqualityTests
           "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 8080 }],
           "admin": { "address": "127.0.0.1", "port": 9901 },
           "limits": { "maxRequestLineBytes": 100, "maxHeaderBytes": 200, "maxHeaderCount": 10,
-                      "maxBodyBytes": 300, "headerTimeoutMs": 400, "idleTimeoutMs": 500 },
+                      "maxBodyBytes": 300, "headerTimeoutMs": 400, "idleTimeoutMs": 500, "requestBodyTimeoutMs": 600,
+                      "minRequestBodyBytesPerSecond": 700, "requestBodyRateWindowMs": 800, "responseWriteTimeoutMs": 900 },
           "clusters": {
             "backend": { "endpoints": ["h:1"], "loadBalancing": "leastRequest", "connectTimeoutMs": 11,
                          "requestTimeoutMs": 12, "maxConnectionsPerWorker": 13,
