@@ -32,13 +32,13 @@ public sealed class UpstreamConnection : IDisposable
 
     /// <summary>
     /// KA-5: a pooled connection on which bytes or a FIN arrived while idle must not be reused; its
-    /// bytes are never taken as the next response.
+    /// bytes are never taken as the next response. One poll tells both: readable means data, FIN or error.
     /// </summary>
     internal bool IsStale()
     {
         try
         {
-            return _socket.Poll(0, SelectMode.SelectRead) || _socket.Available > 0;
+            return _socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
