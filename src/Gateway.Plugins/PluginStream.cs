@@ -26,6 +26,9 @@ public sealed class PluginStream
     private bool _completed;
     private bool _resetRequested;
     private IBufferWriter<byte>? _forward;
+    private bool _holdingHeaders;
+    private int _headersReached;
+    private bool _pausedInHeaders;
 
     internal PluginStream(PluginDefinition[] plugins, StreamContext?[] contexts, StreamInfo info)
     {
@@ -58,6 +61,13 @@ public sealed class PluginStream
     public bool InspectsResponseBody { get; private set; }
 
     internal StreamInfo Info { get; }
+
+    /// <summary>
+    /// A Higress 0.2.100 plugin stopped the current direction's headers with StopIteration (ABI §2.3) and no body data
+    /// has passed the whole chain since: the proxy must not send the head yet. Body phases still run; the headers are
+    /// released (this turns false) with the first data that passes every plugin.
+    /// </summary>
+    public bool HeadersHeld => _holdingHeaders;
 
     /// <summary>Called once every context is attached.</summary>
     internal void Initialize()
@@ -258,6 +268,10 @@ public sealed class PluginStream
             throw new InvalidOperationException("a phase started while the previous one is still paused; await it or call Complete()");
         }
         _phase = phase;
+        if (phase is StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders)
+        {
+            _holdingHeaders = false;
+        }
         _running = true;
         FilterOutcome? outcome;
         try
@@ -283,7 +297,15 @@ public sealed class PluginStream
     private void Resume()
     {
         var context = _contexts[_pausedAt]!;
-        if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
+        int from = _phase <= StreamPhase.RequestTrailers ? _pausedAt + 1 : _pausedAt - 1;
+        if (_pausedInHeaders)
+        {
+            // Paused in the header callback that body data brought along: the data, still in transit, now goes to
+            // the same plugin's body callback.
+            _pausedInHeaders = false;
+            from = _pausedAt;
+        }
+        else if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
         {
             // The held body goes on to the next plugin, with whatever the paused plugin changed (ABI §2.3).
             (_phase == StreamPhase.RequestBody ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
@@ -292,7 +314,7 @@ public sealed class PluginStream
         FilterOutcome? outcome;
         try
         {
-            outcome = RunFrom(_phase <= StreamPhase.RequestTrailers ? _pausedAt + 1 : _pausedAt - 1);
+            outcome = RunFrom(from);
         }
         finally
         {
@@ -313,6 +335,7 @@ public sealed class PluginStream
     private FilterOutcome? RunFrom(int from)
     {
         bool request = _phase <= StreamPhase.RequestTrailers;
+        bool bodyPhase = _phase is StreamPhase.RequestBody or StreamPhase.ResponseBody;
         int step = request ? 1 : -1;
         for (int i = from; request ? i < _contexts.Length : i >= 0; i += step)
         {
@@ -331,7 +354,25 @@ public sealed class PluginStream
                 // Response callbacks only reach contexts that existed when the request passed (ABI §1.4 B).
                 continue;
             }
-            var result = RunPhase(context, request);
+            if (bodyPhase && _holdingHeaders && (request ? i > _headersReached : i < _headersReached))
+            {
+                // ABI §2.3 (0.2.100): the held headers travel with the first data past the plugin that held them; a
+                // plugin sees them before its body callback, as Envoy runs the rest of the header chain first.
+                _headersReached = i;
+                var headers = RunPhase(context, request, request ? StreamPhase.RequestHeaders : StreamPhase.ResponseHeaders, endOfStream: false);
+                context.Vm.RunDeferred();
+                if (headers == StepResult.Stop)
+                {
+                    return _stopOutcome;
+                }
+                if (headers == StepResult.Pause)
+                {
+                    _pausedAt = i;
+                    _pausedInHeaders = true;
+                    return null;
+                }
+            }
+            var result = RunPhase(context, request, _phase, _endOfStream);
             context.Vm.RunDeferred();
             switch (result)
             {
@@ -339,13 +380,20 @@ public sealed class PluginStream
                     return _stopOutcome;
                 case StepResult.Pause:
                     _pausedAt = i;
+                    _pausedInHeaders = false;
                     return null;
                 case StepResult.Hold:
                     return FilterOutcome.Continue;
+                case StepResult.HoldHeaders:
+                    _holdingHeaders = true;
+                    _headersReached = i;
+                    return new FilterOutcome(FilterAction.HoldHeaders, null);
             }
         }
-        if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
+        if (bodyPhase)
         {
+            // The data passed every plugin: held headers go out before it (ABI §2.3).
+            _holdingHeaders = false;
             if (_transit.Length > 0)
             {
                 _forward!.Write(_transit.Span);
@@ -357,7 +405,7 @@ public sealed class PluginStream
 
     private FilterOutcome _stopOutcome;
 
-    private StepResult RunPhase(StreamContext context, bool request)
+    private StepResult RunPhase(StreamContext context, bool request, StreamPhase phase, bool endOfStream)
     {
         var vm = context.Vm;
         context.ContinueRequest = context.ContinueResponse = false;
@@ -366,13 +414,13 @@ public sealed class PluginStream
         bool body = false;
         if (ok)
         {
-            switch (_phase)
+            switch (phase)
             {
                 case StreamPhase.RequestHeaders:
-                    ok = vm.OnRequestHeaders(context, new HeaderMap(Request!, false).Count, _endOfStream, out action);
+                    ok = vm.OnRequestHeaders(context, new HeaderMap(Request!, false).Count, endOfStream, out action);
                     break;
                 case StreamPhase.ResponseHeaders:
-                    ok = vm.OnResponseHeaders(context, new HeaderMap(Response!, false).Count, _endOfStream, out action);
+                    ok = vm.OnResponseHeaders(context, new HeaderMap(Response!, false).Count, endOfStream, out action);
                     break;
                 case StreamPhase.RequestTrailers:
                     ok = vm.OnTrailers(context, true, RequestTrailers!.Count, out action);
@@ -389,7 +437,7 @@ public sealed class PluginStream
                     var buffer = request ? context.RequestBody : context.ResponseBody;
                     buffer.Append(_transit.Span);
                     _transit.Clear();
-                    ok = vm.OnBody(context, request, buffer.Length, _endOfStream, out action);
+                    ok = vm.OnBody(context, request, buffer.Length, endOfStream, out action);
                     break;
             }
         }
@@ -417,8 +465,16 @@ public sealed class PluginStream
         context.ContinueRequest = context.ContinueResponse = false;
         if (!body)
         {
-            // Header results (ABI §2.3): 0 and 2 continue; 1, 3, 4 and above pause the whole direction.
-            return action is 0 or 2 || continued ? StepResult.Continue : StepResult.Pause;
+            // Header results (ABI §2.3): 0 and 2 continue; 1, 3, 4 and above pause the whole direction, except that a
+            // Higress 0.2.100 module's 1 is StopIteration: only the headers wait while its body callbacks go on. With
+            // no body to come, that can end only by proxy_continue_stream: a pause.
+            if (action is 0 or 2 || continued)
+            {
+                return StepResult.Continue;
+            }
+            // The response direction keeps pausing until the proxy can hold a response head.
+            return action == 1 && phase == StreamPhase.RequestHeaders && !endOfStream && vm.Abi == AbiVersion.V0_2_100
+                ? StepResult.HoldHeaders : StepResult.Pause;
         }
         var held = request ? context.RequestBody : context.ResponseBody;
         if (action == 0 || continued)
@@ -461,6 +517,8 @@ public sealed class PluginStream
         Pause,
         /// <summary>Nothing more goes downstream for this chunk, but the phase is done.</summary>
         Hold,
+        /// <summary>A 0.2.100 plugin's StopIteration on headers: the header phase ends, its body phases go on (ABI §2.3).</summary>
+        HoldHeaders,
         Stop,
     }
 

@@ -30,6 +30,9 @@ public sealed class ProxyExchange : IDisposable
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
     private CancellationTokenSource _responseDeadline = new();
+    // Made on first use: the request body a Higress plugin decides on before its head may go (ABI §2.3). Never pauses
+    // its writer; limits.maxBodyBytes bounds it.
+    private Pipe? _heldBody;
 
     public ProxyExchange(ClientConnection client, ProxyWorker worker, ILogger logger)
     {
@@ -64,12 +67,23 @@ public sealed class ProxyExchange : IDisposable
         PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
             ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
             : null;
+        bool bodyHeld = false;
         try
         {
             if (filters is not null)
             {
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
-                if (outcome.Action != FilterAction.Continue)
+                if (outcome.Action == FilterAction.HoldHeaders)
+                {
+                    // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
+                    // chain into memory first, then the head leaves with what the plugins changed meanwhile.
+                    bodyHeld = true;
+                    if (!await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started))
+                    {
+                        return false;
+                    }
+                }
+                else if (outcome.Action != FilterAction.Continue)
                 {
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
                 }
@@ -86,22 +100,72 @@ public sealed class ProxyExchange : IDisposable
                     route = rerouted;
                 }
             }
-            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, started);
+            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, bodyHeld, started);
         }
         finally
         {
             filters?.Complete();
             state.Release();
+            if (bodyHeld)
+            {
+                // Returns the held body's segments to the pool and readies the pipe for the connection's next request.
+                _heldBody!.Reader.Complete();
+                _heldBody.Writer.Complete();
+                _heldBody.Reset();
+            }
         }
+    }
+
+    /// <summary>
+    /// Receives the request body through the plugin chain while a plugin holds the head (ABI §2.3), into
+    /// <see cref="_heldBody"/>. False when the exchange already ended with an answer (413, 408, a plugin's reply...).
+    /// </summary>
+    private async ValueTask<bool> ReceiveHeldBodyAsync(
+        ProxySnapshot snapshot, Route route, PluginStream filters, HttpRequestHead request, string requestId, long started)
+    {
+        _heldBody ??= new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        if (request.ExpectContinue)
+        {
+            // EX-3: the body is wanted now, for the plugins.
+            _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+            await _client.FlushAsync();
+        }
+        TransferWatchdog watch = _client.Watchdog;
+        watch.BeginRequestBody(snapshot.Limits, _heldBody.Writer);
+        PumpStatus received;
+        try
+        {
+            // The chunked decoder enforces limits.maxBodyBytes (413); a declared length above it never got here.
+            received = await _requestPump.PumpAsync(
+                _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
+                _heldBody.Writer, chunkedOut: false, filters, isRequest: true, _requestTrailers,
+                route.Cluster.Options.RequestTimeoutMs, watch);
+        }
+        finally
+        {
+            watch.End();
+        }
+        if (watch.Expired != ClientTimeout.None)
+        {
+            received = PumpStatus.TimedOut;
+        }
+        if (received != PumpStatus.Completed)
+        {
+            await FailRequestBodyAsync(snapshot, route, started, received, requestId);
+            return false;
+        }
+        // A plugin that kept the headers past the end of the body (it took every byte, result 3) cannot release them
+        // any more: the head goes with what came out of the chain.
+        return true;
     }
 
     private async ValueTask<bool> ForwardAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, PluginStream? filters, HttpRequestHead request,
-        string requestId, bool keepAlive, long started)
+        string requestId, bool keepAlive, bool bodyHeld, long started)
     {
         bool bodyPending = request.Framing != BodyFraming.None;
         bool idempotent = request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
-        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending;
+        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending && !bodyHeld;
         UpstreamEndpoint? avoid = null;
 
         for (int attempt = 0; ; attempt++)
@@ -124,8 +188,9 @@ public sealed class ProxyExchange : IDisposable
             upstream.Endpoint.BeginRequest();
             try
             {
-                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, started);
-                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && !bodyPending)
+                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, bodyHeld, started);
+                // A held body is still in memory, so it can be sent again as a whole.
+                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && (!bodyPending || bodyHeld))
                 {
                     continue;
                 }
@@ -153,13 +218,27 @@ public sealed class ProxyExchange : IDisposable
 
     private async ValueTask<ExchangeResult> ExchangeAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, PluginStream? filters,
-        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, long started)
+        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, bool bodyHeld, long started)
     {
         bool bodyPending = request.Framing != BodyFraming.None;
         BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
-        HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
+        if (bodyHeld)
+        {
+            // The whole filtered body is known: it goes with its length. It stays in the pipe for a retry.
+            _heldBody!.Reader.TryRead(out ReadResult held);
+            HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.ContentLength, held.Buffer.Length);
+            foreach (ReadOnlyMemory<byte> segment in held.Buffer)
+            {
+                upstream.Output.Write(segment.Span);
+            }
+            _heldBody.Reader.AdvanceTo(held.Buffer.Start);
+        }
+        else
+        {
+            HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
+        }
 
-        if (bodyPending)
+        if (bodyPending && !bodyHeld)
         {
             if (request.ExpectContinue)
             {

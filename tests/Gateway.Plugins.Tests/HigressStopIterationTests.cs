@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Text;
+using static Gateway.Plugins.Tests.PluginHarness;
+
+namespace Gateway.Plugins.Tests;
+
+/// <summary>
+/// ABI §2.3: a Higress 0.2.100 module's header result 1 is StopIteration. The headers wait, the body callbacks keep
+/// coming, and the headers go on with the first data the chain lets through.
+/// </summary>
+public sealed class HigressStopIterationTests
+{
+    [Fact]
+    public async Task HeldHeaders_BodyCallbacksContinueAndReleaseTheHeadersWithTheData()
+    {
+        using var host = Start([Plugin("hold", "higress_hold", "")]);
+        var request = Get("/upload");
+        var forwarded = new ArrayBufferWriter<byte>();
+        var (headers, heldAfterHeaders, first, heldAfterFirst, forwardedAfterFirst, last, heldAfterLast) = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["hold"], Info());
+            var headers = await stream.OnRequestHeadersAsync(request, false);
+            bool heldAfterHeaders = stream.HeadersHeld;
+            var first = await stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("hello "u8.ToArray()), false, forwarded);
+            bool heldAfterFirst = stream.HeadersHeld;
+            int forwardedAfterFirst = forwarded.WrittenCount;
+            var last = await stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("world"u8.ToArray()), true, forwarded);
+            bool heldAfterLast = stream.HeadersHeld;
+            stream.Complete();
+            return (headers, heldAfterHeaders, first, heldAfterFirst, forwardedAfterFirst, last, heldAfterLast);
+        });
+        Assert.Equal(FilterAction.HoldHeaders, headers.Action);
+        Assert.True(heldAfterHeaders);
+        Assert.Equal(FilterAction.Continue, first.Action);
+        Assert.True(heldAfterFirst);
+        Assert.Equal(0, forwardedAfterFirst);
+        Assert.Equal(FilterAction.Continue, last.Action);
+        Assert.False(heldAfterLast);
+        Assert.Equal("hello world", Encoding.ASCII.GetString(forwarded.WrittenSpan));
+        Assert.Equal("11", request.Headers.Get("x-body-bytes"));
+    }
+
+    [Fact]
+    public async Task HeldHeaders_ReachTheNextPluginOnlyWhenReleased()
+    {
+        using var host = Start([Plugin("hold", "higress_hold", ""), Plugin("headers", "behaviors", "headers")]);
+        var request = Get("/upload");
+        var forwarded = new ArrayBufferWriter<byte>();
+        var (addedWhileHeld, last) = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["hold", "headers"], Info());
+            await stream.OnRequestHeadersAsync(request, false);
+            await stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("abc"u8.ToArray()), false, forwarded);
+            string? addedWhileHeld = request.Headers.Get("x-added");
+            var last = await stream.OnRequestBodyAsync(ReadOnlySequence<byte>.Empty, true, forwarded);
+            stream.Complete();
+            return (addedWhileHeld, last);
+        });
+        Assert.Null(addedWhileHeld);
+        Assert.Equal(FilterAction.Continue, last.Action);
+        Assert.Equal("1", request.Headers.Get("x-added"));
+        Assert.Equal("3", request.Headers.Get("x-body-bytes"));
+        Assert.Equal("abc", Encoding.ASCII.GetString(forwarded.WrittenSpan));
+    }
+
+    [Fact]
+    public async Task StopIterationWithoutBody_PausesUntilContinueStream()
+    {
+        using var host = Start([Plugin("hold", "higress_hold", "")]);
+        var request = Get("/no-body");
+        var (wasPending, outcome) = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["hold"], Info());
+            var pending = stream.OnRequestHeadersAsync(request, true);
+            bool paused = !pending.IsCompleted;
+            var result = await pending;
+            stream.Complete();
+            return (paused, result);
+        });
+        Assert.True(wasPending);
+        Assert.Equal(FilterAction.Continue, outcome.Action);
+        Assert.Equal("tick", request.Headers.Get("x-resumed"));
+    }
+
+    [Fact]
+    public async Task StopIterationOnResponseHeaders_StillPausesTheDirection()
+    {
+        // The response direction keeps the pause-all meaning until the proxy can hold a response head.
+        using var host = Start([Plugin("hold", "higress_hold", "response")]);
+        bool wasPending = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["hold"], Info());
+            var forwarded = new ArrayBufferWriter<byte>();
+            await stream.OnRequestHeadersAsync(Get("/"), false);
+            await stream.OnRequestBodyAsync(ReadOnlySequence<byte>.Empty, true, forwarded);
+            var pending = stream.OnResponseHeadersAsync(new Gateway.Http.Messages.HttpResponseHead { StatusCode = 200 }, false);
+            bool paused = !pending.IsCompleted;
+            stream.Complete();
+            await pending;
+            return paused;
+        });
+        Assert.True(wasPending);
+    }
+}
