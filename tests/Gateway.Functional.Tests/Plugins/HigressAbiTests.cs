@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests.Plugins;
+
+/// <summary>
+/// ABI §2.3 through the real gateway: a Higress 0.2.100 plugin whose request-header callback returns 1
+/// (StopIteration) sees the whole body before the request head goes upstream, with the header it added then.
+/// </summary>
+public sealed class HigressAbiTests
+{
+    private static string Hold => Path.Combine(RepoPaths.PluginsDir, "testdata", "higress_hold.wasm");
+
+    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+
+    private static string Config(string upstream, string routePlugins = "\"hold\"", string limits = "")
+    {
+        Assert.True(File.Exists(Hold), $"{Hold} is missing: run `make plugins`");
+        return $$"""
+        {
+          "workers": 1,
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+          "admin": { "address": "127.0.0.1", "port": 0 },
+          "limits": { {{limits}} },
+          "clusters": { "backend": { "endpoints": ["{{upstream}}"], "requestTimeoutMs": 10000 } },
+          "routes": [ { "name": "all", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": [{{routePlugins}}] } ],
+          "plugins": {
+            "hold": { "module": "{{Hold}}", "configuration": "", "limits": { "cpuMillisecondsPerCall": 1000 } },
+            "after": { "module": "{{Behaviors}}", "configuration": "headers", "limits": { "cpuMillisecondsPerCall": 1000 } }
+          }
+        }
+        """;
+    }
+
+    [Fact]
+    public async Task ChunkedPost_ReachesUpstreamWithTheHeaderAddedAfterTheWholeBody()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        var clock = Stopwatch.StartNew();
+        await client.SendAsync("POST /chat HTTP/1.1\r\nhost: a.test\r\ntransfer-encoding: chunked\r\n\r\n6\r\nhello \r\n");
+        // The second chunk comes later: the plugin's body callbacks must keep running while it holds the headers.
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await client.SendAsync("5\r\nworld\r\n0\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(200, response!.Status);
+        // Before, the request waited for the route's 10 s request timeout and got 504.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        Assert.Equal("11", received.Header("x-body-bytes"));
+        Assert.Equal("11", received.Header("content-length"));
+        Assert.Equal("hello world", Encoding.ASCII.GetString(received.Body));
+    }
+
+    [Fact]
+    public async Task ContentLengthPosts_OnOneConnection_EachCarriesItsOwnBodySize()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        foreach (string body in new[] { "{\"prompt\":\"first\"}", "{}" })
+        {
+            await client.SendAsync($"POST /chat HTTP/1.1\r\nhost: a.test\r\ncontent-length: {body.Length}\r\n\r\n{body}");
+            var response = await client.ReadResponseAsync();
+            Assert.Equal(200, response!.Status);
+            Assert.False(response.Closes);
+            Assert.True(upstream.Requests.TryDequeue(out var received));
+            Assert.Equal(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), received.Header("x-body-bytes"));
+            Assert.Equal(body, Encoding.ASCII.GetString(received.Body));
+        }
+    }
+
+    [Fact]
+    public async Task HeldHeaders_ReachTheNextPluginWhenReleased()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, routePlugins: "\"hold\", \"after\""));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST / HTTP/1.1\r\nhost: a.test\r\ncontent-length: 3\r\n\r\nabc");
+        // The second plugin also rewrites the response status to 201.
+        Assert.Equal(201, (await client.ReadResponseAsync())!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        Assert.Equal("3", received.Header("x-body-bytes"));
+        Assert.Equal("1", received.Header("x-added"));
+    }
+
+    [Fact]
+    public async Task HeldBodyOverMaxBodyBytes_Gets413AndNothingGoesUpstream()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, limits: "\"maxBodyBytes\": 100"));
+        using var client = new RawClient(gateway.Port);
+        string chunk = new('x', 80);
+        await client.SendAsync($"POST / HTTP/1.1\r\nhost: a.test\r\ntransfer-encoding: chunked\r\n\r\n50\r\n{chunk}\r\n50\r\n{chunk}\r\n0\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(413, response!.Status);
+        Assert.Empty(upstream.Requests);
+        Assert.Equal(0, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task GetWithoutBody_WaitsForContinueStreamThenCompletes()
+    {
+        // With no body to come, StopIteration can only end by proxy_continue_stream: the plugin sends it on its tick.
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/models"));
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(200, response!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        Assert.Equal("tick", received.Header("x-resumed"));
+        Assert.Null(received.Header("x-body-bytes"));
+    }
+}
