@@ -140,7 +140,8 @@ public sealed class PluginStream
 
     public ValueTask<FilterOutcome> OnResponseBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
     {
-        _responseSent = true;
+        // A held response head has not gone downstream: a plugin may still answer locally (ABI §3.4).
+        _responseSent |= !_holdingHeaders;
         ResponseBodyBytes += chunk.Length;
         _transit.Clear();
         _transit.Append(chunk);
@@ -394,6 +395,7 @@ public sealed class PluginStream
         {
             // The data passed every plugin: held headers go out before it (ABI §2.3).
             _holdingHeaders = false;
+            _responseSent |= _phase == StreamPhase.ResponseBody;
             if (_transit.Length > 0)
             {
                 _forward!.Write(_transit.Span);
@@ -472,9 +474,8 @@ public sealed class PluginStream
             {
                 return StepResult.Continue;
             }
-            // The response direction keeps pausing until the proxy can hold a response head.
-            return action == 1 && phase == StreamPhase.RequestHeaders && !endOfStream && vm.Abi == AbiVersion.V0_2_100
-                ? StepResult.HoldHeaders : StepResult.Pause;
+            bool headers = phase is StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders;
+            return action == 1 && headers && !endOfStream && vm.Abi == AbiVersion.V0_2_100 ? StepResult.HoldHeaders : StepResult.Pause;
         }
         var held = request ? context.RequestBody : context.ResponseBody;
         if (action == 0 || continued)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Gateway.Http.Messages;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;
@@ -83,22 +84,30 @@ public sealed class HigressStopIterationTests
     }
 
     [Fact]
-    public async Task StopIterationOnResponseHeaders_StillPausesTheDirection()
+    public async Task HeldResponseHeaders_ReleasedWithTheBodyTheyWaitedFor()
     {
-        // The response direction keeps the pause-all meaning until the proxy can hold a response head.
         using var host = Start([Plugin("hold", "higress_hold", "response")]);
-        bool wasPending = await host.OnWorker(async worker =>
+        var response = new HttpResponseHead { StatusCode = 200 };
+        var forwarded = new ArrayBufferWriter<byte>();
+        var (headers, first, heldAfterFirst, last, heldAfterLast) = await host.OnWorker(async worker =>
         {
             var stream = worker.BeginStream(["hold"], Info());
-            var forwarded = new ArrayBufferWriter<byte>();
             await stream.OnRequestHeadersAsync(Get("/"), false);
-            await stream.OnRequestBodyAsync(ReadOnlySequence<byte>.Empty, true, forwarded);
-            var pending = stream.OnResponseHeadersAsync(new Gateway.Http.Messages.HttpResponseHead { StatusCode = 200 }, false);
-            bool paused = !pending.IsCompleted;
+            await stream.OnRequestBodyAsync(ReadOnlySequence<byte>.Empty, true, new ArrayBufferWriter<byte>());
+            var headers = await stream.OnResponseHeadersAsync(response, false);
+            var first = await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("{\"id\":"u8.ToArray()), false, forwarded);
+            bool heldAfterFirst = stream.HeadersHeld;
+            var last = await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("1}"u8.ToArray()), true, forwarded);
+            bool heldAfterLast = stream.HeadersHeld;
             stream.Complete();
-            await pending;
-            return paused;
+            return (headers, first, heldAfterFirst, last, heldAfterLast);
         });
-        Assert.True(wasPending);
+        Assert.Equal(FilterAction.HoldHeaders, headers.Action);
+        Assert.Equal(FilterAction.Continue, first.Action);
+        Assert.True(heldAfterFirst);
+        Assert.Equal(FilterAction.Continue, last.Action);
+        Assert.False(heldAfterLast);
+        Assert.Equal("{\"id\":1}", Encoding.ASCII.GetString(forwarded.WrittenSpan));
+        Assert.Equal("8", response.Headers.Get("x-body-bytes"));
     }
 }

@@ -19,7 +19,15 @@ public enum PumpStatus
     Filtered,
     /// <summary>A client deadline (TO-2, TO-4) ended the transfer; <see cref="TransferWatchdog.Expired"/> says which.</summary>
     TimedOut,
+    /// <summary>More than <see cref="HeldResponseHead.MaxHeldBytes"/> arrived while a plugin held the head (ABI §2.3).</summary>
+    HeldTooLarge,
 }
+
+/// <summary>
+/// A response head a Higress 0.2.100 plugin holds (ABI §2.3): the pump writes it, as the plugins left it, right before
+/// the first body bytes the chain lets through, or at the end of the body.
+/// </summary>
+public readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFraming Framing, bool Close, long MaxHeldBytes);
 
 /// <summary>
 /// Streams one message body from a source pipe to a destination pipe, decoding the source framing and
@@ -36,6 +44,10 @@ public sealed class BodyPump
     private int _filterTimeoutMs;
     private TransferWatchdog? _watch;
     private bool _isRequest;
+    private HeldResponseHead _heldHead;
+
+    /// <summary>The held response head was not written: nothing of the response reached the client yet.</summary>
+    public bool HeadPending { get; private set; }
 
     public RequestRejection Rejection { get; private set; }
 
@@ -47,9 +59,11 @@ public sealed class BodyPump
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
         PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
-        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null)
+        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null)
     {
         BytesRead = 0;
+        HeadPending = heldHead is not null;
+        _heldHead = heldHead.GetValueOrDefault();
         _filterTimeoutMs = filterTimeoutMs;
         _watch = watch;
         _isRequest = isRequest;
@@ -229,6 +243,16 @@ public sealed class BodyPump
                 return PumpStatus.Filtered;
             }
             data = new ReadOnlySequence<byte>(_filtered.WrittenMemory);
+            if (HeadPending)
+            {
+                if (filter.HeadersHeld && !endOfStream)
+                {
+                    // The chain let nothing through: no bytes, and no head, go out yet.
+                    return BytesRead > _heldHead.MaxHeldBytes ? PumpStatus.HeldTooLarge : PumpStatus.Completed;
+                }
+                HeadPending = false;
+                HeadWriter.WriteResponse(target, _heldHead.Head, _heldHead.Framing, _heldHead.Head.ContentLength, _heldHead.Close);
+            }
         }
         if (chunkedOut)
         {

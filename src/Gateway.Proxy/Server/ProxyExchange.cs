@@ -310,10 +310,13 @@ public sealed class ProxyExchange : IDisposable
 
         bool responseBodyPending = _response.Framing != BodyFraming.None;
         ForwardingHeaders.CleanResponse(_response.Headers);
+        bool headHeld = false;
         if (filters is not null)
         {
             FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
-            if (outcome.Action != FilterAction.Continue)
+            // ABI §2.3 (0.2.100): a held response head goes with the first body bytes the plugins let through.
+            headHeld = outcome.Action == FilterAction.HoldHeaders;
+            if (outcome.Action != FilterAction.Continue && !headHeld)
             {
                 pool.Release(upstream, reusable: false);
                 return await FinishFilteredAsync(snapshot, route, started, outcome, "response_headers", requestId, keepAlive)
@@ -321,7 +324,7 @@ public sealed class ProxyExchange : IDisposable
             }
         }
 
-        bool filterResponseBody = filters is not null && filters.InspectsResponseBody && responseBodyPending;
+        bool filterResponseBody = filters is not null && (filters.InspectsResponseBody || headHeld) && responseBodyPending;
         bool http10Client = request.MinorVersion == 0;
         BodyFraming clientFraming = _response.Framing switch
         {
@@ -331,7 +334,16 @@ public sealed class ProxyExchange : IDisposable
             _ => http10Client ? BodyFraming.CloseDelimited : BodyFraming.Chunked,
         };
         bool clientKeepAlive = keepAlive && clientFraming != BodyFraming.CloseDelimited && !_client.Server.IsDraining;
-        HeadWriter.WriteResponse(_client.Output, _response, clientFraming, _response.ContentLength, close: !clientKeepAlive);
+        HeldResponseHead? heldHead = null;
+        if (headHeld)
+        {
+            // What the plugins hold before releasing the head is bounded like a request body; over it Envoy answers 500.
+            heldHead = new HeldResponseHead(_response, clientFraming, !clientKeepAlive, snapshot.Limits.MaxBodyBytes);
+        }
+        else
+        {
+            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, _response.ContentLength, close: !clientKeepAlive);
+        }
 
         PumpStatus received = PumpStatus.Completed;
         if (responseBodyPending)
@@ -343,7 +355,7 @@ public sealed class ProxyExchange : IDisposable
                 received = await _responsePump.PumpAsync(
                     upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
                     _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers,
-                    route.Cluster.Options.RequestTimeoutMs, watch);
+                    route.Cluster.Options.RequestTimeoutMs, watch, heldHead);
             }
             finally
             {
@@ -353,6 +365,12 @@ public sealed class ProxyExchange : IDisposable
             {
                 // As for the request body: an expiry that raced the last write still ends the connection.
                 received = PumpStatus.TimedOut;
+            }
+            if (received != PumpStatus.Completed && _responsePump.HeadPending)
+            {
+                // Nothing of the response reached the client yet, so it still gets a whole answer.
+                pool.Release(upstream, reusable: false);
+                return await FailHeldResponseAsync(snapshot, route, upstream, started, received, requestId) ? ExchangeResult.KeepAlive : ExchangeResult.Close;
             }
         }
         else if (!await _client.FlushAsync())
@@ -468,6 +486,27 @@ public sealed class ProxyExchange : IDisposable
             return extra;
         }
         return false;
+    }
+
+    /// <summary>Answers a request whose response body failed while a plugin still held the response head (ABI §2.3).</summary>
+    private async ValueTask<bool> FailHeldResponseAsync(
+        ProxySnapshot snapshot, Route route, UpstreamConnection upstream, long started, PumpStatus status, string requestId)
+    {
+        switch (status)
+        {
+            case PumpStatus.Filtered:
+                return await FinishFilteredAsync(snapshot, route, started, _responsePump.Outcome, "response_body", requestId, keepAlive: false);
+            case PumpStatus.HeldTooLarge:
+                return await FinishLocalAsync(snapshot, route, started, 500, "response body held by a plugin exceeds limits.maxBodyBytes", requestId, keepAlive: false);
+            case PumpStatus.TargetClosed or PumpStatus.TimedOut:
+                snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                return false;
+            default:
+                UpstreamError error = status == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
+                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
+                await FinishUpstreamErrorAsync(snapshot, route, started, error, "response_body", upstream.Endpoint.HostHeader, requestId, keepAlive: false);
+                return false;
+        }
     }
 
     /// <summary>Answers a request whose body could not be forwarded; the connection always closes afterwards.</summary>

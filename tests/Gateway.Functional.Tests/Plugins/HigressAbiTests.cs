@@ -6,7 +6,8 @@ namespace Gateway.Functional.Tests.Plugins;
 
 /// <summary>
 /// ABI §2.3 through the real gateway: a Higress 0.2.100 plugin whose request-header callback returns 1
-/// (StopIteration) sees the whole body before the request head goes upstream, with the header it added then.
+/// (StopIteration) sees the whole body before the request head goes upstream, with the header it added then; the
+/// same holds for the response head toward the client.
 /// </summary>
 public sealed class HigressAbiTests
 {
@@ -14,7 +15,7 @@ public sealed class HigressAbiTests
 
     private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
 
-    private static string Config(string upstream, string routePlugins = "\"hold\"", string limits = "")
+    private static string Config(string upstream, string routePlugins = "\"hold\"", string limits = "", string holdConfiguration = "")
     {
         Assert.True(File.Exists(Hold), $"{Hold} is missing: run `make plugins`");
         return $$"""
@@ -26,7 +27,7 @@ public sealed class HigressAbiTests
           "clusters": { "backend": { "endpoints": ["{{upstream}}"], "requestTimeoutMs": 10000 } },
           "routes": [ { "name": "all", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": [{{routePlugins}}] } ],
           "plugins": {
-            "hold": { "module": "{{Hold}}", "configuration": "", "limits": { "cpuMillisecondsPerCall": 1000 } },
+            "hold": { "module": "{{Hold}}", "configuration": "{{holdConfiguration}}", "limits": { "cpuMillisecondsPerCall": 1000 } },
             "after": { "module": "{{Behaviors}}", "configuration": "headers", "limits": { "cpuMillisecondsPerCall": 1000 } }
           }
         }
@@ -113,5 +114,42 @@ public sealed class HigressAbiTests
         Assert.True(upstream.Requests.TryDequeue(out var received));
         Assert.Equal("tick", received.Header("x-resumed"));
         Assert.Null(received.Header("x-body-bytes"));
+    }
+
+    [Fact]
+    public async Task HeldResponseHead_ReachesTheClientWithTheHeaderAddedAfterTheWholeBody()
+    {
+        await using var upstream = new TestUpstream(static async (request, stream) =>
+        {
+            await TestUpstream.WriteAsync(stream, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\n{\"id\":1\r\n");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            await TestUpstream.WriteAsync(stream, "1\r\n}\r\n0\r\n\r\n");
+        });
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, holdConfiguration: "response"));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 2; i++)
+        {
+            await client.SendAsync(RawClient.Get("/models"));
+            var response = await client.ReadResponseAsync();
+            Assert.Equal(200, response!.Status);
+            Assert.Equal("8", response.Header("x-body-bytes"));
+            Assert.Equal("{\"id\":1}", response.BodyText);
+            Assert.False(response.Closes);
+        }
+    }
+
+    [Fact]
+    public async Task HeldResponseOverMaxBodyBytes_Gets500()
+    {
+        // Three chunks the plugin keeps while it holds the head: the second passes the limit.
+        string chunk = new('x', 80);
+        await using var upstream = new TestUpstream((request, stream) =>
+            TestUpstream.WriteAsync(stream, $"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n50\r\n{chunk}\r\n50\r\n{chunk}\r\n50\r\n{chunk}\r\n0\r\n\r\n"));
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, limits: "\"maxBodyBytes\": 100", holdConfiguration: "response"));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/large"));
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(500, response!.Status);
+        Assert.Null(response.Header("x-body-bytes"));
     }
 }
