@@ -3,7 +3,9 @@
  * this ABI is StopIteration (headers held, body callbacks keep coming, ABI reference §2.3); its body callbacks
  * return 1 (keep accumulating) until the end of the stream, then record the body size in a header and return 0,
  * which releases the held headers with the body. Without a body, the 1 waits for proxy_continue_stream, which the
- * tick sends. With the plugin configuration "response", the response direction does the same.
+ * tick sends. With the plugin configuration "response", the response direction does the same. With "early", the
+ * request body callbacks return 0 from the first one on, which records its size in x-first-body-bytes: the headers
+ * are released with the first chunk and the rest of the body streams.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 static uint32_t waiting[MAX_WAITING];
 static int waiting_count;
 static int hold_responses;
+static int release_early;
 
 EXPORT(proxy_abi_version_0_2_100) void abi_marker(void) {}
 EXPORT(proxy_on_memory_allocate) void *on_memory_allocate(size_t size) { return malloc(size); }
@@ -32,6 +35,7 @@ EXPORT(proxy_on_configure) uint32_t on_configure(uint32_t root, uint32_t size) {
     size_t length = 0;
     proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, &data, &length);
     hold_responses = length == 8 && memcmp(data, "response", 8) == 0;
+    release_early = length == 5 && memcmp(data, "early", 5) == 0;
     free(data);
     proxy_set_tick_period_milliseconds(5);
     return 1;
@@ -51,6 +55,18 @@ static uint32_t on_body(int map, uint32_t size, uint32_t end_of_stream) {
 }
 
 EXPORT(proxy_on_request_body) uint32_t on_request_body(uint32_t context, uint32_t size, uint32_t end_of_stream) {
+    if (release_early) {
+        char *seen = NULL;
+        size_t seen_length = 0;
+        if (proxy_get_header_map_value(MAP_REQUEST_HEADERS, "x-first-body-bytes", 18, &seen, &seen_length) == 0) {
+            free(seen);
+        } else {
+            char value[24];
+            snprintf(value, sizeof value, "%u", size);
+            add_header(MAP_REQUEST_HEADERS, "x-first-body-bytes", value);
+        }
+        return 0;
+    }
     return on_body(MAP_REQUEST_HEADERS, size, end_of_stream);
 }
 

@@ -21,6 +21,11 @@ public enum PumpStatus
     TimedOut,
     /// <summary>More than <see cref="HeldResponseHead.MaxHeldBytes"/> arrived while a plugin held the head (ABI §2.3).</summary>
     HeldTooLarge,
+    /// <summary>
+    /// The plugins released the request head they held before the body ended (ABI §2.3): what they let through is
+    /// written; <see cref="BodyPump.ResumeAsync"/> carries the rest.
+    /// </summary>
+    HeadReleased,
 }
 
 /// <summary>
@@ -45,6 +50,7 @@ public sealed class BodyPump
     private TransferWatchdog? _watch;
     private bool _isRequest;
     private HeldResponseHead _heldHead;
+    private bool _untilHeadReleased;
 
     /// <summary>The held response head was not written: nothing of the response reached the client yet.</summary>
     public bool HeadPending { get; private set; }
@@ -59,9 +65,10 @@ public sealed class BodyPump
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
         PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
-        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null)
+        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null, bool untilHeadReleased = false)
     {
         BytesRead = 0;
+        _untilHeadReleased = untilHeadReleased;
         HeadPending = heldHead is not null;
         _heldHead = heldHead.GetValueOrDefault();
         _filterTimeoutMs = filterTimeoutMs;
@@ -81,6 +88,27 @@ public sealed class BodyPump
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             // Which side failed is decided by the caller from the stream states; a reset source is the common case.
+            return PumpStatus.SourceClosed;
+        }
+    }
+
+    /// <summary>
+    /// Carries a request body that stopped at <see cref="PumpStatus.HeadReleased"/> on to its end, through the same
+    /// plugin chain, with the chunked coding toward <paramref name="target"/>; the deadline settings stay as they were.
+    /// </summary>
+    public async ValueTask<PumpStatus> ResumeAsync(
+        PipeReader source, BodyFraming framing, long contentLength, long maxBytes, PipeWriter target, PluginStream filter, HeaderCollection trailers)
+    {
+        _untilHeadReleased = false;
+        try
+        {
+            // The chunked decoder kept its state; a declared length continues from what was read.
+            return framing == BodyFraming.ContentLength
+                ? await PumpContentLengthAsync(source, contentLength - BytesRead, target, chunkedOut: true, filter, isRequest: true, trailers)
+                : await PumpChunkedAsync(source, maxBytes, target, chunkedOut: true, filter, isRequest: true, trailers);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
             return PumpStatus.SourceClosed;
         }
     }
@@ -218,6 +246,7 @@ public sealed class BodyPump
         ReadOnlySequence<byte> data, bool endOfStream, PipeWriter target, bool chunkedOut, PluginStream? filter,
         bool isRequest, HeaderCollection trailers)
     {
+        bool released = false;
         if (filter is not null)
         {
             _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
@@ -243,6 +272,7 @@ public sealed class BodyPump
                 return PumpStatus.Filtered;
             }
             data = new ReadOnlySequence<byte>(_filtered.WrittenMemory);
+            released = _untilHeadReleased && !endOfStream && !filter.HeadersHeld;
             if (HeadPending)
             {
                 if (filter.HeadersHeld && !endOfStream)
@@ -288,7 +318,11 @@ public sealed class BodyPump
             {
                 return PumpStatus.TimedOut;
             }
-            return flushed.IsCompleted || flushed.IsCanceled ? PumpStatus.TargetClosed : PumpStatus.Completed;
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                return PumpStatus.TargetClosed;
+            }
+            return released ? PumpStatus.HeadReleased : PumpStatus.Completed;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {

@@ -67,7 +67,7 @@ public sealed class ProxyExchange : IDisposable
         PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
             ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
             : null;
-        bool bodyHeld = false;
+        RequestHold hold = RequestHold.None;
         try
         {
             if (filters is not null)
@@ -76,9 +76,10 @@ public sealed class ProxyExchange : IDisposable
                 if (outcome.Action == FilterAction.HoldHeaders)
                 {
                     // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
-                    // chain into memory first, then the head leaves with what the plugins changed meanwhile.
-                    bodyHeld = true;
-                    if (!await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started))
+                    // chain into memory until the plugins let data through, then the head leaves with what they changed.
+                    hold = RequestHold.Receiving;
+                    hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
+                    if (hold == RequestHold.Answered)
                     {
                         return false;
                     }
@@ -100,14 +101,16 @@ public sealed class ProxyExchange : IDisposable
                     route = rerouted;
                 }
             }
-            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, bodyHeld, started);
+            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, hold, started);
         }
         finally
         {
             filters?.Complete();
             state.Release();
-            if (bodyHeld)
+            if (hold != RequestHold.None)
             {
+                // A body still streaming when the exchange ended early (no route, no upstream) keeps no deadline running.
+                _client.Watchdog.End();
                 // Returns the held body's segments to the pool and readies the pipe for the connection's next request.
                 _heldBody!.Reader.Complete();
                 _heldBody.Writer.Complete();
@@ -116,11 +119,27 @@ public sealed class ProxyExchange : IDisposable
         }
     }
 
+    /// <summary>Where a request whose head a plugin held (ABI §2.3) stands.</summary>
+    private enum RequestHold
+    {
+        None,
+        Receiving,
+        /// <summary>The exchange already ended with an answer (413, 408, a plugin's reply...).</summary>
+        Answered,
+        /// <summary>The whole body passed the chain while the head was held; it is in <see cref="_heldBody"/>.</summary>
+        WholeBody,
+        /// <summary>
+        /// The plugins let data through before the body ended: that data is in <see cref="_heldBody"/>, the rest still
+        /// comes from the client, and the TO-2 deadline started for the body keeps running.
+        /// </summary>
+        BodyStarted,
+    }
+
     /// <summary>
     /// Receives the request body through the plugin chain while a plugin holds the head (ABI §2.3), into
-    /// <see cref="_heldBody"/>. False when the exchange already ended with an answer (413, 408, a plugin's reply...).
+    /// <see cref="_heldBody"/>, until the plugins let data through or the body ends.
     /// </summary>
-    private async ValueTask<bool> ReceiveHeldBodyAsync(
+    private async ValueTask<RequestHold> ReceiveHeldBodyAsync(
         ProxySnapshot snapshot, Route route, PluginStream filters, HttpRequestHead request, string requestId, long started)
     {
         _heldBody ??= new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
@@ -131,41 +150,50 @@ public sealed class ProxyExchange : IDisposable
             await _client.FlushAsync();
         }
         TransferWatchdog watch = _client.Watchdog;
+        // TO-2 covers the whole body, also the part streamed after a release; the watchdog then still names this pipe as
+        // the upstream side, so its expiry ends the transfer through the client read only.
         watch.BeginRequestBody(snapshot.Limits, _heldBody.Writer);
-        PumpStatus received;
+        PumpStatus received = PumpStatus.SourceClosed;
         try
         {
             // The chunked decoder enforces limits.maxBodyBytes (413); a declared length above it never got here.
             received = await _requestPump.PumpAsync(
                 _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
                 _heldBody.Writer, chunkedOut: false, filters, isRequest: true, _requestTrailers,
-                route.Cluster.Options.RequestTimeoutMs, watch);
+                route.Cluster.Options.RequestTimeoutMs, watch, untilHeadReleased: true);
         }
         finally
         {
-            watch.End();
+            if (received != PumpStatus.HeadReleased)
+            {
+                watch.End();
+            }
         }
         if (watch.Expired != ClientTimeout.None)
         {
             received = PumpStatus.TimedOut;
         }
-        if (received != PumpStatus.Completed)
+        switch (received)
         {
-            await FailRequestBodyAsync(snapshot, route, started, received, requestId);
-            return false;
+            case PumpStatus.HeadReleased:
+                return RequestHold.BodyStarted;
+            case PumpStatus.Completed:
+                // A plugin that kept the headers past the end of the body (it took every byte, result 3) cannot release
+                // them any more: the head goes with what came out of the chain.
+                return RequestHold.WholeBody;
+            default:
+                await FailRequestBodyAsync(snapshot, route, started, received, requestId);
+                return RequestHold.Answered;
         }
-        // A plugin that kept the headers past the end of the body (it took every byte, result 3) cannot release them
-        // any more: the head goes with what came out of the chain.
-        return true;
     }
 
     private async ValueTask<bool> ForwardAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, PluginStream? filters, HttpRequestHead request,
-        string requestId, bool keepAlive, bool bodyHeld, long started)
+        string requestId, bool keepAlive, RequestHold hold, long started)
     {
         bool bodyPending = request.Framing != BodyFraming.None;
         bool idempotent = request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
-        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending && !bodyHeld;
+        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending && hold == RequestHold.None;
         UpstreamEndpoint? avoid = null;
 
         for (int attempt = 0; ; attempt++)
@@ -188,9 +216,9 @@ public sealed class ProxyExchange : IDisposable
             upstream.Endpoint.BeginRequest();
             try
             {
-                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, bodyHeld, started);
-                // A held body is still in memory, so it can be sent again as a whole.
-                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && (!bodyPending || bodyHeld))
+                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, hold, started);
+                // A wholly held body is still in memory, so it can be sent again.
+                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && (!bodyPending || hold == RequestHold.WholeBody))
                 {
                     continue;
                 }
@@ -218,11 +246,19 @@ public sealed class ProxyExchange : IDisposable
 
     private async ValueTask<ExchangeResult> ExchangeAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, PluginStream? filters,
-        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, bool bodyHeld, long started)
+        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, RequestHold hold, long started)
     {
         bool bodyPending = request.Framing != BodyFraming.None;
         BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
-        if (bodyHeld)
+        if (hold == RequestHold.BodyStarted)
+        {
+            // The head goes with the first data the plugins let through; the rest streams through the chain.
+            _heldBody!.Reader.TryRead(out ReadResult released);
+            HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.Chunked, 0);
+            HeadWriter.WriteChunk(upstream.Output, released.Buffer);
+            _heldBody.Reader.AdvanceTo(released.Buffer.End);
+        }
+        else if (hold == RequestHold.WholeBody)
         {
             // The whole filtered body is known: it goes with its length. It stays in the pipe for a retry.
             _heldBody!.Reader.TryRead(out ReadResult held);
@@ -238,23 +274,29 @@ public sealed class ProxyExchange : IDisposable
             HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
         }
 
-        if (bodyPending && !bodyHeld)
+        if (bodyPending && hold != RequestHold.WholeBody)
         {
-            if (request.ExpectContinue)
+            if (request.ExpectContinue && hold == RequestHold.None)
             {
                 // EX-3: the gateway owns the expectation; it has routed and filtered, so it asks for the body now.
                 _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
                 await _client.FlushAsync();
             }
             TransferWatchdog watch = _client.Watchdog;
-            watch.BeginRequestBody(snapshot.Limits, upstream.Output);
+            if (hold == RequestHold.None)
+            {
+                // A body released by a plugin keeps the deadline it started with: TO-2 counts from the end of the head.
+                watch.BeginRequestBody(snapshot.Limits, upstream.Output);
+            }
             PumpStatus sent;
             try
             {
-                sent = await _requestPump.PumpAsync(
-                    _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
-                    upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers,
-                    route.Cluster.Options.RequestTimeoutMs, watch);
+                sent = hold == RequestHold.BodyStarted
+                    ? await _requestPump.ResumeAsync(_client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes, upstream.Output, filters!, _requestTrailers)
+                    : await _requestPump.PumpAsync(
+                        _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
+                        upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers,
+                        route.Cluster.Options.RequestTimeoutMs, watch);
             }
             finally
             {

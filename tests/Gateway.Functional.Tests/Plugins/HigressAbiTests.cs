@@ -56,6 +56,38 @@ public sealed class HigressAbiTests
     }
 
     [Fact]
+    public async Task HeadReleasedWithTheFirstChunk_GoesUpstreamBeforeTheBodyEnds()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, holdConfiguration: "early"));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST /upload HTTP/1.1\r\nhost: a.test\r\ntransfer-encoding: chunked\r\n\r\n6\r\nhello \r\n");
+        // The plugin let the first chunk through: the head must not wait for the rest of the body.
+        var clock = Stopwatch.StartNew();
+        while (upstream.ConnectionCount == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(1, upstream.ConnectionCount);
+        await client.SendAsync("5\r\nworld\r\n0\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.Equal(200, response!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        Assert.Equal("6", received.Header("x-first-body-bytes"));
+        Assert.Equal("chunked", received.Header("transfer-encoding"));
+        Assert.Equal("hello world", Encoding.ASCII.GetString(received.Body));
+
+        // The connection serves the next request, released the same way, with a declared length this time: the rest of
+        // the body continues from where the release left it.
+        await client.SendAsync("POST /upload HTTP/1.1\r\nhost: a.test\r\ncontent-length: 7\r\n\r\nhel");
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await client.SendAsync("lo!!");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out var next));
+        Assert.Equal("hello!!", Encoding.ASCII.GetString(next.Body));
+    }
+
+    [Fact]
     public async Task ContentLengthPosts_OnOneConnection_EachCarriesItsOwnBodySize()
     {
         await using var upstream = new TestUpstream();
