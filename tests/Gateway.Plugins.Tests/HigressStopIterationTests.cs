@@ -65,6 +65,33 @@ public sealed class HigressStopIterationTests
     }
 
     [Fact]
+    public async Task ReleasedHeaders_PausedByTheNextPlugin_ReachItsBodyCallbackAfterContinue()
+    {
+        // The second plugin (ABI 0.2.1) pauses in the header callback the released data brings along; when its tick
+        // continues the stream, the same data goes on to its body callback and out.
+        using var host = Start([Plugin("hold", "higress_hold", ""), Plugin("postpone", "behaviors", "postpone")]);
+        var request = Get("/upload");
+        var forwarded = new ArrayBufferWriter<byte>();
+        var (wasPending, outcome, held) = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["hold", "postpone"], Info());
+            await stream.OnRequestHeadersAsync(request, false);
+            var pending = stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("abc"u8.ToArray()), true, forwarded);
+            bool paused = !pending.IsCompleted;
+            var result = await pending;
+            bool held = stream.HeadersHeld;
+            stream.Complete();
+            return (paused, result, held);
+        });
+        Assert.True(wasPending);
+        Assert.Equal(FilterAction.Continue, outcome.Action);
+        Assert.False(held);
+        Assert.Equal("3", request.Headers.Get("x-body-bytes"));
+        Assert.Equal("1", request.Headers.Get("x-postponed"));
+        Assert.Equal("abc", Encoding.ASCII.GetString(forwarded.WrittenSpan));
+    }
+
+    [Fact]
     public async Task StopIterationWithoutBody_PausesUntilContinueStream()
     {
         using var host = Start([Plugin("hold", "higress_hold", "")]);
