@@ -77,7 +77,7 @@ public sealed class ProxyExchange : IDisposable
                 {
                     // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
                     // chain into memory until the plugins let data through, then the head leaves with what they changed.
-                    hold = RequestHold.Receiving;
+                    hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
                     hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
                     if (hold == RequestHold.Answered)
                     {
@@ -250,24 +250,30 @@ public sealed class ProxyExchange : IDisposable
     {
         bool bodyPending = request.Framing != BodyFraming.None;
         BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
-        if (hold == RequestHold.BodyStarted)
+        if (hold != RequestHold.None)
         {
-            // The head goes with the first data the plugins let through; the rest streams through the chain.
-            _heldBody!.Reader.TryRead(out ReadResult released);
-            HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.Chunked, 0);
-            HeadWriter.WriteChunk(upstream.Output, released.Buffer);
-            _heldBody.Reader.AdvanceTo(released.Buffer.End);
-        }
-        else if (hold == RequestHold.WholeBody)
-        {
-            // The whole filtered body is known: it goes with its length. It stays in the pipe for a retry.
-            _heldBody!.Reader.TryRead(out ReadResult held);
-            HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.ContentLength, held.Buffer.Length);
-            foreach (ReadOnlyMemory<byte> segment in held.Buffer)
+            // What the plugins let through while they held the head; an empty pipe has no read to complete.
+            bool any = _heldBody!.Reader.TryRead(out ReadResult held);
+            if (hold == RequestHold.BodyStarted)
             {
-                upstream.Output.Write(segment.Span);
+                // The head goes with the first data the plugins let through; the rest streams through the chain.
+                HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.Chunked, 0);
+                HeadWriter.WriteChunk(upstream.Output, held.Buffer);
             }
-            _heldBody.Reader.AdvanceTo(held.Buffer.Start);
+            else
+            {
+                // The whole filtered body is known: it goes with its length.
+                HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.ContentLength, held.Buffer.Length);
+                foreach (ReadOnlyMemory<byte> segment in held.Buffer)
+                {
+                    upstream.Output.Write(segment.Span);
+                }
+            }
+            if (any)
+            {
+                // A whole body stays in the pipe for a retry on a fresh connection; a started one is sent once.
+                _heldBody.Reader.AdvanceTo(hold == RequestHold.WholeBody ? held.Buffer.Start : held.Buffer.End);
+            }
         }
         else
         {

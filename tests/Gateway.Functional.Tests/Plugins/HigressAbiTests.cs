@@ -106,6 +106,20 @@ public sealed class HigressAbiTests
     }
 
     [Fact]
+    public async Task EmptyChunkedPost_GoesUpstreamWithAZeroLength()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST / HTTP/1.1\r\nhost: a.test\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out var received));
+        Assert.Equal("0", received.Header("x-body-bytes"));
+        Assert.Equal("0", received.Header("content-length"));
+        Assert.Empty(received.Body);
+    }
+
+    [Fact]
     public async Task HeldHeaders_ReachTheNextPluginWhenReleased()
     {
         await using var upstream = new TestUpstream();
