@@ -137,4 +137,30 @@ public sealed class HigressStopIterationTests
         Assert.Equal("{\"id\":1}", Encoding.ASCII.GetString(forwarded.WrittenSpan));
         Assert.Equal("8", response.Headers.Get("x-body-bytes"));
     }
+
+    [Fact]
+    public async Task HeldResponseHeaders_ReachTheEarlierPluginOnlyWhenReleased()
+    {
+        // Response phases run the chain in reverse: the holding plugin is last in the route, so it runs first.
+        using var host = Start([Plugin("headers", "behaviors", "headers"), Plugin("hold", "higress_hold", "response")]);
+        var response = new HttpResponseHead { StatusCode = 200 };
+        var forwarded = new ArrayBufferWriter<byte>();
+        var (addedWhileHeld, last) = await host.OnWorker(async worker =>
+        {
+            var stream = worker.BeginStream(["headers", "hold"], Info());
+            await stream.OnRequestHeadersAsync(Get("/"), false);
+            await stream.OnRequestBodyAsync(ReadOnlySequence<byte>.Empty, true, new ArrayBufferWriter<byte>());
+            await stream.OnResponseHeadersAsync(response, false);
+            await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("ab"u8.ToArray()), false, forwarded);
+            string? addedWhileHeld = response.Headers.Get("x-response");
+            var last = await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("c"u8.ToArray()), true, forwarded);
+            stream.Complete();
+            return (addedWhileHeld, last);
+        });
+        Assert.Null(addedWhileHeld);
+        Assert.Equal(FilterAction.Continue, last.Action);
+        Assert.Equal("yes", response.Headers.Get("x-response"));
+        Assert.Equal("3", response.Headers.Get("x-body-bytes"));
+        Assert.Equal("abc", Encoding.ASCII.GetString(forwarded.WrittenSpan));
+    }
 }
