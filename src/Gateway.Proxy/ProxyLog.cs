@@ -25,6 +25,10 @@ internal static partial class ProxyLog
         Message = "plugin chain failed closed: route={Route} stage={Stage} requestId={RequestId}")]
     public static partial void PluginFailed(ILogger logger, string route, string stage, string requestId);
 
+    [LoggerMessage(EventId = 108, EventName = "held_body_too_large", Level = LogLevel.Warning,
+        Message = "a plugin held the {Direction} head while more than limits.maxBodyBytes of body arrived: route={Route} status={Status} requestId={RequestId}")]
+    public static partial void HeldBodyTooLarge(ILogger logger, string direction, string route, int status, string requestId);
+
     [LoggerMessage(EventId = 105, EventName = "connection_failed", Level = LogLevel.Error,
         Message = "connection ended by an unexpected error: stage={Stage}")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string stage);

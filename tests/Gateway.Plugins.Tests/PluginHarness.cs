@@ -113,7 +113,8 @@ internal static class TestPlugins
     {
         string root = RepoRoot;
         string output = System.IO.Path.Combine(root, "artifacts", "plugins", "testdata");
-        if (!File.Exists(System.IO.Path.Combine(output, "behaviors.wasm")) || !File.Exists(System.IO.Path.Combine(output, "as_headers.wasm")))
+        string[] modules = ["behaviors.wasm", "as_headers.wasm", "higress_hold.wasm"];
+        if (!Array.TrueForAll(modules, module => File.Exists(System.IO.Path.Combine(output, module))))
         {
             using var make = Process.Start(new ProcessStartInfo("make", ["-C", System.IO.Path.Combine(root, "plugins", "testdata")])
             {

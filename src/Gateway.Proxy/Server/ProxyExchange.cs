@@ -545,6 +545,7 @@ public sealed class ProxyExchange : IDisposable
             case PumpStatus.Filtered:
                 return await FinishFilteredAsync(snapshot, route, started, _responsePump.Outcome, "response_body", requestId, keepAlive: false);
             case PumpStatus.HeldTooLarge:
+                ProxyLog.HeldBodyTooLarge(_logger, "response", route.Name, 500, requestId);
                 return await FinishLocalAsync(snapshot, route, started, 500, "response body held by a plugin exceeds limits.maxBodyBytes", requestId, keepAlive: false);
             case PumpStatus.TargetClosed or PumpStatus.TimedOut:
                 snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
