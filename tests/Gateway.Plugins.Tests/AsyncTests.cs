@@ -104,15 +104,7 @@ public sealed class AsyncTests
     {
         using var host = Start([Plugin("postpone", "behaviors", "postpone")]);
         var request = Get("/slow");
-        var (wasPending, outcome) = await host.OnWorker(async worker =>
-        {
-            var stream = worker.BeginStream(["postpone"], Info());
-            var pending = stream.OnRequestHeadersAsync(request, true);
-            bool paused = !pending.IsCompleted;
-            var result = await pending;
-            stream.Complete();
-            return (paused, result);
-        });
+        var (wasPending, outcome) = await RunHeadersThroughPause(host, "postpone", request);
         Assert.True(wasPending);
         Assert.Equal(FilterAction.Continue, outcome.Action);
         Assert.Equal("1", request.Headers.Get("x-postponed"));
@@ -216,13 +208,19 @@ public sealed class AsyncTests
         Assert.Equal("stored", request.Headers.Get("x-bag"));
     }
 
-    internal static Task<FilterOutcome> RunHeaders(PluginHarness host, string plugin, HttpRequestHead request, int worker = 0) =>
+    internal static async Task<FilterOutcome> RunHeaders(PluginHarness host, string plugin, HttpRequestHead request, int worker = 0) =>
+        (await RunHeadersThroughPause(host, plugin, request, worker)).Outcome;
+
+    /// <summary>Runs a request-headers phase (no body) to its end; <c>Paused</c> says whether it paused first.</summary>
+    internal static Task<(bool Paused, FilterOutcome Outcome)> RunHeadersThroughPause(PluginHarness host, string plugin, HttpRequestHead request, int worker = 0) =>
         host.OnWorker(async plugins =>
         {
             var stream = plugins.BeginStream([plugin], Info());
-            var result = await stream.OnRequestHeadersAsync(request, true);
+            var pending = stream.OnRequestHeadersAsync(request, true);
+            bool paused = !pending.IsCompleted;
+            var result = await pending;
             stream.Complete();
-            return result;
+            return (paused, result);
         }, worker);
 }
 

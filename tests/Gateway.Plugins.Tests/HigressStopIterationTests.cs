@@ -96,15 +96,7 @@ public sealed class HigressStopIterationTests
     {
         using var host = Start([Plugin("hold", "higress_hold", "")]);
         var request = Get("/no-body");
-        var (wasPending, outcome) = await host.OnWorker(async worker =>
-        {
-            var stream = worker.BeginStream(["hold"], Info());
-            var pending = stream.OnRequestHeadersAsync(request, true);
-            bool paused = !pending.IsCompleted;
-            var result = await pending;
-            stream.Complete();
-            return (paused, result);
-        });
+        var (wasPending, outcome) = await AsyncTests.RunHeadersThroughPause(host, "hold", request);
         Assert.True(wasPending);
         Assert.Equal(FilterAction.Continue, outcome.Action);
         Assert.Equal("tick", request.Headers.Get("x-resumed"));
