@@ -22,6 +22,9 @@ internal sealed class PluginEngine
 
     public Engine Engine { get; }
 
+    /// <summary>The epoch thread; guest calls announce their budget to it (<see cref="EpochTicker.Expect"/>).</summary>
+    public EpochTicker Ticker => _ticker;
+
     public SharedData SharedData { get; } = new();
 
     public SharedQueues Queues { get; } = new();

@@ -240,6 +240,7 @@ internal sealed partial class PluginVm
         _cpuStart = ThreadCpuClock.NowNanoseconds();
         _hostTime = 0;
         _store.SetEpochDeadline(_deadlineTicks);
+        Group.Engine.Ticker.Expect((long)(_deadlineTicks / EpochTicker.TicksPerMillisecond));
         return true;
     }
 
@@ -267,7 +268,9 @@ internal sealed partial class PluginVm
         {
             throw new CpuDeadlineExceededException();
         }
-        return (ulong)Math.Ceiling((budget - used) / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
+        ulong extension = (ulong)Math.Ceiling((budget - used) / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
+        Group.Engine.Ticker.Expect((long)(extension / EpochTicker.TicksPerMillisecond));
+        return extension;
     }
 
     private void End()

@@ -64,6 +64,7 @@ internal sealed partial class PluginVm : IDisposable
         Phase = VmPhase.Startup;
         _deadlineTicks = (ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond;
         _store.SetEpochDeadline(_deadlineTicks);
+        group.Engine.Ticker.Expect(StartupBudgetMilliseconds);
     }
 
     private void Instantiate()

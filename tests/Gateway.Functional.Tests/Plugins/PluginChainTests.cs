@@ -198,6 +198,52 @@ public sealed class PluginChainTests
     }
 
     [Fact]
+    public async Task IdleGateway_EpochThreadSleeps_AndALoopAfterwardsIsStillInterrupted()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(upstream.Endpoint, Plugin("loop", "loop", "closed", ", \"limits\": { \"cpuMillisecondsPerCall\": 20 }"), "\"loop\""));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/warm-up"));
+        Assert.Equal(500, (await client.ReadResponseAsync())!.Status);
+
+        // No guest runs: past the last budget announced (the replacement VM's 1 s start-up budget) and a margin,
+        // the epoch thread parks and stops waking up.
+        await Task.Delay(2000, TestContext.Current.CancellationToken);
+        long before = EpochThreadSwitches(gateway.Pid);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        long idle = EpochThreadSwitches(gateway.Pid) - before;
+        Assert.True(idle < 50, $"the idle epoch thread switched {idle} times in a second (it ticks 1000 times a second while awake)");
+
+        // The next guest call wakes it, so an endless loop still ends at its deadline.
+        var clock = Stopwatch.StartNew();
+        await client.SendAsync(RawClient.Get("/spin"));
+        Assert.Equal(500, (await client.ReadResponseAsync())!.Status);
+        Assert.True(clock.ElapsedMilliseconds < 2000, $"took {clock.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>Context switches of the gateway's "wasm-epoch" thread, from the kernel's view.</summary>
+    private static long EpochThreadSwitches(int pid)
+    {
+        long total = 0;
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != "wasm-epoch")
+            {
+                continue;
+            }
+            foreach (string line in File.ReadLines(Path.Combine(task, "status")))
+            {
+                if (line.Contains("ctxt_switches", StringComparison.Ordinal))
+                {
+                    total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        return total;
+    }
+
+    [Fact]
     public async Task TrapInHeaderCallback_FailsClosedThenVmIsRecreated()
     {
         await using var upstream = new TestUpstream();
