@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Logging;
+using Gateway.Proxy.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -79,7 +80,7 @@ namespace Gateway
                 }
                 return 1;
             }
-            SocketEventLoops.UseOnePerWorker(loaded.Config.Workers > 0 ? loaded.Config.Workers : Environment.ProcessorCount);
+            SocketEventLoops.UseOnePerWorker(ProxyServer.WorkerCount(loaded.Config.Workers));
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             // Registered directly: AddConsoleFormatter binds its options by reflection, which AOT cannot keep.
             builder.Logging.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName);

@@ -28,7 +28,7 @@ public sealed class ProxyServer : IAsyncDisposable
     {
         _snapshot = snapshot;
         _logger = loggerFactory.CreateLogger("Gateway.Proxy");
-        int count = workers > 0 ? workers : Environment.ProcessorCount;
+        int count = WorkerCount(workers);
         _workers = new ProxyWorker[count];
         _connectionsByWorker = new HashSet<ClientConnection>[count];
         for (int i = 0; i < count; i++)
@@ -38,6 +38,9 @@ public sealed class ProxyServer : IAsyncDisposable
             _connectionsByWorker[i] = [];
         }
     }
+
+    /// <summary>How many workers config <c>workers</c> asks for: 0 means one per CPU.</summary>
+    public static int WorkerCount(int configured) => configured > 0 ? configured : Environment.ProcessorCount;
 
     public ProxySnapshot Snapshot => Volatile.Read(ref _snapshot);
 
