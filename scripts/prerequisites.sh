@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server postgresql nginx-light haproxy wrk clang-14 lld-14 wasi-libc
-          libclang-rt-14-dev-wasm32 wabt binaryen)
+packages=(redis-server redis-sentinel redis-tools postgresql mariadb-server nginx-light haproxy wrk
+          clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt binaryen openssl prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
