@@ -30,6 +30,12 @@ internal sealed class PluginDefinition
 
     public PluginCounters Counters { get; } = new();
 
+    /// <summary>What the host refused this plugin, per limit (exported on /metrics).</summary>
+    public Sandbox.PluginRefusals Refusals { get; } = new();
+
+    /// <summary>Counts a refusal and logs it, rate-limited.</summary>
+    public void Refuse(Sandbox.HostLimit limit, string detail) => Refusals.Record(limit, Logger, Name, detail);
+
     private int _backendCallsInFlight;
 
     /// <summary>Claims a slot for a Redis or SQL call; false when the plugin's in-flight limit is reached.</summary>

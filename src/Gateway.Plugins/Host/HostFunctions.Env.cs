@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Sandbox;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
@@ -404,7 +405,11 @@ internal static partial class HostFunctions
             // Envoy would clear every header on a malformed map; refusing it is safer (ABI §5.4 POLICY).
             return WasmResult.BadArgument;
         }
-        map.ReplaceAll(pairs);
+        var verdict = map.ReplaceAll(pairs, vm.Runtime.Services.MessageLimits);
+        if (verdict != HeaderVerdict.Write)
+        {
+            return HeaderResult(vm, verdict, "(header map)");
+        }
         InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
     }
@@ -472,17 +477,20 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         key = key.ToLowerInvariant();
-        switch (write)
+        var limits = vm.Runtime.Services.MessageLimits;
+        var verdict = write switch
         {
-            case HeaderWrite.Add:
-                map.Add(key, value);
-                break;
-            case HeaderWrite.Replace:
-                map.Replace(key, value);
-                break;
-            default:
-                map.Remove(key);
-                break;
+            HeaderWrite.Add => map.Add(key, value, limits),
+            HeaderWrite.Replace => map.Replace(key, value, limits),
+            _ => HeaderVerdict.Write,
+        };
+        if (write == HeaderWrite.Remove)
+        {
+            map.Remove(key);
+        }
+        if (verdict != HeaderVerdict.Write)
+        {
+            return HeaderResult(vm, verdict, key);
         }
         InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
@@ -549,18 +557,24 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         int status = args[0].AsInt32();
-        if (status is < 100 or > 999)
+        if (status is < 200 or > 599)
         {
+            // A 1xx is not a final response: the client would wait for another after it.
             return WasmResult.BadArgument;
         }
-        var headers = new HeaderCollection();
         var pairs = Pairs;
+        var headers = new HeaderCollection();
         if (HeaderPairs.TryParse(headerBytes, pairs))
         {
-            foreach (var (name, value) in pairs)
+            var verdict = LocalReplyHeaders.Build(pairs, headers, vm.Runtime.Services.MessageLimits);
+            if (verdict != HeaderVerdict.Write)
             {
-                headers.Add(name.ToLowerInvariant(), value);
+                return HeaderResult(vm, verdict, "(local reply headers)");
             }
+        }
+        if (body.Length > vm.Runtime.Services.MessageLimits.MaxBodyBytes)
+        {
+            return Refuse(vm, HostLimit.BodySize, $"local reply body of {body.Length} bytes exceeds limits.maxBodyBytes");
         }
         if (body.Length > 0 && !headers.Contains("content-type"))
         {
@@ -602,21 +616,10 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         var request = new HttpRequestHead { Scheme = "http" };
-        foreach (var (name, value) in pairs)
+        var verdict = CalloutHeaders.Build(pairs, request, vm.Runtime.Services.MessageLimits);
+        if (verdict != HeaderVerdict.Write)
         {
-            switch (name)
-            {
-                case ":method": request.Method = value; break;
-                case ":path": request.Target = value; break;
-                case ":authority": request.Authority = value; break;
-                case ":scheme": request.Scheme = value; break;
-                default:
-                    if (name.Length > 0 && name[0] != ':')
-                    {
-                        request.Headers.Add(name.ToLowerInvariant(), value);
-                    }
-                    break;
-            }
+            return HeaderResult(vm, verdict, "(http_call headers)");
         }
         if (request.Method.Length == 0 || request.Target.Length == 0 || request.Authority.Length == 0)
         {

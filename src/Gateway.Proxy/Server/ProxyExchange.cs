@@ -25,6 +25,7 @@ public sealed class ProxyExchange : IDisposable
     private readonly ProxyWorker _worker;
     private readonly ILogger _logger;
     private readonly HttpResponseHead _response = new();
+    private bool _headRequest;
     private readonly BodyPump _requestPump = new();
     private readonly BodyPump _responsePump = new();
     private readonly HeaderCollection _requestTrailers = new();
@@ -44,6 +45,8 @@ public sealed class ProxyExchange : IDisposable
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
         long started = Stopwatch.GetTimestamp();
+        // The client's own method decides what it expects after the response head, whatever plugins do later.
+        _headRequest = request.Method == "HEAD";
         _requestTrailers.Clear();
         _responseTrailers.Clear();
         bool bodyPending = request.Framing != BodyFraming.None;
@@ -390,7 +393,10 @@ public sealed class ProxyExchange : IDisposable
         }
         else
         {
-            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, _response.ContentLength, close: !clientKeepAlive);
+            long length = clientFraming == BodyFraming.None
+                ? BodilessLength.Of(_response.StatusCode, _headRequest, _response.ContentLength)
+                : _response.ContentLength;
+            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, length, close: !clientKeepAlive);
         }
 
         PumpStatus received = PumpStatus.Completed;
@@ -610,7 +616,7 @@ public sealed class ProxyExchange : IDisposable
         {
             case FilterAction.LocalReply when outcome.Reply is { } reply:
                 bool close = !keepAlive || _client.Server.IsDraining;
-                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close);
+                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
                 snapshot.Metrics.RequestCompleted(route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
@@ -627,7 +633,7 @@ public sealed class ProxyExchange : IDisposable
         ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
     {
         bool close = !keepAlive || _client.Server.IsDraining;
-        LocalResponse.WriteError(_client.Output, status, message, requestId, close);
+        LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
         snapshot.Metrics.RequestCompleted(route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
     }

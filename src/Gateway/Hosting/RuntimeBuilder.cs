@@ -161,6 +161,7 @@ public static class RuntimeBuilder
                 LoggerFactory = loggers,
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
+                MessageLimits = config.Limits.ToHttpLimits(),
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)
