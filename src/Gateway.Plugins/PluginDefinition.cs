@@ -78,6 +78,14 @@ internal sealed class VmGroup(PluginEngine engine, PluginModule module, string v
 
     public string Name => Plugins.Count == 0 ? VmId : Plugins[0].Name;
 
+    /// <summary>
+    /// Where the group's shared data and queues live: the vmId plugins share on purpose, else the plugin's own
+    /// namespace, which no guest-supplied vm_id can name (it starts with a NUL).
+    /// </summary>
+    public string Namespace => _namespace ??= VmId.Length > 0 ? VmId : "\0plugin:" + Name;
+
+    private string? _namespace;
+
     public IReadOnlyDictionary<string, string> Environment => Plugins[0].Options.Environment;
 
     /// <summary>Every plugin of the group is a singleton: it runs on one worker only, not on routes.</summary>

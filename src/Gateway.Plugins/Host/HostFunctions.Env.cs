@@ -281,7 +281,14 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        writable.Splice((uint)args[1].AsInt32(), (uint)args[2].AsInt32(), data);
+        uint start = (uint)args[1].AsInt32();
+        uint size = (uint)args[2].AsInt32();
+        long limit = vm.Runtime.Services.MessageLimits.MaxBodyBytes;
+        if (writable.LengthAfterSplice(start, size, data.Length) > Math.Max(limit, writable.Length))
+        {
+            return Refuse(vm, HostLimit.BodySize, $"body edit past limits.maxBodyBytes ({limit})");
+        }
+        writable.Splice(start, size, data);
         return WasmResult.Ok;
     }
 
@@ -638,6 +645,10 @@ internal static partial class HostFunctions
         {
             timeout = services.MaxHttpCallTimeout;
         }
+        if (vm.PendingCalls.Count >= vm.Group.Limits.HttpCallsInFlight)
+        {
+            return Refuse(vm, HostLimit.HttpCalls, $"more than limits.httpCallsInFlight ({vm.Group.Limits.HttpCallsInFlight}) calls in flight", WasmResult.InternalFailure);
+        }
         uint token = vm.NextToken();
         var call = new PendingCall(context.Root, context as StreamContext);
         vm.PendingCalls.Add(token, call);
@@ -733,7 +744,12 @@ internal static partial class HostFunctions
         {
             return WasmResult.BadArgument;
         }
-        int id = MetricsOf(vm).Define(type, name);
+        var plugin = PluginOf(vm);
+        int id = MetricsOf(vm).Define(type, plugin.Name, name, vm.Group.Limits.MaxMetrics);
+        if (id < 0)
+        {
+            return Refuse(vm, HostLimit.Metrics, $"metric '{Printable(name)}' exceeds limits.maxMetrics or was defined with another type");
+        }
         return GuestMemory.TryWriteUInt32(memory, args[3].AsInt32(), (uint)id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     }
 
@@ -800,7 +816,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.SharedData.TryGet(vm.Group.VmId, key, out byte[] value, out uint cas))
+        if (!vm.Runtime.SharedData.TryGet(vm.Group.Namespace, key, out byte[] value, out uint cas))
         {
             return WasmResult.NotFound;
         }
@@ -820,7 +836,13 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        return vm.Runtime.SharedData.TrySet(vm.Group.VmId, key, value, (uint)args[4].AsInt32()) ? WasmResult.Ok : WasmResult.CasMismatch;
+        long cap = vm.Group.Limits.SharedDataBytes;
+        return vm.Runtime.SharedData.TrySet(vm.Group.Namespace, key, value, (uint)args[4].AsInt32(), cap) switch
+        {
+            SharedDataResult.Stored => WasmResult.Ok,
+            SharedDataResult.CasMismatch => WasmResult.CasMismatch,
+            _ => Refuse(vm, HostLimit.SharedData, $"shared data would exceed limits.sharedDataBytes ({cap})", WasmResult.InternalFailure),
+        };
     }
 
     private static WasmResult RegisterSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
@@ -832,7 +854,7 @@ internal static partial class HostFunctions
             return WasmResult.InvalidMemoryAccess;
         }
         var root = vm.Effective?.Root ?? vm.RootOf(vm.Group.Plugins[0]);
-        uint id = vm.Runtime.Queues.Register(vm.Group.VmId, name, root);
+        uint id = vm.Runtime.Queues.Register(vm.Group.Namespace, name, root);
         GuestMemory.TryWriteUInt32(memory, args[2].AsInt32(), id);
         return WasmResult.Ok;
     }
@@ -846,7 +868,8 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.Queues.TryResolve(vmId.Length == 0 ? vm.Group.VmId : vmId, name, out uint id))
+        // An empty vm_id is the caller's own namespace; a plugin's private namespace cannot be named by others.
+        if ((vmId.Length > 0 && vmId[0] == '\0') || !vm.Runtime.Queues.TryResolve(vmId.Length == 0 ? vm.Group.Namespace : vmId, name, out uint id))
         {
             return WasmResult.NotFound;
         }
@@ -860,7 +883,13 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        return vm.Runtime.Queues.Enqueue((uint)args[0].AsInt32(), item) ? WasmResult.Ok : WasmResult.NotFound;
+        long cap = vm.Group.Limits.SharedQueueBytes;
+        return vm.Runtime.Queues.Enqueue(vm.Group.Namespace, (uint)args[0].AsInt32(), item, cap) switch
+        {
+            QueueResult.Done => WasmResult.Ok,
+            QueueResult.NotFound => WasmResult.NotFound,
+            _ => Refuse(vm, HostLimit.SharedQueue, $"queued items would exceed limits.sharedQueueBytes ({cap})", WasmResult.InternalFailure),
+        };
     }
 
     private static WasmResult DequeueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
@@ -870,7 +899,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.Queues.TryDequeue((uint)args[0].AsInt32(), out byte[]? item))
+        if (vm.Runtime.Queues.TryDequeue(vm.Group.Namespace, (uint)args[0].AsInt32(), out byte[]? item) != QueueResult.Done)
         {
             return WasmResult.NotFound;
         }
@@ -937,20 +966,25 @@ internal static partial class HostFunctions
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string name)
-            || !GuestMemory.TryReadBytes(memory, args[2].AsInt32(), args[3].AsInt32(), out byte[] input))
+            || !GuestMemory.TryGetSpan(memory, args[2].AsInt32(), args[3].AsInt32(), out var input))
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        byte[] output;
+        int cap = vm.Group.Limits.HostCallBytes;
+        if (name is "compress" or "uncompress" && input.Length > cap)
+        {
+            return Refuse(vm, HostLimit.HostCallBytes, $"{name} input of {input.Length} bytes exceeds limits.hostCallBytes");
+        }
+        byte[]? output;
         try
         {
             switch (name)
             {
                 case "compress":
-                    output = Zlib(input, compress: true);
+                    output = BoundedZlib.Compress(input, cap);
                     break;
                 case "uncompress":
-                    output = Zlib(input, compress: false);
+                    output = BoundedZlib.Uncompress(input, cap);
                     break;
                 default:
                     return WasmResult.NotFound;
@@ -960,26 +994,11 @@ internal static partial class HostFunctions
         {
             return WasmResult.SerializationFailure;
         }
+        if (output is null)
+        {
+            return Refuse(vm, HostLimit.HostCallBytes, $"{name} output exceeds limits.hostCallBytes");
+        }
         return GuestMemory.Return(vm, caller, output, args[4].AsInt32(), args[5].AsInt32());
-    }
-
-    /// <summary>Envoy's <c>compress</c> / <c>uncompress</c> foreign functions: zlib format (RFC 1950).</summary>
-    private static byte[] Zlib(byte[] input, bool compress)
-    {
-        using var output = new MemoryStream();
-        if (compress)
-        {
-            using (var zlib = new System.IO.Compression.ZLibStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-            {
-                zlib.Write(input);
-            }
-        }
-        else
-        {
-            using var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(input), System.IO.Compression.CompressionMode.Decompress);
-            zlib.CopyTo(output);
-        }
-        return output.ToArray();
     }
 
     // ---- §3.15

@@ -113,18 +113,16 @@ internal static partial class HostFunctions
             {
                 vm.CheckUnrestricted(name);
             }
-            long entered = Stopwatch.GetTimestamp();
+            vm.EnterImport();
             results[0] = (int)import(vm, caller, args);
-            vm.LeaveImport(entered);
         }));
 
     private static void AddWasi(Dictionary<string, Definition> table, string name, string parameters, WasiImport import) =>
         table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
         {
             var vm = (PluginVm)caller.GetData()!;
-            long entered = Stopwatch.GetTimestamp();
+            vm.EnterImport();
             results[0] = import(vm, caller, args);
-            vm.LeaveImport(entered);
         }));
 
     private static void AddRaw(Dictionary<string, Definition> table, string name, string parameters, string results, Function.UntypedCallbackDelegate callback) =>

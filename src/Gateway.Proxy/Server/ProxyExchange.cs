@@ -76,25 +76,31 @@ public sealed class ProxyExchange : IDisposable
             if (filters is not null)
             {
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
-                if (outcome.Action == FilterAction.HoldHeaders)
+                // Ends: every pass either breaks or adds at least one plugin that was not in the chain.
+                while (true)
                 {
-                    // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
-                    // chain into memory until the plugins let data through, then the head leaves with what they changed.
-                    hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
-                    hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
-                    if (hold == RequestHold.Answered)
+                    if (outcome.Action == FilterAction.HoldHeaders && hold == RequestHold.None)
                     {
-                        return false;
+                        // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
+                        // chain into memory until the plugins let data through, then the head leaves with what they changed.
+                        hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
+                        hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
+                        if (hold == RequestHold.Answered)
+                        {
+                            return false;
+                        }
                     }
-                }
-                else if (outcome.Action != FilterAction.Continue)
-                {
-                    return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
-                }
-                // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
-                // route cache; the chain already running finishes the exchange, the new route picks the cluster.
-                if (filters.RouteInvalidated)
-                {
+                    else if (outcome.Action is not (FilterAction.Continue or FilterAction.HoldHeaders))
+                    {
+                        return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
+                    }
+                    // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
+                    // route cache. The chain already running finishes the exchange; the new route picks the cluster, and
+                    // its plugins that have not run yet run now, so re-routing never steps around another route's checks.
+                    if (!filters.RouteInvalidated)
+                    {
+                        break;
+                    }
                     Route? rerouted = snapshot.Routes.Match(request.Authority, request.Path);
                     if (rerouted is null)
                     {
@@ -102,6 +108,12 @@ public sealed class ProxyExchange : IDisposable
                         return await FinishLocalAsync(snapshot, route, started, 404, "no route", requestId, keepAlive && !bodyPending);
                     }
                     route = rerouted;
+                    int added = state.Plugins!.ExtendStream(filters, route.Plugins);
+                    if (added < 0)
+                    {
+                        break;
+                    }
+                    outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), route.Cluster.Options.RequestTimeoutMs);
                 }
             }
             return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, hold, started);
