@@ -306,7 +306,7 @@ internal sealed partial class PluginVm
             VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms (wall clock {Group.Limits.WallCapMilliseconds} ms) exceeded (memory {MemoryLength} bytes)",
             VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {PluginModule.FirstLine(e.Message)}",
             VmFailure.Exit => $"proc_exit({ExitCode})",
-            _ => PluginModule.FirstLine(e.Message),
+            _ => e.ToString(),
         };
         bool starting = Phase is VmPhase.Startup or VmPhase.Configure;
         if (!starting)

@@ -8,6 +8,6 @@ internal static partial class SandboxLog
     [LoggerMessage(EventId = 4100, Level = LogLevel.Warning, Message = "plugin {Plugin} refused ({Limit}): {Detail}")]
     public static partial void Refused(ILogger logger, string plugin, string limit, string detail);
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "plugin {Plugin}: tick skipped on worker {Worker}, the previous one overran its period")]
-    public static partial void TickSkipped(ILogger logger, string plugin, int worker);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "plugin {Plugin}: host import {Import} failed with {Exception}: {Reason}; the call answered INTERNAL_FAILURE")]
+    public static partial void ImportFailed(ILogger logger, string plugin, string import, string exception, string reason);
 }
