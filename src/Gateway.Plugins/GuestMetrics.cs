@@ -13,6 +13,9 @@ internal sealed class GuestMetrics
     public const int Gauge = 1;
     public const int Histogram = 2;
 
+    /// <summary>Longer guest names are refused: every scrape carries each name.</summary>
+    public const int MaxNameLength = 200;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _idsByName = new(StringComparer.Ordinal);
     private readonly List<GuestMetric> _metrics = [];
@@ -20,10 +23,14 @@ internal sealed class GuestMetrics
     /// <summary>
     /// The id of the series named <paramref name="name"/>, defining it on first use. Names are compared as exported
     /// (after sanitizing), so two spellings of one Prometheus name are one series, and a VM that restarts gets its
-    /// series back. -1 when the name is taken by another type or the plugin reached <paramref name="maxMetrics"/>.
+    /// series back. -1 when the name is too long, taken by another type, or the plugin reached <paramref name="maxMetrics"/>.
     /// </summary>
     public int Define(int type, string plugin, string name, int maxMetrics)
     {
+        if (name.Length > MaxNameLength)
+        {
+            return -1;
+        }
         string exported = PrometheusName(plugin, name);
         lock (_lock)
         {

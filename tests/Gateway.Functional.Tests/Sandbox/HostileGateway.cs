@@ -73,9 +73,12 @@ internal static class HostileGateway
         string metrics = await gateway.AdminGetAsync("/metrics");
         var info = new ProcessStartInfo("promtool") { ArgumentList = { "check", "metrics" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         using var promtool = Process.Start(info)!;
+        // Both streams are drained while the input is written: a long lint report must not block promtool.
+        var stdout = promtool.StandardOutput.ReadToEndAsync();
+        var stderr = promtool.StandardError.ReadToEndAsync();
         await promtool.StandardInput.WriteAsync(metrics);
         promtool.StandardInput.Close();
-        string output = await promtool.StandardOutput.ReadToEndAsync() + await promtool.StandardError.ReadToEndAsync();
+        string output = await stdout + await stderr;
         await promtool.WaitForExitAsync();
         Assert.True(promtool.ExitCode is 0 or 3 && !output.Contains("error", StringComparison.OrdinalIgnoreCase),
             $"promtool rejected /metrics (exit {promtool.ExitCode}): {output}");
