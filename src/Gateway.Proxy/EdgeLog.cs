@@ -8,4 +8,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 160, EventName = "listener_at_capacity", Level = LogLevel.Warning,
         Message = "listener {Name} is at maxConnections ({MaxConnections}): new connections are closed at accept until one ends")]
     public static partial void ListenerAtCapacity(ILogger logger, string name, int maxConnections);
+
+    [LoggerMessage(EventId = 161, EventName = "access_log_write_failed", Level = LogLevel.Error,
+        Message = "access log lines cannot be written ({Reason}); they are lost until writing works again")]
+    public static partial void AccessLogWriteFailed(ILogger logger, string reason);
 }

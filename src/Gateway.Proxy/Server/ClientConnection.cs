@@ -94,7 +94,17 @@ public sealed class ClientConnection
                 }
                 // The head may have waited through a reload: the exchange runs on the newest snapshot, so a worker
                 // never goes back to one it has left (whose plugins may be gone).
-                bool keepAlive = await _exchange.RunAsync(_server.Snapshot, _request);
+                ProxySnapshot current = _server.Snapshot;
+                bool keepAlive;
+                try
+                {
+                    keepAlive = await _exchange.RunAsync(current, _request);
+                }
+                finally
+                {
+                    // Also for an exchange the client abandoned: its line says status 0 (no response completed).
+                    LogAccess(current);
+                }
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;
@@ -197,9 +207,20 @@ public sealed class ClientConnection
             reason = RequestRejections.Reason(_rejection);
         }
         snapshot.Metrics.RequestCompleted(-1, status, 0);
+        _exchange.Access.Begin(System.Diagnostics.Stopwatch.GetTimestamp());
+        _exchange.Access.Complete(null, status, 0);
+        LogAccess(snapshot);
         ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
         LocalResponse.WriteError(Output, status, reason, "", close: true);
         await FlushAsync();
+    }
+
+    private void LogAccess(ProxySnapshot snapshot)
+    {
+        if (snapshot.AccessLogEnabled && _server.AccessLog is { } log)
+        {
+            log.Write(_exchange.Access.ToEntry(Listener.Name, _request, _exchange.RequestBodyBytes, _exchange.ResponseBodyBytes, Remote));
+        }
     }
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>

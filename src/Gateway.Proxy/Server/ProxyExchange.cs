@@ -6,6 +6,7 @@ using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
 using Gateway.Plugins;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Upstream;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ public sealed class ProxyExchange : IDisposable
     private readonly BodyPump _responsePump = new();
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
+    private readonly AccessRecord _access = new();
     private CancellationTokenSource _responseDeadline = new();
     // Made on first use: the request body a Higress plugin decides on before its head may go (ABI §2.3). Never pauses
     // its writer; limits.maxBodyBytes bounds it.
@@ -42,9 +44,19 @@ public sealed class ProxyExchange : IDisposable
         _logger = logger;
     }
 
+    /// <summary>What the access log line of the last request says; filled in as the exchange goes.</summary>
+    public AccessRecord Access => _access;
+
+    public long RequestBodyBytes => _requestPump.BytesRead;
+
+    public long ResponseBodyBytes => _responsePump.BytesRead;
+
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
         long started = Stopwatch.GetTimestamp();
+        _access.Begin(started);
+        _requestPump.ResetCount();
+        _responsePump.ResetCount();
         _requestTrailers.Clear();
         _responseTrailers.Clear();
         bool bodyPending = request.Framing != BodyFraming.None;
@@ -58,6 +70,7 @@ public sealed class ProxyExchange : IDisposable
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
         string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+        _access.RequestId = requestId;
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
         {
@@ -83,6 +96,7 @@ public sealed class ProxyExchange : IDisposable
         {
             if (filters is not null)
             {
+                _access.Plugins = PluginOutcomes.Continue;
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
                 if (outcome.Action == FilterAction.HoldHeaders)
                 {
@@ -222,6 +236,7 @@ public sealed class ProxyExchange : IDisposable
                 return await FinishUpstreamErrorAsync(snapshot, route, started, error, "connect", "", requestId, keepAlive && !bodyPending);
             }
 
+            _access.Upstream = upstream.Endpoint.HostHeader;
             bool reused = upstream.RequestCount > 0;
             upstream.RequestCount++;
             upstream.Endpoint.BeginRequest();
@@ -453,14 +468,14 @@ public sealed class ProxyExchange : IDisposable
                 snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
                 ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, "response_body", UpstreamErrors.Label(error), _response.StatusCode, upstream.Endpoint.HostHeader, requestId);
             }
-            snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+            Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
             return ExchangeResult.Close;
         }
 
         // KA-4: reuse only a connection whose exchange ended exactly at the response's framing.
         bool reusable = _response.KeepAlive && _response.Framing != BodyFraming.CloseDelimited && !HasExtraBytes(upstream);
         pool.Release(upstream, reusable);
-        snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+        Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
         return clientKeepAlive ? ExchangeResult.KeepAlive : ExchangeResult.Close;
     }
 
@@ -559,7 +574,7 @@ public sealed class ProxyExchange : IDisposable
                 ProxyLog.HeldBodyTooLarge(_logger, "response", route.Name, 500, requestId);
                 return await FinishLocalAsync(snapshot, route, started, 500, "response body held by a plugin exceeds limits.maxBodyBytes", requestId, keepAlive: false);
             case PumpStatus.TargetClosed or PumpStatus.TimedOut:
-                snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return false;
             default:
                 UpstreamError error = status == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
@@ -600,7 +615,7 @@ public sealed class ProxyExchange : IDisposable
         if (status == PumpStatus.SourceClosed)
         {
             // The client is gone: nobody to answer.
-            snapshot.Metrics.RequestCompleted(route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
+            Completed(snapshot, route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
             return;
         }
         await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
@@ -620,16 +635,19 @@ public sealed class ProxyExchange : IDisposable
         switch (outcome.Action)
         {
             case FilterAction.LocalReply when outcome.Reply is { } reply:
+                _access.Plugins = PluginOutcomes.LocalReply;
                 bool close = !keepAlive || _client.Server.IsDraining;
                 LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close);
-                snapshot.Metrics.RequestCompleted(route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
+                _access.Plugins = PluginOutcomes.Failed;
                 ProxyLog.PluginFailed(_logger, route.Name, stage, requestId);
                 return await FinishLocalAsync(snapshot, route, started, 500, "plugin failure", requestId, keepAlive);
             default:
                 // Reset: the plugin closed the stream; the client sees the connection end.
-                snapshot.Metrics.RequestCompleted(route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
+                _access.Plugins = PluginOutcomes.Reset;
+                Completed(snapshot, route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
                 return false;
         }
     }
@@ -639,8 +657,15 @@ public sealed class ProxyExchange : IDisposable
     {
         bool close = !keepAlive || _client.Server.IsDraining;
         LocalResponse.WriteError(_client.Output, status, message, requestId, close);
-        snapshot.Metrics.RequestCompleted(route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
+        Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
+    }
+
+    /// <summary>Every request ends here once: its metrics and its access log record.</summary>
+    private void Completed(ProxySnapshot snapshot, int routeIndex, int status, long elapsedTicks)
+    {
+        snapshot.Metrics.RequestCompleted(routeIndex, status, elapsedTicks);
+        _access.Complete(routeIndex < 0 ? null : snapshot.Routes.Routes[routeIndex].Name, status, elapsedTicks);
     }
 
     public void Dispose() => _responseDeadline.Dispose();

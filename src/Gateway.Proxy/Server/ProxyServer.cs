@@ -55,6 +55,9 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public long OpenConnections => Interlocked.Read(ref _connections);
 
+    /// <summary>Where access log lines go; set once before <see cref="Start"/>, null when there is none.</summary>
+    public Logging.AccessLog? AccessLog { get; set; }
+
     /// <summary>Listener counters; made by <see cref="Start"/>, they live as long as the server.</summary>
     public EdgeMetrics EdgeMetrics { get; private set; } = new([]);
 

@@ -27,6 +27,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         ValidatePlugins();
         ValidateRedis();
         ValidateDatabases();
+        ValidateAccessLog();
         NotNegative("shutdown.drainTimeoutMs", config.Shutdown.DrainTimeoutMs);
         NotNegative("shutdown.listenerCloseDelayMs", config.Shutdown.ListenerCloseDelayMs);
     }
@@ -62,6 +63,20 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
                     break;
                 }
             }
+        }
+    }
+
+    private void ValidateAccessLog()
+    {
+        var log = config.AccessLog;
+        Positive("accessLog.queueCapacity", log.QueueCapacity);
+        if (log.File is { } file && (!Path.IsPathFullyQualified(file) || Path.EndsInDirectorySeparator(file)))
+        {
+            errors.Add("accessLog.file", $"\"{file}\" is not an absolute file path");
+        }
+        else if (log.File is { } path && !Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            errors.Add("accessLog.file", $"the folder of \"{path}\" does not exist");
         }
     }
 

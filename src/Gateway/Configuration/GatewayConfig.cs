@@ -15,6 +15,7 @@ public sealed record GatewayConfig
     public AdminConfig Admin { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
     public PathsConfig Paths { get; init; } = new();
+    public AccessLogConfig AccessLog { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
@@ -38,6 +39,7 @@ public sealed record GatewayConfig
         && Admin == other.Admin
         && Limits == other.Limits
         && Paths == other.Paths
+        && AccessLog == other.AccessLog
         && ConfigEquality.Maps(Clusters, other.Clusters)
         && ConfigEquality.Lists(Routes, other.Routes)
         && ConfigEquality.Maps(Plugins, other.Plugins)

@@ -33,6 +33,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private BackendRegistry? _backends;
     private ProxyServer? _server;
     private AdminServer? _admin;
+    private Proxy.Logging.AccessLog? _accessLog;
     private ConfigWatcher? _watcher;
     private volatile string? _notReady = "starting";
     private long _reloadsApplied;
@@ -62,6 +63,16 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             throw new GatewayStartException(problems);
         }
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
+        try
+        {
+            _accessLog = RuntimeBuilder.AccessLog(_config, _loggers);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.StartupProblem(_logger, $"accessLog.file: {e.Message}");
+            throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
+        }
+        _server.AccessLog = _accessLog;
         _server.Start(RuntimeBuilder.Listeners(_config));
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
         _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
@@ -176,6 +187,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         ProxySnapshot? snapshot = _server?.Snapshot;
         snapshot?.Metrics.WritePrometheus(output);
         _server?.EdgeMetrics.WritePrometheus(output);
+        _accessLog?.WritePrometheus(output);
         snapshot?.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
@@ -197,6 +209,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             await _server.DisposeAsync();
         }
         _server?.Snapshot.Plugins?.Retire();
+        if (_accessLog is not null)
+        {
+            await _accessLog.DisposeAsync();
+        }
         if (_backends is not null)
         {
             await _backends.DisposeAsync();

@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Plugins;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Server;
 using Gateway.Proxy.Upstream;
@@ -31,6 +32,16 @@ public static class RuntimeBuilder
             list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port, MaxConnections = l.MaxConnections };
         }
         return list;
+    }
+
+    /// <summary>The access log writer: a file opened for appending, or stdout.</summary>
+    public static AccessLog AccessLog(GatewayConfig config, ILoggerFactory loggers)
+    {
+        AccessLogConfig c = config.AccessLog;
+        Stream output = c.File is { } file
+            ? new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous)
+            : Console.OpenStandardOutput();
+        return new AccessLog(output, ownsOutput: c.File is not null, c.QueueCapacity, loggers.CreateLogger("Gateway.AccessLog"));
     }
 
     public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers)
@@ -168,6 +179,9 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization());
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization())
+        {
+            AccessLogEnabled = config.AccessLog.Enabled,
+        };
     }
 }
