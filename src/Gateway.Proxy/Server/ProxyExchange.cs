@@ -32,6 +32,8 @@ public sealed class ProxyExchange : IDisposable
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
     private readonly AccessRecord _access = new();
+    // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
+    private string? _upgrade;
     private CancellationTokenSource _responseDeadline = new();
     // Made on first use: the request body a Higress plugin decides on before its head may go (ABI §2.3). Never pauses
     // its writer; limits.maxBodyBytes bounds it.
@@ -62,6 +64,7 @@ public sealed class ProxyExchange : IDisposable
         bool bodyPending = request.Framing != BodyFraming.None;
         bool keepAlive = request.KeepAlive && request.MinorVersion >= 1;
 
+        _upgrade = UpgradeRequest.Offered(request);
         if (!ForwardingHeaders.RemoveHopByHop(request.Headers))
         {
             snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
@@ -86,10 +89,16 @@ public sealed class ProxyExchange : IDisposable
             ProxyLog.NoRoute(_logger, request.Authority, requestId);
             return await FinishLocalAsync(snapshot, null, started, 404, "no route", requestId, keepAlive && !bodyPending);
         }
+        _upgrade = UpgradeRequest.Allowed(_upgrade, route.Options.Upgrades);
+        if (_upgrade is not null)
+        {
+            // Plugins see the upgrade request as Envoy shows it: with its Connection and Upgrade fields.
+            UpgradeRequest.AddFields(request.Headers, _upgrade);
+        }
 
         WorkerState state = _worker.Acquire(snapshot);
         PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
-            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
+            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1", _client.Tls))
             : null;
         RequestHold hold = RequestHold.None;
         try
@@ -381,6 +390,15 @@ public sealed class ProxyExchange : IDisposable
                 ? ExchangeResult.KeepAlive : ExchangeResult.Close;
         }
         upstream.Endpoint.ReportSuccess();
+        string? switchedTo = null;
+        if (_response.StatusCode == 101 && !UpgradeRequest.Accepts(_response, _upgrade!, out switchedTo))
+        {
+            // UP-4: a switch to a protocol the client never offered is a bad response.
+            pool.Release(upstream, reusable: false);
+            snapshot.Metrics.UpstreamFailed(route.Cluster.Index, UpstreamError.BadResponse);
+            await FinishUpstreamErrorAsync(snapshot, route, started, UpstreamError.BadResponse, "upgrade", upstream.Endpoint.HostHeader, requestId, keepAlive: false);
+            return ExchangeResult.Close;
+        }
 
         bool responseBodyPending = _response.Framing != BodyFraming.None;
         ForwardingHeaders.CleanResponse(_response.Headers);
@@ -396,6 +414,11 @@ public sealed class ProxyExchange : IDisposable
                 return await FinishFilteredAsync(snapshot, route, started, outcome, "response_headers", requestId, keepAlive)
                     ? ExchangeResult.KeepAlive : ExchangeResult.Close;
             }
+        }
+
+        if (switchedTo is not null)
+        {
+            return await TunnelAsync(snapshot, route, pool, upstream, switchedTo, started);
         }
 
         bool filterResponseBody = filters is not null && (filters.InspectsResponseBody || headHeld) && responseBodyPending;
@@ -530,6 +553,10 @@ public sealed class ProxyExchange : IDisposable
                 }
                 // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
                 // a 101 nobody asked for is a bad response.
+                if (_response.StatusCode == 101 && _upgrade is not null)
+                {
+                    return ResponseHeadStatus.Parsed; // UP-3: the switch; its protocol is checked by the caller
+                }
                 if (_response.StatusCode == 101 || ++interim > MaxInterimResponses)
                 {
                     return ResponseHeadStatus.Invalid;
@@ -659,6 +686,44 @@ public sealed class ProxyExchange : IDisposable
         LocalResponse.WriteError(_client.Output, status, message, requestId, close);
         Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
+    }
+
+    /// <summary>
+    /// UP-5: after a 101 the connection pair relays opaque bytes both ways until either side closes or the tunnel
+    /// idles past limits.tunnelIdleTimeoutMs; neither connection carries HTTP again.
+    /// </summary>
+    private async ValueTask<ExchangeResult> TunnelAsync(
+        ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, string protocol, long started)
+    {
+        UpgradeRequest.AddResponseFields(_response, protocol);
+        HeadWriter.WriteResponse(_client.Output, _response, BodyFraming.None, 0, close: false);
+        EdgeMetrics metrics = _client.Server.EdgeMetrics;
+        var tunnel = new Tunnel();
+        TunnelEnd end = TunnelEnd.ClientClosed;
+        bool opened = false;
+        try
+        {
+            if (await _client.FlushAsync())
+            {
+                opened = true;
+                metrics.TunnelOpened();
+                end = await tunnel.RunAsync(_client.Input, _client.Output, upstream.Input, upstream.Output, snapshot.Limits.TunnelIdleTimeoutMs);
+            }
+        }
+        finally
+        {
+            pool.Release(upstream, reusable: false);
+            if (opened)
+            {
+                metrics.TunnelClosed(end, tunnel.BytesUpstream, tunnel.BytesDownstream);
+            }
+            Completed(snapshot, route.Index, 101, Stopwatch.GetElapsedTime(started).Ticks);
+        }
+        if (end == TunnelEnd.IdleTimeout)
+        {
+            EdgeLog.TunnelIdleTimeout(_logger, route.Name, upstream.Endpoint.HostHeader, _access.RequestId);
+        }
+        return ExchangeResult.Close;
     }
 
     /// <summary>Every request ends here once: its metrics and its access log record.</summary>

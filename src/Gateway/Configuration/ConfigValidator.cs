@@ -55,6 +55,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
 
             Endpoint(path, listener.Address, listener.Port);
             Positive($"{path}.maxConnections", listener.MaxConnections);
+            if (listener.Tls is { } tls)
+            {
+                new TlsConfigValidator(errors).Validate($"{path}.tls", tls);
+            }
             for (var j = 0; j < i; j++)
             {
                 if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
@@ -136,6 +140,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         Positive("limits.minRequestBodyBytesPerSecond", limits.MinRequestBodyBytesPerSecond);
         Positive("limits.requestBodyRateWindowMs", limits.RequestBodyRateWindowMs);
         Positive("limits.responseWriteTimeoutMs", limits.ResponseWriteTimeoutMs);
+        Positive("limits.tunnelIdleTimeoutMs", limits.TunnelIdleTimeoutMs);
     }
 
     private void ValidateClusters()
@@ -185,6 +190,16 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             ValidateMatch($"{path}.match", route.Match);
+            for (var j = 0; j < route.Upgrades.Count; j++)
+            {
+                var protocol = route.Upgrades[j];
+                // h2c would hand the upstream an HTTP/2 connection no route or plugin ever sees (UP-1).
+                if (protocol.Length == 0 || protocol.Contains(',') || protocol.Contains(' ') || protocol.Contains('/')
+                    || protocol.Equals("h2c", StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add(ConfigPath.Index($"{path}.upgrades", j), $"\"{protocol}\" is not an upgrade protocol name the gateway relays (a token such as \"websocket\"; never h2c)");
+                }
+            }
             if (!config.Clusters.ContainsKey(route.Cluster))
             {
                 errors.Add($"{path}.cluster", $"unknown cluster \"{route.Cluster}\"");

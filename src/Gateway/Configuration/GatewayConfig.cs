@@ -60,6 +60,8 @@ public sealed record ListenerConfig
     public required int Port { get; init; }
     /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
     public int MaxConnections { get; init; } = 10_000;
+    /// <summary>Set to terminate TLS on this listener.</summary>
+    public ListenerTlsConfig? Tls { get; init; }
 }
 
 public sealed record AdminConfig
@@ -83,6 +85,7 @@ public sealed record LimitsConfig
     public int MinRequestBodyBytesPerSecond { get; init; } = 1024;
     public int RequestBodyRateWindowMs { get; init; } = 5_000;
     public int ResponseWriteTimeoutMs { get; init; } = 30_000;
+    public int TunnelIdleTimeoutMs { get; init; } = 300_000;
 
     public HttpLimits ToHttpLimits() => new()
     {
@@ -96,6 +99,7 @@ public sealed record LimitsConfig
         MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond,
         RequestBodyRateWindowMs = RequestBodyRateWindowMs,
         ResponseWriteTimeoutMs = ResponseWriteTimeoutMs,
+        TunnelIdleTimeoutMs = TunnelIdleTimeoutMs,
     };
 }
 

@@ -73,7 +73,16 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
         }
         _server.AccessLog = _accessLog;
-        _server.Start(RuntimeBuilder.Listeners(_config));
+        try
+        {
+            _server.Start(RuntimeBuilder.Listeners(_config));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A certificate that changed between validation and start.
+            GatewayLog.StartupProblem(_logger, $"listeners: {e.Message}");
+            throw new GatewayStartException([$"listeners: {e.Message}"]);
+        }
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
         _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
         AdminServer admin = _admin;
