@@ -29,7 +29,7 @@ public sealed class SmugglingCorpusTests
         {
             upstream.Requests.Clear();
             byte[] head = c.Serialize(utf8ForNonAscii: false);
-            var responses = await ExchangeAsync(gateway.Port, [.. head, .. Encoding.ASCII.GetBytes(Smuggled)]);
+            var responses = await ExchangeAsync(gateway.Port, [.. head, .. Encoding.ASCII.GetBytes(Smuggled)], firstIsHead: c.Method == "HEAD");
             int answered = responses.Count(s => s is >= 200 and < 300);
             if (responses.Count == 0 || responses[0] >= 400)
             {
@@ -65,13 +65,14 @@ public sealed class SmugglingCorpusTests
     }
 
     /// <summary>Sends the bytes, half-closes, and returns the status of every response until the gateway closes.</summary>
-    private static async Task<List<int>> ExchangeAsync(int port, byte[] bytes)
+    private static async Task<List<int>> ExchangeAsync(int port, byte[] bytes, bool firstIsHead)
     {
         using var client = new RawClient(port);
         await client.SendAsync(bytes);
         client.Stream.Socket.Shutdown(SocketShutdown.Send);
         var statuses = new List<int>();
-        while (await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(15)) is { } response)
+        // A response to HEAD has no body whatever its framing fields say.
+        while (await client.ReadResponseAsync(headOnly: firstIsHead && statuses.Count == 0, timeout: TimeSpan.FromSeconds(15)) is { } response)
         {
             statuses.Add(response.Status);
         }
