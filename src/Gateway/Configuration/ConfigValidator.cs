@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http.Paths;
 
 namespace Gateway.Configuration;
 
@@ -217,6 +218,25 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         if (match.PathPrefix is { } prefix && !prefix.StartsWith('/'))
         {
             errors.Add($"{path}.pathPrefix", $"\"{prefix}\" does not start with '/'");
+        }
+
+        // Requests are matched on their normalized path, so a route written otherwise could never match.
+        NormalizedPath($"{path}.path", match.Path);
+        NormalizedPath($"{path}.pathPrefix", match.PathPrefix);
+    }
+
+    private void NormalizedPath(string path, string? routePath)
+    {
+        if (routePath is null || !routePath.StartsWith('/') || routePath.Contains('?'))
+        {
+            return;
+        }
+
+        var result = PathNormalizer.Normalize(routePath, config.Paths.ToNormalization(), out var normalized);
+        if (result != PathNormalizer.Result.Unchanged)
+        {
+            var expected = result == PathNormalizer.Result.Changed ? $"; write \"{normalized}\"" : "";
+            errors.Add(path, $"\"{routePath}\" is not a normalized path (see paths), so no request would match it{expected}");
         }
     }
 

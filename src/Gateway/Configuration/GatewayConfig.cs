@@ -14,6 +14,7 @@ public sealed record GatewayConfig
     public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
     public AdminConfig Admin { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
+    public PathsConfig Paths { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
@@ -36,6 +37,7 @@ public sealed record GatewayConfig
         && ConfigEquality.Lists(Listeners, other.Listeners)
         && Admin == other.Admin
         && Limits == other.Limits
+        && Paths == other.Paths
         && ConfigEquality.Maps(Clusters, other.Clusters)
         && ConfigEquality.Lists(Routes, other.Routes)
         && ConfigEquality.Maps(Plugins, other.Plugins)

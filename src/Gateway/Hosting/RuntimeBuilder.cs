@@ -159,6 +159,7 @@ public static class RuntimeBuilder
                 Host = r.Match.Host,
                 PathPrefix = r.Match.PathPrefix,
                 Path = r.Match.Path,
+                CaseSensitive = r.Match.CaseSensitive,
                 Cluster = r.Cluster,
                 Plugins = r.Plugins,
             };
@@ -190,6 +191,6 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins);
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization());
     }
 }
