@@ -15,8 +15,8 @@ public sealed record RedisConfig
     public IReadOnlyList<string> Aliases { get; init; } = [];
     /// <summary>Per-call timeout when the plugin gives none.</summary>
     public int TimeoutMs { get; init; } = 50;
-    /// <summary>The largest per-call timeout a plugin may ask for in <c>proxy_redis_init</c>.</summary>
-    public int MaxTimeoutMs { get; init; } = 1000;
+    /// <summary>The largest per-call timeout a plugin may ask for in <c>proxy_redis_init</c>; unset: 1000 or timeoutMs if larger.</summary>
+    public int? MaxTimeoutMs { get; init; }
     public int ConnectTimeoutMs { get; init; } = 1000;
     public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
 

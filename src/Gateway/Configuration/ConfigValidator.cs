@@ -274,9 +274,9 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, redis.Password, redis.PasswordFile);
             NotNegative($"{path}.database", redis.Database);
             Positive($"{path}.timeoutMs", redis.TimeoutMs);
-            if (redis.MaxTimeoutMs < redis.TimeoutMs)
+            if (redis.MaxTimeoutMs is int maxTimeoutMs && maxTimeoutMs < redis.TimeoutMs)
             {
-                errors.Add($"{path}.maxTimeoutMs", $"must be at least timeoutMs ({redis.TimeoutMs}), is {redis.MaxTimeoutMs}");
+                errors.Add($"{path}.maxTimeoutMs", $"must be at least timeoutMs ({redis.TimeoutMs}), is {maxTimeoutMs}");
             }
 
             Positive($"{path}.connectTimeoutMs", redis.ConnectTimeoutMs);

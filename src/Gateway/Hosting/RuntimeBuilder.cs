@@ -48,7 +48,7 @@ public static class RuntimeBuilder
                 Database = r.Database,
                 Aliases = r.Aliases,
                 TimeoutMs = r.TimeoutMs,
-                MaxTimeoutMs = r.MaxTimeoutMs,
+                MaxTimeoutMs = r.MaxTimeoutMs ?? Math.Max(r.TimeoutMs, 1000),
                 ConnectTimeoutMs = r.ConnectTimeoutMs,
                 Plugins = PluginRedisAccessOf(config, name),
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = r.CircuitBreaker.FailureThreshold, OpenMs = r.CircuitBreaker.OpenMs },

@@ -57,7 +57,8 @@ public static class PluginGateway
     public static JsonObject Plugin(string module, JsonObject configuration, string? rootId = null)
     {
         var entry = PluginEntry(module, configuration, rootId);
-        if (module == "rate_limit" && configuration["redis"] is JsonValue target && target.TryGetValue(out string? name))
+        if (module == "rate_limit" && configuration["mode"]?.GetValue<string>() == "redis"
+            && configuration["redis"] is JsonValue target && target.TryGetValue(out string? name))
         {
             entry["redis"] = new JsonObject { [name] = new JsonObject { ["scripts"] = new JsonArray(RateLimitScriptSha) } };
         }
