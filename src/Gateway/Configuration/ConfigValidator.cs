@@ -53,6 +53,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Endpoint(path, listener.Address, listener.Port);
+            Positive($"{path}.maxConnections", listener.MaxConnections);
             for (var j = 0; j < i; j++)
             {
                 if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
@@ -68,6 +69,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
     {
         var admin = config.Admin;
         Endpoint("admin", admin.Address, admin.Port);
+        Positive("admin.maxConnections", admin.MaxConnections);
         for (var i = 0; i < config.Listeners.Count; i++)
         {
             var listener = config.Listeners[i];

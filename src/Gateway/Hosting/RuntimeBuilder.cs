@@ -28,7 +28,7 @@ public static class RuntimeBuilder
         for (int i = 0; i < list.Length; i++)
         {
             var l = config.Listeners[i];
-            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port };
+            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port, MaxConnections = l.MaxConnections };
         }
         return list;
     }
