@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "plugin {Plugin} called foreign function {Function}, which this host does not provide; it gets NOT_FOUND")]
     public static partial void UnknownForeignFunction(ILogger logger, string plugin, string function);
+
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "plugin {Plugin} called proxy_redis_init with unknown Redis cluster name {Name}; configured targets and aliases: {Configured}")]
+    public static partial void RedisUnknownTarget(ILogger logger, string plugin, string name, string configured);
 }
