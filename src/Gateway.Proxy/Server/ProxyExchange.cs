@@ -55,6 +55,8 @@ public sealed class ProxyExchange : IDisposable
             snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
             return await FinishLocalAsync(snapshot, null, started, 400, "invalid connection option", "", keepAlive: false);
         }
+        // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
+        request.Scheme = _client.Listener.Scheme;
         string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)

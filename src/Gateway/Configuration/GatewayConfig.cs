@@ -56,12 +56,16 @@ public sealed record ListenerConfig
     public string Address { get; init; } = "0.0.0.0";
     /// <summary>0 binds an ephemeral port (tests).</summary>
     public required int Port { get; init; }
+    /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 10_000;
 }
 
 public sealed record AdminConfig
 {
     public string Address { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 9901;
+    /// <summary>Admin connections open at once (probes and scrapes); above it a new one is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 64;
 }
 
 /// <summary>Config key <c>limits</c>: what a client may send.</summary>

@@ -67,7 +67,9 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
         _server.Start(RuntimeBuilder.Listeners(_config));
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
-        _admin.Start(_config.Admin.Address, _config.Admin.Port);
+        _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
+        AdminServer admin = _admin;
+        _server.EdgeMetrics.AdminRefused = () => admin.RefusedConnections;
         _watcher = new ConfigWatcher(_startup.Loaded.ReferencedFiles, Reload);
         _notReady = null;
         GatewayLog.Started(_logger, _server.Workers.Count, Environment.TickCount64 - started);
@@ -105,7 +107,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
-            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
+            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases)
+                || !SamePluginRedisAccess(_config, config);
             BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
@@ -158,6 +161,26 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
     /// so the old clients are closed once the longest of those has surely passed.
     /// </summary>
+    /// <summary>Plugins' Redis identities and policies live in the backends, so a change there rebuilds them too.</summary>
+    private static bool SamePluginRedisAccess(GatewayConfig a, GatewayConfig b)
+    {
+        foreach (var (name, plugin) in a.Plugins)
+        {
+            if (!b.Plugins.TryGetValue(name, out var other) ? plugin.Redis.Count > 0 : !plugin.Redis.Equals(other.Redis))
+            {
+                return false;
+            }
+        }
+        foreach (var (name, plugin) in b.Plugins)
+        {
+            if (!a.Plugins.ContainsKey(name) && plugin.Redis.Count > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static async Task RetireAsync(BackendRegistry retired)
     {
         await Task.Delay(TimeSpan.FromSeconds(30));
@@ -175,6 +198,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     public void WriteMetrics(StringBuilder output)
     {
         _counters.WritePrometheus(output);
+        _server?.EdgeMetrics.WritePrometheus(output);
         _server?.Snapshot.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
