@@ -44,7 +44,7 @@ namespace Gateway
         {
             using var loggers = LoggerFactory.Create(b =>
             {
-                b.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName).SetMinimumLevel(LogLevel.Warning);
+                b.AddConsole(ConfigureConsole).SetMinimumLevel(LogLevel.Warning);
                 b.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             });
             ConfigLoadResult loaded = ConfigLoader.Load(Path.GetFullPath(path), EnvironmentSnapshot.Current());
@@ -69,6 +69,16 @@ namespace Gateway
             return 1;
         }
 
+        /// <summary>
+        /// JSON lines; a full console queue drops the record instead of blocking the thread that logs, which may be a
+        /// worker running a chatty plugin.
+        /// </summary>
+        private static void ConfigureConsole(ConsoleLoggerOptions options)
+        {
+            options.FormatterName = GatewayJsonFormatter.FormatterName;
+            options.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+        }
+
         private static async Task<int> ServeAsync(string configPath)
         {
             ConfigLoadResult loaded = ConfigLoader.Load(configPath, EnvironmentSnapshot.Current());
@@ -84,7 +94,7 @@ namespace Gateway
             SocketEventLoops.UseOnePerWorker(ProxyServer.WorkerCount(loaded.Config.Workers));
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             // Registered directly: AddConsoleFormatter binds its options by reflection, which AOT cannot keep.
-            builder.Logging.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName);
+            builder.Logging.AddConsole(ConfigureConsole);
             builder.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.Configure<HostOptions>(o =>
