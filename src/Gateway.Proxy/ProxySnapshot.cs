@@ -1,4 +1,5 @@
 using Gateway.Http;
+using Gateway.Http.Paths;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Upstream;
 
@@ -10,9 +11,10 @@ namespace Gateway.Proxy;
 /// </summary>
 public sealed class ProxySnapshot
 {
-    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, LoadedPlugins? plugins)
+    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, LoadedPlugins? plugins, PathNormalization? paths = null)
     {
         Limits = limits;
+        Paths = paths ?? new PathNormalization();
         var byName = new Dictionary<string, Cluster>(StringComparer.Ordinal);
         var list = new Cluster[clusters.Count];
         for (int i = 0; i < clusters.Count; i++)
@@ -38,6 +40,9 @@ public sealed class ProxySnapshot
     }
 
     public HttpLimits Limits { get; }
+
+    /// <summary>How request paths are normalized before routing.</summary>
+    public PathNormalization Paths { get; }
 
     public IReadOnlyList<Cluster> Clusters { get; }
 

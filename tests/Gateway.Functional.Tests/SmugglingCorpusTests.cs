@@ -6,7 +6,7 @@ using Gateway.Testing;
 namespace Gateway.Functional.Tests;
 
 /// <summary>
-/// Every case of ../shared/corpus/http-desync-guardian sent through the running gateway to a recording
+/// Every request-smuggling case of tests/data/http-desync sent through the running gateway to a recording
 /// upstream, followed by bytes that would become a smuggled request if any hop read the framing differently.
 /// The upstream may only ever see canonical requests the gateway itself produced, one for each response the
 /// client got: nothing hidden, never both framing fields, never the raw client bytes.
@@ -18,9 +18,7 @@ public sealed class SmugglingCorpusTests
     [Fact]
     public async Task EveryCorpusCase_ReachesUpstreamOnlyAsTheRequestsTheGatewayAnswered()
     {
-        string? directory = DesyncCorpus.FindDirectory();
-        Assert.True(directory is not null, "the corpus ../shared/corpus/http-desync-guardian beside the repository is missing");
-        var cases = DesyncCorpus.Load(directory);
+        var cases = DesyncCorpus.Load();
         Assert.Equal(DesyncCorpus.ExpectedCaseCount, cases.Count);
 
         await using var upstream = new TestUpstream();

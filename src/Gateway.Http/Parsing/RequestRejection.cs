@@ -22,8 +22,10 @@ public enum RequestRejection
     InvalidMethod,
     MethodNotImplemented,
     InvalidTarget,
-    /// <summary>A path whose meaning changes under normalization: dot-segments, %2F, %5C, %2E, %00, double encoding (RL-7).</summary>
+    /// <summary>A path whose meaning changes with each decoding: an encoded NUL, double encoding (RL-7).</summary>
     AmbiguousPath,
+    /// <summary>An encoded slash or backslash in the path while config <c>paths.escapedSlashes</c> is <c>reject</c> (RL-7).</summary>
+    EscapedSlash,
     TargetTooLong,
     InvalidVersion,
     VersionNotSupported,
@@ -121,6 +123,7 @@ public static class RequestRejections
         RequestRejection.MethodNotImplemented => "method not implemented",
         RequestRejection.InvalidTarget => "invalid request target",
         RequestRejection.AmbiguousPath => "path changes meaning under normalization",
+        RequestRejection.EscapedSlash => "encoded slash or backslash in the path",
         RequestRejection.TargetTooLong => "request target too long",
         RequestRejection.InvalidVersion => "invalid HTTP version",
         RequestRejection.VersionNotSupported => "HTTP version not supported",

@@ -30,8 +30,9 @@ public sealed class ClientConnection
     private RequestRejection _rejection;
     private bool _idle;
 
-    public ClientConnection(Socket socket, ProxyServer server, ProxyWorker worker, ILogger logger)
+    public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
+        Listener = listener;
         _socket = socket;
         _server = server;
         _worker = worker;
@@ -45,6 +46,9 @@ public sealed class ClientConnection
         Local = socket.LocalEndPoint as IPEndPoint;
         _exchange = new ProxyExchange(this, worker, logger);
     }
+
+    /// <summary>The listener that accepted this connection; its slot is released when the connection closes.</summary>
+    public Listener Listener { get; }
 
     public PipeReader Input { get; }
 

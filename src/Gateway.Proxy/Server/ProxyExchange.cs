@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Http.Paths;
 using Gateway.Plugins;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Routing;
@@ -54,7 +55,17 @@ public sealed class ProxyExchange : IDisposable
             snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
             return await FinishLocalAsync(snapshot, null, started, 400, "invalid connection option", "", keepAlive: false);
         }
+        // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
+        request.Scheme = _client.Listener.Scheme;
         string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+        // RL-7: routes, plugins and the upstream all see the normalized path.
+        if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
+        {
+            snapshot.Metrics.Rejected(RequestRejection.EscapedSlash);
+            ProxyLog.RequestRejected(_logger, "request_path", nameof(RequestRejection.EscapedSlash), 400, _client.Remote?.ToString() ?? "");
+            return await FinishLocalAsync(snapshot, null, started, 400, RequestRejections.Reason(RequestRejection.EscapedSlash), requestId, keepAlive && !bodyPending);
+        }
+        request.Target = target;
 
         Route? route = snapshot.Routes.Match(request.Authority, request.Path);
         if (route is null)

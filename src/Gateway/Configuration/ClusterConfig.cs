@@ -66,4 +66,6 @@ public sealed record RouteMatch
     public string? PathPrefix { get; init; }
     /// <summary>Exact path match.</summary>
     public string? Path { get; init; }
+    /// <summary>False: <see cref="Path"/> and <see cref="PathPrefix"/> match regardless of ASCII case.</summary>
+    public bool CaseSensitive { get; init; } = true;
 }

@@ -83,6 +83,7 @@ internal static class ConfigSchema
     public static string[]? EnumNames(Type type) =>
         type == typeof(LoadBalancing) ? ["roundRobin", "leastRequest"]
         : type == typeof(FailurePolicy) ? ["open", "closed"]
+        : type == typeof(EscapedSlashes) ? ["reject", "keep", "unescape"]
         : type == typeof(DatabaseProvider) ? ["postgresql", "mysql"]
         : null;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http.Paths;
 
 namespace Gateway.Configuration;
 
@@ -52,6 +53,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Endpoint(path, listener.Address, listener.Port);
+            Positive($"{path}.maxConnections", listener.MaxConnections);
             for (var j = 0; j < i; j++)
             {
                 if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
@@ -67,6 +69,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
     {
         var admin = config.Admin;
         Endpoint("admin", admin.Address, admin.Port);
+        Positive("admin.maxConnections", admin.MaxConnections);
         for (var i = 0; i < config.Listeners.Count; i++)
         {
             var listener = config.Listeners[i];
@@ -217,6 +220,25 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         if (match.PathPrefix is { } prefix && !prefix.StartsWith('/'))
         {
             errors.Add($"{path}.pathPrefix", $"\"{prefix}\" does not start with '/'");
+        }
+
+        // Requests are matched on their normalized path, so a route written otherwise could never match.
+        NormalizedPath($"{path}.path", match.Path);
+        NormalizedPath($"{path}.pathPrefix", match.PathPrefix);
+    }
+
+    private void NormalizedPath(string path, string? routePath)
+    {
+        if (routePath is null || !routePath.StartsWith('/') || routePath.Contains('?'))
+        {
+            return;
+        }
+
+        var result = PathNormalizer.Normalize(routePath, config.Paths.ToNormalization(), out var normalized);
+        if (result != PathNormalizer.Result.Unchanged)
+        {
+            var expected = result == PathNormalizer.Result.Changed ? $"; write \"{normalized}\"" : "";
+            errors.Add(path, $"\"{routePath}\" is not a normalized path (see paths), so no request would match it{expected}");
         }
     }
 

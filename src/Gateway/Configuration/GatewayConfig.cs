@@ -14,6 +14,7 @@ public sealed record GatewayConfig
     public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
     public AdminConfig Admin { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
+    public PathsConfig Paths { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
@@ -36,6 +37,7 @@ public sealed record GatewayConfig
         && ConfigEquality.Lists(Listeners, other.Listeners)
         && Admin == other.Admin
         && Limits == other.Limits
+        && Paths == other.Paths
         && ConfigEquality.Maps(Clusters, other.Clusters)
         && ConfigEquality.Lists(Routes, other.Routes)
         && ConfigEquality.Maps(Plugins, other.Plugins)
@@ -54,12 +56,16 @@ public sealed record ListenerConfig
     public string Address { get; init; } = "0.0.0.0";
     /// <summary>0 binds an ephemeral port (tests).</summary>
     public required int Port { get; init; }
+    /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 10_000;
 }
 
 public sealed record AdminConfig
 {
     public string Address { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 9901;
+    /// <summary>Admin connections open at once (probes and scrapes); above it a new one is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 64;
 }
 
 /// <summary>Config key <c>limits</c>: what a client may send.</summary>

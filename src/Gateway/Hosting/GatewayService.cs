@@ -64,7 +64,9 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
         _server.Start(RuntimeBuilder.Listeners(_config));
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
-        _admin.Start(_config.Admin.Address, _config.Admin.Port);
+        _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
+        AdminServer admin = _admin;
+        _server.EdgeMetrics.AdminRefused = () => admin.RefusedConnections;
         _watcher = new ConfigWatcher(_startup.Loaded.ReferencedFiles, Reload);
         _notReady = null;
         GatewayLog.Started(_logger, _server.Workers.Count, Environment.TickCount64 - started);
@@ -173,6 +175,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     {
         ProxySnapshot? snapshot = _server?.Snapshot;
         snapshot?.Metrics.WritePrometheus(output);
+        _server?.EdgeMetrics.WritePrometheus(output);
         snapshot?.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");

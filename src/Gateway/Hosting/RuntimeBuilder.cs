@@ -28,7 +28,7 @@ public static class RuntimeBuilder
         for (int i = 0; i < list.Length; i++)
         {
             var l = config.Listeners[i];
-            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port };
+            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port, MaxConnections = l.MaxConnections };
         }
         return list;
     }
@@ -139,6 +139,7 @@ public static class RuntimeBuilder
                 Host = r.Match.Host,
                 PathPrefix = r.Match.PathPrefix,
                 Path = r.Match.Path,
+                CaseSensitive = r.Match.CaseSensitive,
                 Cluster = r.Cluster,
                 Plugins = r.Plugins,
             };
@@ -170,6 +171,6 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins);
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization());
     }
 }

@@ -77,6 +77,11 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "statements": { "s": { "sql": "SELECT 1", "maxRows": 0 } } } } }""", "databases.d.statements.s.maxRows: must be positive, is 0")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "statements": { "s": "" } } } }""", "databases.d.statements.s.sql: must not be empty")]
     [InlineData("""{ "shutdown": { "drainTimeoutMs": -1 } }""", "shutdown.drainTimeoutMs: must not be negative, is -1")]
+    [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "maxConnections": 0 }] }""", "listeners[0].maxConnections: must be positive, is 0")]
+    [InlineData("""{ "admin": { "maxConnections": -1 } }""", "admin.maxConnections: must be positive, is -1")]
+    [InlineData("""{ "paths": { "escapedSlashes": "decode" } }""", "paths.escapedSlashes: \"decode\" is not one of: reject, keep, unescape")]
+    [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "pathPrefix": "/api//v1/" } }] }""", "routes[0].match.pathPrefix: \"/api//v1/\" is not a normalized path (see paths), so no request would match it; write \"/api/v1/\"")]
+    [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "path": "/a%2Fb" } }] }""", "routes[0].match.path: \"/a%2Fb\" is not a normalized path (see paths), so no request would match it")]
     public void Mistake_ReportedWithItsKeyPath(string overrides, string expected)
     {
         using var dir = new TempConfigDirectory();
