@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "plugin {Plugin} passed credentials to proxy_redis_init; ignored, the gateway authenticates itself")]
     public static partial void RedisCredentialsIgnored(ILogger logger, string plugin);
+
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "plugin {Plugin} called proxy_redis_init with unknown Redis cluster name {Name}; configured targets and aliases: {Configured}")]
+    public static partial void RedisUnknownTarget(ILogger logger, string plugin, string name, string configured);
 }

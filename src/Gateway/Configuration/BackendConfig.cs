@@ -13,7 +13,10 @@ public sealed record RedisConfig
     public int Database { get; init; }
     /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c>.</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
+    /// <summary>Per-call timeout when the plugin gives none.</summary>
     public int TimeoutMs { get; init; } = 50;
+    /// <summary>The largest per-call timeout a plugin may ask for in <c>proxy_redis_init</c>; unset: 1000 or timeoutMs if larger.</summary>
+    public int? MaxTimeoutMs { get; init; }
     public int ConnectTimeoutMs { get; init; } = 1000;
     public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
 
@@ -26,6 +29,7 @@ public sealed record RedisConfig
         && Database == other.Database
         && ConfigEquality.Lists(Aliases, other.Aliases)
         && TimeoutMs == other.TimeoutMs
+        && MaxTimeoutMs == other.MaxTimeoutMs
         && ConnectTimeoutMs == other.ConnectTimeoutMs
         && CircuitBreaker == other.CircuitBreaker;
 

@@ -178,7 +178,7 @@ public sealed class ConfigLoader
                 }
             }
 
-            plugins[name] = plugin with { ModulePath = modulePath };
+            plugins[name] = plugin with { ModulePath = modulePath, Redis = PluginRedisPasswordFiles(path, plugin.Redis) };
         }
 
         var redis = new Dictionary<string, RedisConfig>(StringComparer.Ordinal);
@@ -222,6 +222,17 @@ public sealed class ConfigLoader
         }
 
         return fullPath;
+    }
+
+    private PluginRedisAccess PluginRedisPasswordFiles(string pluginPath, PluginRedisAccess access)
+    {
+        var resolved = new PluginRedisAccess();
+        foreach (var (target, entry) in access)
+        {
+            resolved[target] = entry with { PasswordFile = PasswordFile(ConfigPath.Property($"{pluginPath}.redis", target), entry.PasswordFile) };
+        }
+
+        return resolved;
     }
 
     private string? PasswordFile(string path, string? file)

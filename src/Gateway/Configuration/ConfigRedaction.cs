@@ -30,6 +30,14 @@ public static class ConfigRedaction
         }
 
         MaskPasswords(root["redis"]);
+        if (root["plugins"] is JsonObject plugins)
+        {
+            foreach (var (_, plugin) in plugins)
+            {
+                MaskPasswords(plugin?["redis"]);
+            }
+        }
+
         MaskPasswords(root["databases"]);
 
         var buffer = new ArrayBufferWriter<byte>();

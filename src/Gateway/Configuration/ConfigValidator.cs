@@ -253,6 +253,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Positive($"{path}.limits.cpuMillisecondsPerCall", plugin.Limits.CpuMillisecondsPerCall);
+            foreach (var (target, access) in plugin.Redis)
+            {
+                PluginRedisRules.Validate(errors, ConfigPath.Property($"{path}.redis", target), target, access, config.Redis);
+            }
         }
     }
 
@@ -272,6 +276,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, redis.Password, redis.PasswordFile);
             NotNegative($"{path}.database", redis.Database);
             Positive($"{path}.timeoutMs", redis.TimeoutMs);
+            if (redis.MaxTimeoutMs is int maxTimeoutMs && maxTimeoutMs < redis.TimeoutMs)
+            {
+                errors.Add($"{path}.maxTimeoutMs", $"must be at least timeoutMs ({redis.TimeoutMs}), is {maxTimeoutMs}");
+            }
+
             Positive($"{path}.connectTimeoutMs", redis.ConnectTimeoutMs);
             CircuitBreaker($"{path}.circuitBreaker", redis.CircuitBreaker);
             for (var i = 0; i < redis.Aliases.Count; i++)

@@ -36,6 +36,9 @@ public sealed record PluginConfig
     public bool Singleton { get; init; }
 
     public PluginLimits Limits { get; init; } = new();
+
+    /// <summary>Per Redis target: scripts and extra commands this plugin may run, and its own ACL identity.</summary>
+    public PluginRedisAccess Redis { get; init; } = new();
 }
 
 /// <summary>What a request gets when its plugin traps or exceeds a limit (DESIGN §5).</summary>

@@ -104,7 +104,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
-            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
+            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases)
+                || !SamePluginRedisAccess(_config, config);
             BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
@@ -157,6 +158,26 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
     /// so the old clients are closed once the longest of those has surely passed.
     /// </summary>
+    /// <summary>Plugins' Redis identities and policies live in the backends, so a change there rebuilds them too.</summary>
+    private static bool SamePluginRedisAccess(GatewayConfig a, GatewayConfig b)
+    {
+        foreach (var (name, plugin) in a.Plugins)
+        {
+            if (!b.Plugins.TryGetValue(name, out var other) ? plugin.Redis.Count > 0 : !plugin.Redis.Equals(other.Redis))
+            {
+                return false;
+            }
+        }
+        foreach (var (name, plugin) in b.Plugins)
+        {
+            if (!a.Plugins.ContainsKey(name) && plugin.Redis.Count > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static async Task RetireAsync(BackendRegistry retired)
     {
         await Task.Delay(TimeSpan.FromSeconds(30));

@@ -48,7 +48,9 @@ public static class RuntimeBuilder
                 Database = r.Database,
                 Aliases = r.Aliases,
                 TimeoutMs = r.TimeoutMs,
+                MaxTimeoutMs = r.MaxTimeoutMs ?? Math.Max(r.TimeoutMs, 1000),
                 ConnectTimeoutMs = r.ConnectTimeoutMs,
+                Plugins = PluginRedisAccessOf(config, name),
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = r.CircuitBreaker.FailureThreshold, OpenMs = r.CircuitBreaker.OpenMs },
             });
         }
@@ -76,6 +78,27 @@ public static class RuntimeBuilder
             });
         }
         return BackendRegistry.Create(redis, databases, loggers);
+    }
+
+    /// <summary>What each plugin configured for one Redis target, by plugin name.</summary>
+    private static Dictionary<string, RedisPluginAccessOptions> PluginRedisAccessOf(GatewayConfig config, string target)
+    {
+        var access = new Dictionary<string, RedisPluginAccessOptions>(StringComparer.Ordinal);
+        foreach (var (plugin, p) in config.Plugins)
+        {
+            if (p.Redis.TryGetValue(target, out var entry))
+            {
+                access[plugin] = new RedisPluginAccessOptions
+                {
+                    User = entry.User,
+                    Password = entry.Password,
+                    PasswordFile = entry.PasswordFile,
+                    Scripts = entry.Scripts,
+                    AllowCommands = entry.AllowCommands,
+                };
+            }
+        }
+        return access;
     }
 
     public static IReadOnlyList<PluginOptions> Plugins(GatewayConfig config)
