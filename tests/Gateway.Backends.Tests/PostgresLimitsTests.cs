@@ -79,7 +79,8 @@ public sealed class PostgresLimitsTests(PostgresFixture postgres) : IAsyncLifeti
     [Fact]
     public async Task FloodOfMissesFromOnePlugin_LeavesOtherPluginsTheirConnections()
     {
-        await using var registry = BackendRegistry.Create([], [Options("shared", timeoutMs: 300, maxPoolSize: 4, share: 2)], NullLoggerFactory.Instance);
+        var options = Options("shared", timeoutMs: 300, maxPoolSize: 4, share: 2) with { CircuitBreaker = new() { FailureThreshold = 2, OpenMs = 5000 } };
+        await using var registry = BackendRegistry.Create([], [options], NullLoggerFactory.Instance);
         Assert.Empty(await registry.CheckAsync(Ct));
         var database = registry.FindDatabase("shared")!;
         Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0, "steady")).Status);

@@ -110,6 +110,7 @@ public sealed class SqlDatabase : IAsyncDisposable
     {
         var start = Stopwatch.GetTimestamp();
         var handedOver = false;
+        SqlPluginLane? entered = null;
         try
         {
             if (!_statements.TryGetValue(statement, out var found))
@@ -136,6 +137,7 @@ public sealed class SqlDatabase : IAsyncDisposable
                 return Complete(lane, SqlCallStatus.CircuitOpen, start, "circuit open");
             }
 
+            entered = lane;
             var remaining = timeout - Stopwatch.GetElapsedTime(start);
             handedOver = true;
             var run = RunAsync(lane, found, encodedParams, remaining, ended, endedState);
@@ -160,8 +162,9 @@ public sealed class SqlDatabase : IAsyncDisposable
         catch (Exception ex)
         {
             // The host call contract is "never throws": anything unforeseen is a backend error, logged by type only.
+            // Told to the breaker as a failure, so a half-open probe that ends here cannot leave it half-open.
             BackendLog.UnexpectedFailure(_logger, "SQL", Name, ex.GetType().Name);
-            return Complete(null, SqlCallStatus.BackendError, start, "internal error");
+            return Complete(entered, SqlCallStatus.BackendError, start, "internal error", backendFailed: entered is not null);
         }
         finally
         {
