@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Plugins;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Server;
 using Gateway.Proxy.Upstream;
@@ -173,10 +174,11 @@ public static class RuntimeBuilder
     /// <summary>
     /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
     /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
-    /// keep their VMs and state.
+    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/>, which live for the process.
     /// </summary>
     public static ProxySnapshot Snapshot(
-        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors, LoadedPlugins? previous = null)
+        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
+        LoadedPlugins? previous = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config);
         LoadedPlugins? plugins = null;
@@ -194,6 +196,6 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization());
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, counters, config.Paths.ToNormalization());
     }
 }
