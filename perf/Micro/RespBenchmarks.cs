@@ -21,9 +21,9 @@ public class RespBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (!RespCommand.TryReadFrame(Command, out _, out var error))
+        if (RespCommand.Parse(Command) is null)
         {
-            throw new InvalidOperationException("the benchmark command is not one RESP frame: " + error);
+            throw new InvalidOperationException("the benchmark command is not one RESP frame");
         }
         var framer = new RespReplyFramer();
         if (framer.Next(Reply) != Reply.Length)
@@ -33,7 +33,7 @@ public class RespBenchmarks
     }
 
     [Benchmark]
-    public int FrameCommand() => RespCommand.TryReadFrame(Command, out var count, out _) ? count : -1;
+    public int FrameCommand() => RespCommand.Parse(Command)?.Count ?? -1;
 
     [Benchmark]
     public int FrameReply()

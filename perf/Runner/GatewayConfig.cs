@@ -23,6 +23,11 @@ public static class GatewayConfig
             {
                 entry["configuration"] = configuration;
             }
+            if (plugin == "rate_limit")
+            {
+                // The Redis command policy runs only listed scripts: the plugin's GCRA script.
+                entry["redis"] = new JsonObject { ["default"] = new JsonObject { ["scripts"] = new JsonArray("7c8a1a4fd6b22f3df51a6e234cc0f35eee25627e") } };
+            }
             pluginTable[plugin] = entry;
         }
         var config = new JsonObject

@@ -31,4 +31,16 @@ internal static partial class BackendLog
 
     [LoggerMessage(EventId = 5005, EventName = "database_unreachable_at_start", Level = LogLevel.Warning, Message = "Database {Target}: unreachable during start-up checks ({Cause}); statements will be described on first use")]
     public static partial void DatabaseUnreachableAtStart(ILogger logger, string target, string cause);
+
+    [LoggerMessage(EventId = 5010, EventName = "redis_command_refused", Level = LogLevel.Warning, Message = "Redis target {Target}: plugin {Plugin} sent {Command}, refused with BAD_ARGUMENT: {Remedy}")]
+    public static partial void RedisCommandRefused(ILogger logger, string target, string plugin, string command, string remedy);
+
+    [LoggerMessage(EventId = 5011, EventName = "redis_command_malformed", Level = LogLevel.Warning, Message = "Redis target {Target}: plugin {Plugin} sent a malformed command, refused with BAD_ARGUMENT before any socket: {Remedy}")]
+    public static partial void RedisCommandMalformed(ILogger logger, string target, string plugin, string remedy);
+
+    [LoggerMessage(EventId = 5012, EventName = "redis_plugin_circuit_opened", Level = LogLevel.Warning, Message = "Redis target {Target}: circuit breaker for plugin {Plugin} opened after consecutive failures ({Cause})")]
+    public static partial void RedisPluginCircuitOpened(ILogger logger, string target, string plugin, string cause);
+
+    [LoggerMessage(EventId = 5013, EventName = "redis_plugin_circuit_closed", Level = LogLevel.Information, Message = "Redis target {Target}: circuit breaker for plugin {Plugin} closed, Redis answers again")]
+    public static partial void RedisPluginCircuitClosed(ILogger logger, string target, string plugin);
 }

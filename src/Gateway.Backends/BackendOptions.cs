@@ -13,10 +13,27 @@ public sealed record RedisTargetOptions
     public int Database { get; init; }
     /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c> (ABI §10.2).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
-    /// <summary>Default and maximum per-call timeout.</summary>
+    /// <summary>Per-call timeout when the plugin gives none.</summary>
     public int TimeoutMs { get; init; } = 50;
+    /// <summary>The largest per-call timeout a plugin may ask for in <c>proxy_redis_init</c>.</summary>
+    public int MaxTimeoutMs { get; init; } = 1000;
     public int ConnectTimeoutMs { get; init; } = 1000;
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+    /// <summary>Per-plugin access: scripts, widened commands, and the plugin's own ACL identity, by plugin name.</summary>
+    public IReadOnlyDictionary<string, RedisPluginAccessOptions> Plugins { get; init; } = new Dictionary<string, RedisPluginAccessOptions>();
+}
+
+/// <summary>Config <c>plugins.&lt;p&gt;.redis.&lt;target&gt;</c>: what one plugin may do on one Redis target.</summary>
+public sealed record RedisPluginAccessOptions
+{
+    /// <summary>ACL user the plugin's calls run as; null runs them on the target's own connection.</summary>
+    public string? User { get; init; }
+    public string? Password { get; init; }
+    public string? PasswordFile { get; init; }
+    /// <summary>SHA-1s (hex) of the scripts the plugin may run with EVAL/EVALSHA.</summary>
+    public IReadOnlyList<string> Scripts { get; init; } = [];
+    /// <summary>Commands outside the default policy the operator allows for this plugin.</summary>
+    public IReadOnlyList<string> AllowCommands { get; init; } = [];
 }
 
 public sealed record CircuitBreakerOptions
@@ -39,6 +56,10 @@ public sealed record DatabaseOptions
     /// <summary>Default and maximum per-call timeout, covering the pool wait and the execution.</summary>
     public int TimeoutMs { get; init; } = 100;
     public int MaxPoolSize { get; init; } = 32;
+    /// <summary>Connections one plugin may hold at once; 0 = half of <see cref="MaxPoolSize"/>, rounded up.</summary>
+    public int MaxConnectionsPerPlugin { get; init; }
+    /// <summary>PEM CA bundle the server's certificate is verified against (with an <c>SSL Mode</c> that verifies).</summary>
+    public string? CaFile { get; init; }
     public IReadOnlyDictionary<string, StatementOptions> Statements { get; init; } = new Dictionary<string, StatementOptions>();
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 }

@@ -14,6 +14,7 @@ public sealed class BackendRegistry : IAsyncDisposable
     private readonly Dictionary<string, SqlDatabase> _databasesByName;
     private readonly SqlDatabase[] _databases;
     private readonly List<string> _configurationProblems;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), byte> _unknownRedisNames = new();
 
     private BackendRegistry(RedisTarget[] redis, Dictionary<string, RedisTarget> redisByName, SqlDatabase[] databases, List<string> configurationProblems)
     {
@@ -99,20 +100,25 @@ public sealed class BackendRegistry : IAsyncDisposable
         return _redisByName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(nameOrAlias.AsSpan(0, query), out var target) ? target : null;
     }
 
+    /// <summary>Every Redis target name and alias, for the log line about an unknown cluster name.</summary>
+    public string RedisNames => _redisByName.Count == 0 ? "none" : string.Join(", ", _redisByName.Keys.Order(StringComparer.Ordinal));
+
+    /// <summary>True the first time <paramref name="plugin"/> names the unknown Redis cluster <paramref name="name"/>: it is logged once.</summary>
+    public bool IsFirstUnknownRedisName(string plugin, string name) => _unknownRedisNames.TryAdd((plugin, name), 0);
+
     public SqlDatabase? FindDatabase(string name) => _databasesByName.GetValueOrDefault(name);
 
-    /// <summary>Per target: calls by status, latency histogram, breaker state (Prometheus text format).</summary>
+    /// <summary>Per target: calls by status, latency histogram; breaker state per target (SQL) or per target and plugin (Redis). Prometheus text format.</summary>
     public void WritePrometheus(StringBuilder output)
     {
         var redisMetrics = new TargetMetrics[_redis.Length];
-        var redisBreakers = new CircuitBreaker[_redis.Length];
         for (var i = 0; i < _redis.Length; i++)
         {
             redisMetrics[i] = _redis[i].Metrics;
-            redisBreakers[i] = _redis[i].Breaker;
         }
 
-        TargetMetrics.WriteAll(output, "redis", redisMetrics, redisBreakers);
+        TargetMetrics.WriteAll(output, "redis", redisMetrics, breakers: null);
+        RedisCircuitMetrics.Write(output, _redis);
 
         var sqlMetrics = new TargetMetrics[_databases.Length];
         var sqlBreakers = new CircuitBreaker[_databases.Length];

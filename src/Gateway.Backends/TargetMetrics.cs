@@ -44,7 +44,7 @@ internal sealed class TargetMetrics
     }
 
     /// <summary>Writes one metric family at a time across all targets, as the exposition format requires.</summary>
-    public static void WriteAll(StringBuilder output, string kind, IReadOnlyList<TargetMetrics> targets, IReadOnlyList<CircuitBreaker> breakers)
+    public static void WriteAll(StringBuilder output, string kind, IReadOnlyList<TargetMetrics> targets, IReadOnlyList<CircuitBreaker>? breakers)
     {
         if (targets.Count == 0)
         {
@@ -77,6 +77,11 @@ internal sealed class TargetMetrics
             output.Append(inv, $"gateway_{kind}_call_duration_seconds_bucket{{target=\"{t._target}\",le=\"+Inf\"}} {cumulative}\n");
             output.Append(inv, $"gateway_{kind}_call_duration_seconds_sum{{target=\"{t._target}\"}} {Volatile.Read(ref t._sumMicroseconds) / 1e6}\n");
             output.Append(inv, $"gateway_{kind}_call_duration_seconds_count{{target=\"{t._target}\"}} {cumulative}\n");
+        }
+
+        if (breakers is null)
+        {
+            return;
         }
 
         output.Append(inv, $"# HELP gateway_{kind}_circuit_state Circuit breaker: 0 closed, 1 open, 2 half-open.\n");

@@ -7,6 +7,10 @@ namespace Gateway.Backends.Tests;
 [Collection(RedisFaultCollection.Name)]
 public sealed class RedisFaultTests(RedisServer server)
 {
+    // A script that keeps the server busy for 2.5 s: longer than the password file poll interval.
+    private const string Busy = "local s = redis.call('TIME') while true do local n = redis.call('TIME') " +
+        "if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 2500000 then break end end return 'survived'";
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -38,7 +42,7 @@ public sealed class RedisFaultTests(RedisServer server)
             Assert.True(rejected.ElapsedMilliseconds < 100, $"open breaker took {rejected.ElapsedMilliseconds} ms");
             var metrics = new StringBuilder();
             registry.WritePrometheus(metrics);
-            Assert.Contains("gateway_redis_circuit_state{target=\"faulty\"} 1\n", metrics.ToString());
+            Assert.Contains("gateway_redis_circuit_state{target=\"faulty\",plugin=\"test\"} 1\n", metrics.ToString());
             Assert.Contains("gateway_redis_calls_total{target=\"faulty\",status=\"circuit_open\"} 1\n", metrics.ToString());
         }
         finally
@@ -50,7 +54,7 @@ public sealed class RedisFaultTests(RedisServer server)
         Assert.True(await RedisWarmUp.UntilOkAsync(target, seconds: 20), "no successful call within 20 s of the restart");
         var after = new StringBuilder();
         registry.WritePrometheus(after);
-        Assert.Contains("gateway_redis_circuit_state{target=\"faulty\"} 0\n", after.ToString());
+        Assert.Contains("gateway_redis_circuit_state{target=\"faulty\",plugin=\"test\"} 0\n", after.ToString());
     }
 
     [Fact]
@@ -125,17 +129,15 @@ public sealed class RedisFaultTests(RedisServer server)
         try
         {
             await using var registry = BackendRegistry.Create(
-                [new RedisTargetOptions { Name = "busy", Endpoints = [server.Endpoint], PasswordFile = passwordFile, TimeoutMs = 8000 }], [], logs);
+                [new RedisTargetOptions { Name = "busy", Endpoints = [server.Endpoint], PasswordFile = passwordFile, TimeoutMs = 8000, MaxTimeoutMs = 8000,
+                    Plugins = new Dictionary<string, RedisPluginAccessOptions> { [RedisTargetCalls.Plugin] = new() { Scripts = [RedisTargetCalls.Sha1(Busy)] } } }], [], logs);
             Assert.Empty(await registry.CheckAsync(Ct));
             var target = registry.FindRedis("busy")!;
             Assert.True(await RedisWarmUp.UntilOkAsync(target));
 
             // The server accepts the new password for new sessions; the target's session stays authenticated.
             await admin.SendAsync("CONFIG", "SET", "requirepass", newPassword);
-            // A script that keeps the server busy for 2.5 s: longer than the password file poll interval.
-            const string busy = "local s = redis.call('TIME') while true do local n = redis.call('TIME') " +
-                "if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 2500000 then break end end return 'survived'";
-            var inFlight = target.CallAsync(RawRedisClient.Command("EVAL", busy, "0"), 0);
+            var inFlight = target.CallAsync(RawRedisClient.Command("EVAL", Busy, "0"), 0);
             await Task.Delay(100, Ct);
             await File.WriteAllTextAsync(passwordFile, newPassword, Ct);
             var watch = Stopwatch.StartNew();

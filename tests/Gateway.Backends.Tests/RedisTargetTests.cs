@@ -13,7 +13,8 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _registry = BackendRegistry.Create(
-            [new RedisTargetOptions { Name = "default", Endpoints = [server.Endpoint], TimeoutMs = 2000, Aliases = ["outbound|6379||redis.default.svc.cluster.local"] }],
+            [new RedisTargetOptions { Name = "default", Endpoints = [server.Endpoint], TimeoutMs = 2000, Aliases = ["outbound|6379||redis.default.svc.cluster.local"],
+                Plugins = RedisTargetCalls.OwnIdentity }],
             [], NullLoggerFactory.Instance);
         Assert.Empty(await _registry.CheckAsync(TestContext.Current.CancellationToken));
         _target = _registry.FindRedis("default")!;
@@ -43,7 +44,6 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
             ["LPOP", "rt:missing", "2"],                               // *-1 (RESP2 nil array)
             ["HGETALL", "rt:hash"],
             ["INCR", "rt:str"],                                        // -ERR value is not an integer
-            ["NOSUCHCOMMAND", "x"],                                    // -ERR unknown command
             ["EVALSHA", "0000000000000000000000000000000000000000", "0"], // -NOSCRIPT, which the rate limiters act on
             ["EVAL", "return {1, 'two', {3, {false}}, redis.status_reply('FINE'), -7}", "0"],
             ["EVAL", "return redis.error_reply('MYERR custom failure')", "0"],
@@ -89,14 +89,24 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     [InlineData("*1\r\n$-1\r\n")]
     [InlineData("*+1\r\n$4\r\nPING\r\n")]
     [InlineData("*1\r\n$4\r\nPING\r\ntrailing")]
-    public async Task MalformedResp_IsRejectedAndNeverSent(string query)
+    [InlineData("*1\r\n$04\r\nPING\r\n")]                         // leading zero: Redis would close the connection
+    [InlineData("*01\r\n$4\r\nPING\r\n")]
+    [InlineData("*1\r\n$00\r\n\r\n")]
+    [InlineData("*1\r\n$ 4\r\nPING\r\n")]
+    [InlineData("*1\r\n$-0\r\nPING\r\n")]
+    [InlineData("*2\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n")]        // no numkeys
+    [InlineData("*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n1\r\n")] // numkeys beyond the arguments
+    [InlineData("*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$2\r\n-1\r\n")]
+    public async Task MalformedResp_IsRefusedBeforeAnySocket(string query)
     {
-        var bytes = Encoding.ASCII.GetBytes(query);
-        Assert.False(_target.IsValidCommand(bytes, out var error));
-        Assert.False(string.IsNullOrEmpty(error));
-        var reply = await _target.CallAsync(bytes, 0);
-        Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
-        Assert.Empty(reply.Resp);
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "strict", Endpoints = [server.Endpoint], Plugins = RedisTargetCalls.OwnIdentity }], [], logs);
+        var client = registry.FindRedis("strict")!.ForPlugin(RedisTargetCalls.Plugin);
+        Assert.Null(client.Admit(Encoding.ASCII.GetBytes(query)));
+        Assert.Null(client.Admit(Encoding.ASCII.GetBytes(query)));
+        // Once per plugin, not once per call.
+        Assert.Single(logs.Lines, l => l.Contains("malformed", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -123,11 +133,62 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     [InlineData("BLPOP", "k", "0")]
     [InlineData("XREAD", "BLOCK", "0", "STREAMS", "s", "$")]
     [InlineData("ACL", "SETUSER", "x")]
-    public async Task DeniedCommand_IsRejectedAndNeverSent(params string[] command)
+    [InlineData("REPLCONF", "ACK", "0")]
+    [InlineData("KEYS", "*")]
+    [InlineData("SCAN", "0")]
+    [InlineData("RANDOMKEY")]
+    [InlineData("COPY", "a", "b", "DB", "1")]
+    [InlineData("MOVE", "a", "1")]
+    [InlineData("SWAPDB", "0", "1")]
+    [InlineData("MIGRATE", "127.0.0.1", "1", "k", "0", "10")]
+    [InlineData("RESTORE", "k", "0", "x")]
+    [InlineData("SORT", "k", "GET", "*")]
+    [InlineData("SLOWLOG", "GET")]
+    [InlineData("FCALL", "f", "0")]
+    [InlineData("NOSUCHCOMMAND")]
+    public async Task DeniedCommand_IsRefused_AndLoggedOncePerPluginAndCommand(params string[] command)
     {
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create([new RedisTargetOptions { Name = "policy", Endpoints = [server.Endpoint] }], [], logs);
+        var target = registry.FindRedis("policy")!;
         var query = RawRedisClient.Command(command);
-        Assert.False(_target.IsValidCommand(query, out _));
-        Assert.Equal(RedisCallStatus.NetworkError, (await _target.CallAsync(query, 0)).Status);
+        Assert.Null(target.ForPlugin("one").Admit(query));
+        Assert.Null(target.ForPlugin("one").Admit(query));
+        Assert.Null(target.ForPlugin("two").Admit(query));
+        var lines = logs.Lines.Where(l => l.Contains("refused", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains(lines, l => l.Contains("one", StringComparison.Ordinal) && l.Contains(command[0].ToUpperInvariant(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Script_IsRefusedUnlessItsShaIsListed_AndTheLogGivesTheShaToList()
+    {
+        const string script = "return redis.call('FLUSHALL')";
+        string sha = RedisTargetCalls.Sha1(script);
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "scripts", Endpoints = [server.Endpoint],
+                Plugins = new Dictionary<string, RedisPluginAccessOptions> { ["listed"] = new() { Scripts = [sha.ToUpperInvariant()] } } }], [], logs);
+        var target = registry.FindRedis("scripts")!;
+        Assert.Null(target.ForPlugin("unlisted").Admit(RawRedisClient.Command("EVAL", script, "0")));
+        Assert.Null(target.ForPlugin("unlisted").Admit(RawRedisClient.Command("EVALSHA", sha, "0")));
+        Assert.Contains(logs.Lines, l => l.Contains(sha, StringComparison.Ordinal) && l.Contains("unlisted", StringComparison.Ordinal));
+        Assert.NotNull(target.ForPlugin("listed").Admit(RawRedisClient.Command("EVAL", script, "0")));
+        Assert.NotNull(target.ForPlugin("listed").Admit(RawRedisClient.Command("evalsha", sha, "0")));
+        Assert.Null(target.ForPlugin("listed").Admit(RawRedisClient.Command("EVAL", "return 2", "0")));
+    }
+
+    [Fact]
+    public async Task AllowCommands_WidensThePolicyForThatPluginOnly()
+    {
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "wide", Endpoints = [server.Endpoint],
+                Plugins = new Dictionary<string, RedisPluginAccessOptions> { ["scanner"] = new() { AllowCommands = ["scan"] } } }], [], new CapturingLoggerFactory());
+        var target = registry.FindRedis("wide")!;
+        Assert.NotNull(target.ForPlugin("scanner").Admit(RawRedisClient.Command("SCAN", "0")));
+        Assert.Null(target.ForPlugin("other").Admit(RawRedisClient.Command("SCAN", "0")));
+        Assert.False(RedisPolicyRules.CanBeAllowed("replconf"));
+        Assert.True(RedisPolicyRules.CanBeAllowed("SCAN"));
     }
 
     [Theory]
@@ -136,10 +197,12 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     [InlineData("SCRIPT", "LOAD", "return 1")]
     [InlineData("SCRIPT", "EXISTS", "0000000000000000000000000000000000000000")]
     [InlineData("GET", "k")]
-    [InlineData("XREAD", "COUNT", "1", "STREAMS", "s", "0")]
-    public void AllowedCommand_IsValid(params string[] command)
+    [InlineData("COPY", "a", "b", "REPLACE")]
+    [InlineData("MSET", "a", "1", "b", "2")]
+    [InlineData("TIME")]
+    public void AllowedCommand_IsAdmitted(params string[] command)
     {
-        Assert.True(_target.IsValidCommand(RawRedisClient.Command(command), out var error), error);
+        Assert.NotNull(_target.ForPlugin(RedisTargetCalls.Plugin).Admit(RawRedisClient.Command(command)));
     }
 
     [Fact]
@@ -189,7 +252,7 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     public async Task TimeoutAboveConfiguredMaximum_IsClampedToIt()
     {
         await using var registry = BackendRegistry.Create(
-            [new RedisTargetOptions { Name = "short", Endpoints = [server.Endpoint], TimeoutMs = 60 }], [], NullLoggerFactory.Instance);
+            [new RedisTargetOptions { Name = "short", Endpoints = [server.Endpoint], TimeoutMs = 30, MaxTimeoutMs = 60 }], [], NullLoggerFactory.Instance);
         Assert.Empty(await registry.CheckAsync(TestContext.Current.CancellationToken));
         var target = registry.FindRedis("short")!;
         await RedisWarmUp.UntilOkAsync(target);
@@ -202,6 +265,52 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
         await sleeping;
         Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
         Assert.InRange(watch.ElapsedMilliseconds, 55, 250);
+    }
+
+    [Fact]
+    public async Task OnePluginsTimeoutStorm_OpensOnlyItsOwnBreaker()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "shared", Endpoints = [server.Endpoint], TimeoutMs = 20,
+                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 3, OpenMs = 60_000 } }], [], logs);
+        Assert.Empty(await registry.CheckAsync(TestContext.Current.CancellationToken));
+        var target = registry.FindRedis("shared")!;
+        await RedisWarmUp.UntilOkAsync(target);
+        using var blocker = await server.ConnectAsync();
+        var sleeping = blocker.SendAsync("DEBUG", "SLEEP", "0.3");
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("GET", "storm"), 5, plugin: "storm")).Status);
+        }
+        await sleeping;
+        // The storm's breaker is open (it fails at once without a socket); the other plugin is unaffected.
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("GET", "storm"), 0, plugin: "storm")).Status);
+        Assert.True(watch.ElapsedMilliseconds < 15);
+        Assert.Equal(RedisCallStatus.Ok, (await target.CallAsync(RawRedisClient.Command("GET", "calm"), 0, plugin: "calm")).Status);
+        var text = new StringBuilder();
+        registry.WritePrometheus(text);
+        Assert.Contains("gateway_redis_circuit_state{target=\"shared\",plugin=\"storm\"} 1\n", text.ToString());
+        Assert.Contains("gateway_redis_circuit_state{target=\"shared\",plugin=\"calm\"} 0\n", text.ToString());
+        Assert.Contains(logs.Lines, l => l.Contains("for plugin storm opened", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TimeoutUpToTheMaximum_IsHonoured_NotCutToTheDefault()
+    {
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "patient", Endpoints = [server.Endpoint], TimeoutMs = 30, MaxTimeoutMs = 2000 }], [], NullLoggerFactory.Instance);
+        Assert.Empty(await registry.CheckAsync(TestContext.Current.CancellationToken));
+        var target = registry.FindRedis("patient")!;
+        await RedisWarmUp.UntilOkAsync(target);
+        using var blocker = await server.ConnectAsync();
+        var sleeping = blocker.SendAsync("DEBUG", "SLEEP", "0.3");
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        var reply = await target.CallAsync(RawRedisClient.Command("PING"), 1500);
+        await sleeping;
+        Assert.Equal(RedisCallStatus.Ok, reply.Status);
     }
 
     [Fact]
@@ -261,7 +370,7 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     public async Task Metrics_CountCallsByStatusWithLatencyAndBreakerState()
     {
         await _target.CallAsync(RawRedisClient.Command("PING"), 0);
-        await _target.CallAsync(RawRedisClient.Command("NOSUCHCOMMAND"), 0);
+        await _target.CallAsync(RawRedisClient.Command("INCRBY", "rt:metrics", "not-a-number"), 0);
         var text = new StringBuilder();
         _registry.WritePrometheus(text);
         var metrics = text.ToString();
@@ -269,7 +378,7 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
         Assert.Contains("gateway_redis_calls_total{target=\"default\",status=\"error_reply\"} 1\n", metrics);
         Assert.Contains("gateway_redis_call_duration_seconds_count{target=\"default\"} 2\n", metrics);
         Assert.Contains("gateway_redis_call_duration_seconds_bucket{target=\"default\",le=\"+Inf\"} 2\n", metrics);
-        Assert.Contains("gateway_redis_circuit_state{target=\"default\"} 0\n", metrics);
+        Assert.Contains("gateway_redis_circuit_state{target=\"default\",plugin=\"test\"} 0\n", metrics);
     }
 
     private static string Printable(byte[] bytes) => Encoding.UTF8.GetString(bytes).Replace("\r", "\\r").Replace("\n", "\\n");

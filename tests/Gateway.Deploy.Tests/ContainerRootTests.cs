@@ -154,6 +154,8 @@ public sealed class ContainerRootTests
                     ["limits"] = new JsonArray(new JsonObject { ["name"] = "per-minute", ["limit"] = 1, ["windowSeconds"] = 60 }),
                 },
                 ["failurePolicy"] = "open",
+                // The command policy runs only listed scripts: this is the rate_limit plugin's GCRA script.
+                ["redis"] = new JsonObject { ["sessions"] = new JsonObject { ["scripts"] = new JsonArray("7c8a1a4fd6b22f3df51a6e234cc0f35eee25627e") } },
             },
         },
         ["redis"] = new JsonObject

@@ -237,6 +237,34 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         }
         token_owner[token % MAX_CONTEXTS] = context;
         return ACTION_PAUSE;
+    } else if (strcmp(mode, "redis_raw") == 0) {
+        /* The RESP query comes from the x-resp header with '~' for CRLF, so tests can send hostile bytes. */
+        char *query = header(MAP_REQUEST_HEADERS, "x-resp");
+        const char *cluster = arg_of(context);
+        uint32_t token = 0;
+        if (!query) {
+            add_header(MAP_REQUEST_HEADERS, "x-redis", "no x-resp");
+            return ACTION_CONTINUE;
+        }
+        size_t length = 0;
+        for (const char *c = query; *c; c++) length += *c == '~' ? 2 : 1;
+        char *resp = malloc(length + 1);
+        size_t at = 0;
+        for (const char *c = query; *c; c++) {
+            if (*c == '~') { resp[at++] = '\r'; resp[at++] = '\n'; }
+            else resp[at++] = *c;
+        }
+        free(query);
+        int status = proxy_redis_call(cluster, strlen(cluster), resp, at, &token);
+        free(resp);
+        if (status != 0) {
+            char text[32];
+            snprintf(text, sizeof text, "dispatch failed %d", status);
+            add_header(MAP_REQUEST_HEADERS, "x-redis", text);
+            return ACTION_CONTINUE;
+        }
+        token_owner[token % MAX_CONTEXTS] = context;
+        return ACTION_PAUSE;
     } else if (strcmp(mode, "sql") == 0) {
         /* Parameters ("<x-key header>"): u32 count, TEXT tag, u32 length, bytes (ABI §11.4). */
         char *key = header(MAP_REQUEST_HEADERS, "x-key");
@@ -409,6 +437,8 @@ EXPORT(proxy_on_redis_call_response) void on_redis_call_response(uint32_t root, 
     proxy_get_buffer_bytes(BUFFER_REDIS_CALL_RESPONSE, 0, size, &reply, &length);
     char text[96];
     snprintf(text, sizeof text, "%u:%.*s", status, (int)(length > 2 ? length - 2 : 0), reply ? reply : "");
+    /* A multi-line reply (bulk string, array) goes into one header: CR and LF become '~'. */
+    for (char *c = text; *c; c++) if (*c == '\r' || *c == '\n') *c = '~';
     add_header(MAP_REQUEST_HEADERS, "x-redis", text);
     free(reply);
     proxy_continue_stream(0);

@@ -16,6 +16,7 @@ internal sealed class RedisConnection
     private readonly RedisTargetOptions _options;
     private readonly string? _password;
     private readonly ILogger _logger;
+    private readonly string _label;
     private readonly EndPoint[] _endpoints;
     private readonly TimeSpan _sweepPeriod;
     private readonly TimeSpan _stallLimit;
@@ -26,9 +27,10 @@ internal sealed class RedisConnection
     private int _closed;
     private bool _lostLogged;
 
-    private RedisConnection(RedisTargetOptions options, string? password, ILogger logger, EndPoint[] endpoints)
+    private RedisConnection(RedisTargetOptions options, string? password, string label, ILogger logger, EndPoint[] endpoints)
     {
         _options = options;
+        _label = label;
         _password = password;
         _logger = logger;
         _endpoints = endpoints;
@@ -47,7 +49,7 @@ internal sealed class RedisConnection
     public string? EndpointProblem { get; private set; }
 
     /// <summary>Starts connecting in the background.</summary>
-    public static RedisConnection Start(RedisTargetOptions options, string? password, ILogger logger)
+    public static RedisConnection Start(RedisTargetOptions options, string? password, string label, ILogger logger)
     {
         var endpoints = new List<EndPoint>();
         string? problem = null;
@@ -62,7 +64,7 @@ internal sealed class RedisConnection
                 problem ??= $"\"{text}\" is not host:port";
             }
         }
-        var connection = new RedisConnection(options, password, logger, [.. endpoints]) { EndpointProblem = problem };
+        var connection = new RedisConnection(options, password, label, logger, [.. endpoints]) { EndpointProblem = problem };
         connection.FirstAttempt = connection.FirstConnectAsync();
         return connection;
     }
@@ -155,7 +157,7 @@ internal sealed class RedisConnection
                 if (_lostLogged)
                 {
                     _lostLogged = false;
-                    BackendLog.RedisReconnected(_logger, _options.Name);
+                    BackendLog.RedisReconnected(_logger, _label);
                 }
                 _ = WatchAsync(live);
                 return true;
@@ -168,7 +170,7 @@ internal sealed class RedisConnection
         if (!_lostLogged)
         {
             _lostLogged = true;
-            BackendLog.RedisUnreachable(_logger, _options.Name, failure ?? "no endpoint");
+            BackendLog.RedisUnreachable(_logger, _label, failure ?? "no endpoint");
         }
         return false;
     }
@@ -183,7 +185,7 @@ internal sealed class RedisConnection
             if (!_lostLogged)
             {
                 _lostLogged = true;
-                BackendLog.RedisUnreachable(_logger, _options.Name, "connection lost");
+                BackendLog.RedisUnreachable(_logger, _label, "connection lost");
             }
             await ReconnectAsync().ConfigureAwait(false);
         }

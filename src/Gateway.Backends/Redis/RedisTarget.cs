@@ -1,54 +1,38 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
 
 /// <summary>
-/// A configured Redis target that plugins reach through <c>proxy_redis_call</c> (ABI §10): one pipelined
-/// connection shared by every worker, a per-call timeout, a circuit breaker, and a password that follows
-/// its mounted file. Commands go out and replies come back byte for byte as the plugin and Redis wrote them.
+/// A configured Redis target that plugins reach through <c>proxy_redis_call</c>: the target's own connection, one
+/// connection per plugin that has its own ACL identity, a per-call timeout, and per plugin a command policy and a
+/// circuit breaker (<see cref="RedisPluginClient"/>). Replies come back byte for byte as Redis sent them.
 /// </summary>
 public sealed class RedisTarget : IAsyncDisposable
 {
-    /// <summary>How often the password file is re-read; a Kubernetes Secret update takes about a minute to land anyway.</summary>
-    private static readonly TimeSpan PasswordPollInterval = TimeSpan.FromSeconds(1);
-
     private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command"];
 
     private readonly RedisTargetOptions _options;
     private readonly ILogger _logger;
-    private readonly SecretFile? _passwordFile;
-    private readonly Timer? _passwordPoll;
-    private RedisConnection _connection;
-    private string? _password;
-    private int _checkingPassword;
-    private Task _passwordCheck = Task.CompletedTask;
-    private bool _passwordFileUnreadable;
+    private readonly RedisIdentity _identity;
+    private readonly Dictionary<string, RedisIdentity> _pluginIdentities = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RedisPluginClient> _clients = new(StringComparer.Ordinal);
 
     internal RedisTarget(RedisTargetOptions options, ILogger logger)
     {
         _options = options;
         _logger = logger;
-        Breaker = new CircuitBreaker(options.CircuitBreaker);
         Metrics = new TargetMetrics(options.Name, OutcomeNames);
-        _password = options.Password;
-        if (options.PasswordFile is not null)
+        _identity = new RedisIdentity(options, options.Password, options.PasswordFile, options.Name, logger);
+        foreach (var (plugin, access) in options.Plugins)
         {
-            _passwordFile = new SecretFile(options.PasswordFile);
-            try
+            if (access.User is not null)
             {
-                _password = _passwordFile.Read();
+                _pluginIdentities[plugin] = new RedisIdentity(
+                    options with { User = access.User }, access.Password, access.PasswordFile, $"{options.Name} (plugin {plugin})", logger);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Reported by CheckAsync; the poll picks the file up once it appears.
-                _passwordFileUnreadable = true;
-            }
-
-            _passwordPoll = new Timer(static state => ((RedisTarget)state!).OnPasswordPoll(), this, PasswordPollInterval, PasswordPollInterval);
         }
-
-        _connection = RedisConnection.Start(options, _password, logger);
     }
 
     private enum Outcome
@@ -63,33 +47,30 @@ public sealed class RedisTarget : IAsyncDisposable
 
     public string Name => _options.Name;
 
-    internal CircuitBreaker Breaker { get; }
-
     internal TargetMetrics Metrics { get; }
 
-    /// <summary>ABI §10.4: exactly one RESP array of bulk strings whose command is allowed; else <c>BAD_ARGUMENT</c>.</summary>
-    public bool IsValidCommand(ReadOnlySpan<byte> resp, out string? error) => RespCommand.TryReadFrame(resp, out _, out error);
+    /// <summary>Every plugin's breaker that has been used, for the metrics endpoint.</summary>
+    internal IEnumerable<RedisPluginClient> Clients => _clients.Values;
+
+    /// <summary>The plugin's access to this target: created on first use, then the same object for every call.</summary>
+    public RedisPluginClient ForPlugin(string plugin) =>
+        _clients.TryGetValue(plugin, out var client) ? client : _clients.GetOrAdd(plugin, static (name, target) => target.CreateClient(name), this);
 
     /// <summary>
     /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are
-    /// clamped to it. Timeouts, connection failures and an open breaker all yield NetworkError (ABI §10.1).
+    /// clamped to the configured maximum. Timeouts, connection failures and an open breaker all yield NetworkError.
     /// </summary>
-    public async Task<RedisReply> CallAsync(ReadOnlyMemory<byte> resp, int timeoutMs)
+    internal async Task<RedisReply> CallAsync(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs)
     {
         var start = Stopwatch.GetTimestamp();
-        if (!RespCommand.TryReadFrame(resp.Span, out _, out _))
+        if (!client.Breaker.TryEnter())
         {
-            return Complete(Outcome.BadCommand, start, []);
+            return Complete(client, Outcome.CircuitOpen, start, []);
         }
 
-        if (!Breaker.TryEnter())
-        {
-            return Complete(Outcome.CircuitOpen, start, []);
-        }
-
-        int effectiveMs = timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs;
+        int effectiveMs = timeoutMs <= 0 ? _options.TimeoutMs : Math.Min(timeoutMs, Math.Max(_options.TimeoutMs, _options.MaxTimeoutMs));
         long deadline = start + (long)(effectiveMs / 1000.0 * Stopwatch.Frequency);
-        var connection = AcquireConnection();
+        var connection = client.Identity.Acquire();
         try
         {
             if (!connection.IsConnected && !connection.FirstAttempt.IsCompleted)
@@ -98,18 +79,18 @@ public sealed class RedisTarget : IAsyncDisposable
                 await connection.FirstAttempt.WaitAsync(Stopwatch.GetElapsedTime(start, deadline)).ConfigureAwait(false);
             }
 
-            RespOutcome outcome = await connection.CallAsync(resp.Span, deadline).ConfigureAwait(false);
+            RespOutcome outcome = await connection.CallAsync(admitted.Command.Resp.Span, deadline).ConfigureAwait(false);
             return outcome.Kind switch
             {
-                // An error reply is a reply (status Ok, ABI §10.1); the server is healthy.
-                RespOutcomeKind.Reply => Complete(outcome.Reply[0] == (byte)'-' ? Outcome.ErrorReply : Outcome.Ok, start, outcome.Reply),
-                RespOutcomeKind.Timeout => Complete(Outcome.Timeout, start, []),
-                _ => Complete(Outcome.NetworkError, start, []),
+                // An error reply is a reply (status Ok); the server is healthy.
+                RespOutcomeKind.Reply => Complete(client, outcome.Reply[0] == (byte)'-' ? Outcome.ErrorReply : Outcome.Ok, start, outcome.Reply),
+                RespOutcomeKind.Timeout => Complete(client, Outcome.Timeout, start, []),
+                _ => Complete(client, Outcome.NetworkError, start, []),
             };
         }
         catch (TimeoutException)
         {
-            return Complete(Outcome.Timeout, start, []);
+            return Complete(client, Outcome.Timeout, start, []);
         }
         finally
         {
@@ -120,7 +101,7 @@ public sealed class RedisTarget : IAsyncDisposable
     /// <summary>Configuration checks, and waits (up to the connect timeout) for the first connection so the first calls do not pay for it.</summary>
     internal async Task CheckAsync(List<string> problems, CancellationToken ct)
     {
-        var connection = Volatile.Read(ref _connection);
+        var connection = _identity.Current;
         if (connection.EndpointProblem is { } endpointProblem)
         {
             problems.Add($"redis.{Name}.endpoints: {endpointProblem}");
@@ -141,9 +122,17 @@ public sealed class RedisTarget : IAsyncDisposable
             BackendLog.RedisUnreachableAtStart(_logger, Name, "not connected");
         }
 
-        if (_passwordFile is not null && _passwordFileUnreadable)
+        if (_identity.PasswordFileUnreadable)
         {
             problems.Add($"redis.{Name}.passwordFile: cannot be read");
+        }
+
+        foreach (var (plugin, identity) in _pluginIdentities)
+        {
+            if (identity.PasswordFileUnreadable)
+            {
+                problems.Add($"plugins.{plugin}.redis.{Name}.passwordFile: cannot be read");
+            }
         }
 
         if (_options.Endpoints.Count == 0)
@@ -154,91 +143,43 @@ public sealed class RedisTarget : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_passwordPoll is not null)
+        await _identity.DisposeAsync().ConfigureAwait(false);
+        foreach (var identity in _pluginIdentities.Values)
         {
-            await _passwordPoll.DisposeAsync().ConfigureAwait(false);
-            // A check still running could swap in a connection after we retire this one.
-            await Volatile.Read(ref _passwordCheck).ConfigureAwait(false);
+            await identity.DisposeAsync().ConfigureAwait(false);
         }
-
-        Volatile.Read(ref _connection).Retire();
     }
 
-    private RedisConnection AcquireConnection()
+    private RedisPluginClient CreateClient(string plugin)
     {
-        while (true)
-        {
-            var connection = Volatile.Read(ref _connection);
-            if (connection.TryAcquire())
-            {
-                return connection;
-            }
-        }
+        var access = _options.Plugins.GetValueOrDefault(plugin);
+        var identity = _pluginIdentities.GetValueOrDefault(plugin) ?? _identity;
+        var policy = new RedisCommandPolicy(access?.Scripts ?? [], access?.AllowCommands ?? [], ownIdentity: !ReferenceEquals(identity, _identity));
+        return new RedisPluginClient(this, plugin, policy, identity, _options.CircuitBreaker, _logger);
     }
 
-    private RedisReply Complete(Outcome outcome, long start, byte[] reply)
+    private RedisReply Complete(RedisPluginClient client, Outcome outcome, long start, byte[] reply)
     {
         Metrics.Record((int)outcome, start);
         switch (outcome)
         {
             case Outcome.Ok or Outcome.ErrorReply:
-                if (Breaker.State != CircuitState.Closed)
+                if (client.Breaker.State != CircuitState.Closed)
                 {
-                    BackendLog.CircuitClosed(_logger, "Redis", Name);
+                    BackendLog.RedisPluginCircuitClosed(_logger, Name, client.Plugin);
                 }
 
-                Breaker.RecordSuccess();
+                client.Breaker.RecordSuccess();
                 return new RedisReply(RedisCallStatus.Ok, reply);
             case Outcome.Timeout or Outcome.NetworkError:
-                if (Breaker.RecordFailure())
+                if (client.Breaker.RecordFailure())
                 {
-                    BackendLog.CircuitOpened(_logger, "Redis", Name, outcome == Outcome.Timeout ? "timeout" : "network error");
+                    BackendLog.RedisPluginCircuitOpened(_logger, Name, client.Plugin, outcome == Outcome.Timeout ? "timeout" : "network error");
                 }
 
                 return new RedisReply(RedisCallStatus.NetworkError, []);
             default:
                 return new RedisReply(RedisCallStatus.NetworkError, []);
-        }
-    }
-
-    private void OnPasswordPoll()
-    {
-        // One check at a time: a slow file system must not stack them up.
-        if (Interlocked.Exchange(ref _checkingPassword, 1) == 0)
-        {
-            Volatile.Write(ref _passwordCheck, CheckPasswordFileAsync());
-        }
-    }
-
-    private async Task CheckPasswordFileAsync()
-    {
-        try
-        {
-            var password = await _passwordFile!.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            _passwordFileUnreadable = false;
-            if (password == _password)
-            {
-                return;
-            }
-
-            // Calls already on the old connection finish there; it closes when they drain.
-            _password = password;
-            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password, _logger));
-            previous.Retire();
-            BackendLog.RedisPasswordRotated(_logger, Name);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Once per outage, not once per poll; a Secret volume briefly lacks the file while it is swapped.
-            if (!_passwordFileUnreadable)
-            {
-                _passwordFileUnreadable = true;
-                BackendLog.PasswordFileUnreadable(_logger, "Redis", Name, ex.GetType().Name);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _checkingPassword, 0);
         }
     }
 }

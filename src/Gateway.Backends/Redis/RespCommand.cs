@@ -1,155 +1,91 @@
-using System.Buffers;
 using System.Buffers.Text;
-using System.Collections.Frozen;
-using System.Text;
 
 namespace Gateway.Backends;
 
 /// <summary>
-/// A plugin's Redis command (ABI §10.3/§10.4): exactly one RESP array of bulk strings, no inline
-/// commands, no pipelining, and none of the commands that would change the state of the shared
-/// connection or the server.
+/// A plugin's Redis command, parsed strictly: exactly one RESP array of bulk strings, nothing after it, every
+/// length plain decimal without a sign or a leading zero. Redis closes the connection on a malformed length, so
+/// anything it might reject that way is refused here, before a socket is touched.
 /// </summary>
-internal static class RespCommand
+internal sealed class RespCommand
 {
-    // Limits from redis.conf defaults (proto-max-bulk-len 512 MB); arguments are also bounded by the query length.
+    // Redis's own bounds (proto-max-bulk-len defaults to 512 MB); a query is also bounded by guest memory.
     private const int MaxArguments = 1024 * 1024;
     private const long MaxBulkLength = 512L * 1024 * 1024;
 
-    private static readonly FrozenSet<string> Denied = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
-    [
-        "AUTH", "HELLO", "SELECT", "CONFIG", "FLUSHALL", "FLUSHDB", "SHUTDOWN", "MONITOR",
-        "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-        "QUIT", "RESET", "CLIENT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "READONLY", "READWRITE",
-        "SYNC", "PSYNC", "REPLICAOF", "SLAVEOF", "DEBUG", "ACL", "MODULE", "SAVE", "BGSAVE", "BGREWRITEAOF",
-        "FAILOVER", "CLUSTER", "SWAPDB", "MOVE", "MIGRATE", "FUNCTION",
-        "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-    ]);
+    private readonly byte[] _resp;
+    private readonly Range[] _arguments;
 
-    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> DeniedLookup = Denied.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    /// <summary>Checks the framing and the command policy without allocating the arguments.</summary>
-    public static bool TryReadFrame(ReadOnlySpan<byte> resp, out int count, out string? error)
+    private RespCommand(byte[] resp, Range[] arguments)
     {
-        var reader = new Reader(resp);
-        if (!reader.TryReadLength((byte)'*', out var arrayLength) || arrayLength < 1 || arrayLength > MaxArguments)
-        {
-            count = 0;
-            error = "query must be one RESP array of bulk strings";
-            return false;
-        }
-
-        count = (int)arrayLength;
-        ReadOnlySpan<byte> name = default, subcommand = default;
-        var blockOption = false;
-        for (var i = 0; i < count; i++)
-        {
-            if (!reader.TryReadBulk(out var argument))
-            {
-                error = "query must be one RESP array of bulk strings";
-                return false;
-            }
-
-            if (i == 0)
-            {
-                name = argument;
-            }
-            else if (i == 1)
-            {
-                subcommand = argument;
-            }
-
-            blockOption |= i > 0 && Ascii.EqualsIgnoreCase(argument, "BLOCK"u8);
-        }
-
-        if (!reader.AtEnd)
-        {
-            error = "query must hold exactly one command (no pipelining)";
-            return false;
-        }
-
-        if (IsDenied(name, subcommand, blockOption))
-        {
-            error = "command is not allowed";
-            return false;
-        }
-
-        error = null;
-        return true;
+        _resp = resp;
+        _arguments = arguments;
     }
 
-    /// <summary>
-    /// ABI §10.4: never AUTH/HELLO/SELECT/CONFIG/FLUSH*/SHUTDOWN/MONITOR/SUBSCRIBE-family or other
-    /// connection-state commands. Blocking commands are denied too: on a multiplexed connection
-    /// they would stall every other worker's calls behind them.
-    /// </summary>
-    private static bool IsDenied(ReadOnlySpan<byte> name, ReadOnlySpan<byte> subcommand, bool blockOption)
+    /// <summary>The command exactly as the plugin wrote it.</summary>
+    public ReadOnlyMemory<byte> Resp => _resp;
+
+    public int Count => _arguments.Length;
+
+    public ReadOnlySpan<byte> this[int index] => _resp.AsSpan(_arguments[index]);
+
+    public ReadOnlyMemory<byte> Memory(int index) => _resp.AsMemory(_arguments[index]);
+
+    /// <summary>Null when <paramref name="resp"/> is not exactly one well-formed RESP array of bulk strings.</summary>
+    public static RespCommand? Parse(byte[] resp)
     {
-        Span<char> chars = stackalloc char[16];
-        if (name.Length > chars.Length || Ascii.ToUtf16(name, chars, out var written) != OperationStatus.Done)
+        ReadOnlySpan<byte> rest = resp;
+        if (!TryReadLength(ref rest, (byte)'*', out long count) || count < 1 || count > MaxArguments)
         {
-            return false; // longer than any denied name, or not ASCII: Redis answers an unknown command with an error reply
+            return null;
         }
 
-        var key = chars[..written];
-        if (DeniedLookup.Contains(key))
+        var arguments = new Range[(int)count];
+        for (var i = 0; i < arguments.Length; i++)
         {
-            return true;
-        }
-
-        if (key.Equals("SCRIPT", StringComparison.OrdinalIgnoreCase))
-        {
-            // LOAD and EXISTS serve EVALSHA; FLUSH and KILL reach beyond this plugin.
-            return !(Ascii.EqualsIgnoreCase(subcommand, "LOAD"u8) || Ascii.EqualsIgnoreCase(subcommand, "EXISTS"u8));
-        }
-
-        return blockOption && (key.Equals("XREAD", StringComparison.OrdinalIgnoreCase) || key.Equals("XREADGROUP", StringComparison.OrdinalIgnoreCase));
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> buffer)
-    {
-        private ReadOnlySpan<byte> _rest = buffer;
-
-        public readonly bool AtEnd => _rest.IsEmpty;
-
-        public bool TryReadLength(byte prefix, out long length)
-        {
-            length = 0;
-            if (_rest.Length < 4 || _rest[0] != prefix)
+            if (!TryReadLength(ref rest, (byte)'$', out long length) || length > MaxBulkLength || length + 2 > rest.Length)
             {
-                return false;
-            }
-
-            var end = _rest.IndexOf("\r\n"u8);
-            var digits = end < 0 ? default : _rest[1..end];
-            // Only plain decimal digits: no sign, no spaces, no leading '+' (RESP2 length prefix).
-            if (digits.IsEmpty || digits.Length > 10 || digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
-                || !Utf8Parser.TryParse(digits, out length, out var consumed) || consumed != digits.Length)
-            {
-                return false;
-            }
-
-            _rest = _rest[(end + 2)..];
-            return true;
-        }
-
-        public bool TryReadBulk(out ReadOnlySpan<byte> value)
-        {
-            value = default;
-            if (!TryReadLength((byte)'$', out var length) || length > MaxBulkLength || length + 2 > _rest.Length)
-            {
-                return false;
+                return null;
             }
 
             var n = (int)length;
-            if (_rest[n] != '\r' || _rest[n + 1] != '\n')
+            if (rest[n] != '\r' || rest[n + 1] != '\n')
             {
-                return false;
+                return null;
             }
 
-            value = _rest[..n];
-            _rest = _rest[(n + 2)..];
-            return true;
+            int start = resp.Length - rest.Length;
+            arguments[i] = new Range(start, start + n);
+            rest = rest[(n + 2)..];
         }
+
+        // Anything after the array would be a second, pipelined command.
+        return rest.IsEmpty ? new RespCommand(resp, arguments) : null;
+    }
+
+    /// <summary>A prefix byte, then "0" or a decimal without leading zero, then CRLF.</summary>
+    private static bool TryReadLength(ref ReadOnlySpan<byte> rest, byte prefix, out long length)
+    {
+        length = 0;
+        if (rest.Length < 4 || rest[0] != prefix)
+        {
+            return false;
+        }
+
+        int end = rest.IndexOf("\r\n"u8);
+        if (end < 2 || end > 11)
+        {
+            return false;
+        }
+
+        var digits = rest[1..end];
+        if (digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || (digits[0] == '0' && digits.Length > 1)
+            || !Utf8Parser.TryParse(digits, out length, out int consumed) || consumed != digits.Length)
+        {
+            return false;
+        }
+
+        rest = rest[(end + 2)..];
+        return true;
     }
 }

@@ -22,8 +22,10 @@ public enum RequestRejection
     InvalidMethod,
     MethodNotImplemented,
     InvalidTarget,
-    /// <summary>A path whose meaning changes under normalization: dot-segments, %2F, %5C, %2E, %00, double encoding (RL-7).</summary>
+    /// <summary>A path whose meaning changes with each decoding: an encoded NUL, double encoding (RL-7).</summary>
     AmbiguousPath,
+    /// <summary>An encoded slash or backslash in the path while config <c>paths.escapedSlashes</c> is <c>reject</c> (RL-7).</summary>
+    EscapedSlash,
     TargetTooLong,
     InvalidVersion,
     VersionNotSupported,
@@ -56,7 +58,7 @@ public enum RequestRejection
     ConflictingContentLength,
     /// <summary>Several Content-Length elements with the same value (CL-4 POLICY: rejected, not collapsed).</summary>
     DuplicateContentLength,
-    /// <summary>A body on GET, HEAD or TRACE (CL-6).</summary>
+    /// <summary>A body on TRACE, the one method that may not carry one.</summary>
     BodyNotAllowed,
 
     // Transfer-Encoding (TE)
@@ -121,6 +123,7 @@ public static class RequestRejections
         RequestRejection.MethodNotImplemented => "method not implemented",
         RequestRejection.InvalidTarget => "invalid request target",
         RequestRejection.AmbiguousPath => "path changes meaning under normalization",
+        RequestRejection.EscapedSlash => "encoded slash or backslash in the path",
         RequestRejection.TargetTooLong => "request target too long",
         RequestRejection.InvalidVersion => "invalid HTTP version",
         RequestRejection.VersionNotSupported => "HTTP version not supported",
@@ -142,7 +145,7 @@ public static class RequestRejections
         RequestRejection.InvalidContentLength => "invalid Content-Length",
         RequestRejection.ConflictingContentLength => "conflicting Content-Length values",
         RequestRejection.DuplicateContentLength => "repeated Content-Length",
-        RequestRejection.BodyNotAllowed => "body on a method without body semantics",
+        RequestRejection.BodyNotAllowed => "body on a TRACE request",
         RequestRejection.InvalidTransferEncoding => "invalid Transfer-Encoding",
         RequestRejection.ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
         RequestRejection.TransferEncodingInHttp10 => "Transfer-Encoding in HTTP/1.0",

@@ -102,29 +102,19 @@ internal static class RequestTarget
     }
 
     /// <summary>
-    /// RL-7 [POLICY]: routing, ACLs and the upstream must see one path, so a path that another hop could normalize
-    /// differently is refused: "." and ".." segments, encoded "/", "\", "." or NUL, and double encoding ("%25" + hex).
+    /// RL-7 [POLICY]: an encoded NUL and double encoding ("%25" + hex) mean something else to every hop that decodes
+    /// once more, and no normalization makes them safe, so they are refused here. Dot segments, encoded unreserved
+    /// characters, repeated and encoded slashes are resolved before routing (Paths/PathNormalizer), so the path
+    /// routed on is the path forwarded.
     /// </summary>
     private static bool HasAmbiguousSegments(ReadOnlySpan<byte> path)
     {
-        ReadOnlySpan<byte> rest = path;
-        while (!rest.IsEmpty)
-        {
-            // rest starts after a "/" (or is the whole path, which starts with "/").
-            int slash = rest.IndexOf((byte)'/');
-            ReadOnlySpan<byte> segment = slash < 0 ? rest : rest[..slash];
-            if (segment.SequenceEqual("."u8) || segment.SequenceEqual(".."u8))
-            {
-                return true;
-            }
-            rest = slash < 0 ? default : rest[(slash + 1)..];
-        }
         for (int i = path.IndexOf((byte)'%'); i >= 0; i = NextPercent(path, i))
         {
             int decoded = HexValue(path[i + 1]) * 16 + HexValue(path[i + 2]);
             switch (decoded)
             {
-                case '/' or '\\' or '.' or 0:
+                case 0:
                     return true;
                 case '%' when i + 4 < path.Length && IsHexDigit(path[i + 3]) && IsHexDigit(path[i + 4]):
                     return true;

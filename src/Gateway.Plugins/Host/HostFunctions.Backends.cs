@@ -23,8 +23,16 @@ internal static partial class HostFunctions
         // The wrapper appends "?db=…&buffer_flush_timeout=…"; the cluster is what precedes the first '?' (ABI §10.2).
         int query = cluster.IndexOf('?');
         string name = query < 0 ? cluster : cluster[..query];
-        if (vm.Runtime.Services.Backends?.FindRedis(name) is null || vm.Effective is not { } context)
+        if (vm.Effective is not { } context)
         {
+            return WasmResult.BadArgument;
+        }
+        if (vm.Runtime.Services.Backends is not { } backends || backends.FindRedis(name) is null)
+        {
+            if (vm.Runtime.Services.Backends?.IsFirstUnknownRedisName(context.Plugin.Name, name) ?? true)
+            {
+                Log.RedisUnknownTarget(context.Plugin.Logger, context.Plugin.Name, name, vm.Runtime.Services.Backends?.RedisNames ?? "none");
+            }
             return WasmResult.BadArgument;
         }
         if (args[3].AsInt32() != 0 || args[5].AsInt32() != 0)
@@ -48,8 +56,13 @@ internal static partial class HostFunctions
         }
         int query = cluster.IndexOf('?');
         string name = query < 0 ? cluster : cluster[..query];
-        if (vm.Runtime.Services.Backends?.FindRedis(name) is not { } target || vm.Effective is not { } context
-            || !target.IsValidCommand(command, out _))
+        if (vm.Runtime.Services.Backends?.FindRedis(name) is not { } target || vm.Effective is not { } context)
+        {
+            return WasmResult.BadArgument;
+        }
+        // Malformed or refused commands never reach a socket; the client logs them once per plugin and command.
+        var client = target.ForPlugin(context.Plugin.Name);
+        if (client.Admit(command) is not { } admitted)
         {
             return WasmResult.BadArgument;
         }
@@ -60,7 +73,7 @@ internal static partial class HostFunctions
         context.Root.RedisTimeouts.TryGetValue(name, out int timeoutMs);
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteRedisAsync(vm, context.Plugin, token, target.CallAsync(command, timeoutMs));
+        _ = CompleteRedisAsync(vm, context.Plugin, token, client.CallAsync(admitted, timeoutMs));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }
@@ -108,15 +121,19 @@ internal static partial class HostFunctions
         }
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteSqlAsync(vm, context.Plugin, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32())));
+        // The plugin's in-flight slot is freed when the statement really ended on the server, which after
+        // a timeout can be later than the callback.
+        _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32()),
+            context.Plugin.Name, EndBackendCall, context.Plugin));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }
 
-    private static async Task CompleteSqlAsync(PluginVm vm, PluginDefinition plugin, uint token, Task<SqlResult> call)
+    private static readonly Action<object?> EndBackendCall = static plugin => ((PluginDefinition)plugin!).EndBackendCall();
+
+    private static async Task CompleteSqlAsync(PluginVm vm, uint token, Task<SqlResult> call)
     {
         var result = await call.ConfigureAwait(false);
-        plugin.EndBackendCall();
         vm.Loop.Post(static s =>
         {
             var (owner, id, sqlResult) = ((PluginVm, uint, SqlResult))s!;

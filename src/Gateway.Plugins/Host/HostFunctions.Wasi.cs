@@ -62,7 +62,7 @@ internal static partial class HostFunctions
     /// <summary>IOV_MAX of wasi-libc: more vectors in one call is EINVAL.</summary>
     private const int MaxIoVectors = 1024;
 
-    /// <summary>fd 1 → info, fd 2 → error, one trailing newline dropped (ABI §6.2).</summary>
+    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time (ABI §6.2).</summary>
     private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
         int fd = args[0].AsInt32();
@@ -80,10 +80,10 @@ internal static partial class HostFunctions
         {
             return WasiErrno.Fault;
         }
-        // iovecs may all name the same block: what one call copies is bounded by limits.hostCallBytes, and the rest
+        // iovecs may all name the same block: what one call takes is bounded by limits.hostCallBytes, and the rest
         // is reported unwritten (a short write, which libc retries, each retry on the callback's budget).
         int cap = vm.Group.Limits.HostCallBytes;
-        var text = new StringBuilder();
+        var plugin = (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog;
         uint written = 0;
         for (int i = 0; i < count; i++)
         {
@@ -97,19 +97,13 @@ internal static partial class HostFunctions
             {
                 chunk = chunk[..(int)((uint)cap - written)];
                 PluginOf(vm).Refuse(Sandbox.HostLimit.HostCallBytes, $"fd_write of more than {cap} bytes in one call shortened");
-                text.Append(Encoding.UTF8.GetString(chunk));
+                vm.Output.Write(plugin, fd, chunk);
                 written += (uint)chunk.Length;
                 break;
             }
-            text.Append(Encoding.UTF8.GetString(chunk));
+            vm.Output.Write(plugin, fd, chunk);
             written += (uint)length;
         }
-        if (text.Length > 0 && text[^1] == '\n')
-        {
-            text.Length--;
-        }
-        var plugin = vm.Effective?.Plugin ?? vm.Group.Plugins[0];
-        Log.GuestMessage(plugin.Logger, fd == 1 ? LogLevel.Information : LogLevel.Error, plugin.Name, text.ToString());
         return GuestMemory.TryWriteUInt32(memory, args[3].AsInt32(), written) ? WasiErrno.Success : WasiErrno.Fault;
     }
 

@@ -10,8 +10,10 @@ namespace Gateway.Plugins.Sandbox;
 /// </summary>
 internal static class CalloutHeaders
 {
-    public static HeaderVerdict Build(List<KeyValuePair<string, string>> pairs, HttpRequestHead request, HttpLimits limits)
+    /// <param name="hasAuthority">Whether <c>:authority</c> was given; an empty one is allowed (the dispatcher then uses the endpoint's host).</param>
+    public static HeaderVerdict Build(List<KeyValuePair<string, string>> pairs, HttpRequestHead request, HttpLimits limits, out bool hasAuthority)
     {
+        hasAuthority = false;
         long bytes = 0;
         foreach (var (rawName, value) in pairs)
         {
@@ -37,11 +39,12 @@ internal static class CalloutHeaders
                     request.Target = value;
                     continue;
                 case ":authority":
-                    if (!FieldRules.IsAuthority(value))
+                    if (value.Length > 0 && !FieldRules.IsAuthority(value))
                     {
                         return HeaderVerdict.Invalid;
                     }
                     request.Authority = value;
+                    hasAuthority = true;
                     continue;
                 case ":scheme":
                     if (value is not ("http" or "https"))

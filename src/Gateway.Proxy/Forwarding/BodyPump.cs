@@ -62,6 +62,9 @@ public sealed class BodyPump
     /// <summary>Body bytes read from the source so far (before filtering).</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Starts a request's count at zero, also for one whose body is never pumped (its access log line says 0).</summary>
+    public void ResetCount() => BytesRead = 0;
+
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
         PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
@@ -270,6 +273,17 @@ public sealed class BodyPump
             {
                 Outcome = outcome;
                 return PumpStatus.Filtered;
+            }
+            if (endOfStream && trailers.Count > 0)
+            {
+                // Envoy runs the trailer callbacks when a message has trailers; they may read and edit them.
+                outcome = await PluginDeadline.WithinAsync(
+                    filter, isRequest ? filter.OnRequestTrailersAsync(trailers) : filter.OnResponseTrailersAsync(trailers), _filterTimeoutMs);
+                if (outcome.Action != FilterAction.Continue)
+                {
+                    Outcome = outcome;
+                    return PumpStatus.Filtered;
+                }
             }
             data = new ReadOnlySequence<byte>(_filtered.WrittenMemory);
             released = _untilHeadReleased && !endOfStream && !filter.HeadersHeld;

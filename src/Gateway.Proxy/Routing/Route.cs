@@ -30,8 +30,8 @@ public sealed class Route
     public IReadOnlyList<string> Plugins { get; }
 
     /// <summary>
-    /// Matches the validated, lower-cased authority (port stripped) and the path exactly as it will be
-    /// forwarded (RL-7: one representation for every decision).
+    /// Matches the validated, lower-cased authority (port stripped) and the normalized path exactly as it will
+    /// be forwarded (RL-7: one representation for every decision).
     /// </summary>
     internal bool Matches(ReadOnlySpan<char> host, ReadOnlySpan<char> path)
     {
@@ -39,11 +39,12 @@ public sealed class Route
         {
             return false;
         }
+        StringComparison comparison = Options.CaseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
         if (Options.Path is { } exact)
         {
-            return path.SequenceEqual(exact);
+            return path.Equals(exact, comparison);
         }
-        return Options.PathPrefix is not { } prefix || path.StartsWith(prefix, StringComparison.Ordinal);
+        return Options.PathPrefix is not { } prefix || path.StartsWith(prefix, comparison);
     }
 
     private bool MatchesHost(ReadOnlySpan<char> host)

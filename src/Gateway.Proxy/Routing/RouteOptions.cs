@@ -12,7 +12,13 @@ public sealed record RouteOptions
 
     public string? Path { get; init; }
 
+    /// <summary>False: the path matches regardless of ASCII case (the forwarded path keeps the client's case).</summary>
+    public bool CaseSensitive { get; init; } = true;
+
     public required string Cluster { get; init; }
 
     public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    /// <summary>Upgrade protocols (UP-1 allow-list) relayed as tunnels; WebSocket by default.</summary>
+    public IReadOnlyList<string> Upgrades { get; init; } = ["websocket"];
 }

@@ -9,4 +9,10 @@ public sealed record ListenerOptions
 
     /// <summary>0 asks the OS for a free port (tests); the bound port is reported by <see cref="ProxyServer.BoundEndpoints"/>.</summary>
     public int Port { get; init; } = 8080;
+
+    /// <summary>Client connections open at once on this listener; a connection accepted above it is closed at once.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Set to terminate TLS on this listener.</summary>
+    public Tls.ListenerTlsOptions? Tls { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Gateway.Http;
 using Gateway.Http.Transport;
+using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy.Server;
@@ -15,7 +16,7 @@ public sealed class ProxyServer : IAsyncDisposable
 {
     private readonly ProxyWorker[] _workers;
     private readonly HashSet<ClientConnection>[] _connectionsByWorker;
-    private readonly List<Socket> _listeners = [];
+    private readonly List<Listener> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -55,6 +56,12 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public long OpenConnections => Interlocked.Read(ref _connections);
 
+    /// <summary>Where access log lines go; set once before <see cref="Start"/>, null when there is none.</summary>
+    public Logging.AccessLog? AccessLog { get; set; }
+
+    /// <summary>Listener counters; made by <see cref="Start"/>, they live as long as the server.</summary>
+    public EdgeMetrics EdgeMetrics { get; private set; } = new([]);
+
     /// <summary>
     /// Swaps the configuration; requests already running finish on the snapshot they started with. Completes
     /// once every worker has moved to it (idle ones too), after which no worker takes up an older snapshot again.
@@ -85,37 +92,44 @@ public sealed class ProxyServer : IAsyncDisposable
     public void Start(IReadOnlyList<ListenerOptions> listeners)
     {
         var bound = new List<IPEndPoint>();
-        foreach (ListenerOptions options in listeners)
+        var names = new string[listeners.Count];
+        for (int i = 0; i < listeners.Count; i++)
         {
+            ListenerOptions options = listeners[i];
             var address = IPAddress.Parse(options.Address);
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(address, options.Port));
             socket.Listen(4096);
-            _listeners.Add(socket);
+            // A certificate that does not load at start is a start-up error (the caller reports it).
+            TlsTerminator? tls = options.Tls is { } tlsOptions ? new TlsTerminator(options.Name, tlsOptions, _logger) : null;
+            _listeners.Add(new Listener(i, options, socket, tls));
+            names[i] = options.Name;
             var endpoint = (IPEndPoint)socket.LocalEndPoint!;
             bound.Add(endpoint);
             ProxyLog.ListenerStarted(_logger, options.Name, endpoint.ToString());
         }
         BoundEndpoints = bound;
+        EdgeMetrics = new EdgeMetrics(names);
         // Plugins start on every worker before the first request: their ticks, queues and singletons run from now.
         _ = MoveWorkersAsync().ContinueWith(
             static (task, state) => ProxyLog.ConnectionFailed((ILogger)state!, task.Exception!, "worker start"),
             _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        for (int i = 0; i < _listeners.Count; i++)
+        foreach (Listener listener in _listeners)
         {
-            _acceptLoops.Add(AcceptLoopAsync(listeners[i].Name, _listeners[i]));
+            _acceptLoops.Add(AcceptLoopAsync(listener));
         }
     }
 
-    private async Task AcceptLoopAsync(string name, Socket listener)
+    private async Task AcceptLoopAsync(Listener listener)
     {
+        string name = listener.Name;
         while (!_stopping.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await listener.AcceptAsync(_stopping.Token);
+                client = await listener.Socket.AcceptAsync(_stopping.Token);
             }
             catch (OperationCanceledException)
             {
@@ -132,9 +146,21 @@ public sealed class ProxyServer : IAsyncDisposable
                 await Task.Delay(10);
                 continue;
             }
+            if (!listener.TryAdmit())
+            {
+                // At the cap a connection costs one accept and one close: no worker, no buffers.
+                EdgeMetrics.ConnectionRefused(listener.Index);
+                if (listener.EnterCap())
+                {
+                    EdgeLog.ListenerAtCapacity(_logger, name, listener.Options.MaxConnections);
+                }
+                client.Dispose();
+                continue;
+            }
+            listener.LeaveCap();
             client.NoDelay = true;
             ProxyWorker worker = _workers[(uint)Interlocked.Increment(ref _nextWorker) % (uint)_workers.Length];
-            var connection = new ClientConnection(client, this, worker, _logger);
+            var connection = new ClientConnection(client, listener, this, worker, _logger);
             worker.Loop.Post(static state => _ = ((ClientConnection)state!).RunAsync(), connection);
         }
     }
@@ -149,6 +175,7 @@ public sealed class ProxyServer : IAsyncDisposable
     internal void ConnectionClosed(ClientConnection connection, ProxyWorker worker)
     {
         Interlocked.Decrement(ref _connections);
+        connection.Listener.Release();
         _connectionsByWorker[worker.Loop.Index].Remove(connection);
         Snapshot.Metrics.ConnectionClosed();
     }
@@ -191,9 +218,10 @@ public sealed class ProxyServer : IAsyncDisposable
     private void StopAccepting()
     {
         _stopping.Cancel();
-        foreach (Socket listener in _listeners)
+        foreach (Listener listener in _listeners)
         {
-            listener.Dispose();
+            listener.Socket.Dispose();
+            listener.Tls?.Dispose();
         }
         _listeners.Clear();
     }

@@ -24,6 +24,9 @@ public sealed class AdminServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private int _maxConnections = 64;
+    private int _open;
+    private long _refused;
 
     public AdminServer(IAdminEndpoints endpoints, ILogger logger)
     {
@@ -33,8 +36,12 @@ public sealed class AdminServer : IAsyncDisposable
 
     public IPEndPoint? BoundEndpoint { get; private set; }
 
-    public void Start(string address, int port)
+    /// <summary>Connections closed at accept because <c>admin.maxConnections</c> were open.</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refused);
+
+    public void Start(string address, int port, int maxConnections)
     {
+        _maxConnections = maxConnections;
         var ip = IPAddress.Parse(address);
         _listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -60,6 +67,14 @@ public sealed class AdminServer : IAsyncDisposable
             }
             catch (SocketException)
             {
+                continue;
+            }
+            // A flood of scrapes or probes cannot pile up connections: each holds a buffer for up to 10 s.
+            if (Interlocked.Increment(ref _open) > _maxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                Interlocked.Increment(ref _refused);
+                client.Dispose();
                 continue;
             }
             _ = ServeAsync(client);
@@ -111,6 +126,7 @@ public sealed class AdminServer : IAsyncDisposable
         {
             await input.CompleteAsync();
             await output.CompleteAsync();
+            Interlocked.Decrement(ref _open);
         }
     }
 

@@ -30,6 +30,14 @@ public static class ConfigRedaction
         }
 
         MaskPasswords(root["redis"]);
+        if (root["plugins"] is JsonObject plugins)
+        {
+            foreach (var (_, plugin) in plugins)
+            {
+                MaskPasswords(plugin?["redis"]);
+            }
+        }
+
         MaskPasswords(root["databases"]);
         MaskSecretKeys(root);
         PluginConfigurationDigest.Replace(root["plugins"], config.Plugins);
@@ -115,10 +123,6 @@ public static class ConfigRedaction
         {
             foreach (var (key, child) in obj.ToArray())
             {
-                if (key == "plugins")
-                {
-                    continue;
-                }
                 if (child is JsonValue value && value.GetValueKind() == JsonValueKind.String && ConnectionStringRedaction.IsSecretKey(key)
                     && !key.EndsWith("File", StringComparison.Ordinal))
                 {

@@ -83,7 +83,8 @@ internal static class ConfigSchema
     public static string[]? EnumNames(Type type) =>
         type == typeof(LoadBalancing) ? ["roundRobin", "leastRequest"]
         : type == typeof(FailurePolicy) ? ["open", "closed"]
-        : type == typeof(DatabaseProvider) ? ["postgresql"]
+        : type == typeof(EscapedSlashes) ? ["reject", "keep", "unescape"]
+        : type == typeof(DatabaseProvider) ? ["postgresql", "mysql"]
         : null;
 
     public static JsonPropertyInfo? FindProperty(JsonTypeInfo type, string name, StringComparison comparison)

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http.Paths;
 
 namespace Gateway.Configuration;
 
@@ -26,6 +27,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         ValidatePlugins();
         ValidateRedis();
         ValidateDatabases();
+        ValidateAccessLog();
         NotNegative("shutdown.drainTimeoutMs", config.Shutdown.DrainTimeoutMs);
         NotNegative("shutdown.listenerCloseDelayMs", config.Shutdown.ListenerCloseDelayMs);
     }
@@ -52,6 +54,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Endpoint(path, listener.Address, listener.Port);
+            Positive($"{path}.maxConnections", listener.MaxConnections);
+            if (listener.Tls is { } tls)
+            {
+                new TlsConfigValidator(errors).Validate($"{path}.tls", tls);
+            }
             for (var j = 0; j < i; j++)
             {
                 if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
@@ -63,10 +70,25 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         }
     }
 
+    private void ValidateAccessLog()
+    {
+        var log = config.AccessLog;
+        Positive("accessLog.queueCapacity", log.QueueCapacity);
+        if (log.File is { } file && (!Path.IsPathFullyQualified(file) || Path.EndsInDirectorySeparator(file)))
+        {
+            errors.Add("accessLog.file", $"\"{file}\" is not an absolute file path");
+        }
+        else if (log.File is { } path && !Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            errors.Add("accessLog.file", $"the folder of \"{path}\" does not exist");
+        }
+    }
+
     private void ValidateAdmin()
     {
         var admin = config.Admin;
         Endpoint("admin", admin.Address, admin.Port);
+        Positive("admin.maxConnections", admin.MaxConnections);
         for (var i = 0; i < config.Listeners.Count; i++)
         {
             var listener = config.Listeners[i];
@@ -118,6 +140,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         Positive("limits.minRequestBodyBytesPerSecond", limits.MinRequestBodyBytesPerSecond);
         Positive("limits.requestBodyRateWindowMs", limits.RequestBodyRateWindowMs);
         Positive("limits.responseWriteTimeoutMs", limits.ResponseWriteTimeoutMs);
+        Positive("limits.tunnelIdleTimeoutMs", limits.TunnelIdleTimeoutMs);
     }
 
     private void ValidateClusters()
@@ -167,6 +190,16 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             ValidateMatch($"{path}.match", route.Match);
+            for (var j = 0; j < route.Upgrades.Count; j++)
+            {
+                var protocol = route.Upgrades[j];
+                // h2c would hand the upstream an HTTP/2 connection no route or plugin ever sees (UP-1).
+                if (protocol.Length == 0 || protocol.Contains(',') || protocol.Contains(' ') || protocol.Contains('/')
+                    || protocol.Equals("h2c", StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add(ConfigPath.Index($"{path}.upgrades", j), $"\"{protocol}\" is not an upgrade protocol name the gateway relays (a token such as \"websocket\"; never h2c)");
+                }
+            }
             if (!config.Clusters.ContainsKey(route.Cluster))
             {
                 errors.Add($"{path}.cluster", $"unknown cluster \"{route.Cluster}\"");
@@ -218,6 +251,25 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         {
             errors.Add($"{path}.pathPrefix", $"\"{prefix}\" does not start with '/'");
         }
+
+        // Requests are matched on their normalized path, so a route written otherwise could never match.
+        NormalizedPath($"{path}.path", match.Path);
+        NormalizedPath($"{path}.pathPrefix", match.PathPrefix);
+    }
+
+    private void NormalizedPath(string path, string? routePath)
+    {
+        if (routePath is null || !routePath.StartsWith('/') || routePath.Contains('?'))
+        {
+            return;
+        }
+
+        var result = PathNormalizer.Normalize(routePath, config.Paths.ToNormalization(), out var normalized);
+        if (result != PathNormalizer.Result.Unchanged)
+        {
+            var expected = result == PathNormalizer.Result.Changed ? $"; write \"{normalized}\"" : "";
+            errors.Add(path, $"\"{routePath}\" is not a normalized path (see paths), so no request would match it{expected}");
+        }
     }
 
     private void ValidatePlugins()
@@ -240,6 +292,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             Positive($"{path}.limits.sharedQueueBytes", plugin.Limits.SharedQueueBytes);
             Positive($"{path}.limits.httpCallsInFlight", plugin.Limits.HttpCallsInFlight);
             Positive($"{path}.limits.maxMetrics", plugin.Limits.MaxMetrics);
+            foreach (var (target, access) in plugin.Redis)
+            {
+                PluginRedisRules.Validate(errors, ConfigPath.Property($"{path}.redis", target), target, access, config.Redis);
+            }
         }
     }
 
@@ -259,6 +315,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, redis.Password, redis.PasswordFile);
             NotNegative($"{path}.database", redis.Database);
             Positive($"{path}.timeoutMs", redis.TimeoutMs);
+            if (redis.MaxTimeoutMs is int maxTimeoutMs && maxTimeoutMs < redis.TimeoutMs)
+            {
+                errors.Add($"{path}.maxTimeoutMs", $"must be at least timeoutMs ({redis.TimeoutMs}), is {maxTimeoutMs}");
+            }
+
             Positive($"{path}.connectTimeoutMs", redis.ConnectTimeoutMs);
             CircuitBreaker($"{path}.circuitBreaker", redis.CircuitBreaker);
             for (var i = 0; i < redis.Aliases.Count; i++)
@@ -290,6 +351,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, database.Password, database.PasswordFile);
             Positive($"{path}.timeoutMs", database.TimeoutMs);
             Positive($"{path}.maxPoolSize", database.MaxPoolSize);
+            if (database.MaxConnectionsPerPlugin is { } share && (share <= 0 || share > database.MaxPoolSize))
+            {
+                errors.Add($"{path}.maxConnectionsPerPlugin", $"must be between 1 and maxPoolSize ({database.MaxPoolSize}), is {share}");
+            }
+
             CircuitBreaker($"{path}.circuitBreaker", database.CircuitBreaker);
             foreach (var (id, statement) in database.Statements)
             {

@@ -9,7 +9,7 @@ namespace Gateway.Configuration;
 /// recognised; a provider without a builder here gets the generic ADO.NET parser, and a string neither can parse is
 /// hidden whole.
 /// </summary>
-internal static class ConnectionStringRedaction
+public static class ConnectionStringRedaction
 {
     public const string Mask = "***";
 
@@ -21,6 +21,7 @@ internal static class ConnectionStringRedaction
             DbConnectionStringBuilder builder = provider switch
             {
                 "postgresql" => new NpgsqlConnectionStringBuilder(connectionString),
+                "mysql" => new MySqlConnector.MySqlConnectionStringBuilder(connectionString),
                 _ => new DbConnectionStringBuilder { ConnectionString = connectionString },
             };
             return MaskSecrets(builder);

@@ -14,6 +14,8 @@ public sealed record GatewayConfig
     public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
     public AdminConfig Admin { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
+    public PathsConfig Paths { get; init; } = new();
+    public AccessLogConfig AccessLog { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
@@ -36,6 +38,8 @@ public sealed record GatewayConfig
         && ConfigEquality.Lists(Listeners, other.Listeners)
         && Admin == other.Admin
         && Limits == other.Limits
+        && Paths == other.Paths
+        && AccessLog == other.AccessLog
         && ConfigEquality.Maps(Clusters, other.Clusters)
         && ConfigEquality.Lists(Routes, other.Routes)
         && ConfigEquality.Maps(Plugins, other.Plugins)
@@ -54,12 +58,18 @@ public sealed record ListenerConfig
     public string Address { get; init; } = "0.0.0.0";
     /// <summary>0 binds an ephemeral port (tests).</summary>
     public required int Port { get; init; }
+    /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+    /// <summary>Set to terminate TLS on this listener.</summary>
+    public ListenerTlsConfig? Tls { get; init; }
 }
 
 public sealed record AdminConfig
 {
     public string Address { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 9901;
+    /// <summary>Admin connections open at once (probes and scrapes); above it a new one is closed at accept.</summary>
+    public int MaxConnections { get; init; } = 64;
 }
 
 /// <summary>Config key <c>limits</c>: what a client may send.</summary>
@@ -75,6 +85,7 @@ public sealed record LimitsConfig
     public int MinRequestBodyBytesPerSecond { get; init; } = 1024;
     public int RequestBodyRateWindowMs { get; init; } = 5_000;
     public int ResponseWriteTimeoutMs { get; init; } = 30_000;
+    public int TunnelIdleTimeoutMs { get; init; } = 300_000;
 
     public HttpLimits ToHttpLimits() => new()
     {
@@ -88,6 +99,7 @@ public sealed record LimitsConfig
         MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond,
         RequestBodyRateWindowMs = RequestBodyRateWindowMs,
         ResponseWriteTimeoutMs = ResponseWriteTimeoutMs,
+        TunnelIdleTimeoutMs = TunnelIdleTimeoutMs,
     };
 }
 

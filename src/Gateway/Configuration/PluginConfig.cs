@@ -36,6 +36,9 @@ public sealed record PluginConfig
     public bool Singleton { get; init; }
 
     public PluginLimits Limits { get; init; } = new();
+
+    /// <summary>Per Redis target: scripts and extra commands this plugin may run, and its own ACL identity.</summary>
+    public PluginRedisAccess Redis { get; init; } = new();
 }
 
 /// <summary>What a request gets when its plugin traps or exceeds a limit (DESIGN §5).</summary>
@@ -51,7 +54,7 @@ public enum FailurePolicy
 /// <summary>Config <c>plugins.&lt;name&gt;.limits</c>: what one plugin may cost the host.</summary>
 public sealed record PluginLimits
 {
-    public long MemoryBytes { get; init; } = 16 * 1024 * 1024;
+    public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
     public int CpuMillisecondsPerCall { get; init; } = 5;
 
     /// <summary>Wall-clock cap of one callback; 0 means cpuMillisecondsPerCall + 50.</summary>

@@ -3,6 +3,7 @@ using Gateway.Admin;
 using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Proxy;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,10 +30,13 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly object _reloadGate = new();
+    // The data path's counters outlive every snapshot: a reload must not reset them.
+    private readonly ProxyCounters _counters = new();
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
     private AdminServer? _admin;
+    private Proxy.Logging.AccessLog? _accessLog;
     private ConfigWatcher? _watcher;
     private volatile string? _notReady = "starting";
     private long _reloadsApplied;
@@ -51,7 +55,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         long started = Environment.TickCount64;
         _backends = RuntimeBuilder.Backends(_config, _loggers);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
-        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, out var pluginErrors);
+        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors);
         problems.AddRange(pluginErrors);
         if (problems.Count > 0)
         {
@@ -62,9 +66,30 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             throw new GatewayStartException(problems);
         }
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
-        _server.Start(RuntimeBuilder.Listeners(_config));
+        try
+        {
+            _accessLog = RuntimeBuilder.AccessLog(_config, _loggers);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.StartupProblem(_logger, $"accessLog.file: {e.Message}");
+            throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
+        }
+        _server.AccessLog = _accessLog;
+        try
+        {
+            _server.Start(RuntimeBuilder.Listeners(_config));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A certificate that changed between validation and start.
+            GatewayLog.StartupProblem(_logger, $"listeners: {e.Message}");
+            throw new GatewayStartException([$"listeners: {e.Message}"]);
+        }
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
-        _admin.Start(_config.Admin.Address, _config.Admin.Port);
+        _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
+        AdminServer admin = _admin;
+        _server.EdgeMetrics.AdminRefused = () => admin.RefusedConnections;
         _watcher = new ConfigWatcher(_startup.Loaded.ReferencedFiles, Reload);
         _notReady = null;
         GatewayLog.Started(_logger, _server.Workers.Count, Environment.TickCount64 - started);
@@ -102,12 +127,13 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
                 return;
             }
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
-            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases);
+            bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases)
+                || !SamePluginRedisAccess(_config, config);
             BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, previous);
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, _counters, out var pluginErrors, previous);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Retire();
@@ -155,6 +181,26 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
     /// so the old clients are closed once the longest of those has surely passed.
     /// </summary>
+    /// <summary>Plugins' Redis identities and policies live in the backends, so a change there rebuilds them too.</summary>
+    private static bool SamePluginRedisAccess(GatewayConfig a, GatewayConfig b)
+    {
+        foreach (var (name, plugin) in a.Plugins)
+        {
+            if (!b.Plugins.TryGetValue(name, out var other) ? plugin.Redis.Count > 0 : !plugin.Redis.Equals(other.Redis))
+            {
+                return false;
+            }
+        }
+        foreach (var (name, plugin) in b.Plugins)
+        {
+            if (!a.Plugins.ContainsKey(name) && plugin.Redis.Count > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static async Task RetireAsync(BackendRegistry retired)
     {
         await Task.Delay(TimeSpan.FromSeconds(30));
@@ -171,9 +217,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
 
     public void WriteMetrics(StringBuilder output)
     {
-        ProxySnapshot? snapshot = _server?.Snapshot;
-        snapshot?.Metrics.WritePrometheus(output);
-        snapshot?.Plugins?.Runtime.WritePrometheus(output);
+        _counters.WritePrometheus(output);
+        _server?.EdgeMetrics.WritePrometheus(output);
+        _accessLog?.WritePrometheus(output);
+        _server?.Snapshot.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
         output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');
@@ -194,6 +241,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             await _server.DisposeAsync();
         }
         _server?.Snapshot.Plugins?.Retire();
+        if (_accessLog is not null)
+        {
+            await _accessLog.DisposeAsync();
+        }
         if (_backends is not null)
         {
             await _backends.DisposeAsync();

@@ -47,8 +47,25 @@ public static class PluginGateway
         return config.ToJsonString();
     }
 
-    /// <summary>A plugin entry for one of our modules, its configuration given as a JSON object.</summary>
-    public static JsonObject Plugin(string module, JsonObject configuration, string? rootId = null) => new()
+    /// <summary>SHA-1 of the rate_limit plugin's GCRA script: the Redis command policy runs only listed scripts.</summary>
+    public const string RateLimitScriptSha = "7c8a1a4fd6b22f3df51a6e234cc0f35eee25627e";
+
+    /// <summary>
+    /// A plugin entry for one of our modules, its configuration given as a JSON object. A rate_limit in Redis
+    /// mode gets its script listed for its target, as an operator would configure it.
+    /// </summary>
+    public static JsonObject Plugin(string module, JsonObject configuration, string? rootId = null)
+    {
+        var entry = PluginEntry(module, configuration, rootId);
+        if (module == "rate_limit" && configuration["mode"]?.GetValue<string>() == "redis"
+            && configuration["redis"] is JsonValue target && target.TryGetValue(out string? name))
+        {
+            entry["redis"] = new JsonObject { [name] = new JsonObject { ["scripts"] = new JsonArray(RateLimitScriptSha) } };
+        }
+        return entry;
+    }
+
+    private static JsonObject PluginEntry(string module, JsonObject configuration, string? rootId) => new()
     {
         ["module"] = FirstPartyPluginBuild.PathOf(module),
         ["rootId"] = rootId ?? "",

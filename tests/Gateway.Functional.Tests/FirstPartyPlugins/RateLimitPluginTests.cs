@@ -343,7 +343,8 @@ public sealed class RateLimitPluginTests
     private static async Task<string> CircuitStateAsync(GatewayProcess gateway, string target)
     {
         string metrics = await gateway.AdminGetAsync("/metrics");
-        string prefix = $"gateway_redis_circuit_state{{target=\"{target}\"}} ";
+        // Breakers are per target and plugin; these tests run one plugin, "rate-limit".
+        string prefix = $"gateway_redis_circuit_state{{target=\"{target}\",plugin=\"rate-limit\"}} ";
         string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
         Assert.True(line is not null, "no breaker state for " + target + " in /metrics:\n" + metrics);
         return line[prefix.Length..].Trim();

@@ -134,6 +134,21 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Waits until at least one log line contains <paramref name="text"/> (the gateway logs off the request path).</summary>
+    public async Task<IReadOnlyList<JsonNode>> WaitForLogAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            IReadOnlyList<JsonNode> entries = LogEntries(text);
+            if (entries.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                return entries;
+            }
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan? timeout = null)
     {

@@ -4,7 +4,7 @@ namespace Gateway.Http.Tests.Corpus;
 
 internal sealed record DesyncHeader(string Name, string Value);
 
-/// <summary>One case of the http-desync-guardian corpus (schema in its README).</summary>
+/// <summary>One request-smuggling case of tests/data/http-desync (format in that folder's README).</summary>
 internal sealed record DesyncCase(
     string File,
     int Index,
@@ -17,17 +17,18 @@ internal sealed record DesyncCase(
     string Reason)
 {
     /// <summary>
-    /// The README's serialization: request line, an added <c>Host: gw.test</c> unless the case has a Host field,
-    /// each field as <c>name ": " value</c>, then the empty line. CR and LF inside elements are written raw.
+    /// Request line, an added <c>Host: gw.test</c> unless the case has a Host field (HTTP/1.1 without Host is always
+    /// refused, which would hide what the case is about), each field as <c>name ": " value</c>, then the empty line.
+    /// CR and LF inside elements are written raw: they make the broken line structure the case is about.
     /// </summary>
     public byte[] Serialize(bool utf8ForNonAscii)
     {
         var text = new StringBuilder();
-        text.Append(Unescape(Method)).Append(' ').Append(Unescape(Uri)).Append(' ').Append(Unescape(Version)).Append("\r\n");
+        text.Append(Method).Append(' ').Append(Uri).Append(' ').Append(Version).Append("\r\n");
         bool hasHost = false;
         foreach (DesyncHeader header in Headers)
         {
-            hasHost |= string.Equals(Unescape(header.Name), "host", StringComparison.OrdinalIgnoreCase);
+            hasHost |= string.Equals(header.Name, "host", StringComparison.OrdinalIgnoreCase);
         }
         if (!hasHost)
         {
@@ -35,7 +36,7 @@ internal sealed record DesyncCase(
         }
         foreach (DesyncHeader header in Headers)
         {
-            text.Append(Unescape(header.Name)).Append(": ").Append(Unescape(header.Value)).Append("\r\n");
+            text.Append(header.Name).Append(": ").Append(header.Value).Append("\r\n");
         }
         text.Append("\r\n");
         return Encode(text.ToString(), utf8ForNonAscii);
@@ -45,7 +46,7 @@ internal sealed record DesyncCase(
     {
         foreach (DesyncHeader header in Headers)
         {
-            if (string.Equals(Unescape(header.Name), name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(header.Name, name, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
@@ -57,9 +58,9 @@ internal sealed record DesyncCase(
     {
         foreach (DesyncHeader header in Headers)
         {
-            if (string.Equals(Unescape(header.Name), name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(header.Name, name, StringComparison.OrdinalIgnoreCase))
             {
-                return Unescape(header.Value);
+                return header.Value;
             }
         }
         return null;
@@ -67,43 +68,7 @@ internal sealed record DesyncCase(
 
     public override string ToString() => $"{File}[{Index}] {Name}";
 
-    /// <summary>
-    /// The original runner's second unescape: \xNN, \r, \n, \t, \b, \f; a backslash before anything else is dropped.
-    /// </summary>
-    public static string Unescape(string s)
-    {
-        if (!s.Contains('\\'))
-        {
-            return s;
-        }
-        var result = new StringBuilder(s.Length);
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (c != '\\' || i + 1 == s.Length)
-            {
-                result.Append(c);
-                continue;
-            }
-            char next = s[++i];
-            switch (next)
-            {
-                case 'x' when i + 2 < s.Length && char.IsAsciiHexDigit(s[i + 1]) && char.IsAsciiHexDigit(s[i + 2]):
-                    result.Append((char)Convert.ToInt32(s.Substring(i + 1, 2), 16));
-                    i += 2;
-                    break;
-                case 'r': result.Append('\r'); break;
-                case 'n': result.Append('\n'); break;
-                case 't': result.Append('\t'); break;
-                case 'b': result.Append('\b'); break;
-                case 'f': result.Append('\f'); break;
-                default: result.Append(next); break;
-            }
-        }
-        return result.ToString();
-    }
-
-    /// <summary>README step 3: U+0000-U+00FF as one octet each (or UTF-8 for non-ASCII in the variant), above as UTF-8.</summary>
+    /// <summary>U+0000-U+00FF as one octet each (or UTF-8 for non-ASCII in the variant), above as UTF-8.</summary>
     private static byte[] Encode(string text, bool utf8ForNonAscii)
     {
         var bytes = new List<byte>(text.Length);

@@ -20,7 +20,8 @@ public sealed class ConfigRedactionTests
               "routes": [{ "name": "r", "cluster": "backend", "plugins": ["p"] }],
               "plugins": { "p": { "module": "p.wasm",
                                   "configuration": { "token": "${file:token}", "header": "x-api-key" },
-                                  "vmConfiguration": "key=${env:VM_KEY}" } },
+                                  "vmConfiguration": "key=${env:VM_KEY}",
+                                  "redis": { "inline": { "user": "rl", "password": "plugin-pw-0f3e" } } } },
               "redis": {
                 "inline": { "endpoints": ["127.0.0.1:6379"], "password": "inline-pw-3b9d" },
                 "mounted": { "endpoints": ["127.0.0.1:6379"], "passwordFile": "redis-password" }
@@ -39,7 +40,7 @@ public sealed class ConfigRedactionTests
 
         var json = ConfigRedaction.ToRedactedJson(config);
 
-        foreach (var secret in new[] { "file-token-8c1f", "redis-pw-77aa", "inline-pw-3b9d", "conn;pw-91e0", "pw-91e0", "upstream-host-5d2e", "vm-key-44c3", "pg-pw-e7a1" })
+        foreach (var secret in new[] { "file-token-8c1f", "redis-pw-77aa", "inline-pw-3b9d", "conn;pw-91e0", "pw-91e0", "upstream-host-5d2e", "vm-key-44c3", "pg-pw-e7a1", "plugin-pw-0f3e" })
         {
             Assert.DoesNotContain(secret, json);
         }
@@ -53,6 +54,7 @@ public sealed class ConfigRedactionTests
         Assert.StartsWith("sha256:", plugin.GetProperty("configuration").GetString());
         Assert.EndsWith($"({config.Plugins["p"].Configuration.Length} bytes)", plugin.GetProperty("configuration").GetString());
         Assert.StartsWith("sha256:", plugin.GetProperty("vmConfiguration").GetString());
+        Assert.Equal("***", plugin.GetProperty("redis").GetProperty("inline").GetProperty("password").GetString());
         Assert.Equal("***", root.GetProperty("redis").GetProperty("inline").GetProperty("password").GetString());
         Assert.Equal(config.Redis["mounted"].PasswordFile, root.GetProperty("redis").GetProperty("mounted").GetProperty("passwordFile").GetString());
         var accounts = root.GetProperty("databases").GetProperty("accounts");
@@ -95,6 +97,17 @@ public sealed class ConfigRedactionTests
         using var document = JsonDocument.Parse(ConfigRedaction.ToRedactedJson(config));
 
         Assert.Equal(expected, document.RootElement.GetProperty("databases").GetProperty("d").GetProperty("connectionString").GetString());
+    }
+
+    [Theory]
+    [InlineData("Server=db;User ID=gw;Password=my-pw-1;SslKeyPassword=ssl-pw-2")]
+    [InlineData("Server=db;pwd=my-pw-1;Ssl Key Password=ssl-pw-2")]
+    public void MySqlConnectionStringSecrets_Masked(string connectionString)
+    {
+        string masked = ConnectionStringRedaction.Redact("mysql", connectionString);
+        Assert.DoesNotContain("my-pw-1", masked);
+        Assert.DoesNotContain("ssl-pw-2", masked);
+        Assert.Contains("server=db", masked, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
