@@ -5,8 +5,9 @@ namespace Gateway.Plugins;
 /// <summary>Source-generated log messages of the plugin host (AOT-clean, no formatting on disabled levels).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 4000, Message = "[{Plugin}] {Message}")]
-    public static partial void GuestMessage(ILogger logger, LogLevel level, string plugin, string message);
+    // The guest's text has its own key: "message" is the formatted record, and a second "message" breaks JSON consumers.
+    [LoggerMessage(EventId = 4000, Message = "[{Plugin}] {GuestMessage}")]
+    public static partial void GuestMessage(ILogger logger, LogLevel level, string plugin, string guestMessage);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "plugin {Plugin} failed on worker {Worker}: {Reason}")]
     public static partial void VmFailed(ILogger logger, string plugin, int worker, string reason);
@@ -25,6 +26,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "plugin {Plugin} passed credentials to proxy_redis_init; ignored, the gateway authenticates itself")]
     public static partial void RedisCredentialsIgnored(ILogger logger, string plugin);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "plugin {Plugin} called foreign function {Function}, which this host does not provide; it gets NOT_FOUND")]
+    public static partial void UnknownForeignFunction(ILogger logger, string plugin, string function);
 
     [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "plugin {Plugin} called proxy_redis_init with unknown Redis cluster name {Name}; configured targets and aliases: {Configured}")]
     public static partial void RedisUnknownTarget(ILogger logger, string plugin, string name, string configured);

@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Plugins.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Plugins;
@@ -11,6 +12,7 @@ internal sealed class PluginDefinition
         Options = options;
         Group = group;
         Logger = logger;
+        GuestLog = new GuestLog(logger, options.Name);
         Configuration = Encoding.UTF8.GetBytes(options.Configuration);
     }
 
@@ -23,6 +25,9 @@ internal sealed class PluginDefinition
     /// <summary>Logger named after the plugin, so guest log lines are tagged with it.</summary>
     public ILogger Logger { get; }
 
+    /// <summary>What the guest logs, capped and rate-limited.</summary>
+    public GuestLog GuestLog { get; }
+
     /// <summary>Buffer type 7, byte for byte (DESIGN §2).</summary>
     public byte[] Configuration { get; }
 
@@ -31,6 +36,13 @@ internal sealed class PluginDefinition
     public PluginCounters Counters { get; } = new();
 
     private int _backendCallsInFlight;
+
+    /// <summary>Unknown foreign-function names already logged; bounded so a plugin inventing names cannot grow it.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _unknownForeignFunctions = new(StringComparer.Ordinal);
+
+    /// <summary>True the first time the plugin calls the unknown foreign function <paramref name="name"/>.</summary>
+    public bool FirstCallOfUnknownForeignFunction(string name) =>
+        _unknownForeignFunctions.Count < 64 && _unknownForeignFunctions.TryAdd(name, true);
 
     /// <summary>Claims a slot for a Redis or SQL call; false when the plugin's in-flight limit is reached.</summary>
     public bool TryStartBackendCall(int limit)

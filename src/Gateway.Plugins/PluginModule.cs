@@ -39,6 +39,12 @@ internal sealed class PluginModule
 
     public AbiVersion Abi { get; }
 
+    /// <summary>Exported function names by function index, to name the callback in a trap reason.</summary>
+    public IReadOnlyDictionary<uint, string> ExportNames { get; private init; } = new Dictionary<uint, string>();
+
+    /// <summary>Wasm pages (64 KiB) of linear memory the module declares it starts with.</summary>
+    public long InitialMemoryPages { get; private init; }
+
     /// <summary>Names of the function exports, to know which callbacks exist without an instance.</summary>
     public IReadOnlySet<string> Exports { get; }
 
@@ -68,7 +74,7 @@ internal sealed class PluginModule
         }
         catch (WasmtimeException e)
         {
-            errors.Add($"plugin '{label}': cannot load module '{path}': {FirstLine(e.Message)}");
+            errors.Add($"plugin '{label}': cannot load module '{path}': {TrapMessage.OneLine(e.Message)}");
             return null;
         }
 
@@ -96,7 +102,15 @@ internal sealed class PluginModule
         {
             errors.Add($"plugin '{label}': missing or unknown Proxy-Wasm ABI version (no proxy_abi_version_* export)");
         }
-        if (!module.Exports.Any(e => e is MemoryExport && e.Name == "memory"))
+        long initialPages = -1;
+        foreach (var export in module.Exports)
+        {
+            if (export is MemoryExport memory && export.Name == "memory")
+            {
+                initialPages = memory.Minimum;
+            }
+        }
+        if (initialPages < 0)
         {
             errors.Add($"plugin '{label}': module does not export its linear memory as 'memory'");
         }
@@ -125,7 +139,11 @@ internal sealed class PluginModule
             module.Dispose();
             return null;
         }
-        return new PluginModule(path, DigestOf(bytes), module, linker, abi!.Value, exports);
+        return new PluginModule(path, DigestOf(bytes), module, linker, abi!.Value, exports)
+        {
+            InitialMemoryPages = initialPages,
+            ExportNames = ExportedFunctionNames.Read(bytes),
+        };
     }
 
     /// <summary>One more runtime generation uses the module.</summary>

@@ -13,7 +13,7 @@ public enum FailurePolicy
 public sealed record PluginLimits
 {
     /// <summary>Cap on the VM's linear memory; growth beyond it fails inside the guest.</summary>
-    public long MemoryBytes { get; init; } = 16 * 1024 * 1024;
+    public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
 
     /// <summary>CPU budget of one host → guest call, enforced by epoch interruption.</summary>
     public int CpuMillisecondsPerCall { get; init; } = 5;

@@ -14,6 +14,8 @@ namespace Gateway.Plugins;
 /// </summary>
 public sealed class PluginRuntime : IDisposable
 {
+    private const long WasmPageBytes = 65536;
+
     private readonly Dictionary<string, PluginDefinition> _plugins = new(StringComparer.Ordinal);
     private readonly List<PluginModule> _modules = [];
     private readonly List<VmGroup> _groups = [];
@@ -89,6 +91,13 @@ public sealed class PluginRuntime : IDisposable
             }
             if (module is null)
             {
+                continue;
+            }
+            if (module.InitialMemoryPages * WasmPageBytes > options.Limits.MemoryBytes)
+            {
+                // Instantiation would fail anyway; say why in the operator's terms.
+                problems.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"plugin '{options.Name}': module declares {module.InitialMemoryPages} pages ({module.InitialMemoryPages * WasmPageBytes / 1048576.0:F1} MiB) of initial memory, over limits.memoryBytes {options.Limits.MemoryBytes} ({options.Limits.MemoryBytes / 1048576.0:F1} MiB)"));
                 continue;
             }
             var key = (options.ModulePath, options.VmId, options.VmConfiguration);
@@ -213,6 +222,11 @@ public sealed class PluginRuntime : IDisposable
         foreach (var plugin in _plugins.Values)
         {
             AppendCounter(output, "gateway_plugin_vm_recreations_total", plugin.Name, plugin.Counters.Recreations);
+        }
+        output.Append("# TYPE gateway_plugin_log_dropped_total counter\n");
+        foreach (var plugin in _plugins.Values)
+        {
+            AppendCounter(output, "gateway_plugin_log_dropped_total", plugin.Name, plugin.GuestLog.Dropped);
         }
         foreach (var plugin in _plugins.Values)
         {

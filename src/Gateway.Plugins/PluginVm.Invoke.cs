@@ -275,6 +275,7 @@ internal sealed partial class PluginVm
 
     private void End()
     {
+        Output.Flush();
         _inGuest = false;
         _exitIsSuccess = false;
         Current = Effective = null;
@@ -290,14 +291,16 @@ internal sealed partial class PluginVm
         {
             return true;
         }
+        // What the guest printed before dying (a Go panic and its stack) is logged before the failure itself.
+        Output.Flush();
         var blamed = Current?.Plugin ?? Group.Plugins[0];
         FailureKind = Classify(e);
         FailureReason = FailureKind switch
         {
             VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms exceeded (memory {MemoryLength} bytes)",
-            VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {PluginModule.FirstLine(e.Message)}",
-            VmFailure.Exit => $"proc_exit({ExitCode})",
-            _ => PluginModule.FirstLine(e.Message),
+            VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {TrapMessage.OneLine(e.Message, Group.Module.ExportNames)}",
+            VmFailure.Exit => $"guest exited with proc_exit({ExitCode})",
+            _ => TrapMessage.OneLine(e.Message, Group.Module.ExportNames),
         };
         bool starting = Phase is VmPhase.Startup or VmPhase.Configure;
         if (!starting)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Logging;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
@@ -77,6 +78,9 @@ internal sealed partial class PluginVm : IDisposable
 
     public VmGroup Group { get; }
 
+    /// <summary>The guest's stdout and stderr, logged a line at a time.</summary>
+    public GuestOutput Output { get; } = new();
+
     /// <summary>The worker's plugins of the generation that owns this VM now; a reload that keeps the group moves it.</summary>
     public WorkerPlugins Worker { get; set; }
 
@@ -141,11 +145,19 @@ internal sealed partial class PluginVm : IDisposable
         }
         catch (Exception e)
         {
-            error = $"instantiation failed: {PluginModule.FirstLine(e.Message)}";
+            error = $"instantiation failed: {TrapMessage.OneLine(e.Message, group.Module.ExportNames)}";
             vm.Release();
             return null;
         }
-        error = vm.Start();
+        try
+        {
+            error = vm.Start();
+        }
+        catch (Exception e) when (e is WasmtimeException or InvalidOperationException or ArgumentException)
+        {
+            // Resolving exports of unexpected shapes must refuse the module, never crash the loader.
+            error = $"start-up failed: {TrapMessage.OneLine(e.Message, group.Module.ExportNames)}";
+        }
         if (error is not null)
         {
             vm.Dispose();
@@ -655,6 +667,7 @@ internal sealed partial class PluginVm : IDisposable
         }
         _disposed = true;
         Failed = true;
+        Output.Flush();
         foreach (var root in _roots.Values)
         {
             root.Tick?.Dispose();

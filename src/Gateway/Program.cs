@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Logging;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -43,7 +44,7 @@ namespace Gateway
         {
             using var loggers = LoggerFactory.Create(b =>
             {
-                b.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName).SetMinimumLevel(LogLevel.Warning);
+                b.AddConsole(ConfigureConsole).SetMinimumLevel(LogLevel.Warning);
                 b.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             });
             ConfigLoadResult loaded = ConfigLoader.Load(Path.GetFullPath(path), EnvironmentSnapshot.Current());
@@ -51,7 +52,7 @@ namespace Gateway
             if (loaded.Config is { } config)
             {
                 await using var backends = RuntimeBuilder.Backends(config, loggers);
-                var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, out var pluginErrors);
+                var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, new ProxyCounters(), out var pluginErrors);
                 problems.AddRange(pluginErrors);
                 snapshot.Plugins?.Retire();
             }
@@ -66,6 +67,16 @@ namespace Gateway
                 Console.Error.WriteLine($"  {p}");
             }
             return 1;
+        }
+
+        /// <summary>
+        /// JSON lines; a full console queue drops the record instead of blocking the thread that logs, which may be a
+        /// worker running a chatty plugin.
+        /// </summary>
+        private static void ConfigureConsole(ConsoleLoggerOptions options)
+        {
+            options.FormatterName = GatewayJsonFormatter.FormatterName;
+            options.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
         }
 
         private static async Task<int> ServeAsync(string configPath)
@@ -83,7 +94,7 @@ namespace Gateway
             SocketEventLoops.UseOnePerWorker(ProxyServer.WorkerCount(loaded.Config.Workers));
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             // Registered directly: AddConsoleFormatter binds its options by reflection, which AOT cannot keep.
-            builder.Logging.AddConsole(o => o.FormatterName = GatewayJsonFormatter.FormatterName);
+            builder.Logging.AddConsole(ConfigureConsole);
             builder.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.Configure<HostOptions>(o =>

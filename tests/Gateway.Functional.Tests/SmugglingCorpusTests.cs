@@ -29,7 +29,7 @@ public sealed class SmugglingCorpusTests
         {
             upstream.Requests.Clear();
             byte[] head = c.Serialize(utf8ForNonAscii: false);
-            var responses = await ExchangeAsync(gateway.Port, [.. head, .. Encoding.ASCII.GetBytes(Smuggled)]);
+            var responses = await ExchangeAsync(gateway.Port, [.. head, .. Encoding.ASCII.GetBytes(Smuggled)], firstIsHead: c.Method == "HEAD");
             int answered = responses.Count(s => s is >= 200 and < 300);
             if (responses.Count == 0 || responses[0] >= 400)
             {
@@ -49,24 +49,30 @@ public sealed class SmugglingCorpusTests
                     failures.Add($"{c.File} #{c.Index} '{c.Name}': non-canonical upstream request {r.RequestLine}");
                 }
             }
-            if ((c.Tier is "Severe" or "Ambiguous") && seen.Length > 0)
+            // A body on GET or HEAD is forwarded with the gateway's own framing (only TRACE refuses one), so those
+            // "ambiguous" cases do reach the upstream, as one canonical request (checked above).
+            bool bodyOnGetOrHead = c.Tier == "Ambiguous" && c.Name is "Get with a body and Content-Length" or "Get with a body and Transfer-Encoding"
+                or "Head with a body and Content-Length" or "Head with a body and Transfer-Encoding" or "Has a CL in GET" or "Has a TE in GET";
+            if (!bodyOnGetOrHead && (c.Tier is "Severe" or "Ambiguous") && seen.Length > 0)
             {
                 failures.Add($"{c.File} #{c.Index} '{c.Name}': {c.Tier} case reached the upstream");
             }
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        // The corpus is mostly attacks: a gateway that let most of them through would be suspicious.
-        Assert.True(rejected >= 116, $"only {rejected} cases rejected");
+        // The corpus is mostly attacks: a gateway that let most of them through would be suspicious. Every severe
+        // and ambiguous case but the six bodies on GET or HEAD is refused.
+        Assert.True(rejected >= 110, $"only {rejected} cases rejected");
     }
 
     /// <summary>Sends the bytes, half-closes, and returns the status of every response until the gateway closes.</summary>
-    private static async Task<List<int>> ExchangeAsync(int port, byte[] bytes)
+    private static async Task<List<int>> ExchangeAsync(int port, byte[] bytes, bool firstIsHead)
     {
         using var client = new RawClient(port);
         await client.SendAsync(bytes);
         client.Stream.Socket.Shutdown(SocketShutdown.Send);
         var statuses = new List<int>();
-        while (await client.ReadResponseAsync(timeout: TimeSpan.FromSeconds(15)) is { } response)
+        // A response to HEAD has no body whatever its framing fields say.
+        while (await client.ReadResponseAsync(headOnly: firstIsHead && statuses.Count == 0, timeout: TimeSpan.FromSeconds(15)) is { } response)
         {
             statuses.Add(response.Status);
         }

@@ -26,7 +26,14 @@ internal static class HttpMethods
         _ => null,
     };
 
-    /// <summary>Methods whose requests carry no body the gateway will forward (CL-6).</summary>
-    public static bool ForbidsBody(string method) =>
+    /// <summary>
+    /// Methods whose requests may not carry a body: only TRACE (RFC 9110 §9.3.8). Bodies on GET, HEAD, DELETE and
+    /// OPTIONS are forwarded with their framing re-written like any other, as Envoy does: search APIs send them and
+    /// plugins act on them.
+    /// </summary>
+    public static bool ForbidsBody(string method) => ReferenceEquals(method, Trace);
+
+    /// <summary>Methods sent without a body in practice: their "Content-Length: 0" is dropped, not forwarded.</summary>
+    public static bool UsuallyBodyless(string method) =>
         ReferenceEquals(method, Get) || ReferenceEquals(method, Head) || ReferenceEquals(method, Trace);
 }

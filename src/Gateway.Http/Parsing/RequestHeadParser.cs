@@ -174,7 +174,7 @@ public static class RequestHeadParser
         bool hasBody = chunked || framing.ContentLength > 0;
         if (hasBody && HttpMethods.ForbidsBody(head.Method))
         {
-            return RequestRejection.BodyNotAllowed; // CL-6
+            return RequestRejection.BodyNotAllowed; // TRACE only
         }
         if (hasBody && hasUpgrade && connection.Upgrade)
         {
@@ -185,8 +185,8 @@ public static class RequestHeadParser
             return RequestRejection.BodyTooLarge; // CL-3: fits 64 bits but over the limit → 413 before reading
         }
         head.Framing = chunked ? BodyFraming.Chunked
-            : framing.ContentLengthCount > 0 && !HttpMethods.ForbidsBody(head.Method) ? BodyFraming.ContentLength
-            : BodyFraming.None; // TE-8: no framing fields means no body
+            : framing.ContentLengthCount > 0 && (hasBody || !HttpMethods.UsuallyBodyless(head.Method)) ? BodyFraming.ContentLength
+            : BodyFraming.None; // TE-8: no framing fields means no body; "Content-Length: 0" on GET/HEAD/TRACE neither
         head.ContentLength = head.Framing == BodyFraming.ContentLength ? framing.ContentLength : 0;
         // KA-3: close on "Connection: close" and after every HTTP/1.0 request [POLICY: no 1.0 keep-alive].
         head.KeepAlive = head.MinorVersion == 1 && !connection.Close;

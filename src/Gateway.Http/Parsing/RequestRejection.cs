@@ -58,7 +58,7 @@ public enum RequestRejection
     ConflictingContentLength,
     /// <summary>Several Content-Length elements with the same value (CL-4 POLICY: rejected, not collapsed).</summary>
     DuplicateContentLength,
-    /// <summary>A body on GET, HEAD or TRACE (CL-6).</summary>
+    /// <summary>A body on TRACE, the one method that may not carry one.</summary>
     BodyNotAllowed,
 
     // Transfer-Encoding (TE)
@@ -145,7 +145,7 @@ public static class RequestRejections
         RequestRejection.InvalidContentLength => "invalid Content-Length",
         RequestRejection.ConflictingContentLength => "conflicting Content-Length values",
         RequestRejection.DuplicateContentLength => "repeated Content-Length",
-        RequestRejection.BodyNotAllowed => "body on a method without body semantics",
+        RequestRejection.BodyNotAllowed => "body on a TRACE request",
         RequestRejection.InvalidTransferEncoding => "invalid Transfer-Encoding",
         RequestRejection.ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
         RequestRejection.TransferEncodingInHttp10 => "Transfer-Encoding in HTTP/1.0",

@@ -132,7 +132,7 @@ internal static partial class HostFunctions
         {
             var vm = (PluginVm)c.GetData()!;
             string message = ReadAssemblyScriptString(vm.GetMemory(c), a[0].AsInt32());
-            Log.GuestMessage(vm.Group.Logger, LogLevel.Information, vm.Group.Name, "trace: " + message);
+            (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog.Write(LogLevel.Information, "trace: " + message);
         });
         AddRaw(env, "seed", "", "F", static (c, a, r) => r[0] = (double)Random.Shared.NextInt64());
         return env;
@@ -149,16 +149,18 @@ internal static partial class HostFunctions
         }
         var plugin = vm.Effective?.Plugin ?? vm.Group.Plugins[0];
         var logLevel = (LogLevel)level;
-        if (!plugin.Logger.IsEnabled(logLevel))
-        {
-            return GuestMemory.TryGetSpan(vm.GetMemory(caller), args[1].AsInt32(), args[2].AsInt32(), out _)
-                ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
-        }
-        if (!GuestMemory.TryReadUtf8(vm.GetMemory(caller), args[1].AsInt32(), args[2].AsInt32(), out string message))
+        var memory = vm.GetMemory(caller);
+        if (!GuestMemory.TryGetSpan(memory, args[1].AsInt32(), args[2].AsInt32(), out _))
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        Log.GuestMessage(plugin.Logger, logLevel, plugin.Name, message);
+        if (plugin.GuestLog.IsEnabled(logLevel))
+        {
+            // Only the part a record can keep is decoded: a huge message must not cost a huge string.
+            int length = Math.Min(args[2].AsInt32(), Logging.GuestLog.MaxMessageChars);
+            GuestMemory.TryReadUtf8(memory, args[1].AsInt32(), length, out string message);
+            plugin.GuestLog.Write(logLevel, message, args[2].AsInt32());
+        }
         return WasmResult.Ok;
     }
 
@@ -260,7 +262,16 @@ internal static partial class HostFunctions
         // start + max_size in 64 bits and clamped: plugins pass max_size = 0xFFFFFFFF (ABI §3.2).
         ulong start = (uint)args[1].AsInt32();
         ulong end = Math.Min(start + (uint)args[2].AsInt32(), (ulong)bytes.Length);
-        var slice = start >= (ulong)bytes.Length ? [] : bytes[(int)start..(int)end];
+        if (start >= end)
+        {
+            // Envoy writes nothing at all for an empty result, unlike every other import; the AssemblyScript SDK
+            // passes the configuration size as the size pointer and would free address 0 if we wrote 0/0.
+            // Pointers outside memory are still refused, as for every other import.
+            var memory = vm.GetMemory(caller);
+            return GuestMemory.TryGetSpan(memory, args[3].AsInt32(), 4, out _) && GuestMemory.TryGetSpan(memory, args[4].AsInt32(), 4, out _)
+                ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+        }
+        var slice = bytes[(int)start..(int)end];
         return GuestMemory.Return(vm, caller, slice, args[3].AsInt32(), args[4].AsInt32());
     }
 
@@ -602,13 +613,14 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         var request = new HttpRequestHead { Scheme = "http" };
+        bool hasAuthority = false;
         foreach (var (name, value) in pairs)
         {
             switch (name)
             {
                 case ":method": request.Method = value; break;
                 case ":path": request.Target = value; break;
-                case ":authority": request.Authority = value; break;
+                case ":authority": request.Authority = value; hasAuthority = true; break;
                 case ":scheme": request.Scheme = value; break;
                 default:
                     if (name.Length > 0 && name[0] != ':')
@@ -618,9 +630,10 @@ internal static partial class HostFunctions
                     break;
             }
         }
-        if (request.Method.Length == 0 || request.Target.Length == 0 || request.Authority.Length == 0)
+        if (request.Method.Length == 0 || request.Target.Length == 0 || !hasAuthority)
         {
-            // :method, :path and :authority are required (ABI §8, pitfall 15).
+            // :method, :path and :authority must be present, as in Envoy; an empty :authority is accepted and the
+            // dispatcher fills in the endpoint's host (the Go SDK's multiple-dispatch example sends one).
             return WasmResult.BadArgument;
         }
         if (body.Length > 0)
@@ -949,7 +962,21 @@ internal static partial class HostFunctions
                 case "uncompress":
                     output = Zlib(input, compress: false);
                     break;
+                case "get_log_level":
+                    // Higress: the plugin's level as a little-endian u32; without it its Go SDK formats every call at trace.
+                    output = new byte[4];
+                    BinaryPrimitives.WriteUInt32LittleEndian(output, (uint)LogLevelOf(vm));
+                    break;
+                case "set_global_max_requests_per_io_cycle":
+                    // Higress tunes Envoy's event loop with it; the gateway has no such knob, so it is accepted.
+                    output = [];
+                    break;
                 default:
+                    var plugin = vm.Effective?.Plugin ?? vm.Group.Plugins[0];
+                    if (plugin.FirstCallOfUnknownForeignFunction(name))
+                    {
+                        Log.UnknownForeignFunction(plugin.Logger, plugin.Name, name);
+                    }
                     return WasmResult.NotFound;
             }
         }
@@ -987,7 +1014,7 @@ internal static partial class HostFunctions
         var memory = vm.GetMemory(caller);
         string message = ReadAssemblyScriptString(memory, args[0].AsInt32());
         string file = ReadAssemblyScriptString(memory, args[1].AsInt32());
-        Log.GuestMessage(vm.Group.Logger, LogLevel.Error, vm.Group.Name, $"abort: {message} at {file}:{args[2].AsInt32()}:{args[3].AsInt32()}");
+        (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog.Write(LogLevel.Error, $"abort: {message} at {file}:{args[2].AsInt32()}:{args[3].AsInt32()}");
         throw new InvalidOperationException($"abort: {message}");
     }
 

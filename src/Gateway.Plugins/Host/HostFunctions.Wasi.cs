@@ -59,7 +59,7 @@ internal static partial class HostFunctions
         return wasi;
     }
 
-    /// <summary>fd 1 → info, fd 2 → error, one trailing newline dropped (ABI §6.2).</summary>
+    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time (ABI §6.2).</summary>
     private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
         int fd = args[0].AsInt32();
@@ -69,11 +69,11 @@ internal static partial class HostFunctions
         }
         var memory = vm.GetMemory(caller);
         int count = args[2].AsInt32();
-        if (!GuestMemory.TryGetSpan(memory, args[1].AsInt32(), checked(count * 8), out var vectors))
+        if ((uint)count > int.MaxValue / 8 || !GuestMemory.TryGetSpan(memory, args[1].AsInt32(), count * 8, out var vectors))
         {
             return WasiErrno.Fault;
         }
-        var text = new StringBuilder();
+        var plugin = (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog;
         uint written = 0;
         for (int i = 0; i < count; i++)
         {
@@ -83,15 +83,9 @@ internal static partial class HostFunctions
             {
                 return WasiErrno.Fault;
             }
-            text.Append(Encoding.UTF8.GetString(chunk));
+            vm.Output.Write(plugin, fd, chunk);
             written += (uint)length;
         }
-        if (text.Length > 0 && text[^1] == '\n')
-        {
-            text.Length--;
-        }
-        var plugin = vm.Effective?.Plugin ?? vm.Group.Plugins[0];
-        Log.GuestMessage(plugin.Logger, fd == 1 ? LogLevel.Information : LogLevel.Error, plugin.Name, text.ToString());
         return GuestMemory.TryWriteUInt32(memory, args[3].AsInt32(), written) ? WasiErrno.Success : WasiErrno.Fault;
     }
 

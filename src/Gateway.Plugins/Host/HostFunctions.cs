@@ -24,6 +24,9 @@ internal static partial class HostFunctions
 
     public static void Link(Linker linker, Module module, string label, List<string> errors)
     {
+        // Go 1.24+ modules import some WASI functions twice (two entries, same module, name and type); the linker
+        // refuses a second definition, and one definition satisfies both entries.
+        var defined = new Dictionary<(string Module, string Name), FunctionImport>();
         foreach (var import in module.Imports)
         {
             if (import is not FunctionImport function)
@@ -31,16 +34,32 @@ internal static partial class HostFunctions
                 errors.Add($"plugin '{label}': imports {import.ModuleName}.{import.Name}, which is not a function; the host provides none");
                 continue;
             }
+            if (defined.TryGetValue((function.ModuleName, function.Name), out var first))
+            {
+                if (!SameKinds([.. first.Parameters], function.Parameters) || !SameKinds([.. first.Results], function.Results))
+                {
+                    errors.Add($"plugin '{label}': imports {function.ModuleName}.{function.Name} twice with different types");
+                }
+                continue;
+            }
+            defined.Add((function.ModuleName, function.Name), function);
             bool wasi = function.ModuleName is "wasi_snapshot_preview1" or "wasi_unstable";
             var table = wasi ? WasiFunctions : function.ModuleName == "env" ? EnvFunctions : null;
-            if (table is not null && table.TryGetValue(function.Name, out var definition)
-                && SameKinds(definition.Parameters, function.Parameters) && SameKinds(definition.Results, function.Results))
+            try
             {
-                linker.DefineFunction(function.ModuleName, function.Name, definition.Callback, definition.Parameters, definition.Results);
+                if (table is not null && table.TryGetValue(function.Name, out var definition)
+                    && SameKinds(definition.Parameters, function.Parameters) && SameKinds(definition.Results, function.Results))
+                {
+                    linker.DefineFunction(function.ModuleName, function.Name, definition.Callback, definition.Parameters, definition.Results);
+                }
+                else
+                {
+                    DefineStub(linker, function, wasi ? WasiErrno.NoSys : (int)WasmResult.Unimplemented);
+                }
             }
-            else
+            catch (Exception e) when (e is WasmtimeException or ArgumentException or NotSupportedException)
             {
-                DefineStub(linker, function, wasi ? WasiErrno.NoSys : (int)WasmResult.Unimplemented);
+                errors.Add($"plugin '{label}': cannot link import {function.ModuleName}.{function.Name}: {TrapMessage.OneLine(e.Message)}");
             }
         }
     }

@@ -271,6 +271,17 @@ public sealed class BodyPump
                 Outcome = outcome;
                 return PumpStatus.Filtered;
             }
+            if (endOfStream && trailers.Count > 0)
+            {
+                // Envoy runs the trailer callbacks when a message has trailers; they may read and edit them.
+                outcome = await PluginDeadline.WithinAsync(
+                    filter, isRequest ? filter.OnRequestTrailersAsync(trailers) : filter.OnResponseTrailersAsync(trailers), _filterTimeoutMs);
+                if (outcome.Action != FilterAction.Continue)
+                {
+                    Outcome = outcome;
+                    return PumpStatus.Filtered;
+                }
+            }
             data = new ReadOnlySequence<byte>(_filtered.WrittenMemory);
             released = _untilHeadReleased && !endOfStream && !filter.HeadersHeld;
             if (HeadPending)

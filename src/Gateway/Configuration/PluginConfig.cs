@@ -53,6 +53,6 @@ public enum FailurePolicy
 
 public sealed record PluginLimits
 {
-    public long MemoryBytes { get; init; } = 16 * 1024 * 1024;
+    public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
     public int CpuMillisecondsPerCall { get; init; } = 5;
 }

@@ -3,6 +3,7 @@ using Gateway.Admin;
 using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Proxy;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly object _reloadGate = new();
+    // The data path's counters outlive every snapshot: a reload must not reset them.
+    private readonly ProxyCounters _counters = new();
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
@@ -51,7 +54,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         long started = Environment.TickCount64;
         _backends = RuntimeBuilder.Backends(_config, _loggers);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
-        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, out var pluginErrors);
+        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors);
         problems.AddRange(pluginErrors);
         if (problems.Count > 0)
         {
@@ -110,7 +113,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, previous);
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, _counters, out var pluginErrors, previous);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Retire();
@@ -194,10 +197,9 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
 
     public void WriteMetrics(StringBuilder output)
     {
-        ProxySnapshot? snapshot = _server?.Snapshot;
-        snapshot?.Metrics.WritePrometheus(output);
+        _counters.WritePrometheus(output);
         _server?.EdgeMetrics.WritePrometheus(output);
-        snapshot?.Plugins?.Runtime.WritePrometheus(output);
+        _server?.Snapshot.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
         output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');

@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Plugins;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Server;
 using Gateway.Proxy.Upstream;
@@ -76,11 +77,14 @@ public static class RuntimeBuilder
             databases.Add(new DatabaseOptions
             {
                 Name = name,
+                Provider = d.Provider == DatabaseProvider.MySql ? "mysql" : "postgresql",
                 ConnectionString = d.ConnectionString,
                 Password = d.Password,
                 PasswordFile = d.PasswordFile,
                 TimeoutMs = d.TimeoutMs,
                 MaxPoolSize = d.MaxPoolSize,
+                MaxConnectionsPerPlugin = d.MaxConnectionsPerPlugin ?? 0,
+                CaFile = d.CaFile,
                 Statements = statements,
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = d.CircuitBreaker.FailureThreshold, OpenMs = d.CircuitBreaker.OpenMs },
             });
@@ -181,10 +185,11 @@ public static class RuntimeBuilder
     /// <summary>
     /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
     /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
-    /// keep their VMs and state.
+    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/>, which live for the process.
     /// </summary>
     public static ProxySnapshot Snapshot(
-        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, out IReadOnlyList<string> errors, LoadedPlugins? previous = null)
+        GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
+        LoadedPlugins? previous = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config);
         LoadedPlugins? plugins = null;
@@ -202,6 +207,6 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, config.Paths.ToNormalization());
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, counters, config.Paths.ToNormalization());
     }
 }

@@ -46,6 +46,11 @@ public sealed class GatewayJsonFormatter : ConsoleFormatter
                         continue;
                     }
                     string name = key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key;
+                    if (name is "timestamp" or "level" or "event" or "category" or "message" or "exception")
+                    {
+                        // A value named like a fixed field must not repeat that key: duplicate keys break log pipelines.
+                        name = "value." + name;
+                    }
                     WriteValue(json, name, value);
                 }
             }

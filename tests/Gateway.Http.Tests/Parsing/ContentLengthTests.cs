@@ -88,19 +88,26 @@ public class ContentLengthTests
         Request.Rejected(Post(fields), RequestRejection.ContentLengthWithTransferEncoding, 400);
 
     [Theory]
-    [InlineData("GET", "Content-Length: 5\r\n")]
-    [InlineData("HEAD", "Content-Length: 5\r\n")]
     [InlineData("TRACE", "Content-Length: 1\r\n")]
-    [InlineData("GET", "Transfer-Encoding: chunked\r\n")]
-    [InlineData("HEAD", "Transfer-Encoding: chunked\r\n")]
-    public void CL6_BodyOnGetHeadTrace_Rejected(string method, string fields) =>
+    [InlineData("TRACE", "Transfer-Encoding: chunked\r\n")]
+    public void BodyOnTrace_Rejected(string method, string fields) =>
         Request.Rejected(Post(fields, method), RequestRejection.BodyNotAllowed, 400);
+
+    [Theory]
+    [InlineData("GET", "Content-Length: 5\r\n", BodyFraming.ContentLength)]
+    [InlineData("HEAD", "Content-Length: 5\r\n", BodyFraming.ContentLength)]
+    [InlineData("GET", "Transfer-Encoding: chunked\r\n", BodyFraming.Chunked)]
+    [InlineData("HEAD", "Transfer-Encoding: chunked\r\n", BodyFraming.Chunked)]
+    [InlineData("DELETE", "Transfer-Encoding: chunked\r\n", BodyFraming.Chunked)]
+    [InlineData("OPTIONS", "Content-Length: 5\r\n", BodyFraming.ContentLength)]
+    public void BodyOnGetHeadDeleteOptions_AcceptedWithItsFraming(string method, string fields, BodyFraming framing) =>
+        Assert.Equal(framing, Request.Accepted(Post(fields, method)).Framing);
 
     [Theory]
     [InlineData("GET")]
     [InlineData("HEAD")]
     [InlineData("TRACE")]
-    public void CL6_ZeroLengthOnGetHeadTrace_AcceptedWithoutBody(string method)
+    public void ZeroLengthOnGetHeadTrace_AcceptedWithoutBody(string method)
     {
         HttpRequestHead head = Request.Accepted(Post("Content-Length: 0\r\n", method));
         Assert.Equal(BodyFraming.None, head.Framing);
@@ -112,6 +119,6 @@ public class ContentLengthTests
     [InlineData("OPTIONS")]
     [InlineData("PATCH")]
     [InlineData("PUT")]
-    public void CL6_BodyOnOtherMethods_Accepted(string method) =>
+    public void BodyOnOtherMethods_Accepted(string method) =>
         Assert.Equal(BodyFraming.ContentLength, Request.Accepted(Post("Content-Length: 3\r\n", method)).Framing);
 }

@@ -86,6 +86,7 @@ public sealed class ConfigLoaderTests
         Assert.Empty(config.Routes[0].Plugins);
     }
 
+    // The memory cap admits Go 1.26 plugins, which declare about 34 MiB of initial memory.
     [Fact]
     public void PluginDefaults_MatchDesign()
     {
@@ -103,7 +104,7 @@ public sealed class ConfigLoaderTests
 
         var plugin = config.Plugins["p"];
         Assert.Equal(("", "", "", "", FailurePolicy.Closed, false), (plugin.Configuration, plugin.VmConfiguration, plugin.RootId, plugin.VmId, plugin.FailurePolicy, plugin.Singleton));
-        Assert.Equal((16777216L, 5), (plugin.Limits.MemoryBytes, plugin.Limits.CpuMillisecondsPerCall));
+        Assert.Equal((67108864L, 5), (plugin.Limits.MemoryBytes, plugin.Limits.CpuMillisecondsPerCall));
         var redis = config.Redis["r"];
         Assert.Equal((50, 1000, 0), (redis.TimeoutMs, redis.ConnectTimeoutMs, redis.Database));
     }

@@ -1,0 +1,6 @@
+;; Imports a global the host does not provide: refused with the import's name.
+(module
+  (import "env" "stack_pointer" (global i32))
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024)))

@@ -1,0 +1,38 @@
+;; Shaped like a Higress Go plugin: it asks for the foreign functions get_log_level (its level, a little-endian
+;; u32) and set_global_max_requests_per_io_cycle, and twice for one the host lacks. The request headers get
+;; "x-log-level: <level digit>" and "x-foreign: <status digit of each call>" (expected "0,0,1,1": OK, OK,
+;; NOT_FOUND, NOT_FOUND).
+(module
+  (import "env" "proxy_call_foreign_function" (func $foreign (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 64) "get_log_level")
+  (data (i32.const 80) "set_global_max_requests_per_io_cycle")
+  (data (i32.const 128) "no_such_function")
+  (data (i32.const 160) "x-log-level")
+  (data (i32.const 176) "x-foreign")
+  (data (i32.const 192) "\e8\03\00\00")
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (i32.and (i32.add (local.get $size) (i32.const 7)) (i32.const -8))))
+    (local.get $p))
+  (func (export "_initialize"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func $digit (param $at i32) (param $status i32)
+    (i32.store8 (local.get $at) (i32.add (i32.const 48) (local.get $status))))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (param $eos i32) (result i32)
+    (call $digit (i32.const 256) (call $foreign (i32.const 64) (i32.const 13) (i32.const 0) (i32.const 0) (i32.const 512) (i32.const 516)))
+    ;; the level: first byte of the returned little-endian u32
+    (i32.store8 (i32.const 300) (i32.add (i32.const 48) (i32.load8_u (i32.load (i32.const 512)))))
+    (i32.store8 (i32.const 257) (i32.const 44))
+    (call $digit (i32.const 258) (call $foreign (i32.const 80) (i32.const 36) (i32.const 192) (i32.const 4) (i32.const 520) (i32.const 524)))
+    (i32.store8 (i32.const 259) (i32.const 44))
+    (call $digit (i32.const 260) (call $foreign (i32.const 128) (i32.const 16) (i32.const 0) (i32.const 0) (i32.const 528) (i32.const 532)))
+    (i32.store8 (i32.const 261) (i32.const 44))
+    (call $digit (i32.const 262) (call $foreign (i32.const 128) (i32.const 16) (i32.const 0) (i32.const 0) (i32.const 528) (i32.const 532)))
+    (drop (call $add (i32.const 0) (i32.const 160) (i32.const 11) (i32.const 300) (i32.const 1)))
+    (drop (call $add (i32.const 0) (i32.const 176) (i32.const 9) (i32.const 256) (i32.const 7)))
+    (i32.const 0)))

@@ -1,0 +1,37 @@
+;; Shaped like the Go SDK's dispatch examples: the request-headers callback sends an http call to cluster
+;; "backend" with headers :method GET, :path /callout and an EMPTY :authority, and pauses. Like the Go SDK it
+;; panics (traps) when the call is refused. The response callback adds "x-callout-status: <status>" to the
+;; paused request's headers and resumes it.
+(module
+  (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 64) "backend")
+  ;; Serialized pairs: count, (name length, value length) per pair, then each name and value NUL-terminated.
+  (data (i32.const 128) "\03\00\00\00\07\00\00\00\03\00\00\00\05\00\00\00\08\00\00\00\0a\00\00\00\00\00\00\00:method\00GET\00:path\00/callout\00:authority\00\00")
+  (data (i32.const 256) ":status")
+  (data (i32.const 272) "x-callout-status")
+  (global $heap (mut i32) (i32.const 65536))
+  (global $stream (mut i32) (i32.const 0))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (i32.and (i32.add (local.get $size) (i32.const 7)) (i32.const -8))))
+    (local.get $p))
+  (func (export "_initialize"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (param $eos i32) (result i32)
+    (global.set $stream (local.get $ctx))
+    (if (call $http_call (i32.const 64) (i32.const 7) (i32.const 128) (i32.const 67) (i32.const 0) (i32.const 0)
+                         (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 512))
+      (then (unreachable)))
+    (i32.const 1))
+  (func (export "proxy_on_http_call_response") (param $root i32) (param $token i32) (param $headers i32) (param $body i32) (param $trailers i32)
+    (drop (call $effective (global.get $stream)))
+    (if (i32.eqz (call $get (i32.const 6) (i32.const 256) (i32.const 7) (i32.const 520) (i32.const 524)))
+      (then (drop (call $add (i32.const 0) (i32.const 272) (i32.const 16) (i32.load (i32.const 520)) (i32.load (i32.const 524))))))
+    (drop (call $continue (i32.const 0)))))
