@@ -312,6 +312,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, database.Password, database.PasswordFile);
             Positive($"{path}.timeoutMs", database.TimeoutMs);
             Positive($"{path}.maxPoolSize", database.MaxPoolSize);
+            if (database.MaxConnectionsPerPlugin is { } share && (share <= 0 || share > database.MaxPoolSize))
+            {
+                errors.Add($"{path}.maxConnectionsPerPlugin", $"must be between 1 and maxPoolSize ({database.MaxPoolSize}), is {share}");
+            }
+
             CircuitBreaker($"{path}.circuitBreaker", database.CircuitBreaker);
             foreach (var (id, statement) in database.Statements)
             {

@@ -66,11 +66,14 @@ public static class RuntimeBuilder
             databases.Add(new DatabaseOptions
             {
                 Name = name,
+                Provider = d.Provider == DatabaseProvider.MySql ? "mysql" : "postgresql",
                 ConnectionString = d.ConnectionString,
                 Password = d.Password,
                 PasswordFile = d.PasswordFile,
                 TimeoutMs = d.TimeoutMs,
                 MaxPoolSize = d.MaxPoolSize,
+                MaxConnectionsPerPlugin = d.MaxConnectionsPerPlugin ?? 0,
+                CaFile = d.CaFile,
                 Statements = statements,
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = d.CircuitBreaker.FailureThreshold, OpenMs = d.CircuitBreaker.OpenMs },
             });
