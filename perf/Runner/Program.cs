@@ -47,7 +47,8 @@ finally
 var machine = Machine.Describe(repoRoot, loadBefore);
 var summary = new RunSummary(session.Targets, session.Rounds);
 var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
-var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals);
+var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
+var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + PluginStartupBench.Markdown(pluginStartup);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -62,6 +63,7 @@ var report = new
     goals,
     rounds = session.Rounds,
     floors = session.Floors,
+    pluginStartup,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };
 File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
