@@ -16,7 +16,20 @@ internal static class PluginStartupBench
     public const int TargetBytes = 3 * 1024 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public sealed record Result(int Modules, double MegabytesPerModule, double? FirstStartMs, double? SecondStartMs, int Cores, string? Error);
+    public sealed record Result(int Modules, double MegabytesPerModule, double? FirstStartMs, double? SecondStartMs, string Cpus, string? Error);
+
+    /// <summary>The online CPUs as a list taskset accepts, e.g. "0-1".</summary>
+    private static string OnlineCpus()
+    {
+        try
+        {
+            return File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        }
+        catch (IOException)
+        {
+            return "0";
+        }
+    }
 
     public static Result Run(string repoRoot, TextWriter log)
     {
@@ -24,7 +37,7 @@ internal static class PluginStartupBench
         string scratch = Path.Combine(Path.GetTempPath(), "gateway-perf-startup-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         if (!File.Exists(gateway))
         {
-            return new Result(Modules, 0, null, null, Environment.ProcessorCount, "artifacts/bin/gateway not found (run `make publish`)");
+            return new Result(Modules, 0, null, null, OnlineCpus(), "artifacts/bin/gateway not found (run `make publish`)");
         }
         try
         {
@@ -58,11 +71,11 @@ internal static class PluginStartupBench
             log.WriteLine($"plugin start-up: first start ready after {first:F0} ms; second start (cached) ...");
             double second = TimeToReady(gateway, config, admin);
             log.WriteLine($"plugin start-up: second start ready after {second:F0} ms");
-            return new Result(Modules, bytes / (double)Modules / 1e6, first, second, Environment.ProcessorCount, null);
+            return new Result(Modules, bytes / (double)Modules / 1e6, first, second, OnlineCpus(), null);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or HttpRequestException)
         {
-            return new Result(Modules, 0, null, null, Environment.ProcessorCount, e.Message);
+            return new Result(Modules, 0, null, null, OnlineCpus(), e.Message);
         }
         finally
         {
@@ -82,7 +95,7 @@ internal static class PluginStartupBench
         var md = new StringBuilder();
         md.AppendLine("## Start-up with twenty Go-sized plugins");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{r.Modules} generated modules of {r.MegabytesPerModule:F1} MB each, one compiled-module cache, process start to `/readyz` 200 on {r.Cores} cores.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{r.Modules} generated modules of {r.MegabytesPerModule:F1} MB each, one compiled-module cache, process start to `/readyz` 200 on CPUs {r.Cpus}.");
         md.AppendLine();
         if (r.Error is not null)
         {
@@ -98,7 +111,11 @@ internal static class PluginStartupBench
 
     private static double TimeToReady(string gateway, string config, int adminPort)
     {
-        var info = new ProcessStartInfo(gateway) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The runner itself is pinned to CPU 0; the gateway gets every online CPU, as at a real start.
+        var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(OnlineCpus());
+        info.ArgumentList.Add(gateway);
         info.ArgumentList.Add("--config");
         info.ArgumentList.Add(config);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };

@@ -3,10 +3,21 @@ using System.Text.Json;
 using Gateway.Perf.Load;
 using Gateway.Perf.Runner;
 
-// bench quick|full [--only name,name]
+// bench quick|full [--only name,name] | startup
 // Run from perf/run.sh (which builds, raises the fd limit and pins this process,
 // the load generator, to CPU 0). Writes perf/results/<UTC stamp>.{md,json,svg}
 // and prints the markdown report.
+if (args.Length == 1 && args[0] == "startup")
+{
+    // Only the plugin start-up scenario (a minute or two), report in perf/results/<stamp>-startup.md.
+    var root = FindRepoRoot();
+    var result = PluginStartupBench.Run(root, Console.Error);
+    string text = $"`perf/run.sh startup` at {DateTime.UtcNow:O}\n\n" + PluginStartupBench.Markdown(result);
+    string file = Path.Combine(root, "perf", "results", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-startup.md");
+    File.WriteAllText(file, text);
+    Console.WriteLine(text);
+    return result.Error is null ? 0 : 1;
+}
 if (args.Length < 1 || args[0] is not ("quick" or "full"))
 {
     Console.Error.WriteLine("usage: bench quick|full [--only target,target]");
