@@ -56,6 +56,10 @@ public sealed record DatabaseOptions
     /// <summary>Default and maximum per-call timeout, covering the pool wait and the execution.</summary>
     public int TimeoutMs { get; init; } = 100;
     public int MaxPoolSize { get; init; } = 32;
+    /// <summary>Connections one plugin may hold at once; 0 = half of <see cref="MaxPoolSize"/>, rounded up.</summary>
+    public int MaxConnectionsPerPlugin { get; init; }
+    /// <summary>PEM CA bundle the server's certificate is verified against (with an <c>SSL Mode</c> that verifies).</summary>
+    public string? CaFile { get; init; }
     public IReadOnlyDictionary<string, StatementOptions> Statements { get; init; } = new Dictionary<string, StatementOptions>();
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 }

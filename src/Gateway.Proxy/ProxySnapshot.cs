@@ -1,5 +1,6 @@
 using Gateway.Http;
 using Gateway.Http.Paths;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Upstream;
 
@@ -11,7 +12,9 @@ namespace Gateway.Proxy;
 /// </summary>
 public sealed class ProxySnapshot
 {
-    public ProxySnapshot(HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, LoadedPlugins? plugins, PathNormalization? paths = null)
+    public ProxySnapshot(
+        HttpLimits limits, IReadOnlyList<ClusterOptions> clusters, IReadOnlyList<RouteOptions> routes, LoadedPlugins? plugins, ProxyCounters counters,
+        PathNormalization? paths = null)
     {
         Limits = limits;
         Paths = paths ?? new PathNormalization();
@@ -36,10 +39,13 @@ public sealed class ProxySnapshot
         {
             clusterNames[i] = list[i].Name;
         }
-        Metrics = new ProxyMetrics(routeNames, clusterNames);
+        Metrics = new ProxyMetrics(counters, routeNames, clusterNames);
     }
 
     public HttpLimits Limits { get; }
+
+    /// <summary>Config <c>accessLog.enabled</c>: whether requests on this snapshot get an access log line.</summary>
+    public bool AccessLogEnabled { get; init; } = true;
 
     /// <summary>How request paths are normalized before routing.</summary>
     public PathNormalization Paths { get; }
@@ -52,5 +58,6 @@ public sealed class ProxySnapshot
 
     public LoadedPlugins? Plugins { get; }
 
+    /// <summary>This snapshot's routes and clusters resolved to the process-wide counters (they outlive it).</summary>
     public ProxyMetrics Metrics { get; }
 }

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Logging;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,7 +52,7 @@ namespace Gateway
             if (loaded.Config is { } config)
             {
                 await using var backends = RuntimeBuilder.Backends(config, loggers);
-                var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, out var pluginErrors);
+                var snapshot = RuntimeBuilder.Snapshot(config, backends, loggers, new ProxyCounters(), out var pluginErrors);
                 problems.AddRange(pluginErrors);
                 snapshot.Plugins?.Retire();
             }

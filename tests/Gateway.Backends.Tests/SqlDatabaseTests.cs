@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Gateway.Testing.Sql;
 
 namespace Gateway.Backends.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
+public sealed class SqlDatabaseTests(PostgresFixture postgres) : IAsyncLifetime
 {
+    private readonly PostgresServer _server = postgres.Server;
+
     private const string EchoAll =
         "SELECT $1::bool AS b, $2::int2 AS i2, $3::int4 AS i4, $4::int8 AS i8, $5::float4 AS f4, $6::float8 AS f8, " +
         "$7::numeric AS num, $8::text AS t, $9::varchar AS vc, $10::uuid AS id, $11::date AS d, $12::timestamptz AS ts, " +
@@ -19,12 +22,12 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        await server.ExecuteAsync(
+        await _server.SqlAsync(
             "CREATE TABLE IF NOT EXISTS api_keys (key_hash text PRIMARY KEY, tenant text NOT NULL, revoked bool NOT NULL DEFAULT false); " +
             "GRANT ALL ON api_keys TO gateway; " +
             "INSERT INTO api_keys VALUES ('k1', 'acme', false) ON CONFLICT DO NOTHING; " +
             "CREATE TABLE IF NOT EXISTS events (id serial PRIMARY KEY, note text); GRANT ALL ON events TO gateway; GRANT ALL ON SEQUENCE events_id_seq TO gateway;");
-        _registry = BackendRegistry.Create([], [Options("main", server.GatewayPassword)], NullLoggerFactory.Instance);
+        _registry = BackendRegistry.Create([], [Options("main", _server.Password)], NullLoggerFactory.Instance);
         Assert.Empty(await _registry.CheckAsync(Ct));
         _database = _registry.FindDatabase("main")!;
     }
@@ -34,7 +37,7 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
     private DatabaseOptions Options(string name, string password, int timeoutMs = 2000) => new()
     {
         Name = name,
-        ConnectionString = server.GatewayConnectionString,
+        ConnectionString = _server.ConnectionString,
         Password = password,
         TimeoutMs = timeoutMs,
         Statements = new Dictionary<string, StatementOptions>
@@ -234,7 +237,7 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task WaitingForAPooledConnection_CountsAgainstTheTimeout()
     {
-        await using var registry = BackendRegistry.Create([], [Options("tiny", server.GatewayPassword) with { MaxPoolSize = 1 }], NullLoggerFactory.Instance);
+        await using var registry = BackendRegistry.Create([], [Options("tiny", _server.Password) with { MaxPoolSize = 1 }], NullLoggerFactory.Instance);
         Assert.Empty(await registry.CheckAsync(Ct));
         var database = registry.FindDatabase("tiny")!;
         var holder = database.ExecuteAsync("sleep", SqlWire.Params(1.0), 0);
@@ -271,7 +274,7 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task ThousandConcurrentCalls_AllComplete()
     {
-        await using var registry = BackendRegistry.Create([], [Options("busy", server.GatewayPassword, timeoutMs: 30_000) with { MaxPoolSize = 16 }], NullLoggerFactory.Instance);
+        await using var registry = BackendRegistry.Create([], [Options("busy", _server.Password, timeoutMs: 30_000) with { MaxPoolSize = 16 }], NullLoggerFactory.Instance);
         var database = registry.FindDatabase("busy")!;
         var calls = new Task<SqlResult>[1000];
         for (var i = 0; i < calls.Length; i++)
@@ -290,7 +293,7 @@ public sealed class SqlDatabaseTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task CheckAsync_ListsEveryBrokenStatementWithItsKeyPath()
     {
-        var options = Options("broken", server.GatewayPassword) with
+        var options = Options("broken", _server.Password) with
         {
             Statements = new Dictionary<string, StatementOptions>
             {

@@ -1,17 +1,20 @@
 using System.Diagnostics;
 using System.Text;
+using Gateway.Testing.Sql;
 
 namespace Gateway.Backends.Tests;
 
 [Collection(PostgresFaultCollection.Name)]
-public sealed class SqlFaultTests(PostgresServer server)
+public sealed class SqlFaultTests(PostgresFixture postgres)
 {
+    private readonly PostgresServer _server = postgres.Server;
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static DatabaseOptions Options(PostgresServer server, string? password = null, string? passwordFile = null) => new()
     {
         Name = "accounts",
-        ConnectionString = server.GatewayConnectionString,
+        ConnectionString = server.ConnectionString,
         Password = password,
         PasswordFile = passwordFile,
         TimeoutMs = 500,
@@ -23,12 +26,12 @@ public sealed class SqlFaultTests(PostgresServer server)
     public async Task DatabaseStopped_FailsFastThenCircuitOpens_AndRecoversAfterRestart()
     {
         var logs = new CapturingLoggerFactory();
-        await using var registry = BackendRegistry.Create([], [Options(server, password: server.GatewayPassword)], logs);
+        await using var registry = BackendRegistry.Create([], [Options(_server, password: _server.Password)], logs);
         Assert.Empty(await registry.CheckAsync(Ct));
         var database = registry.FindDatabase("accounts")!;
         Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("who", SqlWire.Params(1), 0)).Status);
 
-        await server.StopAsync();
+        await _server.StopAsync();
         try
         {
             var statuses = new List<SqlCallStatus>();
@@ -37,7 +40,7 @@ public sealed class SqlFaultTests(PostgresServer server)
                 var watch = Stopwatch.StartNew();
                 var result = await database.ExecuteAsync("who", SqlWire.Params(1), 0);
                 Assert.True(watch.ElapsedMilliseconds <= 600, $"call {i} took {watch.ElapsedMilliseconds} ms");
-                Assert.DoesNotContain(server.GatewayPassword, Encoding.UTF8.GetString(result.Body));
+                Assert.DoesNotContain(_server.Password, Encoding.UTF8.GetString(result.Body));
                 statuses.Add(result.Status);
             }
 
@@ -49,40 +52,40 @@ public sealed class SqlFaultTests(PostgresServer server)
         }
         finally
         {
-            await server.StartAsync();
+            await _server.RestartAsync();
         }
 
         Assert.True(await UntilOkAsync(database), "no successful call within 20 s of the restart");
-        Assert.DoesNotContain(server.GatewayPassword, logs.AllText);
+        Assert.DoesNotContain(_server.Password, logs.AllText);
     }
 
     [Fact]
     public async Task PasswordFileRotatedWithTheRole_NextCallsSucceed_AndNoSecretIsLogged()
     {
         const string rotated = "Pg-Rotated-Secret-93ab";
-        var initial = server.GatewayPassword;
+        var initial = _server.Password;
         var directory = Directory.CreateTempSubdirectory("gw-secret-");
         var passwordFile = Path.Combine(directory.FullName, "password");
         await File.WriteAllTextAsync(passwordFile, initial + "\n", Ct);
         var logs = new CapturingLoggerFactory();
         try
         {
-            await using var registry = BackendRegistry.Create([], [Options(server, passwordFile: passwordFile)], logs);
+            await using var registry = BackendRegistry.Create([], [Options(_server, passwordFile: passwordFile)], logs);
             Assert.Empty(await registry.CheckAsync(Ct));
             var database = registry.FindDatabase("accounts")!;
             var before = await database.ExecuteAsync("who", SqlWire.Params(7), 0);
             Assert.Equal(SqlCallStatus.Ok, before.Status);
             Assert.Equal("gateway", SqlWire.Decode(before.Body).Rows[0][0]);
 
-            await server.ChangeGatewayPasswordAsync(rotated);
+            await _server.ChangePasswordAsync(rotated);
             await File.WriteAllTextAsync(passwordFile, rotated, Ct);
             // Drop the pooled sessions so the next calls need new physical connections.
-            await server.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gateway'");
+            await _server.SqlAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gateway'");
             Assert.True(await UntilOkAsync(database), "no successful call within 20 s of the rotation");
 
             // A wrong password is really refused: the file is what authenticates.
             await File.WriteAllTextAsync(passwordFile, "not-the-password", Ct);
-            await server.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gateway'");
+            await _server.SqlAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gateway'");
             var refused = await database.ExecuteAsync("who", SqlWire.Params(7), 0);
             Assert.NotEqual(SqlCallStatus.Ok, refused.Status);
             await File.WriteAllTextAsync(passwordFile, rotated, Ct);
@@ -90,7 +93,7 @@ public sealed class SqlFaultTests(PostgresServer server)
         }
         finally
         {
-            await server.ChangeGatewayPasswordAsync(initial);
+            await _server.ChangePasswordAsync(initial);
             directory.Delete(recursive: true);
         }
 

@@ -1,48 +1,53 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Gateway.Backends;
 
 /// <summary>
-/// A configured database whose named statements plugins run through <c>proxy_sql_call</c> (ABI §11):
-/// a connection pool, a per-call deadline covering pool wait and execution, a circuit breaker, and
-/// results encoded per §11.4.
+/// A configured database whose named statements plugins run through <c>proxy_sql_call</c>: a
+/// connection pool shared by bounded per-plugin lanes, a per-call deadline covering the waits and
+/// the execution, a circuit breaker per plugin, and results encoded while they stream in.
 /// </summary>
 public sealed class SqlDatabase : IAsyncDisposable
 {
     private static readonly string[] StatusNames = ["ok", "timeout", "statement_not_found", "bad_argument", "backend_error", "circuit_open", "result_too_large"];
     private static readonly Action<Task> ObserveFault = static t => _ = t.Exception;
+    private static readonly Func<string, SqlDatabase, SqlPluginLane> NewLane = static (plugin, database) =>
+        new SqlPluginLane(plugin, database.PluginShare, database._options.CircuitBreaker);
 
     private readonly DatabaseOptions _options;
     private readonly ILogger _logger;
     private readonly Dictionary<string, SqlStatement> _statements;
-    private readonly NpgsqlDataSource? _dataSource;
+    private readonly SqlProvider? _provider;
+    private readonly ConcurrentDictionary<string, SqlPluginLane> _lanes = new(StringComparer.Ordinal);
 
     internal SqlDatabase(DatabaseOptions options, ILogger logger)
     {
         _options = options;
         _logger = logger;
-        Breaker = new CircuitBreaker(options.CircuitBreaker);
         Metrics = new TargetMetrics(options.Name, StatusNames);
+        PluginShare = options.MaxConnectionsPerPlugin > 0
+            ? Math.Min(options.MaxConnectionsPerPlugin, options.MaxPoolSize)
+            : Math.Max(1, (options.MaxPoolSize + 1) / 2);
         _statements = new Dictionary<string, SqlStatement>(StringComparer.Ordinal);
         foreach (var (id, statement) in options.Statements)
         {
             _statements[id] = new SqlStatement(id, statement);
         }
 
-        if (options.Provider is not ("postgresql" or "postgres"))
-        {
-            // Reported by CheckAsync with its key path; calls fail with BACKEND_ERROR meanwhile.
-            ConfigurationProblem = $"provider: '{options.Provider}' is not supported (postgresql)";
-            return;
-        }
-
         try
         {
-            _dataSource = SqlDataSourceFactory.Create(options);
+            _provider = options.Provider switch
+            {
+                "postgresql" or "postgres" => new PostgresProvider(options),
+                "mysql" => new MySqlProvider(options),
+                // Reported by CheckAsync with its key path; calls fail with BACKEND_ERROR meanwhile.
+                _ => null,
+            };
+            ConfigurationProblem = _provider is null ? $"provider: '{options.Provider}' is not supported (postgresql, mysql)" : null;
         }
         catch (ArgumentException ex)
         {
@@ -52,16 +57,37 @@ public sealed class SqlDatabase : IAsyncDisposable
 
     public string Name => _options.Name;
 
-    internal CircuitBreaker Breaker { get; }
+    /// <summary>Connections one plugin may hold at once.</summary>
+    internal int PluginShare { get; }
+
+    /// <summary>For the per-target breaker gauge: the breaker of a plugin whose lane is open, if any.</summary>
+    internal CircuitBreaker Breaker
+    {
+        get
+        {
+            CircuitBreaker? any = null;
+            foreach (var (_, lane) in _lanes)
+            {
+                if (lane.Breaker.State != CircuitState.Closed)
+                {
+                    return lane.Breaker;
+                }
+
+                any = lane.Breaker;
+            }
+
+            return any ?? Lane("").Breaker;
+        }
+    }
 
     internal TargetMetrics Metrics { get; }
 
     internal string? ConfigurationProblem { get; }
 
     /// <summary>
-    /// The synchronous checks of <c>proxy_sql_call</c> (ABI §11.2): the statement exists, and the
-    /// parameters are well-formed and fit its declared types (count and types are only known once
-    /// the statement was described; until then the remaining checks happen at execution).
+    /// The synchronous checks of <c>proxy_sql_call</c>: the statement exists, and the parameters are
+    /// well-formed and fit its declared types (count and types are only known once the statement was
+    /// described; until then the remaining checks happen at execution).
     /// </summary>
     public SqlDispatchStatus Validate(string statement, ReadOnlySpan<byte> encodedParams)
     {
@@ -73,62 +99,83 @@ public sealed class SqlDatabase : IAsyncDisposable
         return SqlParameters.IsValid(encodedParams, found.Parameters) ? SqlDispatchStatus.Ok : SqlDispatchStatus.BadArgument;
     }
 
-    /// <summary>Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are clamped to it.</summary>
-    public async Task<SqlResult> ExecuteAsync(string statement, ReadOnlyMemory<byte> encodedParams, int timeoutMs)
+    /// <summary>
+    /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are
+    /// clamped to it. The result arrives at the deadline at the latest; <paramref name="ended"/> runs
+    /// (once, with <paramref name="endedState"/>) only when the statement has really ended on the
+    /// server, which after a timeout is when the server acknowledged the cancellation.
+    /// </summary>
+    public async Task<SqlResult> ExecuteAsync(string statement, ReadOnlyMemory<byte> encodedParams, int timeoutMs,
+        string plugin = "", Action<object?>? ended = null, object? endedState = null)
     {
         var start = Stopwatch.GetTimestamp();
-        if (!_statements.TryGetValue(statement, out var found))
-        {
-            return Complete(SqlCallStatus.StatementNotFound, start, "statement not found");
-        }
-
-        if (_dataSource is null)
-        {
-            return Complete(SqlCallStatus.BackendError, start, "database is misconfigured");
-        }
-
-        if (!Breaker.TryEnter())
-        {
-            return Complete(SqlCallStatus.CircuitOpen, start, "circuit open");
-        }
-
-        var timeout = TimeSpan.FromMilliseconds(timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs);
-        using var deadline = new CancellationTokenSource(timeout);
-        Task<SqlResult>? run = null;
+        var handedOver = false;
+        SqlPluginLane? entered = null;
         try
         {
-            run = RunAsync(found, encodedParams, deadline.Token);
-            // Our own bound too: cancelling a command waits for the server's acknowledgement.
-            var result = await run.WaitAsync(timeout).ConfigureAwait(false);
-            return Complete(result, start);
-        }
-        catch (Exception ex) when (ex is TimeoutException || deadline.IsCancellationRequested)
-        {
-            // Whatever surfaced once the deadline passed (our timer, the driver's cancellation, a
-            // connection torn down by it), the cause is the timeout (ABI §11.5 status 1).
-            deadline.Cancel();
-            run?.ContinueWith(ObserveFault, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return Complete(SqlCallStatus.Timeout, start, "timeout", backendFailed: true);
-        }
-        catch (PostgresException ex)
-        {
-            // SQLSTATE class 22 = data exception: the database rejected a parameter value (ABI §11.5).
-            var status = ex.SqlState.StartsWith("22", StringComparison.Ordinal) ? SqlCallStatus.BadArgument : SqlCallStatus.BackendError;
-            return Complete(status, start, "SQLSTATE " + ex.SqlState, backendFailed: IsUnavailable(ex.SqlState));
-        }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException)
-        {
-            return Complete(SqlCallStatus.BackendError, start, "connection failure", backendFailed: true);
+            if (!_statements.TryGetValue(statement, out var found))
+            {
+                return Complete(null, SqlCallStatus.StatementNotFound, start, "statement not found");
+            }
+
+            if (_provider is null)
+            {
+                return Complete(null, SqlCallStatus.BackendError, start, "database is misconfigured");
+            }
+
+            var lane = Lane(plugin);
+            var timeout = TimeSpan.FromMilliseconds(timeoutMs <= 0 || timeoutMs > _options.TimeoutMs ? _options.TimeoutMs : timeoutMs);
+            if (!await lane.TryEnterAsync(timeout).ConfigureAwait(false))
+            {
+                // The plugin's own share is busy: its problem, not the database's, so the breaker is not told.
+                return Complete(null, SqlCallStatus.Timeout, start, "timeout waiting for this plugin's share of connections");
+            }
+
+            if (!lane.Breaker.TryEnter())
+            {
+                lane.Exit();
+                return Complete(lane, SqlCallStatus.CircuitOpen, start, "circuit open");
+            }
+
+            entered = lane;
+            var remaining = timeout - Stopwatch.GetElapsedTime(start);
+            handedOver = true;
+            var run = RunAsync(lane, found, encodedParams, remaining, ended, endedState);
+            try
+            {
+                // Our own bound too: the driver's cancellation waits for the server's acknowledgement.
+                var result = await run.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero).ConfigureAwait(false);
+                return result.Status == SqlCallStatus.Timeout
+                    ? Complete(lane, SqlCallStatus.Timeout, start, "timeout", backendFailed: true)
+                    : Complete(lane, result, start);
+            }
+            catch (TimeoutException)
+            {
+                _ = run.ContinueWith(ObserveFault, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return Complete(lane, SqlCallStatus.Timeout, start, "timeout", backendFailed: true);
+            }
+            catch (Exception ex) when (_provider.TryClassify(ex, out var failure))
+            {
+                return Complete(lane, failure.Status, start, failure.Diagnostic, backendFailed: failure.Unavailable);
+            }
         }
         catch (Exception ex)
         {
             // The host call contract is "never throws": anything unforeseen is a backend error, logged by type only.
+            // Told to the breaker as a failure, so a half-open probe that ends here cannot leave it half-open.
             BackendLog.UnexpectedFailure(_logger, "SQL", Name, ex.GetType().Name);
-            return Complete(SqlCallStatus.BackendError, start, "internal error");
+            return Complete(entered, SqlCallStatus.BackendError, start, "internal error", backendFailed: entered is not null);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                ended?.Invoke(endedState);
+            }
         }
     }
 
-    public ValueTask DisposeAsync() => _dataSource?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _provider?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Describes every statement; key paths as in configuration. An unreachable database is only a warning.</summary>
     internal async Task CheckAsync(List<string> problems, CancellationToken ct)
@@ -145,126 +192,155 @@ public sealed class SqlDatabase : IAsyncDisposable
             problems.Add(prefix + "passwordFile: cannot be read");
         }
 
+        if (_options.CaFile is { } caFile && !File.Exists(caFile))
+        {
+            problems.Add(prefix + "caFile: cannot be read");
+        }
+
         foreach (var statement in _statements.Values)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(_options.TimeoutMs, 5000)));
             try
             {
-                await statement.DescribeAsync(_dataSource!, deadline.Token).ConfigureAwait(false);
+                await statement.DescribeAsync(_provider!, deadline.Token).ConfigureAwait(false);
             }
-            catch (PostgresException ex) when (!IsUnavailable(ex.SqlState))
+            catch (Exception ex) when (_provider!.TryClassify(ex, out var failure) && !failure.Unavailable && failure.Status != SqlCallStatus.Timeout)
             {
-                problems.Add($"{prefix}statements.{statement.Id}: {ex.SqlState} {ex.MessageText}");
+                problems.Add($"{prefix}statements.{statement.Id}: {_provider.Describe(ex)}");
             }
-            catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or OperationCanceledException or TimeoutException)
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException || _provider!.TryClassify(ex, out _))
             {
-                BackendLog.DatabaseUnreachableAtStart(_logger, Name, ex is PostgresException pg ? "SQLSTATE " + pg.SqlState : ex.GetType().Name);
+                BackendLog.DatabaseUnreachableAtStart(_logger, Name, ex.GetType().Name);
                 return;
             }
         }
     }
 
-    /// <summary>Connection exceptions (08), insufficient resources (53), operator intervention (57P) and authentication (28) mean the database cannot serve.</summary>
-    private static bool IsUnavailable(string sqlState) =>
-        sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState.StartsWith("53", StringComparison.Ordinal)
-        || sqlState.StartsWith("57P", StringComparison.Ordinal) || sqlState.StartsWith("28", StringComparison.Ordinal);
+    private SqlPluginLane Lane(string plugin) => _lanes.GetOrAdd(plugin, NewLane, this);
 
-    private async Task<SqlResult> RunAsync(SqlStatement statement, ReadOnlyMemory<byte> encodedParams, CancellationToken ct)
+    /// <summary>Runs on its own until the statement really ended; frees the lane's slot only then.</summary>
+    private async Task<SqlResult> RunAsync(SqlPluginLane lane, SqlStatement statement, ReadOnlyMemory<byte> encodedParams,
+        TimeSpan remaining, Action<object?>? ended, object? endedState)
     {
-        var declared = await statement.DescribeAsync(_dataSource!, ct).ConfigureAwait(false);
-        await using var command = _dataSource!.CreateCommand(statement.Options.Sql);
-        if (!SqlParameters.TryBind(encodedParams.Span, declared, command.Parameters))
+        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        try
         {
-            return new SqlResult(SqlCallStatus.BadArgument, 0, Encoding.UTF8.GetBytes("parameters do not fit the statement"));
-        }
-
-        // Text format for every column: the canonical text of ABI §11.4 for every type, including
-        // those the AOT-slim driver has no binary reader for (numeric beyond decimal, intervals, arrays).
-        command.AllResultTypesAreUnknown = true;
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        using var writer = new SqlResultWriter(statement.Options.MaxResultBytes);
-        var columnCount = reader.FieldCount;
-        var encodings = new SqlColumnEncoding[columnCount];
-        writer.WriteHeader(columnCount);
-        for (var i = 0; i < columnCount; i++)
-        {
-            encodings[i] = SqlColumnEncodings.FromType(reader.GetDataTypeOID(i), reader.GetDataTypeName(i));
-            writer.WriteColumn(reader.GetName(i), SqlColumnEncodings.Tag(encodings[i]));
-        }
-
-        var rows = 0;
-        var truncated = false;
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            if (rows == statement.Options.MaxRows)
+            var ct = deadline.Token;
+            var declared = await statement.DescribeAsync(_provider!, ct).ConfigureAwait(false);
+            await using var connection = await _provider!.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = _provider.CreateCommand(connection, statement.Options.Sql, encodedParams.Span, declared);
+            if (command is null)
             {
-                truncated = true; // ABI §11.4 flag bit 0: more rows existed
-                break;
+                return new SqlResult(SqlCallStatus.BadArgument, 0, Encoding.UTF8.GetBytes("parameters do not fit the statement"));
             }
 
-            for (var i = 0; i < columnCount; i++)
+            return await ReadAsync(command, statement.Options, ct).ConfigureAwait(false);
+        }
+        catch (Exception) when (deadline.IsCancellationRequested)
+        {
+            // Whatever surfaced once the deadline passed (the driver's cancellation, a connection torn
+            // down by it), the cause is the timeout.
+            return new SqlResult(SqlCallStatus.Timeout, 0, []);
+        }
+        finally
+        {
+            lane.Exit();
+            ended?.Invoke(endedState);
+        }
+    }
+
+    private async Task<SqlResult> ReadAsync(DbCommand command, StatementOptions options, CancellationToken ct)
+    {
+        var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var stopped = false;
+        try
+        {
+            var encoder = _provider!.CreateEncoder(reader);
+            using var writer = new SqlResultWriter(options.MaxResultBytes);
+            encoder.WriteColumns(writer);
+            var rows = 0;
+            var truncated = false;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                if (reader.IsDBNull(i))
+                if (rows == options.MaxRows)
                 {
-                    writer.WriteNull();
+                    truncated = true; // flag bit 0: more rows existed
+                    break;
                 }
-                else
+
+                encoder.WriteRow(reader, writer);
+                if (writer.Overflowed)
                 {
-                    SqlColumnEncodings.Write(writer, encodings[i], reader.GetString(i));
+                    break;
                 }
+
+                rows++;
             }
 
-            rows++;
+            if (truncated || writer.Overflowed)
+            {
+                stopped = await SqlReaderStop.StopAsync(command, reader, ct).ConfigureAwait(false);
+            }
+
             if (writer.Overflowed)
             {
                 return new SqlResult(SqlCallStatus.ResultTooLarge, 0, Encoding.UTF8.GetBytes("result exceeds maxResultBytes"));
             }
-        }
 
-        await reader.CloseAsync().ConfigureAwait(false);
-        if (writer.Overflowed)
+            if (!stopped)
+            {
+                await reader.CloseAsync().ConfigureAwait(false);
+            }
+
+            // A stopped statement's count is unknown (and a query's is 0 anyway).
+            return new SqlResult(SqlCallStatus.Ok, rows, writer.Finish(truncated, stopped ? 0 : reader.RecordsAffected, rows));
+        }
+        finally
         {
-            return new SqlResult(SqlCallStatus.ResultTooLarge, 0, Encoding.UTF8.GetBytes("result exceeds maxResultBytes"));
+            await SqlReaderStop.DisposeAsync(reader, stopped).ConfigureAwait(false);
         }
-
-        return new SqlResult(SqlCallStatus.Ok, rows, writer.Finish(truncated, reader.RecordsAffected, rows));
     }
 
-    private SqlResult Complete(SqlResult result, long start)
+    private SqlResult Complete(SqlPluginLane lane, SqlResult result, long start)
     {
         Metrics.Record((int)result.Status, start);
         // Any answer from the server, even a refusal of the arguments, proves the database is serving.
-        RecordHealthy();
+        RecordHealthy(lane);
         return result;
     }
 
-    /// <param name="backendFailed">The database did not serve (unreachable, unavailable, too slow): counts toward opening the breaker.</param>
-    private SqlResult Complete(SqlCallStatus status, long start, string diagnostic, bool backendFailed = false)
+    /// <param name="backendFailed">The database did not serve (unreachable, unavailable, too slow): counts toward opening the plugin's breaker.</param>
+    private SqlResult Complete(SqlPluginLane? lane, SqlCallStatus status, long start, string diagnostic, bool backendFailed = false)
     {
         Metrics.Record((int)status, start);
-        if (backendFailed)
+        if (lane is not null)
         {
-            if (Breaker.RecordFailure())
+            if (backendFailed)
             {
-                BackendLog.CircuitOpened(_logger, "SQL", Name, diagnostic);
+                if (lane.Breaker.RecordFailure())
+                {
+                    BackendLog.CircuitOpened(_logger, "SQL", LaneName(lane), diagnostic);
+                }
             }
-        }
-        else if (status is SqlCallStatus.BadArgument or SqlCallStatus.BackendError)
-        {
-            RecordHealthy();
+            else if (status is SqlCallStatus.BadArgument or SqlCallStatus.BackendError)
+            {
+                RecordHealthy(lane);
+            }
         }
 
         return new SqlResult(status, 0, Encoding.UTF8.GetBytes(diagnostic));
     }
 
-    private void RecordHealthy()
+    private void RecordHealthy(SqlPluginLane lane)
     {
-        if (Breaker.State != CircuitState.Closed)
+        if (lane.Breaker.State != CircuitState.Closed)
         {
-            BackendLog.CircuitClosed(_logger, "SQL", Name);
+            BackendLog.CircuitClosed(_logger, "SQL", LaneName(lane));
         }
 
-        Breaker.RecordSuccess();
+        lane.Breaker.RecordSuccess();
     }
+
+    private string LaneName(SqlPluginLane lane) => lane.Plugin.Length == 0 ? Name : Name + " (plugin " + lane.Plugin + ")";
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Unicode;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,7 +15,7 @@ internal static class SqlParameters
     /// <summary>Well-formedness, count and type fit. <paramref name="declared"/> null = not described yet: only the encoding is checked.</summary>
     public static bool IsValid(ReadOnlySpan<byte> encoded, SqlParameterKind[]? declared)
     {
-        var reader = new ValueReader(encoded);
+        var reader = new SqlValueReader(encoded);
         if (!reader.TryReadCount(out var count) || (declared is not null && count != declared.Length))
         {
             return false;
@@ -41,7 +40,7 @@ internal static class SqlParameters
             return false;
         }
 
-        var reader = new ValueReader(encoded);
+        var reader = new SqlValueReader(encoded);
         reader.TryReadCount(out var count);
         for (var i = 0; i < count; i++)
         {
@@ -56,6 +55,8 @@ internal static class SqlParameters
     {
         // No nullability is declared in configuration, so NULL fits every parameter.
         SqlValueTag.Null => true,
+        // MySQL reports no parameter types: the server converts whatever the plugin sends.
+        _ when kind == SqlParameterKind.Any => true,
         SqlValueTag.Bool => kind == SqlParameterKind.Bool,
         SqlValueTag.Int64 => kind switch
         {
@@ -96,90 +97,6 @@ internal static class SqlParameters
             default:
                 // Sent untyped so the server parses it as the declared type: numeric, date, uuid, json… (ABI §11.4).
                 return new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Unknown, TypedValue = Encoding.UTF8.GetString(payload) };
-        }
-    }
-
-    private ref struct ValueReader(ReadOnlySpan<byte> buffer)
-    {
-        private ReadOnlySpan<byte> _rest = buffer;
-
-        public readonly bool AtEnd => _rest.IsEmpty;
-
-        public bool TryReadCount(out uint count)
-        {
-            // ABI §11.2: params_len = 0 means no parameters.
-            if (_rest.IsEmpty)
-            {
-                count = 0;
-                return true;
-            }
-
-            if (_rest.Length < 4)
-            {
-                count = 0;
-                return false;
-            }
-
-            count = BinaryPrimitives.ReadUInt32LittleEndian(_rest);
-            _rest = _rest[4..];
-            return true;
-        }
-
-        public bool TryRead(out SqlValueTag tag, out ReadOnlySpan<byte> payload)
-        {
-            payload = default;
-            tag = SqlValueTag.Null;
-            if (_rest.IsEmpty)
-            {
-                return false;
-            }
-
-            tag = (SqlValueTag)_rest[0];
-            _rest = _rest[1..];
-            int length;
-            switch (tag)
-            {
-                case SqlValueTag.Null:
-                    return true;
-                case SqlValueTag.Bool:
-                    length = 1;
-                    break;
-                case SqlValueTag.Int64 or SqlValueTag.Float64:
-                    length = 8;
-                    break;
-                case SqlValueTag.Text or SqlValueTag.Bytes:
-                    if (_rest.Length < 4)
-                    {
-                        return false;
-                    }
-
-                    var declared = BinaryPrimitives.ReadUInt32LittleEndian(_rest);
-                    _rest = _rest[4..];
-                    if (declared > (uint)_rest.Length)
-                    {
-                        return false;
-                    }
-
-                    length = (int)declared;
-                    break;
-                default:
-                    return false;
-            }
-
-            if (_rest.Length < length)
-            {
-                return false;
-            }
-
-            payload = _rest[..length];
-            _rest = _rest[length..];
-            // BOOL is 0x00 or 0x01 only; TEXT must be UTF-8 (ABI §11.4).
-            return tag switch
-            {
-                SqlValueTag.Bool => payload[0] <= 1,
-                SqlValueTag.Text => Utf8.IsValid(payload),
-                _ => true,
-            };
         }
     }
 }

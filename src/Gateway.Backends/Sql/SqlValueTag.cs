@@ -23,6 +23,8 @@ internal enum SqlParameterKind : byte
     Bytes,
     /// <summary>Text, and every type the database parses from text (numeric, date/time, uuid, json, arrays).</summary>
     Text,
+    /// <summary>A placeholder whose type the database does not report (MySQL): every tag fits.</summary>
+    Any,
 }
 
 internal static class SqlParameterKinds

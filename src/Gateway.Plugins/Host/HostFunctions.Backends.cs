@@ -121,15 +121,19 @@ internal static partial class HostFunctions
         }
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteSqlAsync(vm, context.Plugin, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32())));
+        // The plugin's in-flight slot is freed when the statement really ended on the server, which after
+        // a timeout can be later than the callback.
+        _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32()),
+            context.Plugin.Name, EndBackendCall, context.Plugin));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }
 
-    private static async Task CompleteSqlAsync(PluginVm vm, PluginDefinition plugin, uint token, Task<SqlResult> call)
+    private static readonly Action<object?> EndBackendCall = static plugin => ((PluginDefinition)plugin!).EndBackendCall();
+
+    private static async Task CompleteSqlAsync(PluginVm vm, uint token, Task<SqlResult> call)
     {
         var result = await call.ConfigureAwait(false);
-        plugin.EndBackendCall();
         vm.Loop.Post(static s =>
         {
             var (owner, id, sqlResult) = ((PluginVm, uint, SqlResult))s!;

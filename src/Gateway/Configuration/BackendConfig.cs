@@ -47,6 +47,10 @@ public sealed record DatabaseConfig
     public string? PasswordFile { get; init; }
     public int TimeoutMs { get; init; } = 100;
     public int MaxPoolSize { get; init; } = 32;
+    /// <summary>Connections one plugin may hold at once, so one plugin's burst leaves the rest of the pool to the others. Null = half of <see cref="MaxPoolSize"/>, rounded up.</summary>
+    public int? MaxConnectionsPerPlugin { get; init; }
+    /// <summary>PEM CA bundle for TLS to the database (absolute after loading); the connection string's SSL Mode decides whether TLS is used.</summary>
+    public string? CaFile { get; init; }
     /// <summary>Statement id → statement. In JSON a bare string is shorthand for <c>{ "sql": … }</c>.</summary>
     public IReadOnlyDictionary<string, StatementConfig> Statements { get; init; } = new Dictionary<string, StatementConfig>();
     public CircuitBreakerConfig CircuitBreaker { get; init; } = new();
@@ -59,6 +63,8 @@ public sealed record DatabaseConfig
         && PasswordFile == other.PasswordFile
         && TimeoutMs == other.TimeoutMs
         && MaxPoolSize == other.MaxPoolSize
+        && MaxConnectionsPerPlugin == other.MaxConnectionsPerPlugin
+        && CaFile == other.CaFile
         && ConfigEquality.Maps(Statements, other.Statements)
         && CircuitBreaker == other.CircuitBreaker;
 
@@ -70,6 +76,8 @@ public sealed record DatabaseConfig
 public enum DatabaseProvider
 {
     [JsonStringEnumMemberName("postgresql")] PostgreSql,
+    /// <summary>MySQL and MariaDB (MySqlConnector).</summary>
+    [JsonStringEnumMemberName("mysql")] MySql,
 }
 
 /// <summary>A named statement: plugins name it and pass typed parameters, never SQL text.</summary>

@@ -190,10 +190,38 @@ public sealed class ConfigLoader
         var databases = new Dictionary<string, DatabaseConfig>(StringComparer.Ordinal);
         foreach (var (name, database) in config.Databases)
         {
-            databases[name] = database with { PasswordFile = PasswordFile(ConfigPath.Property("databases", name), database.PasswordFile) };
+            var databasePath = ConfigPath.Property("databases", name);
+            databases[name] = database with
+            {
+                PasswordFile = PasswordFile(databasePath, database.PasswordFile),
+                CaFile = DatabaseCaFile($"{databasePath}.caFile", database.CaFile),
+            };
         }
 
         return config with { Plugins = plugins, Redis = redis, Databases = databases };
+    }
+
+    /// <summary>A database's CA bundle: resolved like every mounted file, watched, and readable when files are checked.</summary>
+    private string? DatabaseCaFile(string keyPath, string? file)
+    {
+        if (file is null)
+        {
+            return null;
+        }
+
+        if (file.Length == 0 || !ReferencedFile.TryGetFullPath(file, _directory, out var fullPath))
+        {
+            _errors.Add(keyPath, $"\"{file}\" is not a file path");
+            return file;
+        }
+
+        AddReferenced(fullPath);
+        if (_options.CheckFiles && !ReferencedFile.TryRead(fullPath, out _, out var problem))
+        {
+            _errors.Add(keyPath, $"cannot read \"{fullPath}\": {problem}");
+        }
+
+        return fullPath;
     }
 
     private PluginRedisAccess PluginRedisPasswordFiles(string pluginPath, PluginRedisAccess access)

@@ -84,7 +84,7 @@ internal static class ConfigSchema
         type == typeof(LoadBalancing) ? ["roundRobin", "leastRequest"]
         : type == typeof(FailurePolicy) ? ["open", "closed"]
         : type == typeof(EscapedSlashes) ? ["reject", "keep", "unescape"]
-        : type == typeof(DatabaseProvider) ? ["postgresql"]
+        : type == typeof(DatabaseProvider) ? ["postgresql", "mysql"]
         : null;
 
     public static JsonPropertyInfo? FindProperty(JsonTypeInfo type, string name, StringComparison comparison)

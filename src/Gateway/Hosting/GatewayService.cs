@@ -3,6 +3,7 @@ using Gateway.Admin;
 using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Proxy;
+using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,10 +30,13 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly object _reloadGate = new();
+    // The data path's counters outlive every snapshot: a reload must not reset them.
+    private readonly ProxyCounters _counters = new();
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
     private AdminServer? _admin;
+    private Proxy.Logging.AccessLog? _accessLog;
     private ConfigWatcher? _watcher;
     private volatile string? _notReady = "starting";
     private long _reloadsApplied;
@@ -51,7 +55,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         long started = Environment.TickCount64;
         _backends = RuntimeBuilder.Backends(_config, _loggers);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
-        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, out var pluginErrors);
+        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors);
         problems.AddRange(pluginErrors);
         if (problems.Count > 0)
         {
@@ -62,7 +66,26 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             throw new GatewayStartException(problems);
         }
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
-        _server.Start(RuntimeBuilder.Listeners(_config));
+        try
+        {
+            _accessLog = RuntimeBuilder.AccessLog(_config, _loggers);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.StartupProblem(_logger, $"accessLog.file: {e.Message}");
+            throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
+        }
+        _server.AccessLog = _accessLog;
+        try
+        {
+            _server.Start(RuntimeBuilder.Listeners(_config));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A certificate that changed between validation and start.
+            GatewayLog.StartupProblem(_logger, $"listeners: {e.Message}");
+            throw new GatewayStartException([$"listeners: {e.Message}"]);
+        }
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
         _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
         AdminServer admin = _admin;
@@ -110,7 +133,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, out var pluginErrors, previous);
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, _counters, out var pluginErrors, previous);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Retire();
@@ -194,10 +217,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
 
     public void WriteMetrics(StringBuilder output)
     {
-        ProxySnapshot? snapshot = _server?.Snapshot;
-        snapshot?.Metrics.WritePrometheus(output);
+        _counters.WritePrometheus(output);
         _server?.EdgeMetrics.WritePrometheus(output);
-        snapshot?.Plugins?.Runtime.WritePrometheus(output);
+        _accessLog?.WritePrometheus(output);
+        _server?.Snapshot.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
         output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');
@@ -218,6 +241,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             await _server.DisposeAsync();
         }
         _server?.Snapshot.Plugins?.Retire();
+        if (_accessLog is not null)
+        {
+            await _accessLog.DisposeAsync();
+        }
         if (_backends is not null)
         {
             await _backends.DisposeAsync();

@@ -15,13 +15,25 @@ public sealed class RedisFaultCollection : ICollectionFixture<RedisServer>
 }
 
 [CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 {
     public const string Name = "postgres";
 }
 
 [CollectionDefinition(Name)]
-public sealed class PostgresFaultCollection : ICollectionFixture<PostgresServer>
+public sealed class PostgresFaultCollection : ICollectionFixture<PostgresFixture>
 {
     public const string Name = "postgres-faults";
+}
+
+[CollectionDefinition(Name)]
+public sealed class MariaDbCollection : ICollectionFixture<MariaDbFixture>
+{
+    public const string Name = "mariadb";
+}
+
+[CollectionDefinition(Name)]
+public sealed class MariaDbFaultCollection : ICollectionFixture<MariaDbFixture>
+{
+    public const string Name = "mariadb-faults";
 }

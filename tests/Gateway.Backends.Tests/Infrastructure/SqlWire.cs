@@ -87,7 +87,7 @@ internal static class SqlWire
             for (var c = 0; c < columnCount; c++)
             {
                 var tag = body[position++];
-                Assert.True(tag == 0 || tag == columns[c].Tag, $"cell tag {tag} in column {columns[c].Name} of tag {columns[c].Tag}");
+                Assert.True(tag == 0 || columns[c].Tag == 0 || tag == columns[c].Tag, $"cell tag {tag} in column {columns[c].Name} of tag {columns[c].Tag}");
                 switch (tag)
                 {
                     case 0x00:

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Testing;
+using Gateway.Testing.Sql;
 using static Gateway.Functional.Tests.FirstPartyPlugins.PluginGateway;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;

@@ -75,12 +75,22 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "redis": { "r": { "endpoints": ["h:1"] } }, "plugins": { "p": { "module": "p.wasm", "redis": { "r": { "allowCommands": ["replconf"] } } } } }""", "plugins.p.redis.r.allowCommands[0]: REPLCONF cannot be allowed: it would change, block or desynchronize the connection other calls share")]
     [InlineData("""{ "redis": { "r": { "endpoints": ["h:1"] } }, "plugins": { "p": { "module": "p.wasm", "redis": { "r": { "password": "x" } } } } }""", "plugins.p.redis.r.user: a password needs the ACL user it belongs to")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "password": "x", "passwordFile": "p.wasm" } } }""", "databases.d.passwordFile: set either password or passwordFile, not both")]
-    [InlineData("""{ "databases": { "d": { "provider": "mysql", "connectionString": "Host=h" } } }""", "databases.d.provider: \"mysql\" is not one of: postgresql")]
+    [InlineData("""{ "databases": { "d": { "provider": "oracle", "connectionString": "Host=h" } } }""", "databases.d.provider: \"oracle\" is not one of: postgresql, mysql")]
+    [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "maxPoolSize": 4, "maxConnectionsPerPlugin": 5 } } }""", "databases.d.maxConnectionsPerPlugin: must be between 1 and maxPoolSize (4), is 5")]
+    [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "maxConnectionsPerPlugin": 0 } } }""", "databases.d.maxConnectionsPerPlugin: must be between 1 and maxPoolSize (32), is 0")]
+    [InlineData("""{ "databases": { "d": { "provider": "mysql", "connectionString": "Server=h", "caFile": "no-such-ca.pem" } } }""", "databases.d.caFile: cannot read \"{root}/no-such-ca.pem\": no such file")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "statements": { "s": { "sql": "SELECT 1", "maxRows": 0 } } } } }""", "databases.d.statements.s.maxRows: must be positive, is 0")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "statements": { "s": "" } } } }""", "databases.d.statements.s.sql: must not be empty")]
     [InlineData("""{ "shutdown": { "drainTimeoutMs": -1 } }""", "shutdown.drainTimeoutMs: must not be negative, is -1")]
     [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "maxConnections": 0 }] }""", "listeners[0].maxConnections: must be positive, is 0")]
     [InlineData("""{ "admin": { "maxConnections": -1 } }""", "admin.maxConnections: must be positive, is -1")]
+    [InlineData("""{ "accessLog": { "file": "logs/access.log" } }""", "accessLog.file: \"logs/access.log\" is not an absolute file path")]
+    [InlineData("""{ "accessLog": { "file": "/nonexistent-folder/access.log" } }""", "accessLog.file: the folder of \"/nonexistent-folder/access.log\" does not exist")]
+    [InlineData("""{ "accessLog": { "queueCapacity": 0 } }""", "accessLog.queueCapacity: must be positive, is 0")]
+    [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "upgrades": ["h2c"] }] }""", "routes[0].upgrades[0]: \"h2c\" is not an upgrade protocol name the gateway relays (a token such as \"websocket\"; never h2c)")]
+    [InlineData("""{ "limits": { "tunnelIdleTimeoutMs": 0 } }""", "limits.tunnelIdleTimeoutMs: must be positive, is 0")]
+    [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "certFile": "/nonexistent/tls.crt", "keyFile": "/etc/passwd", "minVersion": "1.2" } }] }""", "listeners[0].tls.certFile: no such file \"/nonexistent/tls.crt\"")]
+    [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { } }] }""", "listeners[0].tls: needs certFile and keyFile, or certificates[]")]
     [InlineData("""{ "paths": { "escapedSlashes": "decode" } }""", "paths.escapedSlashes: \"decode\" is not one of: reject, keep, unescape")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "pathPrefix": "/api//v1/" } }] }""", "routes[0].match.pathPrefix: \"/api//v1/\" is not a normalized path (see paths), so no request would match it; write \"/api/v1/\"")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "path": "/a%2Fb" } }] }""", "routes[0].match.path: \"/a%2Fb\" is not a normalized path (see paths), so no request would match it")]
@@ -93,6 +103,16 @@ public sealed class ConfigValidationTests
 
         Assert.Null(result.Config);
         Assert.Equal([expected.Replace("{root}", dir.Root)], result.Errors);
+    }
+
+    [Fact]
+    public void TlsMinVersion_UnknownValueReported()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load(Merge("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "minVersion": "1.1" } }] }"""));
+
+        Assert.Contains("listeners[0].tls.minVersion: \"1.1\" is not one of: 1.2, 1.3", result.Errors);
     }
 
     [Fact]

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests;
+
+/// <summary>
+/// The data path's metrics belong to the process, not to a config snapshot: a reload neither resets the counters nor
+/// splits the open-connections gauge between the snapshot a connection opened under and the one it closes under.
+/// Runs the published AOT binary.
+/// </summary>
+public sealed partial class MetricsReloadTests
+{
+    private static string Config(string endpoint, params string[] prefixes) => TestConfig.Proxy(
+        TestConfig.Quote(endpoint),
+        routes: string.Join(", ", prefixes.Select(p => $$"""{ "name": "r{{p.Trim('/')}}", "match": { "pathPrefix": "{{p}}" }, "cluster": "backend" }""")));
+
+    [Fact]
+    public async Task ReloadUnderOpenConnections_CountersSurviveAndActiveGaugeReturnsToZero()
+    {
+        Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run scripts/publish.sh");
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, "/a"), aot: true);
+        var clients = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                clients.Add(new RawClient(gateway.Port));
+                Assert.Equal(200, await StatusAsync(clients[i], "/a/x"));
+            }
+            string before = await gateway.AdminGetAsync("/metrics");
+            Assert.Equal(3, Value(before, "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
+            Assert.Equal(3, Value(before, "gateway_connections_active"));
+
+            await File.WriteAllTextAsync(gateway.ConfigPath, Config(upstream.Endpoint, "/a", "/b"), TestContext.Current.CancellationToken);
+            Assert.True(await EventuallyAsync(async () =>
+                (await gateway.AdminGetAsync("/metrics")).Contains("gateway_config_reloads_total{result=\"applied\"} 1", StringComparison.Ordinal)),
+                "the reload never applied");
+
+            // The connections opened before the reload keep serving; one more opens under the new snapshot.
+            foreach (RawClient client in clients)
+            {
+                Assert.Equal(200, await StatusAsync(client, "/a/x"));
+            }
+            clients.Add(new RawClient(gateway.Port));
+            Assert.Equal(200, await StatusAsync(clients[^1], "/b/x"));
+
+            string after = await gateway.AdminGetAsync("/metrics");
+            Assert.Equal(6, Value(after, "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
+            Assert.Equal(1, Value(after, "gateway_requests_total{route=\"rb\",status_class=\"2xx\"}"));
+            Assert.Equal(7, Value(after, "gateway_request_duration_seconds_count{route=\"ra\"}") + Value(after, "gateway_request_duration_seconds_count{route=\"rb\"}"));
+            Assert.Equal(4, Value(after, "gateway_connections_accepted_total"));
+            Assert.Equal(4, Value(after, "gateway_connections_active"));
+        }
+        finally
+        {
+            foreach (RawClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        // Connections from both snapshots close: the gauge counts them down on the one instance they were counted on.
+        Assert.True(await EventuallyAsync(async () => Value(await gateway.AdminGetAsync("/metrics"), "gateway_connections_active") == 0),
+            "gateway_connections_active never returned to 0:\n" + await gateway.AdminGetAsync("/metrics"));
+        Assert.Equal(6, Value(await gateway.AdminGetAsync("/metrics"), "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
+    }
+
+    /// <summary>The value of the series named exactly <paramref name="series"/> (name and labels); 0 when absent.</summary>
+    private static long Value(string metrics, string series)
+    {
+        foreach (Match line in SeriesLine().Matches(metrics))
+        {
+            if (line.Groups[1].Value == series)
+            {
+                return long.Parse(line.Groups[2].Value, CultureInfo.InvariantCulture);
+            }
+        }
+        return 0;
+    }
+
+    private static async Task<int> StatusAsync(RawClient client, string path)
+    {
+        await client.SendAsync(RawClient.Get(path));
+        return (await client.ReadResponseAsync())!.Status;
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        return false;
+    }
+
+    [GeneratedRegex(@"^(\S+) (-?\d+)$", RegexOptions.Multiline)]
+    private static partial Regex SeriesLine();
+}

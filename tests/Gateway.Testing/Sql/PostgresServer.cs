@@ -1,0 +1,145 @@
+using System.Diagnostics;
+
+namespace Gateway.Testing.Sql;
+
+/// <summary>
+/// A throw-away PostgreSQL 15 cluster: initdb in a temporary folder (as the <c>postgres</c> user when the
+/// tests run as root, since postgres refuses to run as root), a postmaster on a free loopback port with
+/// password (SCRAM) authentication over TCP, and a role <see cref="User"/> owning database
+/// <see cref="Database"/>. Administration goes through psql over the cluster's private Unix socket.
+/// The postmaster is stopped by the PID in its postmaster.pid.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private const string OsUser = "postgres";
+    // Debian's PostgreSQL 15 server binaries; PG_BIN overrides for other layouts.
+    private static readonly string BinDirectory = Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+
+    private readonly string _root;
+    private Process? _postmaster;
+
+    private PostgresServer(string root, int port)
+    {
+        _root = root;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string User => "gateway";
+
+    /// <summary>Current password of <see cref="User"/>.</summary>
+    public string Password { get; private set; } = "Pg-Secret-Initial-51c9";
+
+    public string Database => "gw";
+
+    /// <summary>For the gateway's <c>databases.&lt;name&gt;.connectionString</c> (the password goes separately).</summary>
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Database={Database};Username={User}";
+
+    public string DataDirectory => Path.Combine(_root, "data");
+
+    private string SocketDirectory => _root;
+
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("gateway-pg-").FullName;
+        var server = new PostgresServer(root, ServerProcess.FreePort());
+        try
+        {
+            if (ServerProcess.IsRoot)
+            {
+                await ServerProcess.RunAsync("chown", ["-R", $"{OsUser}:{OsUser}", root]);
+            }
+
+            await ServerProcess.RunAsync(Tool("initdb"),
+                ["-D", server.DataDirectory, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+                OsUser);
+            await server.RestartAsync();
+            await server.SqlAsync($"CREATE ROLE {server.User} LOGIN PASSWORD '{server.Password}'", database: "postgres");
+            await server.SqlAsync($"CREATE DATABASE {server.Database} OWNER {server.User}", database: "postgres");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the postmaster (again, same port and data) and waits until it accepts connections.</summary>
+    public async Task RestartAsync()
+    {
+        _postmaster = ServerProcess.Launch(Tool("postgres"),
+            ["-D", DataDirectory, "-p", Port.ToString(), "-k", SocketDirectory, "-c", "listen_addresses=127.0.0.1",
+             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=300"], OsUser);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await ServerProcess.RunAsync(Tool("pg_isready"), ["-h", SocketDirectory, "-p", Port.ToString()]);
+                return;
+            }
+            catch (InvalidOperationException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !_postmaster.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Stops the postmaster by its PID (immediate shutdown: an outage) and waits until it is gone.</summary>
+    public async Task StopAsync()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).First(), out var pid))
+        {
+            await ServerProcess.SignalAndWaitAsync(pid, 3, TimeSpan.FromSeconds(30)); // SIGQUIT: immediate shutdown
+        }
+
+        if (_postmaster is not null)
+        {
+            await _postmaster.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            _postmaster.Dispose();
+            _postmaster = null;
+        }
+    }
+
+    /// <summary>Runs SQL as the superuser over the private socket; returns psql's unaligned output.</summary>
+    public Task<string> SqlAsync(string sql, string? database = null) =>
+        ServerProcess.RunAsync("psql", ["-h", SocketDirectory, "-p", Port.ToString(), "-U", "postgres", "-d", database ?? Database,
+            "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c", sql]);
+
+    public async Task ChangePasswordAsync(string password)
+    {
+        await SqlAsync($"ALTER ROLE {User} PASSWORD '{password}'");
+        Password = password;
+    }
+
+    /// <summary>Statements of <see cref="User"/> the server is still running whose text starts with <paramref name="prefix"/>.</summary>
+    public async Task<int> RunningStatementsAsync(string prefix) =>
+        int.Parse(await SqlAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%'"));
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(_root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static string Tool(string name) => Path.Combine(BinDirectory, name);
+}
