@@ -26,6 +26,9 @@ public sealed class PluginServices
     /// <summary>The client limits; heads and bodies plugins build are held to them too.</summary>
     public Gateway.Http.HttpLimits MessageLimits { get; init; } = new();
 
+    /// <summary>Where compiled modules are cached across starts; null compiles every module at every start.</summary>
+    public string? ModuleCacheDirectory { get; init; }
+
     /// <summary>Identity reported by the <c>node.id</c> property.</summary>
     public string NodeId { get; init; } = Environment.MachineName;
 }

@@ -62,7 +62,7 @@ internal static partial class HostFunctions
     /// <summary>IOV_MAX of wasi-libc: more vectors in one call is EINVAL.</summary>
     private const int MaxIoVectors = 1024;
 
-    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time (ABI §6.2).</summary>
+    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time; other descriptors do not exist.</summary>
     private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
         int fd = args[0].AsInt32();

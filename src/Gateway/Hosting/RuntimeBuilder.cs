@@ -77,7 +77,18 @@ public static class RuntimeBuilder
             redis.Add(new RedisTargetOptions
             {
                 Name = name,
+                Topology = r.Topology switch
+                {
+                    RedisTopologyConfig.Cluster => RedisTopology.Cluster,
+                    RedisTopologyConfig.Sentinel => RedisTopology.Sentinel,
+                    _ => RedisTopology.Standalone,
+                },
                 Endpoints = r.Endpoints,
+                SentinelService = r.SentinelService,
+                Tls = r.Tls is { } tls
+                    ? new RedisTlsOptions { Enabled = tls.Enabled, CaFile = tls.CaFile, CertFile = tls.CertFile, KeyFile = tls.KeyFile, ServerName = tls.ServerName }
+                    : null,
+                AllowedDatabases = r.AllowedDatabases,
                 User = r.User,
                 Password = r.Password,
                 PasswordFile = r.PasswordFile,
@@ -168,7 +179,7 @@ public static class RuntimeBuilder
         return list;
     }
 
-    public static IReadOnlyList<ClusterOptions> Clusters(GatewayConfig config)
+    public static IReadOnlyList<ClusterOptions> Clusters(GatewayConfig config, ILoggerFactory? loggers = null)
     {
         var list = new List<ClusterOptions>();
         foreach (var (name, c) in config.Clusters)
@@ -191,6 +202,10 @@ public static class RuntimeBuilder
                 MaxConnectionsPerWorker = c.MaxConnectionsPerWorker,
                 EjectionConsecutiveFailures = c.Ejection.ConsecutiveFailures,
                 EjectionCooldownMs = c.Ejection.CooldownMs,
+                Tls = c.Tls is { Enabled: true } tls
+                    ? new UpstreamTls(name, new UpstreamTlsOptions { CaFile = tls.CaFile, ServerName = tls.ServerName, CertFile = tls.CertFile, KeyFile = tls.KeyFile },
+                        (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Proxy"))
+                    : null,
             });
         }
         return list;
@@ -226,7 +241,7 @@ public static class RuntimeBuilder
         GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
         LoadedPlugins? previous = null)
     {
-        IReadOnlyList<ClusterOptions> clusters = Clusters(config);
+        IReadOnlyList<ClusterOptions> clusters = Clusters(config, loggers);
         LoadedPlugins? plugins = null;
         errors = [];
         if (config.Plugins.Count > 0)
@@ -237,6 +252,7 @@ public static class RuntimeBuilder
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
                 MessageLimits = config.Limits.ToHttpLimits(),
+                ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)
