@@ -226,6 +226,7 @@ public static class RuntimeBuilder
                 LoggerFactory = loggers,
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
+                ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)
