@@ -158,6 +158,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             Positive($"{path}.maxConnectionsPerWorker", cluster.MaxConnectionsPerWorker);
             Positive($"{path}.ejection.consecutiveFailures", cluster.Ejection.ConsecutiveFailures);
             Positive($"{path}.ejection.cooldownMs", cluster.Ejection.CooldownMs);
+            if (cluster.Tls is { Enabled: true } tls)
+            {
+                new TlsConfigValidator(errors).ValidateUpstream($"{path}.tls", tls);
+            }
         }
     }
 
