@@ -1,7 +1,7 @@
 namespace Gateway.Backends;
 
 /// <summary>
-/// A mounted secret (Kubernetes Secret volume, DESIGN §4). Read fresh on demand, so a rotated file
+/// A mounted secret (Kubernetes Secret volume, README, 'Configuration reference'). Read fresh on demand, so a rotated file
 /// takes effect for the next connection without a restart. The value is never logged.
 /// A file caught while it is being rewritten (empty, or briefly missing) is read again after a short pause; if it
 /// stays so, the last value read is used: a half-written secret never becomes "no password".

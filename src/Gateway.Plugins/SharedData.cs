@@ -1,7 +1,7 @@
 namespace Gateway.Plugins;
 
 /// <summary>
-/// The process-wide key-value store of ABI §3.8, keyed by (namespace, key), shared by every worker. A namespace is a
+/// The process-wide key-value store of docs/proxy-wasm.md, 'Other imports', keyed by (namespace, key), shared by every worker. A namespace is a
 /// vmId plugins share on purpose, or one plugin's own. CAS versions come from one counter that starts at 1, advances
 /// on every successful set and skips 0 (Envoy <c>shared_data.cc</c>). Each namespace holds at most the bytes its
 /// plugin's limits allow, so a plugin writing ever new keys cannot grow the host without bound.
@@ -30,7 +30,7 @@ internal sealed class SharedData
 
     /// <summary>
     /// Stores <paramref name="value"/>. <paramref name="cas"/> 0 is unconditional; otherwise it must match the
-    /// entry's current version, except that a missing key is inserted anyway (ABI §3.8). Refused when the namespace
+    /// entry's current version, except that a missing key is inserted anyway (docs/proxy-wasm.md, 'Other imports'). Refused when the namespace
     /// would hold more than <paramref name="maxBytes"/> of keys and values.
     /// </summary>
     public SharedDataResult TrySet(string ns, string key, byte[] value, uint cas, long maxBytes)

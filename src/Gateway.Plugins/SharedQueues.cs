@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Process-wide shared queues (ABI §3.9), addressed by (namespace, name); a namespace is a shared vmId or one
+/// Process-wide shared queues (docs/proxy-wasm.md, 'Other imports'), addressed by (namespace, name); a namespace is a shared vmId or one
 /// plugin's own. The last registration owns the ready notification, which is posted to the owner's worker and
 /// delivered to its root context there. Only the namespace that registered a queue dequeues from it (as Envoy);
 /// others may enqueue only into queues of a vmId, which they can name, never into a plugin's private queue. The
@@ -66,7 +66,7 @@ internal sealed class SharedQueues
             owner = queue.Owner;
             queue.Items.Enqueue(item);
         }
-        // Delivered later on the owner's worker, never inside the enqueuing import (ABI §9.4).
+        // Delivered later on the owner's worker, never inside the enqueuing import (docs/proxy-wasm.md, 'Calls that wait').
         owner?.Vm.Loop.Post(static s =>
         {
             var (root, queueId) = ((RootContext, uint))s!;
@@ -93,7 +93,7 @@ internal sealed class SharedQueues
         }
     }
 
-    /// <summary>A deleted root or discarded VM no longer receives notifications (ABI §1.4 C3).</summary>
+    /// <summary>A deleted root or discarded VM no longer receives notifications (docs/proxy-wasm.md, 'Contexts and callbacks' C3).</summary>
     public void DropRegistrations(PluginVm vm, RootContext root)
     {
         lock (_lock)
