@@ -21,4 +21,7 @@ public sealed record HttpLimits
 
     /// <summary>TO-4: how long one write to the client may stay blocked because the client does not read.</summary>
     public int ResponseWriteTimeoutMs { get; init; } = 30_000;
+
+    /// <summary>UP-5: an upgraded connection (WebSocket) with no bytes either way for this long is closed.</summary>
+    public int TunnelIdleTimeoutMs { get; init; } = 300_000;
 }

@@ -52,7 +52,8 @@ public sealed record StreamInfo(
     System.Net.IPEndPoint? Source,
     System.Net.IPEndPoint? Destination,
     string RequestId,
-    string Protocol);
+    string Protocol,
+    ConnectionTls? Tls = null);
 
 /// <summary>What the proxy does after a plugin phase.</summary>
 public readonly record struct FilterOutcome(FilterAction Action, LocalReply? Reply)

@@ -44,6 +44,9 @@ public sealed class ProxySnapshot
 
     public HttpLimits Limits { get; }
 
+    /// <summary>Config <c>accessLog.enabled</c>: whether requests on this snapshot get an access log line.</summary>
+    public bool AccessLogEnabled { get; init; } = true;
+
     /// <summary>How request paths are normalized before routing.</summary>
     public PathNormalization Paths { get; }
 

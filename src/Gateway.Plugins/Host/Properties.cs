@@ -75,7 +75,7 @@ internal static class Properties
                 "response" => Response(stream, second, rest),
                 "source" => Endpoint(stream.Info.Source, second),
                 "destination" => Endpoint(stream.Info.Destination, second),
-                "connection" => second == "mtls" ? [0] : null,
+                "connection" => Connection(stream.Info.Tls, second),
                 _ => null,
             };
         }
@@ -91,6 +91,16 @@ internal static class Properties
         }
         return WasmResult.NotFound;
     }
+
+    /// <summary>Envoy's connection properties: TLS facts of the client connection; mtls is false on a plain one.</summary>
+    private static byte[]? Connection(ConnectionTls? tls, string? field) => field switch
+    {
+        "mtls" => [tls?.Mtls == true ? (byte)1 : (byte)0],
+        "tls_version" => tls is null ? null : Utf8(tls.Version),
+        "subject_peer_certificate" => tls?.PeerSubject is { } subject ? Utf8(subject) : null,
+        "requested_server_name" => tls?.RequestedServerName is { } name ? Utf8(name) : null,
+        _ => null,
+    };
 
     private static byte[]? Request(PluginStream stream, string? field, string? rest)
     {

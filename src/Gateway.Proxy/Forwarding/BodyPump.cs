@@ -62,6 +62,9 @@ public sealed class BodyPump
     /// <summary>Body bytes read from the source so far (before filtering).</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Starts a request's count at zero, also for one whose body is never pumped (its access log line says 0).</summary>
+    public void ResetCount() => BytesRead = 0;
+
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
         PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,

@@ -18,4 +18,7 @@ public sealed record RouteOptions
     public required string Cluster { get; init; }
 
     public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    /// <summary>Upgrade protocols (UP-1 allow-list) relayed as tunnels; WebSocket by default.</summary>
+    public IReadOnlyList<string> Upgrades { get; init; } = ["websocket"];
 }

@@ -1,10 +1,13 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Plugins;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy.Server;
@@ -29,6 +32,7 @@ public sealed class ClientConnection
     private TransferWatchdog? _watchdog;
     private RequestRejection _rejection;
     private bool _idle;
+    private SslStream? _tlsStream;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -38,10 +42,11 @@ public sealed class ClientConnection
         _worker = worker;
         _logger = logger;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer.
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        if (listener.Tls is null)
+        {
+            // A TLS connection gets its pipes over the TLS stream once the handshake is done.
+            CreatePipes(_stream);
+        }
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;
         _exchange = new ProxyExchange(this, worker, logger);
@@ -50,9 +55,12 @@ public sealed class ClientConnection
     /// <summary>The listener that accepted this connection; its slot is released when the connection closes.</summary>
     public Listener Listener { get; }
 
-    public PipeReader Input { get; }
+    public PipeReader Input { get; private set; } = null!;
 
-    public PipeWriter Output { get; }
+    public PipeWriter Output { get; private set; } = null!;
+
+    /// <summary>What plugins may read about this connection's TLS; null on a plain listener.</summary>
+    public ConnectionTls? Tls { get; private set; }
 
     public IPEndPoint? Remote { get; }
 
@@ -75,6 +83,14 @@ public sealed class ClientConnection
     public async Task RunAsync()
     {
         _server.ConnectionOpened(this, _worker);
+        if (Listener.Tls is { } terminator && !await StartTlsAsync(terminator))
+        {
+            _stream.Dispose();
+            _deadline.Dispose();
+            _exchange.Dispose();
+            _server.ConnectionClosed(this, _worker);
+            return;
+        }
         try
         {
             bool first = true;
@@ -94,7 +110,17 @@ public sealed class ClientConnection
                 }
                 // The head may have waited through a reload: the exchange runs on the newest snapshot, so a worker
                 // never goes back to one it has left (whose plugins may be gone).
-                bool keepAlive = await _exchange.RunAsync(_server.Snapshot, _request);
+                ProxySnapshot current = _server.Snapshot;
+                bool keepAlive;
+                try
+                {
+                    keepAlive = await _exchange.RunAsync(current, _request);
+                }
+                finally
+                {
+                    // Also for an exchange the client abandoned: its line says status 0 (no response completed).
+                    LogAccess(current);
+                }
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;
@@ -113,6 +139,47 @@ public sealed class ClientConnection
         {
             await CloseAsync();
             _server.ConnectionClosed(this, _worker);
+        }
+    }
+
+    private void CreatePipes(Stream stream)
+    {
+        // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
+        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer.
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+    }
+
+    /// <summary>
+    /// The TLS handshake, within limits.headerTimeoutMs. A failure of any kind (plain HTTP, unknown SNI without a
+    /// default, a refused client certificate, a timeout) ends the connection without a byte of HTTP and one log line.
+    /// </summary>
+    private async ValueTask<bool> StartTlsAsync(TlsTerminator terminator)
+    {
+        Arm(_server.Snapshot.Limits.HeaderTimeoutMs);
+        try
+        {
+            SslStream tls = await terminator.AuthenticateAsync(_socket, _stream, _deadline.Token);
+            _tlsStream = tls;
+            Tls = new ConnectionTls(
+                TlsVersions.Label(tls.SslProtocol),
+                tls.RemoteCertificate is not null,
+                tls.RemoteCertificate?.Subject,
+                tls.TargetHostName.Length > 0 ? tls.TargetHostName : null);
+            CreatePipes(tls);
+            return true;
+        }
+        catch (Exception e)
+        {
+            string reason = e switch
+            {
+                OperationCanceledException => "handshake not completed within limits.headerTimeoutMs",
+                TlsRefusedException => e.Message,
+                _ => e.InnerException?.Message ?? e.Message,
+            };
+            _server.EdgeMetrics.HandshakeFailed(Listener.Index);
+            EdgeLog.TlsHandshakeFailed(_logger, Listener.Name, Remote?.ToString() ?? "", reason);
+            return false;
         }
     }
 
@@ -197,9 +264,20 @@ public sealed class ClientConnection
             reason = RequestRejections.Reason(_rejection);
         }
         snapshot.Metrics.RequestCompleted(-1, status, 0);
+        _exchange.Access.Begin(System.Diagnostics.Stopwatch.GetTimestamp());
+        _exchange.Access.Complete(null, status, 0);
+        LogAccess(snapshot);
         ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
         LocalResponse.WriteError(Output, status, reason, "", close: true);
         await FlushAsync();
+    }
+
+    private void LogAccess(ProxySnapshot snapshot)
+    {
+        if (snapshot.AccessLogEnabled && _server.AccessLog is { } log)
+        {
+            log.Write(_exchange.Access.ToEntry(Listener.Name, _request, _exchange.RequestBodyBytes, _exchange.ResponseBodyBytes, Remote));
+        }
     }
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
@@ -303,6 +381,7 @@ public sealed class ClientConnection
         {
             // The client is gone; nothing buffered can reach it.
         }
+        _tlsStream?.Dispose();
         _stream.Dispose();
         _deadline.Dispose();
     }
@@ -321,6 +400,7 @@ public sealed class ClientConnection
         {
             // The peer already reset it: a plain close is as abrupt.
         }
+        _tlsStream?.Dispose();
         _stream.Dispose();
         Output.Complete(StalledClient);
         Input.Complete();

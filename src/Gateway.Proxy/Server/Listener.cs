@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Gateway.Proxy.Tls;
 
 namespace Gateway.Proxy.Server;
 
@@ -11,11 +12,13 @@ public sealed class Listener
     private long _open;
     private int _atCap;
 
-    internal Listener(int index, ListenerOptions options, Socket socket)
+    internal Listener(int index, ListenerOptions options, Socket socket, TlsTerminator? tls)
     {
         Index = index;
         Options = options;
         Socket = socket;
+        Tls = tls;
+        Scheme = tls is null ? "http" : "https";
     }
 
     public int Index { get; }
@@ -26,8 +29,11 @@ public sealed class Listener
 
     internal Socket Socket { get; }
 
+    /// <summary>Set when the listener terminates TLS.</summary>
+    public TlsTerminator? Tls { get; }
+
     /// <summary><c>http</c>; <c>https</c> on a TLS listener.</summary>
-    public string Scheme => "http";
+    public string Scheme { get; }
 
     public long OpenConnections => Interlocked.Read(ref _open);
 

@@ -12,4 +12,7 @@ public sealed record ListenerOptions
 
     /// <summary>Client connections open at once on this listener; a connection accepted above it is closed at once.</summary>
     public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Set to terminate TLS on this listener.</summary>
+    public Tls.ListenerTlsOptions? Tls { get; init; }
 }

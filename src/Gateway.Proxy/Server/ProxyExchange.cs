@@ -6,6 +6,7 @@ using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
 using Gateway.Plugins;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Upstream;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,9 @@ public sealed class ProxyExchange : IDisposable
     private readonly BodyPump _responsePump = new();
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
+    private readonly AccessRecord _access = new();
+    // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
+    private string? _upgrade;
     private CancellationTokenSource _responseDeadline = new();
     // Made on first use: the request body a Higress plugin decides on before its head may go (ABI §2.3). Never pauses
     // its writer; limits.maxBodyBytes bounds it.
@@ -42,14 +46,25 @@ public sealed class ProxyExchange : IDisposable
         _logger = logger;
     }
 
+    /// <summary>What the access log line of the last request says; filled in as the exchange goes.</summary>
+    public AccessRecord Access => _access;
+
+    public long RequestBodyBytes => _requestPump.BytesRead;
+
+    public long ResponseBodyBytes => _responsePump.BytesRead;
+
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
         long started = Stopwatch.GetTimestamp();
+        _access.Begin(started);
+        _requestPump.ResetCount();
+        _responsePump.ResetCount();
         _requestTrailers.Clear();
         _responseTrailers.Clear();
         bool bodyPending = request.Framing != BodyFraming.None;
         bool keepAlive = request.KeepAlive && request.MinorVersion >= 1;
 
+        _upgrade = UpgradeRequest.Offered(request);
         if (!ForwardingHeaders.RemoveHopByHop(request.Headers))
         {
             snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
@@ -58,6 +73,7 @@ public sealed class ProxyExchange : IDisposable
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
         string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+        _access.RequestId = requestId;
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
         {
@@ -73,16 +89,23 @@ public sealed class ProxyExchange : IDisposable
             ProxyLog.NoRoute(_logger, request.Authority, requestId);
             return await FinishLocalAsync(snapshot, null, started, 404, "no route", requestId, keepAlive && !bodyPending);
         }
+        _upgrade = UpgradeRequest.Allowed(_upgrade, route.Options.Upgrades);
+        if (_upgrade is not null)
+        {
+            // Plugins see the upgrade request as Envoy shows it: with its Connection and Upgrade fields.
+            UpgradeRequest.AddFields(request.Headers, _upgrade);
+        }
 
         WorkerState state = _worker.Acquire(snapshot);
         PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
-            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1"))
+            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1", _client.Tls))
             : null;
         RequestHold hold = RequestHold.None;
         try
         {
             if (filters is not null)
             {
+                _access.Plugins = PluginOutcomes.Continue;
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
                 if (outcome.Action == FilterAction.HoldHeaders)
                 {
@@ -222,6 +245,7 @@ public sealed class ProxyExchange : IDisposable
                 return await FinishUpstreamErrorAsync(snapshot, route, started, error, "connect", "", requestId, keepAlive && !bodyPending);
             }
 
+            _access.Upstream = upstream.Endpoint.HostHeader;
             bool reused = upstream.RequestCount > 0;
             upstream.RequestCount++;
             upstream.Endpoint.BeginRequest();
@@ -366,6 +390,15 @@ public sealed class ProxyExchange : IDisposable
                 ? ExchangeResult.KeepAlive : ExchangeResult.Close;
         }
         upstream.Endpoint.ReportSuccess();
+        string? switchedTo = null;
+        if (_response.StatusCode == 101 && !UpgradeRequest.Accepts(_response, _upgrade!, out switchedTo))
+        {
+            // UP-4: a switch to a protocol the client never offered is a bad response.
+            pool.Release(upstream, reusable: false);
+            snapshot.Metrics.UpstreamFailed(route.Cluster.Index, UpstreamError.BadResponse);
+            await FinishUpstreamErrorAsync(snapshot, route, started, UpstreamError.BadResponse, "upgrade", upstream.Endpoint.HostHeader, requestId, keepAlive: false);
+            return ExchangeResult.Close;
+        }
 
         bool responseBodyPending = _response.Framing != BodyFraming.None;
         ForwardingHeaders.CleanResponse(_response.Headers);
@@ -381,6 +414,11 @@ public sealed class ProxyExchange : IDisposable
                 return await FinishFilteredAsync(snapshot, route, started, outcome, "response_headers", requestId, keepAlive)
                     ? ExchangeResult.KeepAlive : ExchangeResult.Close;
             }
+        }
+
+        if (switchedTo is not null)
+        {
+            return await TunnelAsync(snapshot, route, pool, upstream, switchedTo, started);
         }
 
         bool filterResponseBody = filters is not null && (filters.InspectsResponseBody || headHeld) && responseBodyPending;
@@ -453,14 +491,14 @@ public sealed class ProxyExchange : IDisposable
                 snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
                 ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, "response_body", UpstreamErrors.Label(error), _response.StatusCode, upstream.Endpoint.HostHeader, requestId);
             }
-            snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+            Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
             return ExchangeResult.Close;
         }
 
         // KA-4: reuse only a connection whose exchange ended exactly at the response's framing.
         bool reusable = _response.KeepAlive && _response.Framing != BodyFraming.CloseDelimited && !HasExtraBytes(upstream);
         pool.Release(upstream, reusable);
-        snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+        Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
         return clientKeepAlive ? ExchangeResult.KeepAlive : ExchangeResult.Close;
     }
 
@@ -515,6 +553,10 @@ public sealed class ProxyExchange : IDisposable
                 }
                 // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
                 // a 101 nobody asked for is a bad response.
+                if (_response.StatusCode == 101 && _upgrade is not null)
+                {
+                    return ResponseHeadStatus.Parsed; // UP-3: the switch; its protocol is checked by the caller
+                }
                 if (_response.StatusCode == 101 || ++interim > MaxInterimResponses)
                 {
                     return ResponseHeadStatus.Invalid;
@@ -559,7 +601,7 @@ public sealed class ProxyExchange : IDisposable
                 ProxyLog.HeldBodyTooLarge(_logger, "response", route.Name, 500, requestId);
                 return await FinishLocalAsync(snapshot, route, started, 500, "response body held by a plugin exceeds limits.maxBodyBytes", requestId, keepAlive: false);
             case PumpStatus.TargetClosed or PumpStatus.TimedOut:
-                snapshot.Metrics.RequestCompleted(route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return false;
             default:
                 UpstreamError error = status == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
@@ -600,7 +642,7 @@ public sealed class ProxyExchange : IDisposable
         if (status == PumpStatus.SourceClosed)
         {
             // The client is gone: nobody to answer.
-            snapshot.Metrics.RequestCompleted(route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
+            Completed(snapshot, route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
             return;
         }
         await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
@@ -620,16 +662,19 @@ public sealed class ProxyExchange : IDisposable
         switch (outcome.Action)
         {
             case FilterAction.LocalReply when outcome.Reply is { } reply:
+                _access.Plugins = PluginOutcomes.LocalReply;
                 bool close = !keepAlive || _client.Server.IsDraining;
                 LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close);
-                snapshot.Metrics.RequestCompleted(route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
+                Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
+                _access.Plugins = PluginOutcomes.Failed;
                 ProxyLog.PluginFailed(_logger, route.Name, stage, requestId);
                 return await FinishLocalAsync(snapshot, route, started, 500, "plugin failure", requestId, keepAlive);
             default:
                 // Reset: the plugin closed the stream; the client sees the connection end.
-                snapshot.Metrics.RequestCompleted(route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
+                _access.Plugins = PluginOutcomes.Reset;
+                Completed(snapshot, route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
                 return false;
         }
     }
@@ -639,8 +684,53 @@ public sealed class ProxyExchange : IDisposable
     {
         bool close = !keepAlive || _client.Server.IsDraining;
         LocalResponse.WriteError(_client.Output, status, message, requestId, close);
-        snapshot.Metrics.RequestCompleted(route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
+        Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
+    }
+
+    /// <summary>
+    /// UP-5: after a 101 the connection pair relays opaque bytes both ways until either side closes or the tunnel
+    /// idles past limits.tunnelIdleTimeoutMs; neither connection carries HTTP again.
+    /// </summary>
+    private async ValueTask<ExchangeResult> TunnelAsync(
+        ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, string protocol, long started)
+    {
+        UpgradeRequest.AddResponseFields(_response, protocol);
+        HeadWriter.WriteResponse(_client.Output, _response, BodyFraming.None, 0, close: false);
+        EdgeMetrics metrics = _client.Server.EdgeMetrics;
+        var tunnel = new Tunnel();
+        TunnelEnd end = TunnelEnd.ClientClosed;
+        bool opened = false;
+        try
+        {
+            if (await _client.FlushAsync())
+            {
+                opened = true;
+                metrics.TunnelOpened();
+                end = await tunnel.RunAsync(_client.Input, _client.Output, upstream.Input, upstream.Output, snapshot.Limits.TunnelIdleTimeoutMs);
+            }
+        }
+        finally
+        {
+            pool.Release(upstream, reusable: false);
+            if (opened)
+            {
+                metrics.TunnelClosed(end, tunnel.BytesUpstream, tunnel.BytesDownstream);
+            }
+            Completed(snapshot, route.Index, 101, Stopwatch.GetElapsedTime(started).Ticks);
+        }
+        if (end == TunnelEnd.IdleTimeout)
+        {
+            EdgeLog.TunnelIdleTimeout(_logger, route.Name, upstream.Endpoint.HostHeader, _access.RequestId);
+        }
+        return ExchangeResult.Close;
+    }
+
+    /// <summary>Every request ends here once: its metrics and its access log record.</summary>
+    private void Completed(ProxySnapshot snapshot, int routeIndex, int status, long elapsedTicks)
+    {
+        snapshot.Metrics.RequestCompleted(routeIndex, status, elapsedTicks);
+        _access.Complete(routeIndex < 0 ? null : snapshot.Routes.Routes[routeIndex].Name, status, elapsedTicks);
     }
 
     public void Dispose() => _responseDeadline.Dispose();

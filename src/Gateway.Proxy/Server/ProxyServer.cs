@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Gateway.Http;
 using Gateway.Http.Transport;
+using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy.Server;
@@ -55,6 +56,9 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public long OpenConnections => Interlocked.Read(ref _connections);
 
+    /// <summary>Where access log lines go; set once before <see cref="Start"/>, null when there is none.</summary>
+    public Logging.AccessLog? AccessLog { get; set; }
+
     /// <summary>Listener counters; made by <see cref="Start"/>, they live as long as the server.</summary>
     public EdgeMetrics EdgeMetrics { get; private set; } = new([]);
 
@@ -97,7 +101,9 @@ public sealed class ProxyServer : IAsyncDisposable
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(address, options.Port));
             socket.Listen(4096);
-            _listeners.Add(new Listener(i, options, socket));
+            // A certificate that does not load at start is a start-up error (the caller reports it).
+            TlsTerminator? tls = options.Tls is { } tlsOptions ? new TlsTerminator(options.Name, tlsOptions, _logger) : null;
+            _listeners.Add(new Listener(i, options, socket, tls));
             names[i] = options.Name;
             var endpoint = (IPEndPoint)socket.LocalEndPoint!;
             bound.Add(endpoint);
@@ -215,6 +221,7 @@ public sealed class ProxyServer : IAsyncDisposable
         foreach (Listener listener in _listeners)
         {
             listener.Socket.Dispose();
+            listener.Tls?.Dispose();
         }
         _listeners.Clear();
     }

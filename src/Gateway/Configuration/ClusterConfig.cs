@@ -47,13 +47,16 @@ public sealed record RouteConfig
     public required string Cluster { get; init; }
     /// <summary>Plugin names, in the order they run.</summary>
     public IReadOnlyList<string> Plugins { get; init; } = [];
+    /// <summary>Upgrade protocols relayed as tunnels on this route; other Upgrade requests go on as plain HTTP.</summary>
+    public IReadOnlyList<string> Upgrades { get; init; } = ["websocket"];
 
     public bool Equals(RouteConfig? other) =>
         other is not null
         && Name == other.Name
         && Match == other.Match
         && Cluster == other.Cluster
-        && ConfigEquality.Lists(Plugins, other.Plugins);
+        && ConfigEquality.Lists(Plugins, other.Plugins)
+        && ConfigEquality.Lists(Upgrades, other.Upgrades);
 
     public override int GetHashCode() => HashCode.Combine(Name, Match, Cluster, ConfigEquality.ListHash(Plugins));
 }

@@ -27,6 +27,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         ValidatePlugins();
         ValidateRedis();
         ValidateDatabases();
+        ValidateAccessLog();
         NotNegative("shutdown.drainTimeoutMs", config.Shutdown.DrainTimeoutMs);
         NotNegative("shutdown.listenerCloseDelayMs", config.Shutdown.ListenerCloseDelayMs);
     }
@@ -54,6 +55,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
 
             Endpoint(path, listener.Address, listener.Port);
             Positive($"{path}.maxConnections", listener.MaxConnections);
+            if (listener.Tls is { } tls)
+            {
+                new TlsConfigValidator(errors).Validate($"{path}.tls", tls);
+            }
             for (var j = 0; j < i; j++)
             {
                 if (listener.Port != 0 && Overlaps(config.Listeners[j].Address, config.Listeners[j].Port, listener.Address, listener.Port))
@@ -62,6 +67,20 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
                     break;
                 }
             }
+        }
+    }
+
+    private void ValidateAccessLog()
+    {
+        var log = config.AccessLog;
+        Positive("accessLog.queueCapacity", log.QueueCapacity);
+        if (log.File is { } file && (!Path.IsPathFullyQualified(file) || Path.EndsInDirectorySeparator(file)))
+        {
+            errors.Add("accessLog.file", $"\"{file}\" is not an absolute file path");
+        }
+        else if (log.File is { } path && !Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            errors.Add("accessLog.file", $"the folder of \"{path}\" does not exist");
         }
     }
 
@@ -121,6 +140,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         Positive("limits.minRequestBodyBytesPerSecond", limits.MinRequestBodyBytesPerSecond);
         Positive("limits.requestBodyRateWindowMs", limits.RequestBodyRateWindowMs);
         Positive("limits.responseWriteTimeoutMs", limits.ResponseWriteTimeoutMs);
+        Positive("limits.tunnelIdleTimeoutMs", limits.TunnelIdleTimeoutMs);
     }
 
     private void ValidateClusters()
@@ -170,6 +190,16 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             ValidateMatch($"{path}.match", route.Match);
+            for (var j = 0; j < route.Upgrades.Count; j++)
+            {
+                var protocol = route.Upgrades[j];
+                // h2c would hand the upstream an HTTP/2 connection no route or plugin ever sees (UP-1).
+                if (protocol.Length == 0 || protocol.Contains(',') || protocol.Contains(' ') || protocol.Contains('/')
+                    || protocol.Equals("h2c", StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add(ConfigPath.Index($"{path}.upgrades", j), $"\"{protocol}\" is not an upgrade protocol name the gateway relays (a token such as \"websocket\"; never h2c)");
+                }
+            }
             if (!config.Clusters.ContainsKey(route.Cluster))
             {
                 errors.Add($"{path}.cluster", $"unknown cluster \"{route.Cluster}\"");

@@ -15,6 +15,7 @@ public sealed record GatewayConfig
     public AdminConfig Admin { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
     public PathsConfig Paths { get; init; } = new();
+    public AccessLogConfig AccessLog { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
@@ -38,6 +39,7 @@ public sealed record GatewayConfig
         && Admin == other.Admin
         && Limits == other.Limits
         && Paths == other.Paths
+        && AccessLog == other.AccessLog
         && ConfigEquality.Maps(Clusters, other.Clusters)
         && ConfigEquality.Lists(Routes, other.Routes)
         && ConfigEquality.Maps(Plugins, other.Plugins)
@@ -58,6 +60,8 @@ public sealed record ListenerConfig
     public required int Port { get; init; }
     /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
     public int MaxConnections { get; init; } = 10_000;
+    /// <summary>Set to terminate TLS on this listener.</summary>
+    public ListenerTlsConfig? Tls { get; init; }
 }
 
 public sealed record AdminConfig
@@ -81,6 +85,7 @@ public sealed record LimitsConfig
     public int MinRequestBodyBytesPerSecond { get; init; } = 1024;
     public int RequestBodyRateWindowMs { get; init; } = 5_000;
     public int ResponseWriteTimeoutMs { get; init; } = 30_000;
+    public int TunnelIdleTimeoutMs { get; init; } = 300_000;
 
     public HttpLimits ToHttpLimits() => new()
     {
@@ -94,6 +99,7 @@ public sealed record LimitsConfig
         MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond,
         RequestBodyRateWindowMs = RequestBodyRateWindowMs,
         ResponseWriteTimeoutMs = ResponseWriteTimeoutMs,
+        TunnelIdleTimeoutMs = TunnelIdleTimeoutMs,
     };
 }
 

@@ -36,6 +36,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private BackendRegistry? _backends;
     private ProxyServer? _server;
     private AdminServer? _admin;
+    private Proxy.Logging.AccessLog? _accessLog;
     private ConfigWatcher? _watcher;
     private volatile string? _notReady = "starting";
     private long _reloadsApplied;
@@ -65,7 +66,26 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             throw new GatewayStartException(problems);
         }
         _server = new ProxyServer(snapshot, _config.Workers, _loggers);
-        _server.Start(RuntimeBuilder.Listeners(_config));
+        try
+        {
+            _accessLog = RuntimeBuilder.AccessLog(_config, _loggers);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.StartupProblem(_logger, $"accessLog.file: {e.Message}");
+            throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
+        }
+        _server.AccessLog = _accessLog;
+        try
+        {
+            _server.Start(RuntimeBuilder.Listeners(_config));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A certificate that changed between validation and start.
+            GatewayLog.StartupProblem(_logger, $"listeners: {e.Message}");
+            throw new GatewayStartException([$"listeners: {e.Message}"]);
+        }
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
         _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
         AdminServer admin = _admin;
@@ -199,6 +219,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     {
         _counters.WritePrometheus(output);
         _server?.EdgeMetrics.WritePrometheus(output);
+        _accessLog?.WritePrometheus(output);
         _server?.Snapshot.Plugins?.Runtime.WritePrometheus(output);
         _backends?.WritePrometheus(output);
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
@@ -220,6 +241,10 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             await _server.DisposeAsync();
         }
         _server?.Snapshot.Plugins?.Retire();
+        if (_accessLog is not null)
+        {
+            await _accessLog.DisposeAsync();
+        }
         if (_backends is not null)
         {
             await _backends.DisposeAsync();

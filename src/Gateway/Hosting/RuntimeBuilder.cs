@@ -4,7 +4,9 @@ using Gateway.Configuration;
 using Gateway.Plugins;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Logging;
 using Gateway.Proxy.Metrics;
+using Gateway.Proxy.Tls;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Server;
 using Gateway.Proxy.Upstream;
@@ -29,9 +31,42 @@ public static class RuntimeBuilder
         for (int i = 0; i < list.Length; i++)
         {
             var l = config.Listeners[i];
-            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port, MaxConnections = l.MaxConnections };
+            list[i] = new ListenerOptions { Name = l.Name, Address = l.Address, Port = l.Port, MaxConnections = l.MaxConnections, Tls = Tls(l.Tls) };
         }
         return list;
+    }
+
+    /// <summary>A listener's TLS options; validation has checked the version and the files.</summary>
+    public static ListenerTlsOptions? Tls(ListenerTlsConfig? tls)
+    {
+        if (tls is null)
+        {
+            return null;
+        }
+        var certificates = new SniCertificateOptions[tls.Certificates.Count];
+        for (int i = 0; i < certificates.Length; i++)
+        {
+            var c = tls.Certificates[i];
+            certificates[i] = new SniCertificateOptions { ServerNames = c.ServerNames, CertFile = c.CertFile, KeyFile = c.KeyFile };
+        }
+        return new ListenerTlsOptions
+        {
+            CertFile = tls.CertFile,
+            KeyFile = tls.KeyFile,
+            Certificates = certificates,
+            ClientCaFile = tls.ClientCaFile,
+            Protocols = TlsVersions.FromMinimum(tls.MinVersion) ?? (System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13),
+        };
+    }
+
+    /// <summary>The access log writer: a file opened for appending, or stdout.</summary>
+    public static AccessLog AccessLog(GatewayConfig config, ILoggerFactory loggers)
+    {
+        AccessLogConfig c = config.AccessLog;
+        Stream output = c.File is { } file
+            ? new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous)
+            : Console.OpenStandardOutput();
+        return new AccessLog(output, ownsOutput: c.File is not null, c.QueueCapacity, loggers.CreateLogger("Gateway.AccessLog"));
     }
 
     public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers)
@@ -166,6 +201,7 @@ public static class RuntimeBuilder
                 CaseSensitive = r.Match.CaseSensitive,
                 Cluster = r.Cluster,
                 Plugins = r.Plugins,
+                Upgrades = r.Upgrades,
             };
         }
         return list;
@@ -196,6 +232,9 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, counters, config.Paths.ToNormalization());
+        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, counters, config.Paths.ToNormalization())
+        {
+            AccessLogEnabled = config.AccessLog.Enabled,
+        };
     }
 }

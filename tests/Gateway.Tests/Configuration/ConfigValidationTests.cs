@@ -84,6 +84,13 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "shutdown": { "drainTimeoutMs": -1 } }""", "shutdown.drainTimeoutMs: must not be negative, is -1")]
     [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "maxConnections": 0 }] }""", "listeners[0].maxConnections: must be positive, is 0")]
     [InlineData("""{ "admin": { "maxConnections": -1 } }""", "admin.maxConnections: must be positive, is -1")]
+    [InlineData("""{ "accessLog": { "file": "logs/access.log" } }""", "accessLog.file: \"logs/access.log\" is not an absolute file path")]
+    [InlineData("""{ "accessLog": { "file": "/nonexistent-folder/access.log" } }""", "accessLog.file: the folder of \"/nonexistent-folder/access.log\" does not exist")]
+    [InlineData("""{ "accessLog": { "queueCapacity": 0 } }""", "accessLog.queueCapacity: must be positive, is 0")]
+    [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "upgrades": ["h2c"] }] }""", "routes[0].upgrades[0]: \"h2c\" is not an upgrade protocol name the gateway relays (a token such as \"websocket\"; never h2c)")]
+    [InlineData("""{ "limits": { "tunnelIdleTimeoutMs": 0 } }""", "limits.tunnelIdleTimeoutMs: must be positive, is 0")]
+    [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "certFile": "/nonexistent/tls.crt", "keyFile": "/etc/passwd", "minVersion": "1.2" } }] }""", "listeners[0].tls.certFile: no such file \"/nonexistent/tls.crt\"")]
+    [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { } }] }""", "listeners[0].tls: needs certFile and keyFile, or certificates[]")]
     [InlineData("""{ "paths": { "escapedSlashes": "decode" } }""", "paths.escapedSlashes: \"decode\" is not one of: reject, keep, unescape")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "pathPrefix": "/api//v1/" } }] }""", "routes[0].match.pathPrefix: \"/api//v1/\" is not a normalized path (see paths), so no request would match it; write \"/api/v1/\"")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "path": "/a%2Fb" } }] }""", "routes[0].match.path: \"/a%2Fb\" is not a normalized path (see paths), so no request would match it")]
@@ -96,6 +103,16 @@ public sealed class ConfigValidationTests
 
         Assert.Null(result.Config);
         Assert.Equal([expected.Replace("{root}", dir.Root)], result.Errors);
+    }
+
+    [Fact]
+    public void TlsMinVersion_UnknownValueReported()
+    {
+        using var dir = new TempConfigDirectory();
+
+        var result = dir.Load(Merge("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "minVersion": "1.1" } }] }"""));
+
+        Assert.Contains("listeners[0].tls.minVersion: \"1.1\" is not one of: 1.2, 1.3", result.Errors);
     }
 
     [Fact]

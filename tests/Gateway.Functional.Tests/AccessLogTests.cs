@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests;
+
+/// <summary>One JSON access log line per request, on by default, off by config, never slowing requests down.</summary>
+public sealed class AccessLogTests
+{
+    private static string Config(string upstream, string extra = "") => TestConfig.Proxy(
+        TestConfig.Quote(upstream), workers: 1,
+        routes: """{ "name": "api", "match": { "pathPrefix": "/api/" }, "cluster": "backend" }""",
+        extra: extra);
+
+    [Fact]
+    public async Task ProxiedAndLocalRequests_OneLineEach_WithWhatHappened()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST //api/%78 HTTP/1.1\r\nhost: a.test\r\ncontent-length: 3\r\n\r\nabc");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        await client.SendAsync(RawClient.Get("/nowhere"));
+        Assert.Equal(404, (await client.ReadResponseAsync())!.Status);
+
+        IReadOnlyList<JsonNode> lines = await WaitForAccessLinesAsync(gateway, 2);
+        JsonNode proxied = lines[0];
+        Assert.Equal("public", (string?)proxied["listener"]);
+        Assert.Equal("api", (string?)proxied["route"]);
+        Assert.Equal("POST", (string?)proxied["method"]);
+        Assert.Equal("/api/x", (string?)proxied["path"]);
+        Assert.Equal(200, (int)proxied["status"]!);
+        Assert.Equal(3, (long)proxied["requestBytes"]!);
+        Assert.Equal(5, (long)proxied["responseBytes"]!); // "hello"
+        Assert.True((long)proxied["durationUs"]! > 0);
+        Assert.Equal(upstream.Endpoint, (string?)proxied["upstream"]);
+        Assert.Equal("none", (string?)proxied["plugins"]);
+        Assert.Equal(Assert.Single(upstream.Requests).Header("x-request-id"), (string?)proxied["requestId"]);
+        Assert.StartsWith("127.0.0.1:", (string?)proxied["client"], StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - DateTime.Parse((string)proxied["time"]!, null, System.Globalization.DateTimeStyles.RoundtripKind) < TimeSpan.FromMinutes(1));
+
+        JsonNode local = lines[1];
+        Assert.Null(local["route"]);
+        Assert.Equal(404, (int)local["status"]!);
+        Assert.Null(local["upstream"]);
+        Assert.Equal(0, (long)local["requestBytes"]!);
+    }
+
+    [Fact]
+    public async Task RejectedHead_LoggedWithItsStatus()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("GET /api/x HTTP/1.1\r\nhost: a.test\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n");
+        Assert.Equal(400, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(400, (int)(await WaitForAccessLinesAsync(gateway, 1))[0]["status"]!);
+    }
+
+    [Fact]
+    public async Task Disabled_NoLines()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, extra: """, "accessLog": { "enabled": false }"""));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 5; i++)
+        {
+            await client.SendAsync(RawClient.Get("/api/x"));
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        }
+        Assert.Contains("gateway_access_log_lines_total{outcome=\"written\"} 0", await gateway.AdminGetAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Empty(AccessLines(gateway));
+    }
+
+    [Fact]
+    public async Task StalledLogReader_LinesDroppedAndCounted_RequestsNotSlowed()
+    {
+        string dir = Directory.CreateTempSubdirectory("gateway-fifo-").FullName;
+        string fifo = Path.Combine(dir, "access.log");
+        try
+        {
+            using (var mk = Process.Start("mkfifo", fifo)!)
+            {
+                await mk.WaitForExitAsync(TestContext.Current.CancellationToken);
+            }
+            // A reader that opens the FIFO and never reads: the pipe fills (64 KiB) and the writer stalls.
+            var opened = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken);
+            await using var upstream = new TestUpstream();
+            await using var gateway = await GatewayProcess.StartAsync(Config(
+                upstream.Endpoint, extra: $$""", "accessLog": { "file": "{{fifo}}", "queueCapacity": 16 }"""));
+            await using FileStream reader = await opened;
+            using var client = new RawClient(gateway.Port);
+            string longPath = "/api/" + new string('x', 2000);
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < 200; i++)
+            {
+                await client.SendAsync(RawClient.Get(longPath));
+                Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+            }
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"200 requests took {watch.Elapsed}");
+            string metrics = await gateway.AdminGetAsync("/metrics");
+            long dropped = long.Parse(metrics.Split('\n').Single(l => l.StartsWith("gateway_access_log_lines_total{outcome=\"dropped\"}", StringComparison.Ordinal)).Split(' ')[1]);
+            Assert.True(dropped > 0, metrics);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static List<JsonNode> AccessLines(GatewayProcess gateway) =>
+        [.. gateway.LogEntries("\"type\":\"access\"")];
+
+    private static async Task<IReadOnlyList<JsonNode>> WaitForAccessLinesAsync(GatewayProcess gateway, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            List<JsonNode> lines = AccessLines(gateway);
+            if (lines.Count >= count)
+            {
+                Assert.Equal(count, lines.Count);
+                return lines;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{lines.Count} access lines, expected {count}:\n{gateway.Output}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
