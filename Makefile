@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 RID ?= linux-x64
 
-.PHONY: all prerequisites build plugins publish test test-unit test-smoke demo bench bench-quick format clean
+.PHONY: all prerequisites build plugins publish test test-unit demo bench bench-quick format format-check clean
 
 all: build plugins publish
 
@@ -25,6 +25,13 @@ publish:
 test: prerequisites plugins publish
 	@bash scripts/test.sh
 
+# The fast loop: the parser, proxy and configuration suites only. No package install, no plugin build, no AOT
+# publish, no servers; a Debug build of what those projects need.
+UNIT_TESTS := tests/Gateway.Http.Tests tests/Gateway.Proxy.Tests tests/Gateway.Tests
+test-unit:
+	@set -e; for p in $(UNIT_TESTS); do dotnet build $$p -c Debug --nologo -v quiet -warnaserror; done
+	@set -e; for p in $(UNIT_TESTS); do dotnet test --project $$p -c Debug --no-build --no-progress; done
+
 demo: prerequisites plugins publish
 	@bash scripts/demo.sh
 
@@ -34,8 +41,12 @@ bench: prerequisites plugins publish
 bench-quick: prerequisites plugins publish
 	@bash perf/run.sh quick
 
+# Rewrites whitespace to what .editorconfig says; format-check is the same check scripts/test.sh (and so CI) runs.
 format:
-	dotnet format Gateway.sln --verify-no-changes
+	dotnet format whitespace Gateway.sln
+
+format-check:
+	@bash scripts/format-check.sh
 
 clean:
 	rm -rf artifacts
