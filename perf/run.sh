@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # perf/run.sh quick|full [--only target,target] — the perf harness (perf/README.md).
 # perf/run.sh micro [filter] — the BenchmarkDotNet micro-benchmarks, report in perf/results.
+# perf/run.sh startup — only the start-up scenario with twenty generated 3 MB plugins (also part of quick/full).
 # Builds the harness, raises the open-file limit for the idle-connection test, and
 # runs the scenario runner pinned to CPU 0: it is the load generator, and shares
 # that core with the upstream, Redis and PostgreSQL; every proxy runs on CPU 1.

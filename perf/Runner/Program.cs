@@ -3,10 +3,21 @@ using System.Text.Json;
 using Gateway.Perf.Load;
 using Gateway.Perf.Runner;
 
-// bench quick|full [--only name,name]
+// bench quick|full [--only name,name] | startup
 // Run from perf/run.sh (which builds, raises the fd limit and pins this process,
 // the load generator, to CPU 0). Writes perf/results/<UTC stamp>.{md,json,svg}
 // and prints the markdown report.
+if (args.Length == 1 && args[0] == "startup")
+{
+    // Only the plugin start-up scenario (a minute or two), report in perf/results/<stamp>-startup.md.
+    var root = FindRepoRoot();
+    var result = PluginStartupBench.Run(root, Console.Error);
+    string text = $"`perf/run.sh startup` at {DateTime.UtcNow:O}\n\n" + PluginStartupBench.Markdown(result);
+    string file = Path.Combine(root, "perf", "results", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-startup.md");
+    File.WriteAllText(file, text);
+    Console.WriteLine(text);
+    return result.Error is null ? 0 : 1;
+}
 if (args.Length < 1 || args[0] is not ("quick" or "full"))
 {
     Console.Error.WriteLine("usage: bench quick|full [--only target,target]");
@@ -47,7 +58,8 @@ finally
 var machine = Machine.Describe(repoRoot, loadBefore);
 var summary = new RunSummary(session.Targets, session.Rounds);
 var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
-var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals);
+var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
+var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + PluginStartupBench.Markdown(pluginStartup);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -62,6 +74,7 @@ var report = new
     goals,
     rounds = session.Rounds,
     floors = session.Floors,
+    pluginStartup,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };
 File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

@@ -169,6 +169,17 @@ static u32_map calls;   /* redis call token -> stream context id */
 
 static void log_text(proxy_log_level_t level, const char *text) { proxy_log_str(level, text); }
 
+/* Unnamed limits are told apart by their window: "w60". */
+static void name_by_window(limit_rule *rule) {
+    static const char digits[] = "0123456789";
+    uint32_t w = rule->window_seconds, n = 0;
+    char tmp[12];
+    do { tmp[n++] = digits[w % 10]; w /= 10; } while (w);
+    rule->name[0] = 'w';
+    for (uint32_t i = 0; i < n; i++) rule->name[1 + i] = tmp[n - 1 - i];
+    rule->name_len = n + 1;
+}
+
 static int parse_limits(json_reader *j, plugin_config *c) {
     int first = 1;
     while (json_element(j, &first)) {
@@ -187,15 +198,7 @@ static int parse_limits(json_reader *j, plugin_config *c) {
             log_text(PROXY_LOG_ERROR, "rate_limit: every limit needs limit > 0 and windowSeconds > 0");
             return 0;
         }
-        if (rule->name_len == 0) { /* unnamed limits are told apart by their window */
-            static const char digits[] = "0123456789";
-            uint32_t w = rule->window_seconds, n = 0;
-            char tmp[12];
-            do { tmp[n++] = digits[w % 10]; w /= 10; } while (w);
-            rule->name[0] = 'w';
-            for (uint32_t i = 0; i < n; i++) rule->name[1 + i] = tmp[n - 1 - i];
-            rule->name_len = n + 1;
-        }
+        if (rule->name_len == 0) name_by_window(rule);
     }
     return !j->error;
 }
@@ -203,7 +206,8 @@ static int parse_limits(json_reader *j, plugin_config *c) {
 static int parse_config(const char *text, size_t len, plugin_config *c) {
     json_reader j = {text, text + len, 0, 0};
     char key[32], value[64];
-    int first = 1, have_key = 0;
+    int first = 1, have_key = 0, have_single = 0;
+    uint32_t single_limit = 0, single_window = 0;
     while (json_member(&j, key, sizeof key, &first)) {
         if (strcmp(key, "mode") == 0) {
             json_string(&j, value, sizeof value);
@@ -234,9 +238,26 @@ static int parse_config(const char *text, size_t len, plugin_config *c) {
             }
         } else if (strcmp(key, "limits") == 0) {
             if (!parse_limits(&j, c)) return 0;
+        } else if (strcmp(key, "limit") == 0) { /* the single pair of earlier examples: one limit */
+            single_limit = (uint32_t)json_uint(&j);
+            have_single = 1;
+        } else if (strcmp(key, "windowSeconds") == 0) {
+            single_window = (uint32_t)json_uint(&j);
+            have_single = 1;
         } else json_skip(&j);
     }
     if (j.error || json_peek(&j) != -1) { log_text(PROXY_LOG_ERROR, "rate_limit: configuration is not valid JSON"); return 0; }
+    if (have_single) {
+        if (c->limit_count > 0) { log_text(PROXY_LOG_ERROR, "rate_limit: give either limits or limit/windowSeconds, not both"); return 0; }
+        if (single_limit == 0 || single_window == 0) {
+            log_text(PROXY_LOG_ERROR, "rate_limit: limit and windowSeconds must both be > 0");
+            return 0;
+        }
+        limit_rule *rule = &c->limits[c->limit_count++];
+        rule->limit = single_limit;
+        rule->window_seconds = single_window;
+        name_by_window(rule);
+    }
     if (!have_key) c->source = KEY_CLIENT_ADDRESS;
     if (c->limit_count == 0) { log_text(PROXY_LOG_ERROR, "rate_limit: limits must list at least one limit"); return 0; }
     if (!c->local && c->redis_len == 0) { log_text(PROXY_LOG_ERROR, "rate_limit: redis mode needs \"redis\": a target name"); return 0; }

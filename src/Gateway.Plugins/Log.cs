@@ -32,4 +32,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "plugin {Plugin} called proxy_redis_init with unknown Redis cluster name {Name}; configured targets and aliases: {Configured}")]
     public static partial void RedisUnknownTarget(ILogger logger, string plugin, string name, string configured);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "compiled-module cache entry {Path} is unusable and is replaced: {Reason}")]
+    public static partial void ModuleCacheEntryUnusable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "compiled-module cache directory {Directory} cannot be written; plugins are compiled at every start: {Reason}")]
+    public static partial void ModuleCacheUnwritable(ILogger logger, string directory, string reason);
 }

@@ -65,17 +65,23 @@ internal sealed class PluginModule
     public static byte[] DigestOf(byte[] bytes) => SHA256.HashData(bytes);
 
     /// <summary>Compiles and links the module <paramref name="bytes"/> read from <paramref name="path"/>; every problem is added to <paramref name="errors"/> prefixed by <paramref name="label"/>.</summary>
-    public static PluginModule? Compile(Engine engine, string path, byte[] bytes, string label, List<string> errors)
+    /// <remarks>With a <paramref name="cache"/>, compiled code is loaded from it when present and stored after compiling.</remarks>
+    public static PluginModule? Compile(Engine engine, string path, byte[] bytes, byte[] digest, string label, List<string> errors, ModuleCache? cache = null)
     {
-        Module module;
-        try
+        string name = System.IO.Path.GetFileName(path);
+        Module? module = cache?.TryLoad(engine, name, digest);
+        if (module is null)
         {
-            module = Module.FromBytes(engine, System.IO.Path.GetFileName(path), bytes);
-        }
-        catch (WasmtimeException e)
-        {
-            errors.Add($"plugin '{label}': cannot load module '{path}': {TrapMessage.OneLine(e.Message)}");
-            return null;
+            try
+            {
+                module = Module.FromBytes(engine, name, bytes);
+            }
+            catch (WasmtimeException e)
+            {
+                errors.Add($"plugin '{label}': cannot load module '{path}': {TrapMessage.OneLine(e.Message)}");
+                return null;
+            }
+            cache?.Store(module, digest);
         }
 
         var exports = new HashSet<string>(StringComparer.Ordinal);
@@ -139,7 +145,7 @@ internal sealed class PluginModule
             module.Dispose();
             return null;
         }
-        return new PluginModule(path, DigestOf(bytes), module, linker, abi!.Value, exports)
+        return new PluginModule(path, digest, module, linker, abi!.Value, exports)
         {
             InitialMemoryPages = initialPages,
             ExportNames = ExportedFunctionNames.Read(bytes),

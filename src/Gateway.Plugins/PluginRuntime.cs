@@ -68,7 +68,7 @@ public sealed class PluginRuntime : IDisposable
     private List<string> Build(IReadOnlyList<PluginOptions> plugins, PluginRuntime? previous)
     {
         var problems = new List<string>();
-        var modules = new Dictionary<string, PluginModule?>(StringComparer.Ordinal);
+        var modules = CompileModules(plugins, previous, problems);
         var shared = new Dictionary<(string Path, string VmId, string VmConfiguration), List<PluginOptions>>();
         var members = new List<(PluginModule Module, List<PluginOptions> Plugins)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -84,11 +84,7 @@ public sealed class PluginRuntime : IDisposable
                 problems.Add($"plugin '{options.Name}': limits.memoryBytes must be at least 65536 and limits.cpuMillisecondsPerCall at least 1");
                 continue;
             }
-            if (!modules.TryGetValue(options.ModulePath, out var module))
-            {
-                module = ModuleFor(options, previous, problems);
-                modules.Add(options.ModulePath, module);
-            }
+            var module = modules[options.ModulePath];
             if (module is null)
             {
                 continue;
@@ -134,29 +130,60 @@ public sealed class PluginRuntime : IDisposable
         return problems;
     }
 
-    /// <summary>The compiled module for the plugin's file: the previous generation's when the bytes are the same, else compiled now.</summary>
-    private PluginModule? ModuleFor(PluginOptions options, PluginRuntime? previous, List<string> problems)
+    /// <summary>
+    /// The compiled module of every plugin file: the previous generation's when the bytes are the same, else loaded
+    /// from the compiled-module cache or compiled now. Modules to compile are compiled in parallel, one per core:
+    /// with many Go-sized plugins, compiling is most of a first start.
+    /// </summary>
+    private Dictionary<string, PluginModule?> CompileModules(IReadOnlyList<PluginOptions> plugins, PluginRuntime? previous, List<string> problems)
     {
-        byte[]? bytes = PluginModule.Read(options.ModulePath, options.Name, problems);
-        if (bytes is null)
+        var modules = new Dictionary<string, PluginModule?>(StringComparer.Ordinal);
+        var pending = new List<(string Path, string Label, byte[] Bytes, byte[] Digest)>();
+        foreach (var options in plugins)
         {
-            return null;
+            if (modules.ContainsKey(options.ModulePath))
+            {
+                continue;
+            }
+            byte[]? bytes = PluginModule.Read(options.ModulePath, options.Name, problems);
+            modules.Add(options.ModulePath, null);
+            if (bytes is null)
+            {
+                continue;
+            }
+            byte[] digest = PluginModule.DigestOf(bytes);
+            PluginModule? kept = previous?._modules.Find(m => m.Path == options.ModulePath && m.Digest.AsSpan().SequenceEqual(digest));
+            if (kept is not null)
+            {
+                kept.Hold();
+                _modules.Add(kept);
+                modules[options.ModulePath] = kept;
+                continue;
+            }
+            pending.Add((options.ModulePath, options.Name, bytes, digest));
         }
-        byte[] digest = PluginModule.DigestOf(bytes);
-        PluginModule? module = previous?._modules.Find(m => m.Path == options.ModulePath && m.Digest.AsSpan().SequenceEqual(digest));
-        if (module is not null)
+
+        var compiled = new PluginModule?[pending.Count];
+        var errors = new List<string>[pending.Count];
+        var cache = Services.ModuleCacheDirectory is { Length: > 0 } directory
+            ? new ModuleCache(directory, Services.LoggerFactory.CreateLogger("Gateway.Plugins"))
+            : null;
+        Parallel.For(0, pending.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            module.Hold();
-        }
-        else
+            var (path, label, bytes, digest) = pending[i];
+            errors[i] = [];
+            compiled[i] = PluginModule.Compile(_engine.Engine, path, bytes, digest, label, errors[i], cache);
+        });
+        for (int i = 0; i < pending.Count; i++)
         {
-            module = PluginModule.Compile(_engine.Engine, options.ModulePath, bytes, options.Name, problems);
+            problems.AddRange(errors[i]);
+            if (compiled[i] is { } module)
+            {
+                _modules.Add(module);
+                modules[pending[i].Path] = module;
+            }
         }
-        if (module is not null)
-        {
-            _modules.Add(module);
-        }
-        return module;
+        return modules;
     }
 
     private VmGroup NewGroup(PluginModule module, List<PluginOptions> members)

@@ -23,6 +23,9 @@ public sealed class PluginServices
     /// <summary>Redis and SQL calls one plugin may have in flight; beyond it the call answers INTERNAL_FAILURE (ABI §10.4, §11.2).</summary>
     public int MaxBackendCallsInFlightPerPlugin { get; init; } = 1024;
 
+    /// <summary>Where compiled modules are cached across starts; null compiles every module at every start.</summary>
+    public string? ModuleCacheDirectory { get; init; }
+
     /// <summary>Identity reported by the <c>node.id</c> property.</summary>
     public string NodeId { get; init; } = Environment.MachineName;
 }

@@ -55,7 +55,7 @@ public sealed class PluginStream
 
     internal void KeepRouteCache() => _routeCacheKept = true;
 
-    /// <summary>Some plugin of the chain has a request body callback; otherwise the body need not pass through here.</summary>
+    /// <summary>Some plugin of the chain has a request body or trailer callback; otherwise the body need not pass through here.</summary>
     public bool InspectsRequestBody { get; private set; }
 
     public bool InspectsResponseBody { get; private set; }
@@ -75,8 +75,9 @@ public sealed class PluginStream
         for (int i = 0; i < _contexts.Length; i++)
         {
             var vm = _contexts[i]?.Vm;
-            InspectsRequestBody |= vm is not null && vm.HasRequestBody;
-            InspectsResponseBody |= vm is not null && vm.HasResponseBody;
+            // Trailers arrive at the end of the body, so a plugin with a trailer callback needs the body to pass here too.
+            InspectsRequestBody |= vm is not null && (vm.HasRequestBody || vm.HasRequestTrailers);
+            InspectsResponseBody |= vm is not null && (vm.HasResponseBody || vm.HasResponseTrailers);
         }
     }
 

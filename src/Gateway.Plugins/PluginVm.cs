@@ -392,6 +392,10 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool HasResponseBody => _onResponseBody is not null;
 
+    public bool HasRequestTrailers => _onRequestTrailers is not null;
+
+    public bool HasResponseTrailers => _onResponseTrailers is not null;
+
     public bool OnRequestHeaders(StreamContext context, int count, bool endOfStream, out int action)
     {
         if (_onRequestHeaders is not null)

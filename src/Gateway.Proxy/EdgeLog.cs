@@ -28,4 +28,8 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 165, EventName = "tls_certificates_refused", Level = LogLevel.Error,
         Message = "listener {Listener}: changed certificate files do not load ({Reason}); the previous certificates keep serving")]
     public static partial void CertificatesRefused(ILogger logger, string listener, string reason);
+
+    [LoggerMessage(EventId = 166, EventName = "upstream_tls_failed", Level = LogLevel.Warning,
+        Message = "TLS to cluster {Cluster} endpoint {Endpoint} failed: {Reason}")]
+    public static partial void UpstreamTlsFailed(ILogger logger, string cluster, string endpoint, string reason);
 }

@@ -86,9 +86,14 @@ internal sealed class PodSpec
                     files[key] = Encoding.UTF8.GetString(Convert.FromBase64String((string)value!));
                 }
             }
+            else if (volume["emptyDir"] is JsonObject)
+            {
+                kind = "EmptyDir";
+                files = [];
+            }
             else
             {
-                throw new InvalidOperationException($"Volume {mount["name"]} is neither a ConfigMap nor a Secret.");
+                throw new InvalidOperationException($"Volume {mount["name"]} is neither a ConfigMap, a Secret nor an emptyDir.");
             }
 
             mounts.Add(new PodMount((string)mount["name"]!, kind, (string)mount["mountPath"]!, mount["readOnly"] is JsonNode ro && (bool)ro,

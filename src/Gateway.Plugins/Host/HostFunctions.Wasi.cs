@@ -59,7 +59,7 @@ internal static partial class HostFunctions
         return wasi;
     }
 
-    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time (ABI §6.2).</summary>
+    /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time; other descriptors do not exist.</summary>
     private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
         int fd = args[0].AsInt32();

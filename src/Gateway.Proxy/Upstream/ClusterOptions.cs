@@ -31,4 +31,7 @@ public sealed record ClusterOptions
 
     /// <summary>Pooled connections idle longer than this are closed rather than reused (TO-5).</summary>
     public int PooledIdleTimeoutMs { get; init; } = 30_000;
+
+    /// <summary>Set when connections to the endpoints use TLS; built with the snapshot (its files are read then).</summary>
+    public Tls.UpstreamTls? Tls { get; init; }
 }

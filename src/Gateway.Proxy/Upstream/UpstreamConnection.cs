@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace Gateway.Proxy.Upstream;
@@ -8,15 +9,18 @@ public sealed class UpstreamConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private readonly SslStream? _tls;
 
-    internal UpstreamConnection(UpstreamEndpoint endpoint, Socket socket)
+    internal UpstreamConnection(UpstreamEndpoint endpoint, Socket socket, NetworkStream stream, SslStream? tls)
     {
         Endpoint = endpoint;
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
+        _tls = tls;
         // Small pipes: a response body is streamed through, never buffered whole.
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        Stream transport = tls is null ? stream : tls;
+        Input = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        Output = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 
     public UpstreamEndpoint Endpoint { get; }
@@ -52,6 +56,7 @@ public sealed class UpstreamConnection : IDisposable
         // mid-exchange must not send the rest of a request (CH-9).
         Output.Complete(Discarded);
         Input.Complete();
+        _tls?.Dispose();
         _stream.Dispose();
     }
 

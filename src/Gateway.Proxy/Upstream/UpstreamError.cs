@@ -10,6 +10,8 @@ public enum UpstreamError
     Reset,
     ResponseTimeout,
     BadResponse,
+    /// <summary>The TLS handshake with the upstream failed (for example its certificate does not verify).</summary>
+    TlsHandshake,
 }
 
 public static class UpstreamErrors
@@ -31,6 +33,7 @@ public static class UpstreamErrors
         UpstreamError.Reset => "reset",
         UpstreamError.ResponseTimeout => "response_timeout",
         UpstreamError.BadResponse => "bad_response",
+        UpstreamError.TlsHandshake => "tls_handshake",
         _ => "none",
     };
 }

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace Gateway.Proxy.Upstream;
@@ -163,8 +164,22 @@ public sealed class UpstreamPool : IDisposable
             WakeOneWaiter();
             return (null, e is OperationCanceledException ? UpstreamError.ConnectTimeout : UpstreamError.ConnectRefused);
         }
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        SslStream? tls = null;
+        if (Cluster.Options.Tls is { } upstreamTls)
+        {
+            // The handshake shares the connect timeout: together they are "getting a connection".
+            tls = await upstreamTls.AuthenticateAsync(stream, endpoint.Address.Host, endpoint.HostHeader, timeout.Token);
+            if (tls is null)
+            {
+                stream.Dispose();
+                _open--;
+                WakeOneWaiter();
+                return (null, UpstreamError.TlsHandshake);
+            }
+        }
         _metrics.UpstreamOpenChanged(Cluster.Index, +1);
-        return (new UpstreamConnection(endpoint, socket), UpstreamError.None);
+        return (new UpstreamConnection(endpoint, socket, stream, tls), UpstreamError.None);
     }
 
     private void Close(UpstreamConnection connection)

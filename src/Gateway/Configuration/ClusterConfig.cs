@@ -11,6 +11,7 @@ public sealed record ClusterConfig
     public int RequestTimeoutMs { get; init; } = 15_000;
     public int MaxConnectionsPerWorker { get; init; } = 256;
     public EjectionConfig Ejection { get; init; } = new();
+    public ClusterTlsConfig? Tls { get; init; }
 
     public bool Equals(ClusterConfig? other) =>
         other is not null
@@ -19,7 +20,8 @@ public sealed record ClusterConfig
         && ConnectTimeoutMs == other.ConnectTimeoutMs
         && RequestTimeoutMs == other.RequestTimeoutMs
         && MaxConnectionsPerWorker == other.MaxConnectionsPerWorker
-        && Ejection == other.Ejection;
+        && Ejection == other.Ejection
+        && Tls == other.Tls;
 
     public override int GetHashCode() =>
         HashCode.Combine(ConfigEquality.ListHash(Endpoints), LoadBalancing, ConnectTimeoutMs, RequestTimeoutMs, MaxConnectionsPerWorker, Ejection);

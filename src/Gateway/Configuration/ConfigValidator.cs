@@ -30,6 +30,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         ValidateAccessLog();
         NotNegative("shutdown.drainTimeoutMs", config.Shutdown.DrainTimeoutMs);
         NotNegative("shutdown.listenerCloseDelayMs", config.Shutdown.ListenerCloseDelayMs);
+        if (config.ModuleCache.Directory.Length > 0 && !Path.IsPathFullyQualified(config.ModuleCache.Directory))
+        {
+            errors.Add("moduleCache.directory", "must be an absolute path");
+        }
     }
 
     private void ValidateListeners()
@@ -154,6 +158,10 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             Positive($"{path}.maxConnectionsPerWorker", cluster.MaxConnectionsPerWorker);
             Positive($"{path}.ejection.consecutiveFailures", cluster.Ejection.ConsecutiveFailures);
             Positive($"{path}.ejection.cooldownMs", cluster.Ejection.CooldownMs);
+            if (cluster.Tls is { Enabled: true } tls)
+            {
+                new TlsConfigValidator(errors).ValidateUpstream($"{path}.tls", tls);
+            }
         }
     }
 

@@ -23,6 +23,7 @@ public sealed record GatewayConfig
     public IReadOnlyDictionary<string, RedisConfig> Redis { get; init; } = new Dictionary<string, RedisConfig>();
     public IReadOnlyDictionary<string, DatabaseConfig> Databases { get; init; } = new Dictionary<string, DatabaseConfig>();
     public ShutdownConfig Shutdown { get; init; } = new();
+    public ModuleCacheConfig ModuleCache { get; init; } = new();
 
     /// <summary>
     /// Key path → redacted text of every string that held a <c>${env:}</c> or <c>${file:}</c> reference,
@@ -45,7 +46,8 @@ public sealed record GatewayConfig
         && ConfigEquality.Maps(Plugins, other.Plugins)
         && ConfigEquality.Maps(Redis, other.Redis)
         && ConfigEquality.Maps(Databases, other.Databases)
-        && Shutdown == other.Shutdown;
+        && Shutdown == other.Shutdown
+        && ModuleCache == other.ModuleCache;
 
     public override int GetHashCode() =>
         HashCode.Combine(Workers, ConfigEquality.ListHash(Listeners), ConfigEquality.MapHash(Clusters), ConfigEquality.ListHash(Routes), ConfigEquality.MapHash(Plugins));
@@ -110,4 +112,21 @@ public sealed record ShutdownConfig
     public int DrainTimeoutMs { get; init; } = 15_000;
     /// <summary>Listeners stay open this long after /readyz turns 503, so load balancers stop sending first.</summary>
     public int ListenerCloseDelayMs { get; init; }
+}
+
+/// <summary>
+/// Config key <c>moduleCache</c>: where compiled plugin code is kept across starts, so a restart deserializes
+/// instead of compiling. On a read-only root file system point it at a writable volume (an emptyDir).
+/// </summary>
+public sealed record ModuleCacheConfig
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Absolute path; empty means <c>gateway-module-cache</c> in the system's temporary directory.</summary>
+    public string Directory { get; init; } = "";
+
+    /// <summary>The directory in use, or null when caching is off.</summary>
+    [JsonIgnore]
+    public string? EffectiveDirectory =>
+        !Enabled ? null : Directory.Length > 0 ? Directory : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gateway-module-cache");
 }

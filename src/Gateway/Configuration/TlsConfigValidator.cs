@@ -59,6 +59,45 @@ internal sealed class TlsConfigValidator(ConfigErrors errors)
         }
     }
 
+    /// <summary>A cluster's TLS: files exist, the client pair comes together and loads, the CA file holds certificates.</summary>
+    public void ValidateUpstream(string path, ClusterTlsConfig tls)
+    {
+        int before = errors.Count;
+        if ((tls.CertFile is null) != (tls.KeyFile is null))
+        {
+            errors.Add($"{path}.certFile", "set certFile and keyFile together");
+        }
+        if (tls.ServerName is { } name && !HostPort.IsHostName(name))
+        {
+            errors.Add($"{path}.serverName", $"\"{name}\" is not a host name");
+        }
+        bool filesExist = Exists($"{path}.caFile", tls.CaFile) & Exists($"{path}.certFile", tls.CertFile) & Exists($"{path}.keyFile", tls.KeyFile);
+        if (!filesExist || errors.Count > before)
+        {
+            return;
+        }
+        try
+        {
+            if (tls.CaFile is { } caFile)
+            {
+                var cas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+                cas.ImportFromPemFile(caFile);
+                if (cas.Count == 0)
+                {
+                    errors.Add($"{path}.caFile", $"\"{caFile}\" holds no certificate");
+                }
+            }
+            if (tls.CertFile is { } cert && tls.KeyFile is { } key)
+            {
+                System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key).Dispose();
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            errors.Add(path, $"certificates do not load: {e.Message}");
+        }
+    }
+
     private bool Exists(string path, string? file)
     {
         if (file is null)

@@ -158,7 +158,7 @@ public static class RuntimeBuilder
         return list;
     }
 
-    public static IReadOnlyList<ClusterOptions> Clusters(GatewayConfig config)
+    public static IReadOnlyList<ClusterOptions> Clusters(GatewayConfig config, ILoggerFactory? loggers = null)
     {
         var list = new List<ClusterOptions>();
         foreach (var (name, c) in config.Clusters)
@@ -181,6 +181,10 @@ public static class RuntimeBuilder
                 MaxConnectionsPerWorker = c.MaxConnectionsPerWorker,
                 EjectionConsecutiveFailures = c.Ejection.ConsecutiveFailures,
                 EjectionCooldownMs = c.Ejection.CooldownMs,
+                Tls = c.Tls is { Enabled: true } tls
+                    ? new UpstreamTls(name, new UpstreamTlsOptions { CaFile = tls.CaFile, ServerName = tls.ServerName, CertFile = tls.CertFile, KeyFile = tls.KeyFile },
+                        (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Proxy"))
+                    : null,
             });
         }
         return list;
@@ -216,7 +220,7 @@ public static class RuntimeBuilder
         GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
         LoadedPlugins? previous = null)
     {
-        IReadOnlyList<ClusterOptions> clusters = Clusters(config);
+        IReadOnlyList<ClusterOptions> clusters = Clusters(config, loggers);
         LoadedPlugins? plugins = null;
         errors = [];
         if (config.Plugins.Count > 0)
@@ -226,6 +230,7 @@ public static class RuntimeBuilder
                 LoggerFactory = loggers,
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
+                ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)

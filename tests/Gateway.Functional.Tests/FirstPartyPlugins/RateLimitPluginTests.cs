@@ -303,6 +303,39 @@ public sealed class RateLimitPluginTests
         Assert.Equal(200, (await GetAsync(gateway.Port, "x-client: someone-else")).Status);
     }
 
+    [Fact]
+    public async Task LocalMode_SingleLimitWindowPair_IsOneLimit()
+    {
+        // The shape of the design notes' example: "limit" and "windowSeconds" beside the other keys, no "limits".
+        var plugin = Plugin("rate_limit", new JsonObject
+        {
+            ["mode"] = "local",
+            ["key"] = new JsonObject { ["source"] = "header", ["name"] = "x-client" },
+            ["limit"] = 4,
+            ["windowSeconds"] = 86400,
+        });
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(1, upstream, new JsonObject { ["rate-limit"] = plugin }, ["rate-limit"]));
+
+        ClientResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => GetAsync(gateway.Port, Client)));
+
+        Assert.Equal(4, responses.Count(r => r.Status == 200));
+        Assert.Equal(6, responses.Count(r => r.Status == 429));
+        Assert.All(responses, r => Assert.Equal("4", r.Header("x-ratelimit-limit")));
+    }
+
+    [Fact]
+    public async Task SingleLimitPairTogetherWithLimits_IsRefusedAtStart()
+    {
+        var plugin = RateLimit("local", 5, 60);
+        plugin["configuration"]!["limit"] = 3;
+        plugin["configuration"]!["windowSeconds"] = 60;
+        await using var upstream = new TestUpstream();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            GatewayProcess.StartAsync(Config(1, upstream, new JsonObject { ["rate-limit"] = plugin }, ["rate-limit"])));
+        Assert.Contains("rate-limit", error.Message);
+    }
+
     // Until the gateway's first Redis round trip has completed (connection opened, client code compiled)
     // a request may fail open; counted requests start after a response that carries the limit headers.
     private static async Task WarmUpAsync(GatewayProcess gateway)

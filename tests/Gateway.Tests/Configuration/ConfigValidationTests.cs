@@ -91,6 +91,8 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "limits": { "tunnelIdleTimeoutMs": 0 } }""", "limits.tunnelIdleTimeoutMs: must be positive, is 0")]
     [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "certFile": "/nonexistent/tls.crt", "keyFile": "/etc/passwd", "minVersion": "1.2" } }] }""", "listeners[0].tls.certFile: no such file \"/nonexistent/tls.crt\"")]
     [InlineData("""{ "listeners": [{ "name": "a", "port": 1, "tls": { } }] }""", "listeners[0].tls: needs certFile and keyFile, or certificates[]")]
+    [InlineData("""{ "clusters": { "backend": { "endpoints": ["h:1"], "tls": { "caFile": "/nonexistent/ca.crt" } } } }""", "clusters.backend.tls.caFile: no such file \"/nonexistent/ca.crt\"")]
+    [InlineData("""{ "clusters": { "backend": { "endpoints": ["h:1"], "tls": { "certFile": "/etc/passwd" } } } }""", "clusters.backend.tls.certFile: set certFile and keyFile together")]
     [InlineData("""{ "paths": { "escapedSlashes": "decode" } }""", "paths.escapedSlashes: \"decode\" is not one of: reject, keep, unescape")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "pathPrefix": "/api//v1/" } }] }""", "routes[0].match.pathPrefix: \"/api//v1/\" is not a normalized path (see paths), so no request would match it; write \"/api/v1/\"")]
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "path": "/a%2Fb" } }] }""", "routes[0].match.path: \"/a%2Fb\" is not a normalized path (see paths), so no request would match it")]

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http;
+using System.Text;
+
+namespace Gateway.Perf.Runner;
+
+/// <summary>
+/// Start-up with real plugin sizes: twenty generated modules of about 3 MB (the size of Go builds), loaded by the
+/// published gateway twice over one compiled-module cache. The first start compiles every module (in parallel);
+/// the second deserializes them. Each figure is process start to <c>/readyz</c> 200, on every core.
+/// </summary>
+internal static class PluginStartupBench
+{
+    public const int Modules = 20;
+    public const int TargetBytes = 3 * 1024 * 1024;
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public sealed record Result(int Modules, double MegabytesPerModule, double? FirstStartMs, double? SecondStartMs, string Cpus, string? Error);
+
+    /// <summary>The online CPUs as a list taskset accepts, e.g. "0-1".</summary>
+    private static string OnlineCpus()
+    {
+        try
+        {
+            return File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        }
+        catch (IOException)
+        {
+            return "0";
+        }
+    }
+
+    public static Result Run(string repoRoot, TextWriter log)
+    {
+        string gateway = Path.Combine(repoRoot, "artifacts", "bin", "gateway");
+        string scratch = Path.Combine(Path.GetTempPath(), "gateway-perf-startup-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        if (!File.Exists(gateway))
+        {
+            return new Result(Modules, 0, null, null, OnlineCpus(), "artifacts/bin/gateway not found (run `make publish`)");
+        }
+        try
+        {
+            Directory.CreateDirectory(scratch);
+            long bytes = 0;
+            var plugins = new StringBuilder();
+            for (int i = 0; i < Modules; i++)
+            {
+                byte[] module = GeneratedModule.Build(i, TargetBytes);
+                bytes += module.Length;
+                string path = Path.Combine(scratch, $"plugin{i:D2}.wasm");
+                File.WriteAllBytes(path, module);
+                plugins.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"\"p{i:D2}\": {{ \"module\": \"{path}\" }}");
+            }
+            string cache = Path.Combine(scratch, "cache");
+            int admin = FreePort.Next();
+            string config = Path.Combine(scratch, "gateway.json");
+            File.WriteAllText(config, $$"""
+                {
+                  "workers": 1,
+                  "listeners": [{ "name": "public", "address": "127.0.0.1", "port": {{FreePort.Next()}} }],
+                  "admin": { "address": "127.0.0.1", "port": {{admin}} },
+                  "clusters": { "backend": { "endpoints": ["127.0.0.1:9"] } },
+                  "routes": [{ "name": "all", "match": { "pathPrefix": "/" }, "cluster": "backend" }],
+                  "plugins": { {{plugins}} },
+                  "moduleCache": { "directory": "{{cache}}" }
+                }
+                """);
+            log.WriteLine($"plugin start-up: {Modules} modules of {bytes / Modules / 1e6:F1} MB, first start (compiling) ...");
+            double first = TimeToReady(gateway, config, admin);
+            log.WriteLine($"plugin start-up: first start ready after {first:F0} ms; second start (cached) ...");
+            double second = TimeToReady(gateway, config, admin);
+            log.WriteLine($"plugin start-up: second start ready after {second:F0} ms");
+            return new Result(Modules, bytes / (double)Modules / 1e6, first, second, OnlineCpus(), null);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or HttpRequestException)
+        {
+            return new Result(Modules, 0, null, null, OnlineCpus(), e.Message);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Markdown section for the report.</summary>
+    public static string Markdown(Result r)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("## Start-up with twenty Go-sized plugins");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{r.Modules} generated modules of {r.MegabytesPerModule:F1} MB each, one compiled-module cache, process start to `/readyz` 200 on CPUs {r.Cpus}.");
+        md.AppendLine();
+        if (r.Error is not null)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Not run: {r.Error}");
+            return md.ToString();
+        }
+        md.AppendLine("| start | ready after (ms) | target |");
+        md.AppendLine("|---|---|---|");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| first (cache empty: every module compiled, in parallel) | {r.FirstStartMs:F0} | compile work divided across the cores |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| second (cache warm: modules deserialized) | {r.SecondStartMs:F0} | ≤ 1000 ({(r.SecondStartMs <= 1000 ? "met" : "missed")}) |");
+        return md.ToString();
+    }
+
+    private static double TimeToReady(string gateway, string config, int adminPort)
+    {
+        // The runner itself is pinned to CPU 0; the gateway gets every online CPU, as at a real start.
+        var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(OnlineCpus());
+        info.ArgumentList.Add(gateway);
+        info.ArgumentList.Add("--config");
+        info.ArgumentList.Add(config);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("gateway did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            while (clock.Elapsed < Timeout)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"gateway exited with {process.ExitCode} before it was ready");
+                }
+                try
+                {
+                    using var response = http.GetAsync($"http://127.0.0.1:{adminPort}/readyz").GetAwaiter().GetResult();
+                    if ((int)response.StatusCode == 200)
+                    {
+                        return clock.Elapsed.TotalMilliseconds;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+                Thread.Sleep(5);
+            }
+            throw new TimeoutException($"gateway not ready within {Timeout.TotalMinutes:F0} min");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A valid proxy-wasm module of about a given size: the ABI marker, an allocator, a memory, and as many arithmetic
+/// functions as the size takes, each with different constants so every module's bytes (and digest) differ.
+/// </summary>
+internal static class GeneratedModule
+{
+    private const int FunctionBodyBytes = 1000;
+
+    public static byte[] Build(int seed, int targetBytes)
+    {
+        int functions = Math.Max(1, targetBytes / (FunctionBodyBytes + 2));
+        var body = new List<byte>();
+        var code = new List<byte>();
+        Leb(code, (uint)(functions + 2));
+        Sized(code, [0x00, 0x0b]); // proxy_abi_version_0_2_1: no locals, end
+        Sized(code, [0x00, 0x41, 0x80, 0x08, 0x0b]); // malloc: i32.const 1024
+        for (int f = 0; f < functions; f++)
+        {
+            body.Clear();
+            body.Add(0x00); // no locals
+            int constant = seed * 7919 + f;
+            while (body.Count < FunctionBodyBytes)
+            {
+                body.AddRange([0x20, 0x00, 0x41]); // local.get 0; i32.const
+                SignedLeb(body, constant++);
+                body.AddRange([0x6a, 0x41]); // i32.add; i32.const
+                SignedLeb(body, (constant % 97) + 3);
+                body.AddRange([0x6c, 0x21, 0x00]); // i32.mul; local.set 0
+            }
+            body.AddRange([0x20, 0x00, 0x0b]); // local.get 0; end
+            Sized(code, body);
+        }
+
+        var module = new List<byte> { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+        Section(module, 1, [0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x01, 0x7f]); // () -> (), (i32) -> i32
+        var declarations = new List<byte>();
+        Leb(declarations, (uint)(functions + 2));
+        declarations.Add(0x00);
+        for (int f = 0; f <= functions; f++)
+        {
+            declarations.Add(0x01);
+        }
+        Section(module, 3, declarations);
+        Section(module, 5, [0x01, 0x00, 0x02]); // one memory, 2 pages
+        var exports = new List<byte> { 0x03 };
+        Export(exports, "memory", 0x02, 0);
+        Export(exports, "proxy_abi_version_0_2_1", 0x00, 0);
+        Export(exports, "malloc", 0x00, 1);
+        Section(module, 7, exports);
+        Section(module, 10, code);
+        return [.. module];
+    }
+
+    private static void Export(List<byte> to, string name, byte kind, uint index)
+    {
+        Leb(to, (uint)name.Length);
+        to.AddRange(Encoding.ASCII.GetBytes(name));
+        to.Add(kind);
+        Leb(to, index);
+    }
+
+    private static void Section(List<byte> to, byte id, IReadOnlyCollection<byte> content)
+    {
+        to.Add(id);
+        Leb(to, (uint)content.Count);
+        to.AddRange(content);
+    }
+
+    private static void Sized(List<byte> to, IReadOnlyCollection<byte> content)
+    {
+        Leb(to, (uint)content.Count);
+        to.AddRange(content);
+    }
+
+    private static void Leb(List<byte> to, uint value)
+    {
+        do
+        {
+            byte b = (byte)(value & 0x7f);
+            value >>= 7;
+            to.Add(value != 0 ? (byte)(b | 0x80) : b);
+        }
+        while (value != 0);
+    }
+
+    private static void SignedLeb(List<byte> to, int value)
+    {
+        while (true)
+        {
+            byte b = (byte)(value & 0x7f);
+            value >>= 7;
+            if ((value == 0 && (b & 0x40) == 0) || (value == -1 && (b & 0x40) != 0))
+            {
+                to.Add(b);
+                return;
+            }
+            to.Add((byte)(b | 0x80));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Gateway.Testing;
+
+namespace Gateway.Functional.Tests;
+
+/// <summary>TLS from the gateway to a cluster: verified, pooled and reused; a certificate that fails verification is a 502.</summary>
+public sealed class UpstreamTlsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gateway-upstream-tls-").FullName;
+    private readonly X509Certificate2 _ca = TestCertificates.CreateCa();
+
+    public void Dispose()
+    {
+        _ca.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A keep-alive HTTPS upstream answering 200 "secure" to every request; counts its TLS connections.</summary>
+    private sealed class TlsUpstream : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly X509Certificate2 _certificate;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _accept;
+        private int _connections;
+
+        public TlsUpstream(X509Certificate2 certificate)
+        {
+            _certificate = certificate;
+            _listener.Start();
+            _accept = AcceptAsync();
+        }
+
+        public string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        public List<string> Heads { get; } = [];
+
+        public string? ClientSubject { get; private set; }
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    return;
+                }
+                _ = ServeAsync(client);
+            }
+        }
+
+        private async Task ServeAsync(TcpClient client)
+        {
+            using (client)
+            await using (var ssl = new SslStream(client.GetStream()))
+            {
+                try
+                {
+                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = _certificate,
+                        ClientCertificateRequired = true,
+                        RemoteCertificateValidationCallback = (_, _, _, _) => true,
+                    }, _stop.Token);
+                    Interlocked.Increment(ref _connections);
+                    ClientSubject = ssl.RemoteCertificate?.Subject;
+                    var reader = new ByteReader(ssl);
+                    while (await reader.ReadHeadAsync(_stop.Token) is { } head)
+                    {
+                        lock (Heads)
+                        {
+                            Heads.Add(head);
+                        }
+                        await ssl.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecure"u8.ToArray(), _stop.Token);
+                    }
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accept;
+        }
+    }
+
+    private static string Config(string endpoint, string tls) =>
+        TestConfig.Proxy(TestConfig.Quote(endpoint), workers: 1, cluster: $", \"tls\": {{ {tls} }}");
+
+    [Fact]
+    public async Task VerifiedUpstream_RequestsReuseOnePooledTlsConnection()
+    {
+        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        await using var upstream = new TlsUpstream(TestCertificates.IssueLeaf(_ca, ["backend.internal"]));
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"serverName\": \"backend.internal\""));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 20; i++)
+        {
+            await client.SendAsync(RawClient.Get($"/{i}"));
+            var response = await client.ReadResponseAsync();
+            Assert.Equal(200, response!.Status);
+            Assert.Equal("secure", response.BodyText);
+        }
+        Assert.Equal(20, upstream.Heads.Count);
+        Assert.Equal(1, upstream.Connections);
+    }
+
+    [Theory]
+    [InlineData("wrong.internal", "does not name")]
+    [InlineData(null, "does not verify")]
+    public async Task CertificateFailingVerification_502_ReasonLogged(string? serverName, string reason)
+    {
+        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        using X509Certificate2 otherCa = TestCertificates.CreateCa("Untrusted CA");
+        // Signed by the expected CA but for another name, or for the right name by a CA the gateway does not trust.
+        X509Certificate2 served = serverName is null
+            ? TestCertificates.IssueLeaf(otherCa, ["backend.internal"])
+            : TestCertificates.IssueLeaf(_ca, ["backend.internal"]);
+        await using var upstream = new TlsUpstream(served);
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"serverName\": \"{serverName ?? "backend.internal"}\""));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/"));
+        Assert.Equal(502, (await client.ReadResponseAsync())!.Status);
+        Assert.Empty(upstream.Heads);
+        var line = Assert.Single(await gateway.WaitForLogAsync("upstream_tls_failed"));
+        Assert.Contains(reason, (string?)line["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientCertificate_PresentedToTheUpstream()
+    {
+        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        var (cert, key) = TestCertificates.WritePem(_dir, "gateway-client", TestCertificates.IssueLeaf(_ca, ["gateway.client"], client: true));
+        await using var upstream = new TlsUpstream(TestCertificates.IssueLeaf(_ca, ["127.0.0.1"]));
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"certFile\": \"{cert}\", \"keyFile\": \"{key}\""));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/"));
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal("CN=gateway.client", upstream.ClientSubject);
+    }
+}
