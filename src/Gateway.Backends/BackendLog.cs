@@ -43,4 +43,10 @@ internal static partial class BackendLog
 
     [LoggerMessage(EventId = 5013, EventName = "redis_plugin_circuit_closed", Level = LogLevel.Information, Message = "Redis target {Target}: circuit breaker for plugin {Plugin} closed, Redis answers again")]
     public static partial void RedisPluginCircuitClosed(ILogger logger, string target, string plugin);
+
+    [LoggerMessage(EventId = 5014, EventName = "redis_reply_too_large", Level = LogLevel.Warning, Message = "Redis target {Target}: a reply to plugin {Plugin} exceeded {MaxBytes} bytes; that call failed, the connection stays")]
+    public static partial void RedisReplyTooLarge(ILogger logger, string target, string plugin, int maxBytes);
+
+    [LoggerMessage(EventId = 5015, EventName = "redis_database_refused", Level = LogLevel.Warning, Message = "Redis target {Target}: plugin {Plugin} asked for {Choice} in proxy_redis_init, refused with BAD_ARGUMENT: list the database in allowedDatabases of the target to allow it")]
+    public static partial void RedisDatabaseRefused(ILogger logger, string target, string plugin, string choice);
 }

@@ -4,7 +4,14 @@ namespace Gateway.Backends;
 public sealed record RedisTargetOptions
 {
     public required string Name { get; init; }
+    /// <summary>Standalone: one server; Cluster: the endpoints are seeds; Sentinel: the endpoints are sentinels.</summary>
+    public RedisTopology Topology { get; init; } = RedisTopology.Standalone;
     public IReadOnlyList<string> Endpoints { get; init; } = ["127.0.0.1:6379"];
+    /// <summary>The master's name the sentinels know (topology Sentinel).</summary>
+    public string? SentinelService { get; init; }
+    public RedisTlsOptions? Tls { get; init; }
+    /// <summary>Databases a plugin may pick with <c>?db=N</c> in <c>proxy_redis_init</c>, besides <see cref="Database"/>.</summary>
+    public IReadOnlyList<int> AllowedDatabases { get; init; } = [];
     public string? User { get; init; }
     /// <summary>Resolved password when given inline; <see cref="PasswordFile"/> wins when both are set.</summary>
     public string? Password { get; init; }
@@ -21,6 +28,24 @@ public sealed record RedisTargetOptions
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
     /// <summary>Per-plugin access: scripts, widened commands, and the plugin's own ACL identity, by plugin name.</summary>
     public IReadOnlyDictionary<string, RedisPluginAccessOptions> Plugins { get; init; } = new Dictionary<string, RedisPluginAccessOptions>();
+}
+
+public enum RedisTopology
+{
+    Standalone,
+    Cluster,
+    Sentinel,
+}
+
+/// <summary>TLS to Redis: verified against <see cref="CaFile"/> (or the system store) and <see cref="ServerName"/>.</summary>
+public sealed record RedisTlsOptions
+{
+    public bool Enabled { get; init; }
+    public string? CaFile { get; init; }
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
+    /// <summary>The name the server certificate must carry; default: the endpoint host.</summary>
+    public string? ServerName { get; init; }
 }
 
 /// <summary>Config <c>plugins.&lt;p&gt;.redis.&lt;target&gt;</c>: what one plugin may do on one Redis target.</summary>

@@ -29,6 +29,9 @@ internal sealed class RootContext(int id, PluginVm vm, PluginDefinition plugin) 
 
     /// <summary>Per-call timeouts the plugin gave <c>proxy_redis_init</c>, by target name.</summary>
     public Dictionary<string, int> RedisTimeouts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Databases the plugin chose with <c>?db=N</c> in <c>proxy_redis_init</c> (and the target allows), by target name.</summary>
+    public Dictionary<string, int> RedisDatabases { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>

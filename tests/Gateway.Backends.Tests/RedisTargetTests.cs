@@ -227,7 +227,7 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ServerSilentPastTheStallLimit_ConnectionReplaced_AndCallsWorkAfter()
+    public async Task ServerSilentForSeconds_CallsTimeOut_AndWorkAgainAfter()
     {
         var logs = new CapturingLoggerFactory();
         await using var registry = BackendRegistry.Create(
@@ -236,15 +236,14 @@ public sealed class RedisTargetTests(RedisServer server) : IAsyncLifetime
         var target = registry.FindRedis("stall")!;
         Assert.True(await RedisWarmUp.UntilOkAsync(target));
 
-        // Silent for longer than max(1 s, 4 × timeout): the call times out, then the connection is presumed dead.
+        // Silent for far longer than the call's timeout: the call times out on time, later calls work.
         using var blocker = await server.ConnectAsync();
         var sleeping = blocker.SendAsync("DEBUG", "SLEEP", "1.8");
         await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.Equal(RedisCallStatus.NetworkError, (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Status);
         await sleeping;
 
-        Assert.Contains("connection lost", logs.AllText);
-        Assert.True(await RedisWarmUp.UntilOkAsync(target), "no call succeeded on the replacement connection");
+        Assert.True(await RedisWarmUp.UntilOkAsync(target), "no call succeeded after the stall");
         Assert.Equal("+PONG\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("PING"), 0)).Resp);
     }
 

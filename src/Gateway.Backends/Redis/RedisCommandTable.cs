@@ -20,7 +20,11 @@ internal enum RedisCommandKind : byte
 /// <param name="FirstKey">Index of the first key argument (0: none).</param>
 /// <param name="LastKey">Index of the last key; negative counts from the end (-1: the last argument).</param>
 /// <param name="Step">Distance between keys (2 for MSET's key/value pairs).</param>
-internal readonly record struct RedisCommandSpec(RedisCommandKind Kind, sbyte FirstKey, sbyte LastKey, byte Step);
+internal readonly record struct RedisCommandSpec(RedisCommandKind Kind, sbyte FirstKey, sbyte LastKey, byte Step)
+{
+    /// <summary>The command's name as the table spells it, so a call needs no string of its own.</summary>
+    public string? Name { get; init; }
+}
 
 /// <summary>
 /// The commands a plugin may send, with where their keys are so Cluster routes them; and the commands no
@@ -56,7 +60,7 @@ internal static class RedisCommandTable
         {
             foreach (var name in names)
             {
-                specs[name] = spec;
+                specs[name] = spec with { Name = name };
             }
         }
 

@@ -1,44 +1,37 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Gateway.Backends;
 
 /// <summary>
-/// A target's connection for one password: the live <see cref="RespConnection"/>, re-established in the
-/// background whenever it closes (calls fail fast meanwhile), and a count of the calls using it. When the
-/// password rotates the target swaps in a new one and retires this one, which closes once its in-flight calls
-/// drain, so no call is dropped by a rotation.
+/// A target's connection for one identity (user and password): a StackExchange.Redis multiplexer speaking RESP2, in
+/// the target's topology (one server, a Cluster routed by slot, or the master Sentinel names), over TLS when
+/// configured. It connects and reconnects in the background; while disconnected calls fail at once instead of
+/// queueing. Counts the calls using it, so a password rotation can retire it once they drain.
 /// </summary>
 internal sealed class RedisConnection
 {
     private readonly RedisTargetOptions _options;
-    private readonly string? _password;
-    private readonly ILogger _logger;
     private readonly string _label;
-    private readonly EndPoint[] _endpoints;
-    private readonly TimeSpan _sweepPeriod;
-    private readonly TimeSpan _stallLimit;
-    private readonly TimeSpan _retryInterval;
-    private RespConnection? _live;
+    private readonly ILogger _logger;
+    private ConnectionMultiplexer? _multiplexer;
     private int _inFlight;
     private int _retired;
     private int _closed;
-    private bool _lostLogged;
+    private int _lostLogged;
+    // With an ACL user configured, calls wait for proof that every connection runs as that user: the client keeps a
+    // connection whose AUTH failed open as the default user, which must never serve a plugin's calls.
+    private int _verified;
+    private int _verifying;
 
-    private RedisConnection(RedisTargetOptions options, string? password, string label, ILogger logger, EndPoint[] endpoints)
+    private RedisConnection(RedisTargetOptions options, string label, ILogger logger)
     {
         _options = options;
+        _verified = options.User is null ? 1 : 0;
         _label = label;
-        _password = password;
         _logger = logger;
-        _endpoints = endpoints;
-        // Deadlines are checked this often: a small fraction of the timeout, at most every 10 ms.
-        _sweepPeriod = TimeSpan.FromMilliseconds(Math.Clamp(options.TimeoutMs / 8, 1, 10));
-        // Calls time out long before this; a connection that answers nothing for this long is presumed dead.
-        _stallLimit = TimeSpan.FromMilliseconds(Math.Max(1000, options.TimeoutMs * 4));
-        _retryInterval = TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(options.ConnectTimeoutMs, 1000)));
         FirstAttempt = Task.CompletedTask;
     }
 
@@ -48,34 +41,35 @@ internal sealed class RedisConnection
     /// <summary>The first endpoint that is not <c>host:port</c>, for the start-up checks; such endpoints are skipped.</summary>
     public string? EndpointProblem { get; private set; }
 
+    public bool IsConnected => Volatile.Read(ref _multiplexer) is { IsConnected: true } && Volatile.Read(ref _verified) == 1;
+
     /// <summary>Starts connecting in the background.</summary>
     public static RedisConnection Start(RedisTargetOptions options, string? password, string label, ILogger logger)
     {
-        var endpoints = new List<EndPoint>();
-        string? problem = null;
-        foreach (string text in options.Endpoints)
-        {
-            if (TryParseEndpoint(text, out var endpoint))
-            {
-                endpoints.Add(endpoint);
-            }
-            else
-            {
-                problem ??= $"\"{text}\" is not host:port";
-            }
-        }
-        var connection = new RedisConnection(options, password, label, logger, [.. endpoints]) { EndpointProblem = problem };
-        connection.FirstAttempt = connection.FirstConnectAsync();
+        var connection = new RedisConnection(options, label, logger);
+        var configuration = RedisConfiguration.Build(options, password, out string? problem);
+        connection.EndpointProblem = problem;
+        connection.FirstAttempt = connection.ConnectAsync(configuration);
         return connection;
     }
 
-    public bool IsConnected => Volatile.Read(ref _live) is not null;
+    /// <summary>Runs one command on database <paramref name="database"/>; null while not connected (the call fails at once).</summary>
+    public Task<RedisResult>? ExecuteAsync(int database, string command, object[] arguments)
+    {
+        if (Volatile.Read(ref _multiplexer) is not { IsConnected: true } multiplexer)
+        {
+            return null;
+        }
 
-    /// <summary>Sends <paramref name="command"/> on the live connection; without one the call fails at once.</summary>
-    public Task<RespOutcome> CallAsync(ReadOnlySpan<byte> command, long deadline) =>
-        Volatile.Read(ref _live) is { } live
-            ? live.CallAsync(command, deadline)
-            : Task.FromResult(new RespOutcome(RespOutcomeKind.Closed, []));
+        if (Volatile.Read(ref _verified) == 0)
+        {
+            // Connected but not (yet) proven to run as the configured user: check in the background, fail this call.
+            _ = VerifyIdentityAsync(multiplexer);
+            return null;
+        }
+
+        return multiplexer.GetDatabase(database).ExecuteAsync(command, arguments, CommandFlags.None);
+    }
 
     public bool TryAcquire()
     {
@@ -110,101 +104,150 @@ internal sealed class RedisConnection
 
     private void CloseOnce()
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        if (Interlocked.Exchange(ref _closed, 1) == 0 && Interlocked.Exchange(ref _multiplexer, null) is { } multiplexer)
         {
-            Interlocked.Exchange(ref _live, null)?.Close();
+            _ = multiplexer.CloseAsync(allowCommandsToComplete: false).ContinueWith(static (_, m) => ((ConnectionMultiplexer)m!).Dispose(), multiplexer, TaskScheduler.Default);
         }
     }
 
-    private async Task FirstConnectAsync()
+    private async Task ConnectAsync(ConfigurationOptions configuration)
     {
-        if (!await TryConnectAsync().ConfigureAwait(false))
+        ConnectionMultiplexer multiplexer;
+        try
         {
-            _ = ReconnectAsync();
+            // With AbortOnConnectFail off this returns after the first attempt and keeps reconnecting in the background.
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or ArgumentException or IOException or InvalidOperationException)
+        {
+            // A configuration the client refuses (a sentinel without the service, an unreadable CA file): logged, calls fail.
+            LogLost(e.GetType().Name);
+            return;
+        }
+
+        multiplexer.ConnectionFailed += OnConnectionFailed;
+        multiplexer.ConnectionRestored += OnConnectionRestored;
+        Volatile.Write(ref _multiplexer, multiplexer);
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            // Retired while connecting: nobody will use it.
+            Interlocked.Exchange(ref _multiplexer, null)?.Dispose();
+            return;
+        }
+
+        if (!multiplexer.IsConnected)
+        {
+            LogLost("not connected");
+        }
+        else
+        {
+            await VerifyIdentityAsync(multiplexer).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Retries every retry interval until connected or closed.</summary>
-    private async Task ReconnectAsync()
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        while (Volatile.Read(ref _closed) == 0)
+        if (_options.User is not null)
         {
-            await Task.Delay(_retryInterval).ConfigureAwait(false);
-            if (await TryConnectAsync().ConfigureAwait(false))
+            Volatile.Write(ref _verified, 0);
+        }
+
+        // The failure type only: the client's message may carry connection details; a secret never reaches a log.
+        LogLost(e.FailureType.ToString());
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (Volatile.Read(ref _multiplexer) is { } multiplexer)
+        {
+            _ = VerifyIdentityAsync(multiplexer);
+        }
+    }
+
+    /// <summary>Every connected server must answer ACL WHOAMI with the configured user before calls are let through.</summary>
+    private async Task VerifyIdentityAsync(ConnectionMultiplexer multiplexer)
+    {
+        if (_options.User is not { } user)
+        {
+            Volatile.Write(ref _verified, 1);
+            MarkRestored();
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _verifying, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            bool verified = true;
+            foreach (var endpoint in multiplexer.GetEndPoints())
             {
-                return;
-            }
-        }
-    }
-
-    /// <summary>One attempt over the endpoints in order; the first that connects and completes the handshake serves.</summary>
-    private async Task<bool> TryConnectAsync()
-    {
-        string? failure = null;
-        foreach (var endpoint in _endpoints)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(_options.ConnectTimeoutMs));
-            try
-            {
-                var live = await RespConnection.OpenAsync(endpoint, _options, _password, _sweepPeriod, _stallLimit, timeout.Token).ConfigureAwait(false);
-                Volatile.Write(ref _live, live);
-                if (Volatile.Read(ref _closed) != 0)
+                var server = multiplexer.GetServer(endpoint);
+                if (!server.IsConnected)
                 {
-                    // Retired while connecting: nobody will use it.
-                    Interlocked.Exchange(ref _live, null)?.Close();
-                    return true;
+                    continue;
                 }
-                if (_lostLogged)
-                {
-                    _lostLogged = false;
-                    BackendLog.RedisReconnected(_logger, _label);
-                }
-                _ = WatchAsync(live);
-                return true;
+
+                var whoami = await server.ExecuteAsync("ACL", "WHOAMI").ConfigureAwait(false);
+                verified &= whoami.ToString() == user;
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+
+            Volatile.Write(ref _verified, verified ? 1 : 0);
+            if (verified)
             {
-                failure = e is OperationCanceledException ? "connect timeout" : e.Message;
+                MarkRestored();
+            }
+            else
+            {
+                LogLost("AuthenticationFailure: the connection does not run as the configured ACL user");
             }
         }
-        if (!_lostLogged)
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
         {
-            _lostLogged = true;
-            BackendLog.RedisUnreachable(_logger, _label, failure ?? "no endpoint");
+            Volatile.Write(ref _verified, 0);
+            LogLost(e is RedisServerException ? "AuthenticationFailure: ACL WHOAMI refused" : e.GetType().Name);
         }
-        return false;
+        finally
+        {
+            Volatile.Write(ref _verifying, 0);
+        }
     }
 
-    /// <summary>When the live connection closes, calls fail fast until a new one is up.</summary>
-    private async Task WatchAsync(RespConnection live)
+    private void MarkRestored()
     {
-        await live.Closed.ConfigureAwait(false);
-        Interlocked.CompareExchange(ref _live, null, live);
-        if (Volatile.Read(ref _closed) == 0)
+        if (Interlocked.Exchange(ref _lostLogged, 0) == 1)
         {
-            if (!_lostLogged)
-            {
-                _lostLogged = true;
-                BackendLog.RedisUnreachable(_logger, _label, "connection lost");
-            }
-            await ReconnectAsync().ConfigureAwait(false);
+            BackendLog.RedisReconnected(_logger, _label);
+        }
+    }
+
+    /// <summary>Once per outage: a wrong password or an ACL denial says so (AuthenticationFailure), with the target's name.</summary>
+    private void LogLost(string cause)
+    {
+        if (Volatile.Read(ref _closed) == 0 && Interlocked.Exchange(ref _lostLogged, 1) == 0)
+        {
+            BackendLog.RedisUnreachable(_logger, _label, cause);
         }
     }
 
     /// <summary><c>host:port</c>, <c>[v6]:port</c> or <c>v4:port</c>.</summary>
-    private static bool TryParseEndpoint(string text, out EndPoint endpoint)
+    internal static bool TryParseEndpoint(string text, out EndPoint endpoint)
     {
         if (IPEndPoint.TryParse(text, out var address) && address.Port != 0)
         {
             endpoint = address;
             return true;
         }
+
         int colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
         {
             endpoint = null!;
             return false;
         }
+
         endpoint = new DnsEndPoint(text[..colon], port);
         return true;
     }

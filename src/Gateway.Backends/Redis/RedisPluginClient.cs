@@ -57,8 +57,8 @@ public sealed class RedisPluginClient
         }
     }
 
-    /// <summary>Runs a command returned by <see cref="Admit"/>. Never throws.</summary>
-    public Task<RedisReply> CallAsync(AdmittedRedisCommand command, int timeoutMs) => _target.CallAsync(this, command, timeoutMs);
+    /// <summary>Runs a command returned by <see cref="Admit"/> (on <paramref name="database"/>, -1: the target's). Never throws.</summary>
+    public Task<RedisReply> CallAsync(AdmittedRedisCommand command, int timeoutMs, int database = -1) => _target.CallAsync(this, command, timeoutMs, database);
 
     private void LogOnce(string subject, string remedy, bool malformed)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Gateway.Backends;
 
@@ -11,7 +12,10 @@ namespace Gateway.Backends;
 /// </summary>
 public sealed class RedisTarget : IAsyncDisposable
 {
-    private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command"];
+    private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command", "reply_too_large"];
+
+    /// <summary>A reply larger than this fails its call only (Redis's own default limit for one bulk string is 512 MB).</summary>
+    private const int MaxReplyBytes = 64 * 1024 * 1024;
 
     private readonly RedisTargetOptions _options;
     private readonly ILogger _logger;
@@ -43,6 +47,7 @@ public sealed class RedisTarget : IAsyncDisposable
         NetworkError,
         CircuitOpen,
         BadCommand,
+        ReplyTooLarge,
     }
 
     public string Name => _options.Name;
@@ -52,15 +57,55 @@ public sealed class RedisTarget : IAsyncDisposable
     /// <summary>Every plugin's breaker that has been used, for the metrics endpoint.</summary>
     internal IEnumerable<RedisPluginClient> Clients => _clients.Values;
 
+    /// <summary>
+    /// The database a plugin picks with <c>?db=N</c> in the cluster name it gives <c>proxy_redis_init</c>: the target's
+    /// own (-1) when absent or 0 (what Higress's wrapper sends by default), N when the target lists it in
+    /// <c>allowedDatabases</c>; false (logged) for any other.
+    /// </summary>
+    public bool TryChooseDatabase(ReadOnlySpan<char> query, string plugin, out int database)
+    {
+        database = -1;
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            if (!pair.StartsWith("db="))
+            {
+                continue;
+            }
+
+            if (!int.TryParse(pair[3..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int chosen))
+            {
+                BackendLog.RedisDatabaseRefused(_logger, Name, plugin, pair.ToString());
+                return false;
+            }
+
+            if (chosen == 0 || chosen == _options.Database)
+            {
+                return true;
+            }
+
+            if (!_options.AllowedDatabases.Contains(chosen) || _options.Topology == RedisTopology.Cluster)
+            {
+                BackendLog.RedisDatabaseRefused(_logger, Name, plugin, pair.ToString());
+                return false;
+            }
+
+            database = chosen;
+        }
+
+        return true;
+    }
+
     /// <summary>The plugin's access to this target: created on first use, then the same object for every call.</summary>
     public RedisPluginClient ForPlugin(string plugin) =>
         _clients.TryGetValue(plugin, out var client) ? client : _clients.GetOrAdd(plugin, static (name, target) => target.CreateClient(name), this);
 
     /// <summary>
-    /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are
-    /// clamped to the configured maximum. Timeouts, connection failures and an open breaker all yield NetworkError.
+    /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are clamped to the
+    /// configured maximum. <paramref name="database"/> -1 means the target's database. Timeouts, connection failures,
+    /// an open breaker and an oversized reply all yield NetworkError; an error reply is a reply.
     /// </summary>
-    internal async Task<RedisReply> CallAsync(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs)
+    internal async Task<RedisReply> CallAsync(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs, int database)
     {
         var start = Stopwatch.GetTimestamp();
         if (!client.Breaker.TryEnter())
@@ -69,28 +114,41 @@ public sealed class RedisTarget : IAsyncDisposable
         }
 
         int effectiveMs = timeoutMs <= 0 ? _options.TimeoutMs : Math.Min(timeoutMs, Math.Max(_options.TimeoutMs, _options.MaxTimeoutMs));
-        long deadline = start + (long)(effectiveMs / 1000.0 * Stopwatch.Frequency);
+        var (name, arguments) = RedisCommandArguments.Build(admitted);
         var connection = client.Identity.Acquire();
+        Task<RedisResult>? call = null;
         try
         {
             if (!connection.IsConnected && !connection.FirstAttempt.IsCompleted)
             {
                 // Only right after start or a rotation: wait (within the call's own time) for the first connect.
-                await connection.FirstAttempt.WaitAsync(Stopwatch.GetElapsedTime(start, deadline)).ConfigureAwait(false);
+                await connection.FirstAttempt.WaitAsync(TimeSpan.FromMilliseconds(effectiveMs)).ConfigureAwait(false);
             }
 
-            RespOutcome outcome = await connection.CallAsync(admitted.Command.Resp.Span, deadline).ConfigureAwait(false);
-            return outcome.Kind switch
+            call = connection.ExecuteAsync(database < 0 ? _options.Database : database, name, arguments);
+            if (call is null)
             {
-                // An error reply is a reply (status Ok); the server is healthy.
-                RespOutcomeKind.Reply => Complete(client, outcome.Reply[0] == (byte)'-' ? Outcome.ErrorReply : Outcome.Ok, start, outcome.Reply),
-                RespOutcomeKind.Timeout => Complete(client, Outcome.Timeout, start, []),
-                _ => Complete(client, Outcome.NetworkError, start, []),
-            };
+                return Complete(client, Outcome.NetworkError, start, []);
+            }
+
+            var result = await call.WaitAsync(TimeSpan.FromMilliseconds(effectiveMs) - Stopwatch.GetElapsedTime(start) is { Ticks: > 0 } left ? left : TimeSpan.Zero).ConfigureAwait(false);
+            return RespReplyWriter.Encode(result, MaxReplyBytes) is { } reply
+                ? Complete(client, Outcome.Ok, start, reply)
+                : TooLarge(client, start);
         }
-        catch (TimeoutException)
+        catch (RedisServerException e)
         {
+            // An error reply is a reply (status Ok) and the server is healthy.
+            return Complete(client, Outcome.ErrorReply, start, RespReplyWriter.Error(e.Message));
+        }
+        catch (Exception e) when (e is TimeoutException or RedisTimeoutException)
+        {
+            ObserveLater(call);
             return Complete(client, Outcome.Timeout, start, []);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException)
+        {
+            return Complete(client, Outcome.NetworkError, start, []);
         }
         finally
         {
@@ -157,6 +215,18 @@ public sealed class RedisTarget : IAsyncDisposable
         var policy = new RedisCommandPolicy(access?.Scripts ?? [], access?.AllowCommands ?? [], ownIdentity: !ReferenceEquals(identity, _identity));
         return new RedisPluginClient(this, plugin, policy, identity, _options.CircuitBreaker, _logger);
     }
+
+    /// <summary>The plugin asked for too much; Redis is healthy, so the breaker does not count it.</summary>
+    private RedisReply TooLarge(RedisPluginClient client, long start)
+    {
+        Metrics.Record((int)Outcome.ReplyTooLarge, start);
+        BackendLog.RedisReplyTooLarge(_logger, Name, client.Plugin, MaxReplyBytes);
+        return new RedisReply(RedisCallStatus.NetworkError, []);
+    }
+
+    /// <summary>A call abandoned at its deadline may still fail later; its exception is observed, not left to the finalizer.</summary>
+    private static void ObserveLater(Task? call) =>
+        call?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private RedisReply Complete(RedisPluginClient client, Outcome outcome, long start, byte[] reply)
     {

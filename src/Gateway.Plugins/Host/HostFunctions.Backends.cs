@@ -27,7 +27,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.BadArgument;
         }
-        if (vm.Runtime.Services.Backends is not { } backends || backends.FindRedis(name) is null)
+        if (vm.Runtime.Services.Backends is not { } backends || backends.FindRedis(name) is not { } target)
         {
             if (vm.Runtime.Services.Backends?.IsFirstUnknownRedisName(context.Plugin.Name, name) ?? true)
             {
@@ -40,7 +40,12 @@ internal static partial class HostFunctions
             // The gateway authenticates its own connections; plugin credentials are ignored, never logged (ABI §10.4).
             Log.RedisCredentialsIgnored(context.Plugin.Logger, context.Plugin.Name);
         }
+        if (!target.TryChooseDatabase(query < 0 ? default : cluster.AsSpan(query + 1), context.Plugin.Name, out int database))
+        {
+            return WasmResult.BadArgument;
+        }
         context.Root.RedisTimeouts[name] = Math.Max(0, args[6].AsInt32());
+        context.Root.RedisDatabases[name] = database;
         return WasmResult.Ok;
     }
 
@@ -71,9 +76,13 @@ internal static partial class HostFunctions
             return WasmResult.InternalFailure;
         }
         context.Root.RedisTimeouts.TryGetValue(name, out int timeoutMs);
+        if (!context.Root.RedisDatabases.TryGetValue(name, out int database))
+        {
+            database = -1;
+        }
         uint token = vm.NextToken();
         vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
-        _ = CompleteRedisAsync(vm, context.Plugin, token, client.CallAsync(admitted, timeoutMs));
+        _ = CompleteRedisAsync(vm, context.Plugin, token, client.CallAsync(admitted, timeoutMs, database));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
     }

@@ -5,7 +5,14 @@ namespace Gateway.Configuration;
 /// <summary>Config <c>redis.&lt;name&gt;</c>: a Redis deployment plugins name; the guest never sees endpoints or credentials.</summary>
 public sealed record RedisConfig
 {
+    /// <summary>standalone: one server; cluster: the endpoints are seeds; sentinel: the endpoints are sentinels.</summary>
+    public RedisTopologyConfig Topology { get; init; } = RedisTopologyConfig.Standalone;
     public required IReadOnlyList<string> Endpoints { get; init; }
+    /// <summary>The master's name the sentinels know (topology sentinel).</summary>
+    public string? SentinelService { get; init; }
+    public RedisTlsConfig? Tls { get; init; }
+    /// <summary>Databases a plugin may choose with <c>?db=N</c> in <c>proxy_redis_init</c>, besides <see cref="Database"/>.</summary>
+    public IReadOnlyList<int> AllowedDatabases { get; init; } = [];
     public string? User { get; init; }
     public string? Password { get; init; }
     /// <summary>Absolute path after loading (relative paths are against the config file's folder).</summary>
@@ -22,7 +29,11 @@ public sealed record RedisConfig
 
     public bool Equals(RedisConfig? other) =>
         other is not null
+        && Topology == other.Topology
         && ConfigEquality.Lists(Endpoints, other.Endpoints)
+        && SentinelService == other.SentinelService
+        && Tls == other.Tls
+        && ConfigEquality.Lists(AllowedDatabases, other.AllowedDatabases)
         && User == other.User
         && Password == other.Password
         && PasswordFile == other.PasswordFile
@@ -35,6 +46,26 @@ public sealed record RedisConfig
 
     public override int GetHashCode() =>
         HashCode.Combine(ConfigEquality.ListHash(Endpoints), User, PasswordFile, Database, ConfigEquality.ListHash(Aliases), TimeoutMs, ConnectTimeoutMs);
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<RedisTopologyConfig>))]
+public enum RedisTopologyConfig
+{
+    [JsonStringEnumMemberName("standalone")] Standalone,
+    [JsonStringEnumMemberName("cluster")] Cluster,
+    [JsonStringEnumMemberName("sentinel")] Sentinel,
+}
+
+/// <summary>TLS to Redis, verified against <see cref="CaFile"/> (or the system store) and <see cref="ServerName"/>.</summary>
+public sealed record RedisTlsConfig
+{
+    public bool Enabled { get; init; }
+    /// <summary>Absolute paths after loading (relative paths are against the config file's folder).</summary>
+    public string? CaFile { get; init; }
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
+    /// <summary>Default: the endpoint host.</summary>
+    public string? ServerName { get; init; }
 }
 
 public sealed record DatabaseConfig

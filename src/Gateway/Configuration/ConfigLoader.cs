@@ -184,7 +184,19 @@ public sealed class ConfigLoader
         var redis = new Dictionary<string, RedisConfig>(StringComparer.Ordinal);
         foreach (var (name, target) in config.Redis)
         {
-            redis[name] = target with { PasswordFile = PasswordFile(ConfigPath.Property("redis", name), target.PasswordFile) };
+            string path = ConfigPath.Property("redis", name);
+            redis[name] = target with
+            {
+                PasswordFile = PasswordFile(path, target.PasswordFile),
+                Tls = target.Tls is { } tls
+                    ? tls with
+                    {
+                        CaFile = MountedFile($"{path}.tls.caFile", tls.CaFile),
+                        CertFile = MountedFile($"{path}.tls.certFile", tls.CertFile),
+                        KeyFile = MountedFile($"{path}.tls.keyFile", tls.KeyFile),
+                    }
+                    : null,
+            };
         }
 
         var databases = new Dictionary<string, DatabaseConfig>(StringComparer.Ordinal);
@@ -235,7 +247,10 @@ public sealed class ConfigLoader
         return resolved;
     }
 
-    private string? PasswordFile(string path, string? file)
+    private string? PasswordFile(string path, string? file) => MountedFile($"{path}.passwordFile", file);
+
+    /// <summary>A file the config names (secret, certificate): made absolute, watched, and checked readable.</summary>
+    private string? MountedFile(string key, string? file)
     {
         if (file is null)
         {
@@ -244,20 +259,20 @@ public sealed class ConfigLoader
 
         if (file.Length == 0)
         {
-            _errors.Add($"{path}.passwordFile", "must not be empty");
+            _errors.Add(key, "must not be empty");
             return file;
         }
 
         if (!ReferencedFile.TryGetFullPath(file, _directory, out var fullPath))
         {
-            _errors.Add($"{path}.passwordFile", $"\"{file}\" is not a file path");
+            _errors.Add(key, $"\"{file}\" is not a file path");
             return file;
         }
 
         AddReferenced(fullPath);
         if (_options.CheckFiles && !ReferencedFile.TryRead(fullPath, out _, out var problem))
         {
-            _errors.Add($"{path}.passwordFile", $"cannot read \"{fullPath}\": {problem}");
+            _errors.Add(key, $"cannot read \"{fullPath}\": {problem}");
         }
 
         return fullPath;

@@ -85,6 +85,7 @@ internal static class ConfigSchema
         : type == typeof(FailurePolicy) ? ["open", "closed"]
         : type == typeof(EscapedSlashes) ? ["reject", "keep", "unescape"]
         : type == typeof(DatabaseProvider) ? ["postgresql", "mysql"]
+        : type == typeof(RedisTopologyConfig) ? ["standalone", "cluster", "sentinel"]
         : null;
 
     public static JsonPropertyInfo? FindProperty(JsonTypeInfo type, string name, StringComparison comparison)

@@ -320,6 +320,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Positive($"{path}.connectTimeoutMs", redis.ConnectTimeoutMs);
+            RedisTopologyRules.Validate(errors, path, redis);
             CircuitBreaker($"{path}.circuitBreaker", redis.CircuitBreaker);
             for (var i = 0; i < redis.Aliases.Count; i++)
             {

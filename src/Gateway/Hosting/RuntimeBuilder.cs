@@ -77,7 +77,18 @@ public static class RuntimeBuilder
             redis.Add(new RedisTargetOptions
             {
                 Name = name,
+                Topology = r.Topology switch
+                {
+                    RedisTopologyConfig.Cluster => RedisTopology.Cluster,
+                    RedisTopologyConfig.Sentinel => RedisTopology.Sentinel,
+                    _ => RedisTopology.Standalone,
+                },
                 Endpoints = r.Endpoints,
+                SentinelService = r.SentinelService,
+                Tls = r.Tls is { } tls
+                    ? new RedisTlsOptions { Enabled = tls.Enabled, CaFile = tls.CaFile, CertFile = tls.CertFile, KeyFile = tls.KeyFile, ServerName = tls.ServerName }
+                    : null,
+                AllowedDatabases = r.AllowedDatabases,
                 User = r.User,
                 Password = r.Password,
                 PasswordFile = r.PasswordFile,

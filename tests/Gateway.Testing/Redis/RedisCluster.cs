@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace Gateway.Testing.Redis;
+
+/// <summary>A Redis Cluster of three masters (no replicas) on loopback, created with <c>redis-cli --cluster create</c>.</summary>
+public sealed class RedisCluster : IAsyncDisposable
+{
+    private RedisCluster(RedisProcess[] nodes) => Nodes = nodes;
+
+    public IReadOnlyList<RedisProcess> Nodes { get; }
+
+    /// <summary>Every node's endpoint: the seeds a client is configured with.</summary>
+    public IEnumerable<string> Endpoints => Nodes.Select(n => n.Endpoint);
+
+    public static async Task<RedisCluster> StartAsync()
+    {
+        var nodes = new RedisProcess[3];
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = await RedisProcess.StartAsync("--cluster-enabled", "yes", "--cluster-node-timeout", "2000");
+        }
+
+        var cluster = new RedisCluster(nodes);
+        var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "--cluster", "create" }.Concat(cluster.Endpoints).Append("--cluster-yes"))
+        {
+            create.ArgumentList.Add(argument);
+        }
+
+        using (var process = Process.Start(create)!)
+        {
+            string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0)
+            {
+                await cluster.DisposeAsync();
+                throw new InvalidOperationException("redis-cli --cluster create failed: " + output);
+            }
+        }
+
+        // Every node must agree the cluster is up (all slots covered) before a client can rely on it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        foreach (var node in nodes)
+        {
+            while (!(await node.CommandAsync("CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    await cluster.DisposeAsync();
+                    throw new InvalidOperationException("the cluster did not reach cluster_state:ok");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        return cluster;
+    }
+
+    /// <summary>The node that serves <paramref name="key"/>'s slot.</summary>
+    public async Task<RedisProcess> NodeForAsync(string key)
+    {
+        string slot = (await Nodes[0].CommandAsync("CLUSTER", "KEYSLOT", key)).Trim().TrimStart(':');
+        foreach (var node in Nodes)
+        {
+            if ((await node.CommandAsync("CLUSTER", "COUNTKEYSINSLOT", slot)) is not null
+                && !(await node.CommandAsync("GET", key)).StartsWith("-MOVED", StringComparison.Ordinal))
+            {
+                return node;
+            }
+        }
+
+        throw new InvalidOperationException("no node serves " + key);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
