@@ -19,86 +19,6 @@ public sealed class UpstreamTlsTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A keep-alive HTTPS upstream answering 200 "secure" to every request; counts its TLS connections.</summary>
-    private sealed class TlsUpstream : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly X509Certificate2 _certificate;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _accept;
-        private int _connections;
-
-        public TlsUpstream(X509Certificate2 certificate)
-        {
-            _certificate = certificate;
-            _listener.Start();
-            _accept = AcceptAsync();
-        }
-
-        public string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-
-        public int Connections => Volatile.Read(ref _connections);
-
-        public List<string> Heads { get; } = [];
-
-        public string? ClientSubject { get; private set; }
-
-        private async Task AcceptAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-                {
-                    return;
-                }
-                _ = ServeAsync(client);
-            }
-        }
-
-        private async Task ServeAsync(TcpClient client)
-        {
-            using (client)
-            await using (var ssl = new SslStream(client.GetStream()))
-            {
-                try
-                {
-                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                    {
-                        ServerCertificate = _certificate,
-                        ClientCertificateRequired = true,
-                        RemoteCertificateValidationCallback = (_, _, _, _) => true,
-                    }, _stop.Token);
-                    Interlocked.Increment(ref _connections);
-                    ClientSubject = ssl.RemoteCertificate?.Subject;
-                    var reader = new ByteReader(ssl);
-                    while (await reader.ReadHeadAsync(_stop.Token) is { } head)
-                    {
-                        lock (Heads)
-                        {
-                            Heads.Add(head);
-                        }
-                        await ssl.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecure"u8.ToArray(), _stop.Token);
-                    }
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
-                {
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _accept;
-        }
-    }
-
     private static string Config(string endpoint, string tls) =>
         TestConfig.Proxy(TestConfig.Quote(endpoint), workers: 1, cluster: $", \"tls\": {{ {tls} }}");
 
@@ -106,7 +26,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task VerifiedUpstream_RequestsReuseOnePooledTlsConnection()
     {
         string caFile = TestCertificates.WriteCaPem(_dir, _ca);
-        await using var upstream = new TlsUpstream(TestCertificates.IssueLeaf(_ca, ["backend.internal"]));
+        await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["backend.internal"]));
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"serverName\": \"backend.internal\""));
         using var client = new RawClient(gateway.Port);
         for (int i = 0; i < 20; i++)
@@ -131,7 +51,7 @@ public sealed class UpstreamTlsTests : IDisposable
         X509Certificate2 served = serverName is null
             ? TestCertificates.IssueLeaf(otherCa, ["backend.internal"])
             : TestCertificates.IssueLeaf(_ca, ["backend.internal"]);
-        await using var upstream = new TlsUpstream(served);
+        await using var upstream = new TlsTestUpstream(served);
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"serverName\": \"{serverName ?? "backend.internal"}\""));
         using var client = new RawClient(gateway.Port);
         await client.SendAsync(RawClient.Get("/"));
@@ -146,7 +66,7 @@ public sealed class UpstreamTlsTests : IDisposable
     {
         string caFile = TestCertificates.WriteCaPem(_dir, _ca);
         var (cert, key) = TestCertificates.WritePem(_dir, "gateway-client", TestCertificates.IssueLeaf(_ca, ["gateway.client"], client: true));
-        await using var upstream = new TlsUpstream(TestCertificates.IssueLeaf(_ca, ["127.0.0.1"]));
+        await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["127.0.0.1"]));
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"certFile\": \"{cert}\", \"keyFile\": \"{key}\""));
         using var client = new RawClient(gateway.Port);
         await client.SendAsync(RawClient.Get("/"));
