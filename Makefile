@@ -18,7 +18,7 @@ build:
 plugins: prerequisites
 	$(MAKE) -C plugins
 
-# The AOT binary with its native libraries beside it (DESIGN §3).
+# The AOT binary with its native libraries beside it (README, 'Command line').
 publish:
 	@bash scripts/publish.sh $(RID)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Publishes the Native AOT gateway to artifacts/bin (binary + native libraries beside it, DESIGN §3).
+# Publishes the Native AOT gateway to artifacts/bin (binary + native libraries beside it, README, 'Command line').
 # Only Wasmtime.Dotnet may produce the per-assembly trim/AOT summaries IL2104/IL3053; any other
 # assembly doing so fails the publish, as any other trim or AOT warning already does.
 set -euo pipefail

@@ -4,7 +4,7 @@ using Gateway.Plugins;
 namespace Gateway.Perf.Micro;
 
 /// <summary>
-/// Serializing a request's header map into the proxy-wasm pair format (ABI §5.4), as the host
+/// Serializing a request's header map into the proxy-wasm pair format (docs/proxy-wasm.md, 'Header maps'), as the host
 /// does for proxy_get_header_map_pairs, into a buffer standing for guest memory.
 /// </summary>
 public class HeaderMapBenchmarks

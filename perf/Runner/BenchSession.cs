@@ -232,7 +232,7 @@ public sealed class BenchSession : IDisposable
     }
 
     /// <summary>
-    /// The published gateway (DESIGN §3), or the binary PERF_GATEWAY names, e.g. a publish
+    /// The published gateway (README, 'Command line'), or the binary PERF_GATEWAY names, e.g. a publish
     /// made with other properties; the report records which one ran.
     /// </summary>
     public static string GatewayBinary(string repoRoot) =>

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Gateway.Perf.Runner;
 
 /// <summary>
-/// The gateway's configuration for one scenario (DESIGN §4): one worker, one
+/// The gateway's configuration for one scenario (README, 'Configuration reference'): one worker, one
 /// listener, one catch-all route to the trivial upstream, and the plugins,
 /// Redis target and database the scenario needs.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Gateway.Perf.Runner;
 
-/// <summary>One target of issue 6, judged from this run's figures: met, missed, or not measured (with why).</summary>
+/// <summary>One performance target, judged from this run's figures: met, missed, or not measured (with why).</summary>
 public sealed record GoalVerdict(string Goal, string Measured, string Verdict);
 
 /// <summary>Evaluates the issue's targets. Each comparison uses medians from the same run; nothing is carried over from elsewhere.</summary>

@@ -1,6 +1,6 @@
 namespace Gateway.Perf.Runner;
 
-/// <summary>The HAProxy peer: one thread, HTTP mode, upstream connections reused (perf-method.md, set-up).</summary>
+/// <summary>The HAProxy peer: one thread, HTTP mode, upstream connections reused (perf/README.md, set-up).</summary>
 public static class HaproxyConfig
 {
     /// <summary>

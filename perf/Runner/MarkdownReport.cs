@@ -20,7 +20,7 @@ public static class MarkdownReport
                            $"load phases of {plan.Phase.TotalSeconds:0.##} s after {plan.WarmUp.TotalSeconds:0.##} s of warm-up. " +
                            "Latencies in µs. Added latency = target − baseline in the same round (proxies vs direct, plugin scenarios vs the plugin-less gateway).");
         md.AppendLine();
-        md.AppendLine("## Targets (issue 6)");
+        md.AppendLine("## Targets");
         md.AppendLine();
         md.AppendLine("| goal | measured (median) | result |");
         md.AppendLine("|---|---|---|");

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Gateway.Perf.Runner;
 
-/// <summary>The median and min–max of one figure over the rounds (perf-method.md: never the best run alone).</summary>
+/// <summary>The median and min–max of one figure over the rounds (perf/README.md: never the best run alone).</summary>
 public readonly record struct Spread(double Median, double Min, double Max, int Count)
 {
     public static Spread? Of(List<double> values)

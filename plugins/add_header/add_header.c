@@ -2,7 +2,7 @@
  * add_header: the perf harness's header-mutating plugin. Adds
  * `x-gateway-request: add_header` to every request before it goes upstream and
  * `x-gateway-response: add_header` to every response before it goes to the
- * client, each with one proxy_add_header_map_value call (ABI §3.3).
+ * client, each with one proxy_add_header_map_value call (docs/proxy-wasm.md, 'Header maps').
  */
 #include "proxy_wasm.h"
 

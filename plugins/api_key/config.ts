@@ -11,7 +11,7 @@ export class ApiKeyConfig {
   cacheTtlSeconds: u32 = 30;
   negativeCacheTtlSeconds: u32 = 5;
   failClosed: bool = true;
-  timeoutMs: u32 = 0; // 0: the statement's configured default (ABI reference §11.2)
+  timeoutMs: u32 = 0; // 0: the statement's configured default (docs/proxy-wasm.md, 'The SQL extension')
   // The header names as UTF-8, encoded once instead of on every request.
   headerName: ArrayBuffer = new ArrayBuffer(0);
   tenantHeaderName: ArrayBuffer = new ArrayBuffer(0);

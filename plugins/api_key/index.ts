@@ -2,7 +2,7 @@
 //
 // The key is hashed with SHA-256 inside the plugin and only the lower-case
 // hex digest is sent, as the single TEXT parameter of a named statement
-// (ABI reference §11) whose result columns are (tenant, plan). A row admits
+// (docs/proxy-wasm.md, 'The SQL extension') whose result columns are (tenant, plan). A row admits
 // the request: the tenant and plan headers are set for the upstream and the
 // key header is removed. No row (unknown or revoked key) or no key → 401 with
 // a JSON body. Answers are cached per VM: found keys for cacheTtlSeconds,

@@ -143,7 +143,7 @@ function respJson(value: RespValue): string {
   return out + "]";
 }
 
-// "t:abc,i:-42,f:1.5,b:1,y:00ff,n:" → the §11.4 parameter list; null when malformed.
+// "t:abc,i:-42,f:1.5,b:1,y:00ff,n:" → the docs/proxy-wasm.md, 'The SQL extension' parameter list; null when malformed.
 function parseParams(text: string): ArrayBuffer | null {
   const params = new SqlParams();
   if (text.length == 0) return params.encode();

@@ -27,7 +27,7 @@
  * retried once with EVAL, which also caches the script in Redis.
  *
  * Local mode: a fixed window per limit, all limits of one client in one
- * shared-data entry updated with compare-and-swap (ABI reference §3.8), so
+ * shared-data entry updated with compare-and-swap (docs/proxy-wasm.md, 'Other imports'), so
  * the workers of one gateway process agree exactly.
  *
  * Responses carry X-RateLimit-Limit / -Remaining / -Reset (seconds) of the
@@ -145,7 +145,7 @@ typedef struct {
     size_t redis_len;
     uint32_t timeout_ms;
     key_source source;
-    char key_name[256]; /* header name, or property path with NUL separators (§5.5) */
+    char key_name[256]; /* header name, or property path with NUL separators (docs/proxy-wasm.md, 'Other imports') */
     size_t key_name_len;
     limit_rule limits[MAX_LIMITS];
     uint32_t limit_count;
@@ -265,7 +265,7 @@ static int parse_config(const char *text, size_t len, plugin_config *c) {
     if (c->source == KEY_HEADER) /* header maps are looked up case-insensitively, but keep it canonical */
         for (size_t i = 0; i < c->key_name_len; i++)
             if (c->key_name[i] >= 'A' && c->key_name[i] <= 'Z') c->key_name[i] = (char)(c->key_name[i] + 32);
-    if (c->source == KEY_PROPERTY) /* "source.address" -> "source\0address" (§5.5) */
+    if (c->source == KEY_PROPERTY) /* "source.address" -> "source\0address" (docs/proxy-wasm.md, 'Other imports') */
         for (size_t i = 0; i < c->key_name_len; i++)
             if (c->key_name[i] == '.') c->key_name[i] = 0;
     return 1;
@@ -367,7 +367,7 @@ static char *read_key(const plugin_config *c, size_t *len) {
         if (proxy_get_property(path, path_len, &value, len) != PROXY_OK) return NULL;
         if (c->source == KEY_CLIENT_ADDRESS && value) {
             /* The port changes with every connection: key by address only
-             * ("ip:port", or "[v6]:port" per ABI reference §7.1). */
+             * ("ip:port", or "[v6]:port" per docs/proxy-wasm.md, 'Other imports'). */
             size_t end = *len;
             if (end > 0 && value[0] == '[') {
                 size_t i = 1;
@@ -449,7 +449,7 @@ static uint32_t check_local(const plugin_config *c, stream_state *s, const char 
         uint32_t cas = 0;
         proxy_status_t st = proxy_get_shared_data(shared_key, shared_key_len, &stored, &stored_len, &cas);
         /* A missing entry is inserted with a CAS no entry can have yet, so two
-         * workers creating it at once cannot both succeed (§3.8: a non-zero CAS
+         * workers creating it at once cannot both succeed (docs/proxy-wasm.md, 'Other imports': a non-zero CAS
          * inserts when the key is absent and must match when it exists). */
         if (st != PROXY_OK) cas = 0xFFFFFFFFu;
         int valid = st == PROXY_OK && stored_len == entry_len;

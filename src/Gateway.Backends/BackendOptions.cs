@@ -1,6 +1,6 @@
 namespace Gateway.Backends;
 
-/// <summary>Config <c>redis.&lt;name&gt;</c> (DESIGN §4): one Redis deployment plugins may name.</summary>
+/// <summary>Config <c>redis.&lt;name&gt;</c> (README, 'Configuration reference'): one Redis deployment plugins may name.</summary>
 public sealed record RedisTargetOptions
 {
     public required string Name { get; init; }
@@ -18,7 +18,7 @@ public sealed record RedisTargetOptions
     /// <summary>Mounted secret, re-read when it changes so rotation needs no restart.</summary>
     public string? PasswordFile { get; init; }
     public int Database { get; init; }
-    /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c> (ABI §10.2).</summary>
+    /// <summary>Cluster names unmodified Higress plugins pass to <c>proxy_redis_init</c> (docs/proxy-wasm.md, 'Calls that wait').</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
     /// <summary>Per-call timeout when the plugin gives none.</summary>
     public int TimeoutMs { get; init; } = 50;
@@ -69,7 +69,7 @@ public sealed record CircuitBreakerOptions
     public int OpenMs { get; init; } = 5000;
 }
 
-/// <summary>Config <c>databases.&lt;name&gt;</c> (DESIGN §4, ABI §11.6).</summary>
+/// <summary>Config <c>databases.&lt;name&gt;</c> (README, 'Configuration reference', docs/proxy-wasm.md, 'The SQL extension').</summary>
 public sealed record DatabaseOptions
 {
     public required string Name { get; init; }
@@ -89,12 +89,12 @@ public sealed record DatabaseOptions
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 }
 
-/// <summary>A named statement (ABI §11.1): plugins name it and never send SQL text.</summary>
+/// <summary>A named statement (docs/proxy-wasm.md, 'The SQL extension'): plugins name it and never send SQL text.</summary>
 public sealed record StatementOptions
 {
     public required string Sql { get; init; }
-    /// <summary>Rows beyond this are dropped and the result is flagged TRUNCATED (ABI §11.4).</summary>
+    /// <summary>Rows beyond this are dropped and the result is flagged TRUNCATED (docs/proxy-wasm.md, 'The SQL extension').</summary>
     public int MaxRows { get; init; } = 1000;
-    /// <summary>An encoded result larger than this fails with RESULT_TOO_LARGE (ABI §11.5).</summary>
+    /// <summary>An encoded result larger than this fails with RESULT_TOO_LARGE (docs/proxy-wasm.md, 'The SQL extension').</summary>
     public int MaxResultBytes { get; init; } = 65536;
 }

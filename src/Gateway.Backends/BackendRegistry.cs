@@ -87,7 +87,7 @@ public sealed class BackendRegistry : IAsyncDisposable
 
     /// <summary>
     /// Finds a target by name or alias. <c>proxy_redis_init</c> appends client options as a query
-    /// string (<c>cluster?db=1&amp;…</c>); everything from the first '?' is ignored (ABI §10.2).
+    /// string (<c>cluster?db=1&amp;…</c>); everything from the first '?' is ignored (docs/proxy-wasm.md, 'Calls that wait').
     /// </summary>
     public RedisTarget? FindRedis(string nameOrAlias)
     {

@@ -1,7 +1,7 @@
 namespace Gateway.Backends;
 
 /// <summary>
-/// A mounted secret (Kubernetes Secret volume, DESIGN §4). Read fresh on demand, so a rotated file
+/// A mounted secret (Kubernetes Secret volume, README, 'Configuration reference'). Read fresh on demand, so a rotated file
 /// takes effect for the next connection without a restart. The value is never logged.
 /// </summary>
 internal sealed class SecretFile(string path)

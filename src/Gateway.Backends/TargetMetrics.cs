@@ -11,7 +11,7 @@ namespace Gateway.Backends;
 /// </summary>
 internal sealed class TargetMetrics
 {
-    // Upper bounds in seconds: sub-millisecond resolution where the gateway's budget lives (DESIGN: well under 2 ms).
+    // Upper bounds in seconds: sub-millisecond resolution where the gateway's budget lives (well under 2 ms per call).
     private static readonly double[] BucketBounds = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
     private readonly string _target;

@@ -1,6 +1,6 @@
 namespace Gateway.Http;
 
-/// <summary>Limits on what a client may send (config key <c>limits</c>). Defaults follow DESIGN §4.</summary>
+/// <summary>Limits on what a client may send (config key <c>limits</c>). Defaults follow README, 'Configuration reference'.</summary>
 public sealed record HttpLimits
 {
     public int MaxRequestLineBytes { get; init; } = 8192;

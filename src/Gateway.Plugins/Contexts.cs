@@ -2,7 +2,7 @@ using Gateway.Plugins.Abi;
 
 namespace Gateway.Plugins;
 
-/// <summary>A proxy-wasm context of one VM (ABI §1.1): a root context per plugin, or a stream context per request.</summary>
+/// <summary>A proxy-wasm context of one VM (docs/proxy-wasm.md, 'Loading and VMs'): a root context per plugin, or a stream context per request.</summary>
 internal abstract class ProxyContext(int id, PluginVm vm, PluginDefinition plugin)
 {
     public int Id { get; } = id;
@@ -11,20 +11,20 @@ internal abstract class ProxyContext(int id, PluginVm vm, PluginDefinition plugi
 
     public PluginDefinition Plugin { get; } = plugin;
 
-    /// <summary>Set once <c>proxy_on_delete</c> ran; nothing may name the id afterwards (ABI §1.4 B10).</summary>
+    /// <summary>Set once <c>proxy_on_delete</c> ran; nothing may name the id afterwards (docs/proxy-wasm.md, 'Contexts and callbacks' B10).</summary>
     public bool Deleted { get; set; }
 
     public abstract RootContext Root { get; }
 }
 
-/// <summary>The root context of one plugin in one VM: owns its tick timer and its pending calls (ABI §1.1).</summary>
+/// <summary>The root context of one plugin in one VM: owns its tick timer and its pending calls (docs/proxy-wasm.md, 'Loading and VMs').</summary>
 internal sealed class RootContext(int id, PluginVm vm, PluginDefinition plugin) : ProxyContext(id, vm, plugin)
 {
     public override RootContext Root => this;
 
     public TickTimer? Tick { get; set; }
 
-    /// <summary>The root answered 0 to <c>proxy_on_done</c> and may finish with <c>proxy_done</c> (ABI §1.4 C).</summary>
+    /// <summary>The root answered 0 to <c>proxy_on_done</c> and may finish with <c>proxy_done</c> (docs/proxy-wasm.md, 'Contexts and callbacks').</summary>
     public bool AwaitingDone { get; set; }
 
     /// <summary>Per-call timeouts the plugin gave <c>proxy_redis_init</c>, by target name.</summary>
@@ -58,7 +58,7 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
 
     public BodyBuffer ResponseBody { get; } = new();
 
-    /// <summary><c>proxy_continue_stream</c> requests not yet applied (ABI §9.4: applied after the guest call returns).</summary>
+    /// <summary><c>proxy_continue_stream</c> requests not yet applied (docs/proxy-wasm.md, 'Calls that wait': applied after the guest call returns).</summary>
     public bool ContinueRequest { get; set; }
 
     public bool ContinueResponse { get; set; }

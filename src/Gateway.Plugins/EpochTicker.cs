@@ -4,7 +4,7 @@ namespace Gateway.Plugins;
 
 /// <summary>
 /// Advances the engine's epoch about once a millisecond so a guest call that runs past its deadline traps
-/// (ABI §6.3). One thread per engine; deadlines are expressed in these ticks. With no guest call running the
+/// (docs/proxy-wasm.md, 'Other imports'). One thread per engine; deadlines are expressed in these ticks. With no guest call running the
 /// thread sleeps: every call announces how long it may run (<see cref="Expect"/>), and the thread parks only
 /// once that time, and a margin, have passed with no new call.
 /// </summary>
@@ -84,7 +84,7 @@ internal sealed class EpochTicker : IDisposable
     }
 }
 
-/// <summary>A root context's tick timer (<c>proxy_set_tick_period_milliseconds</c>); due ticks coalesce (ABI §9.6).</summary>
+/// <summary>A root context's tick timer (<c>proxy_set_tick_period_milliseconds</c>); due ticks coalesce (docs/proxy-wasm.md, 'Calls that wait').</summary>
 internal sealed class TickTimer : IDisposable
 {
     private readonly Timer _timer;

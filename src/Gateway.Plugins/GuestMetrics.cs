@@ -4,7 +4,7 @@ using System.Text;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Metrics a plugin defines (ABI §3.7), shared by all its VMs. Ids carry the type in their low two bits and advance
+/// Metrics a plugin defines (docs/proxy-wasm.md, 'Other imports'), shared by all its VMs. Ids carry the type in their low two bits and advance
 /// in steps of 4, as Envoy hands them out; names are exported under the plugin's name.
 /// </summary>
 internal sealed class GuestMetrics

@@ -28,7 +28,7 @@ internal sealed class PluginDefinition
     /// <summary>What the guest logs, capped and rate-limited.</summary>
     public GuestLog GuestLog { get; }
 
-    /// <summary>Buffer type 7, byte for byte (DESIGN §2).</summary>
+    /// <summary>Buffer type 7, byte for byte (docs/proxy-wasm.md).</summary>
     public byte[] Configuration { get; }
 
     public GuestMetrics Metrics { get; } = new();
@@ -59,7 +59,7 @@ internal sealed class PluginDefinition
 }
 
 /// <summary>
-/// The plugins that share one VM per worker: same module, same vmId and VM configuration (ABI §1.1, DESIGN §2).
+/// The plugins that share one VM per worker: same module, same vmId and VM configuration (docs/proxy-wasm.md, 'Loading and VMs', docs/proxy-wasm.md).
 /// A plugin with no vmId gets a group of its own. A reload that leaves a group's module bytes and every one of
 /// its plugins' options unchanged keeps the group, and with it each worker's VM and that VM's state.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Gateway.Plugins;
 
 /// <summary>
 /// One <c>.wasm</c> file compiled once for the whole process, with the linker built for exactly the imports it
-/// declares (ABI §1.2 steps 1–3). Every VM of the module, on every worker, is instantiated from these two.
+/// declares (docs/proxy-wasm.md, 'Loading and VMs' steps 1–3). Every VM of the module, on every worker, is instantiated from these two.
 /// A reload whose file has the same bytes keeps the compiled module; each runtime generation using it holds it.
 /// </summary>
 internal sealed class PluginModule
@@ -134,7 +134,7 @@ internal sealed class PluginModule
         }
         if (importsSql && !exports.Contains("proxy_on_sql_call_response"))
         {
-            errors.Add($"plugin '{label}': imports proxy_sql_call but does not export proxy_on_sql_call_response (ABI §11.3)");
+            errors.Add($"plugin '{label}': imports proxy_sql_call but does not export proxy_on_sql_call_response (docs/proxy-wasm.md, 'The SQL extension')");
         }
 
         var linker = new Linker(engine);

@@ -1,6 +1,6 @@
 namespace Gateway.Plugins;
 
-/// <summary>What a request gets when its plugin traps or hits a limit (DESIGN §5).</summary>
+/// <summary>What a request gets when its plugin traps or hits a limit (README, 'What a client sees when something goes wrong').</summary>
 public enum FailurePolicy
 {
     /// <summary>The request goes on without the plugin.</summary>
@@ -19,7 +19,7 @@ public sealed record PluginLimits
     public int CpuMillisecondsPerCall { get; init; } = 5;
 }
 
-/// <summary>One entry of config <c>plugins</c> (DESIGN §4), already resolved by the config loader.</summary>
+/// <summary>One entry of config <c>plugins</c> (README, 'Configuration reference'), already resolved by the config loader.</summary>
 public sealed record PluginOptions
 {
     public required string Name { get; init; }

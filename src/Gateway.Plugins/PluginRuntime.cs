@@ -41,7 +41,7 @@ public sealed class PluginRuntime : IDisposable
     public int GroupsBuilt { get; private set; }
 
     /// <summary>
-    /// Compiles every module once and validates each plugin on a throw-away probe VM (ABI §1.4 A, Envoy's canary):
+    /// Compiles every module once and validates each plugin on a throw-away probe VM (docs/proxy-wasm.md, 'Contexts and callbacks', Envoy's canary):
     /// ABI marker, memory and allocator exports, start-up, <c>proxy_on_vm_start</c> and <c>proxy_on_configure</c>.
     /// <paramref name="errors"/> lists every problem, each naming its plugin.
     /// </summary>

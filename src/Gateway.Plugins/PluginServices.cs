@@ -14,13 +14,13 @@ public sealed class PluginServices
     /// <summary>Redis and SQL targets behind <c>proxy_redis_call</c> and <c>proxy_sql_call</c>.</summary>
     public Gateway.Backends.BackendRegistry? Backends { get; init; }
 
-    /// <summary>Default for <c>proxy_http_call</c> with <c>timeout_ms = 0</c> (ABI §3.5 POLICY).</summary>
+    /// <summary>Default for <c>proxy_http_call</c> with <c>timeout_ms = 0</c> (docs/proxy-wasm.md, 'Calls that wait' POLICY).</summary>
     public TimeSpan DefaultHttpCallTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Cap on every <c>proxy_http_call</c> timeout.</summary>
     public TimeSpan MaxHttpCallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Redis and SQL calls one plugin may have in flight; beyond it the call answers INTERNAL_FAILURE (ABI §10.4, §11.2).</summary>
+    /// <summary>Redis and SQL calls one plugin may have in flight; beyond it the call answers INTERNAL_FAILURE (docs/proxy-wasm.md, 'Calls that wait' and 'The SQL extension').</summary>
     public int MaxBackendCallsInFlightPerPlugin { get; init; } = 1024;
 
     /// <summary>Where compiled modules are cached across starts; null compiles every module at every start.</summary>
@@ -44,11 +44,11 @@ public interface IHttpCallDispatcher
 
 /// <summary>
 /// Outcome of a callout. A timeout or connect failure is reported by the dispatcher as a synthesized response
-/// (504 / 503, ABI §9.1); <see cref="Succeeded"/> = false means a reset: the plugin sees zero headers.
+/// (504 / 503, docs/proxy-wasm.md, 'Calls that wait'); <see cref="Succeeded"/> = false means a reset: the plugin sees zero headers.
 /// </summary>
 public sealed record HttpCallResult(bool Succeeded, HttpResponseHead? Response, byte[] Body, string? FailureReason);
 
-/// <summary>Facts about the exchange that plugins read as properties (ABI §7.1).</summary>
+/// <summary>Facts about the exchange that plugins read as properties (docs/proxy-wasm.md, 'Other imports').</summary>
 public sealed record StreamInfo(
     string RouteName,
     string ClusterName,
@@ -75,7 +75,7 @@ public enum FilterAction
     /// <summary>A plugin trapped or hit a limit with failure policy closed: answer 500.</summary>
     Failed,
     /// <summary>
-    /// Header phases only: a Higress 0.2.100 plugin held the headers (StopIteration, ABI §2.3). Do not send the head;
+    /// Header phases only: a Higress 0.2.100 plugin held the headers (StopIteration, docs/proxy-wasm.md, 'Stream control'). Do not send the head;
     /// run the body phases, and send the head, as changed meanwhile, once <see cref="PluginStream.HeadersHeld"/> turns
     /// false (before the first body bytes that come out of the chain) or at the end of the body.
     /// </summary>

@@ -7,7 +7,7 @@ using Gateway.Plugins.Abi;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// One HTTP exchange through a route's plugin chain, as a fixed list of phases (ABI §1.4 B). Request phases run
+/// One HTTP exchange through a route's plugin chain, as a fixed list of phases (docs/proxy-wasm.md, 'Contexts and callbacks'). Request phases run
 /// the plugins in configured order, response phases in reverse. A plugin that pauses holds the phase's
 /// <see cref="ValueTask{TResult}"/> until it continues (from a completion, a tick or a queue callback), answers
 /// locally, or fails. Only ever used on the worker that created it.
@@ -40,7 +40,7 @@ public sealed class PluginStream
     }
 
     /// <summary>
-    /// The proxy re-routes the request (ABI §3.3): a plugin changed the request headers, unless one turned that off
+    /// The proxy re-routes the request (docs/proxy-wasm.md, 'Header maps'): a plugin changed the request headers, unless one turned that off
     /// with the Higress <c>clear_route_cache = off</c> property, or a plugin called <c>proxy_clear_route_cache</c>.
     /// </summary>
     public bool RouteInvalidated => _routeCleared || (_requestHeadersChanged && !_routeCacheKept);
@@ -63,7 +63,7 @@ public sealed class PluginStream
     internal StreamInfo Info { get; }
 
     /// <summary>
-    /// A Higress 0.2.100 plugin stopped the current direction's headers with StopIteration (ABI §2.3) and no body data
+    /// A Higress 0.2.100 plugin stopped the current direction's headers with StopIteration (docs/proxy-wasm.md, 'Stream control') and no body data
     /// has passed the whole chain since: the proxy must not send the head yet. Body phases still run; the headers are
     /// released (this turns false) with the first data that passes every plugin.
     /// </summary>
@@ -97,13 +97,13 @@ public sealed class PluginStream
 
     internal long ResponseBodyBytes { get; private set; }
 
-    /// <summary>Values plugins stored with <c>proxy_set_property</c>, visible to every plugin of the stream (ABI §7.3).</summary>
+    /// <summary>Values plugins stored with <c>proxy_set_property</c>, visible to every plugin of the stream (docs/proxy-wasm.md, 'Other imports').</summary>
     internal Dictionary<string, byte[]>? Properties { get; set; }
 
     /// <summary>A local reply a plugin asked for and that was not delivered yet.</summary>
     internal LocalReply? PendingReply { get; private set; }
 
-    /// <summary>A reply was already requested or the response went downstream: a further one is refused (ABI §3.4).</summary>
+    /// <summary>A reply was already requested or the response went downstream: a further one is refused (docs/proxy-wasm.md, 'Stream control').</summary>
     internal bool ReplyLocked => PendingReply is not null || _replyDelivered || _responseSent;
 
     private bool _replyDelivered;
@@ -141,7 +141,7 @@ public sealed class PluginStream
 
     public ValueTask<FilterOutcome> OnResponseBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
     {
-        // A held response head has not gone downstream: a plugin may still answer locally (ABI §3.4).
+        // A held response head has not gone downstream: a plugin may still answer locally (docs/proxy-wasm.md, 'Stream control').
         _responseSent |= !_holdingHeaders;
         ResponseBodyBytes += chunk.Length;
         _transit.Clear();
@@ -158,7 +158,7 @@ public sealed class PluginStream
     }
 
     /// <summary>
-    /// Ends the exchange (ABI §1.4 B8–B10): <c>proxy_on_log</c>, <c>proxy_on_done</c>, <c>proxy_on_delete</c> for every
+    /// Ends the exchange (docs/proxy-wasm.md, 'Contexts and callbacks' B8–B10): <c>proxy_on_log</c>, <c>proxy_on_done</c>, <c>proxy_on_delete</c> for every
     /// plugin of the chain. Completions still pending for this stream are dropped; a pending phase completes with Reset.
     /// </summary>
     public void Complete()
@@ -201,7 +201,7 @@ public sealed class PluginStream
 
     internal void RequestReset() => _resetRequested = true;
 
-    /// <summary>Applies what a plugin asked for from a callback that was not this stream's phase (ABI §9.4, §9.5).</summary>
+    /// <summary>Applies what a plugin asked for from a callback that was not this stream's phase (docs/proxy-wasm.md, 'Calls that wait').</summary>
     internal void ApplyControl(StreamContext context)
     {
         if (_completed || _running)
@@ -233,7 +233,7 @@ public sealed class PluginStream
         }
     }
 
-    /// <summary>The VM of <paramref name="context"/> failed while this stream may be paused on it (ABI §2.2).</summary>
+    /// <summary>The VM of <paramref name="context"/> failed while this stream may be paused on it (docs/proxy-wasm.md, 'Loading and VMs').</summary>
     internal void OnPluginFailed(StreamContext context)
     {
         context.Bypassed = true;
@@ -309,7 +309,7 @@ public sealed class PluginStream
         }
         else if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
         {
-            // The held body goes on to the next plugin, with whatever the paused plugin changed (ABI §2.3).
+            // The held body goes on to the next plugin, with whatever the paused plugin changed (docs/proxy-wasm.md, 'Stream control').
             (_phase == StreamPhase.RequestBody ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
         }
         _running = true;
@@ -344,7 +344,7 @@ public sealed class PluginStream
             var context = _contexts[i];
             if (context is null)
             {
-                // The plugin's VM could not be built on this worker: the failure policy decides (ABI §2.2).
+                // The plugin's VM could not be built on this worker: the failure policy decides (docs/proxy-wasm.md, 'Loading and VMs').
                 if (_plugins[i].Options.FailurePolicy == FailurePolicy.Closed)
                 {
                     return new FilterOutcome(FilterAction.Failed, null);
@@ -353,12 +353,12 @@ public sealed class PluginStream
             }
             if (context.Bypassed || (!request && !context.Created))
             {
-                // Response callbacks only reach contexts that existed when the request passed (ABI §1.4 B).
+                // Response callbacks only reach contexts that existed when the request passed (docs/proxy-wasm.md, 'Contexts and callbacks').
                 continue;
             }
             if (bodyPhase && _holdingHeaders && (request ? i > _headersReached : i < _headersReached))
             {
-                // ABI §2.3 (0.2.100): the held headers travel with the first data past the plugin that held them; a
+                // docs/proxy-wasm.md, 'Stream control' (0.2.100): the held headers travel with the first data past the plugin that held them; a
                 // plugin sees them before its body callback, as Envoy runs the rest of the header chain first.
                 _headersReached = i;
                 var headers = RunPhase(context, request, request ? StreamPhase.RequestHeaders : StreamPhase.ResponseHeaders, endOfStream: false);
@@ -394,7 +394,7 @@ public sealed class PluginStream
         }
         if (bodyPhase)
         {
-            // The data passed every plugin: held headers go out before it (ABI §2.3).
+            // The data passed every plugin: held headers go out before it (docs/proxy-wasm.md, 'Stream control').
             _holdingHeaders = false;
             _responseSent |= _phase == StreamPhase.ResponseBody;
             if (_transit.Length > 0)
@@ -461,14 +461,14 @@ public sealed class PluginStream
         }
         if (TakeControl(out _stopOutcome))
         {
-            // A local reply or a close forces "stop" whatever the callback returned (ABI §2.3).
+            // A local reply or a close forces "stop" whatever the callback returned (docs/proxy-wasm.md, 'Stream control').
             return StepResult.Stop;
         }
         bool continued = request ? context.ContinueRequest : context.ContinueResponse;
         context.ContinueRequest = context.ContinueResponse = false;
         if (!body)
         {
-            // Header results (ABI §2.3): 0 and 2 continue; 1, 3, 4 and above pause the whole direction, except that a
+            // Header results (docs/proxy-wasm.md, 'Stream control'): 0 and 2 continue; 1, 3, 4 and above pause the whole direction, except that a
             // Higress 0.2.100 module's 1 is StopIteration: only the headers wait while its body callbacks go on. With
             // no body to come, that can end only by proxy_continue_stream: a pause.
             if (action is 0 or 2 || continued)
@@ -519,7 +519,7 @@ public sealed class PluginStream
         Pause,
         /// <summary>Nothing more goes downstream for this chunk, but the phase is done.</summary>
         Hold,
-        /// <summary>A 0.2.100 plugin's StopIteration on headers: the header phase ends, its body phases go on (ABI §2.3).</summary>
+        /// <summary>A 0.2.100 plugin's StopIteration on headers: the header phase ends, its body phases go on (docs/proxy-wasm.md, 'Stream control').</summary>
         HoldHeaders,
         Stop,
     }

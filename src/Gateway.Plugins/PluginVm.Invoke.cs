@@ -5,8 +5,8 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Every host → guest call goes through one of these: it sets the current and effective context (ABI §9.3), arms
-/// the CPU deadline (epoch interruption), refuses re-entry (ABI §9.4), and turns a trap into a failed VM.
+/// Every host → guest call goes through one of these: it sets the current and effective context (docs/proxy-wasm.md, 'Contexts and callbacks'), arms
+/// the CPU deadline (epoch interruption), refuses re-entry (docs/proxy-wasm.md, 'Calls that wait'), and turns a trap into a failed VM.
 /// One overload per callback shape keeps the calls free of closures and boxing.
 /// </summary>
 internal sealed partial class PluginVm
@@ -231,7 +231,7 @@ internal sealed partial class PluginVm
         }
         if (_inGuest)
         {
-            // ABI §9.4: only the allocator may run while an import is on the stack; anything else is a host bug.
+            // docs/proxy-wasm.md, 'Calls that wait': only the allocator may run while an import is on the stack; anything else is a host bug.
             throw new InvalidOperationException("re-entry into a running guest");
         }
         _inGuest = true;
@@ -282,7 +282,7 @@ internal sealed partial class PluginVm
     }
 
     /// <summary>
-    /// A trap, an exit or a limit leaves the instance in an unknown state (ABI §2.2): count it, log it once, tell the
+    /// A trap, an exit or a limit leaves the instance in an unknown state (docs/proxy-wasm.md, 'Loading and VMs'): count it, log it once, tell the
     /// streams that wait on this VM, and release the store. Returns true only for <c>proc_exit(0)</c> from <c>_start</c>.
     /// </summary>
     private bool Fault(Exception e)

@@ -9,13 +9,13 @@ namespace Gateway.Plugins;
 
 /// <summary>
 /// One instance of a module on one worker: its own <see cref="Store"/> (memory cap, epoch deadline), its contexts,
-/// and the guest exports it calls. Only ever entered from the owning worker's thread (DESIGN §1), so nothing here
+/// and the guest exports it calls. Only ever entered from the owning worker's thread (docs/design.md, 'Workers'), so nothing here
 /// is locked. A trap or a limit marks the VM failed and releases the store; the worker's <see cref="VmSlot"/>
 /// builds a replacement from the compiled module.
 /// </summary>
 internal sealed partial class PluginVm : IDisposable
 {
-    /// <summary>Start-up (ABI §1.2 step 5 and §1.4 A) may do real work such as parsing configuration.</summary>
+    /// <summary>Start-up (docs/proxy-wasm.md, 'Loading and VMs' and 'Contexts and callbacks') may do real work such as parsing configuration.</summary>
     private const int StartupBudgetMilliseconds = 1000;
 
     private readonly Store _store;
@@ -71,7 +71,7 @@ internal sealed partial class PluginVm : IDisposable
     private void Instantiate()
     {
         _cpuStart = ThreadCpuClock.NowNanoseconds();
-        // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (ABI §1.2 step 4).
+        // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (docs/proxy-wasm.md, 'Loading and VMs').
         _instance = Group.Module.Linker.Instantiate(_store, Group.Module.Module);
         _memory = _instance.GetMemory("memory");
     }
@@ -95,7 +95,7 @@ internal sealed partial class PluginVm : IDisposable
 
     public VmPhase Phase { get; private set; }
 
-    /// <summary>The context the current guest call was made for (ABI §9.3); null for the VM context 0.</summary>
+    /// <summary>The context the current guest call was made for (docs/proxy-wasm.md, 'Contexts and callbacks'); null for the VM context 0.</summary>
     public ProxyContext? Current { get; private set; }
 
     /// <summary>The context imports act on: <see cref="Current"/> unless the guest called <c>proxy_set_effective_context</c>.</summary>
@@ -107,7 +107,7 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>Inside <c>proxy_on_vm_start</c>: 0.1.0's <c>proxy_get_configuration</c> returns the VM configuration.</summary>
     public bool VmStarting { get; private set; }
 
-    /// <summary>Completion data readable only during its callback (ABI §9.1 step 6).</summary>
+    /// <summary>Completion data readable only during its callback (docs/proxy-wasm.md, 'Calls that wait').</summary>
     public HttpCallResult? HttpCallResponse { get; private set; }
 
     public byte[]? RedisReply { get; private set; }
@@ -124,7 +124,7 @@ internal sealed partial class PluginVm : IDisposable
         _memory ??= caller.GetMemory("memory") ?? throw new InvalidOperationException("module has no exported memory");
 
     /// <summary>
-    /// During start functions only logging and WASI may be used; inside the allocator, the same (ABI §1.2, §5.3).
+    /// During start functions only logging and WASI may be used; inside the allocator, the same (docs/proxy-wasm.md, 'Loading and VMs' and 'Buffers').
     /// Anything else traps with Envoy's "restricted_callback".
     /// </summary>
     public void CheckUnrestricted(string import)
@@ -177,7 +177,7 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool Exports(string name) => Group.Module.Exports.Contains(name);
 
-    /// <summary>Hands out an id for the next context (ABI §1.1: one monotonic counter per instance, never 0).</summary>
+    /// <summary>Hands out an id for the next context (docs/proxy-wasm.md, 'Loading and VMs': one monotonic counter per instance, never 0).</summary>
     public StreamContext NewStreamContext(PluginDefinition plugin, PluginStream stream, int index)
     {
         var context = new StreamContext(_nextContextId++, this, plugin, _roots[plugin], stream, index);
@@ -186,13 +186,13 @@ internal sealed partial class PluginVm : IDisposable
         return context;
     }
 
-    /// <summary>The plugin asked to be rebuilt (Higress <c>wasm_need_rebuild</c>, ABI §7.2).</summary>
+    /// <summary>The plugin asked to be rebuilt (Higress <c>wasm_need_rebuild</c>, docs/proxy-wasm.md, 'Other imports').</summary>
     public bool RebuildRequested { get; set; }
 
     /// <summary>Replaced in its slot; disposed once its last stream ends.</summary>
     public bool Retired { get; set; }
 
-    /// <summary>Token for an asynchronous call, unique among the calls still pending (ABI §9.2).</summary>
+    /// <summary>Token for an asynchronous call, unique among the calls still pending (docs/proxy-wasm.md, 'Calls that wait').</summary>
     public uint NextToken()
     {
         do
@@ -203,7 +203,7 @@ internal sealed partial class PluginVm : IDisposable
         return _nextToken;
     }
 
-    /// <summary>Remembers that a stream-moving import ran; the stream is moved after the guest call returns (ABI §9.4).</summary>
+    /// <summary>Remembers that a stream-moving import ran; the stream is moved after the guest call returns (docs/proxy-wasm.md, 'Calls that wait').</summary>
     public void Touch(ProxyContext context)
     {
         if (!_touched.Contains(context))
@@ -212,7 +212,7 @@ internal sealed partial class PluginVm : IDisposable
         }
     }
 
-    /// <summary><c>proxy_done</c>: the root is deleted after the current guest call (ABI §1.4 C2).</summary>
+    /// <summary><c>proxy_done</c>: the root is deleted after the current guest call (docs/proxy-wasm.md, 'Contexts and callbacks' C2).</summary>
     public void FinishRoot(RootContext root)
     {
         root.AwaitingDone = false;
@@ -220,7 +220,7 @@ internal sealed partial class PluginVm : IDisposable
     }
 
     /// <summary>
-    /// Calls the guest allocator from inside an import (the one permitted nested call, ABI §5.3). Returns 0 on failure.
+    /// Calls the guest allocator from inside an import (the one permitted nested call, docs/proxy-wasm.md, 'Buffers'). Returns 0 on failure.
     /// The current context is the VM context meanwhile; a trap propagates and fails the outer call.
     /// </summary>
     public int Allocate(int size)
@@ -248,7 +248,7 @@ internal sealed partial class PluginVm : IDisposable
         }
         ResolveCallbacks(instance);
 
-        // ABI §1.2 step 5, in this order; proc_exit(0) from _start is a normal return (pitfall 2).
+        // docs/proxy-wasm.md, 'Loading and VMs', in this order; proc_exit(0) from _start is a normal return (WASI toolchains end _start that way).
         var initialize = instance.GetAction("_initialize");
         var start = instance.GetAction("_start");
         if (initialize is not null)
@@ -282,7 +282,7 @@ internal sealed partial class PluginVm : IDisposable
         return null;
     }
 
-    /// <summary>ABI §1.4 A2–A4 for one plugin: create its root, <c>proxy_on_vm_start</c>, <c>proxy_on_configure</c>.</summary>
+    /// <summary>docs/proxy-wasm.md, 'Contexts and callbacks' A2–A4 for one plugin: create its root, <c>proxy_on_vm_start</c>, <c>proxy_on_configure</c>.</summary>
     private string? StartRoot(PluginDefinition plugin)
     {
         var root = new RootContext(_nextContextId++, this, plugin);
@@ -357,7 +357,7 @@ internal sealed partial class PluginVm : IDisposable
         _onRedisCallResponse = instance.GetAction<int, int, int, int>("proxy_on_redis_call_response");
         _onSqlCallResponse = instance.GetAction<int, int, int, int, int>("proxy_on_sql_call_response");
 
-        // ABI §1.2 step 7: an export with an unexpected type is treated as absent, with a warning.
+        // docs/proxy-wasm.md, 'Loading and VMs': an export with an unexpected type is treated as absent, with a warning.
         WarnIfMistyped("proxy_on_request_headers", Abi == AbiVersion.V0_1_0 ? _onRequestHeaders010 : _onRequestHeaders);
         WarnIfMistyped("proxy_on_response_headers", Abi == AbiVersion.V0_1_0 ? _onResponseHeaders010 : _onResponseHeaders);
         WarnIfMistyped("proxy_on_request_body", _onRequestBody);
@@ -374,7 +374,7 @@ internal sealed partial class PluginVm : IDisposable
         }
     }
 
-    // ---- Stream phases (ABI §1.4 B). Each returns false when the VM failed; the caller applies the failure policy.
+    // ---- Stream phases (docs/proxy-wasm.md, 'Contexts and callbacks'). Each returns false when the VM failed; the caller applies the failure policy.
 
     public bool EnsureCreated(StreamContext context)
     {
@@ -446,7 +446,7 @@ internal sealed partial class PluginVm : IDisposable
         return Invoke(context, callback, context.Id, count, out action);
     }
 
-    /// <summary>ABI §1.4 B8–B10 in Envoy's order: log, done, delete; a context that was never created is created first.</summary>
+    /// <summary>docs/proxy-wasm.md, 'Contexts and callbacks' B8–B10 in Envoy's order: log, done, delete; a context that was never created is created first.</summary>
     public void EndStream(StreamContext context)
     {
         if (!Failed && !context.Bypassed)
@@ -470,7 +470,7 @@ internal sealed partial class PluginVm : IDisposable
         RunDeferred();
         if (RebuildRequested && !Retired && !Failed)
         {
-            // The plugin's own request (ABI §7.2): the slot gets a fresh VM now; this one finishes its streams first.
+            // The plugin's own request (docs/proxy-wasm.md, 'Other imports'): the slot gets a fresh VM now; this one finishes its streams first.
             Worker.Slot(Group).Retire(this);
         }
         if (Retired && _streams == 0)
@@ -479,7 +479,7 @@ internal sealed partial class PluginVm : IDisposable
         }
     }
 
-    // ---- Completions, ticks and queues: always named by the root context (ABI §9.3), posted to this worker.
+    // ---- Completions, ticks and queues: always named by the root context (docs/proxy-wasm.md, 'Contexts and callbacks'), posted to this worker.
 
     public void DeliverHttpCallResponse(uint token, HttpCallResult result)
     {
@@ -571,7 +571,7 @@ internal sealed partial class PluginVm : IDisposable
         RunDeferred();
     }
 
-    /// <summary>Applies what imports queued during the last guest call (ABI §9.4): stream moves and root deletions.</summary>
+    /// <summary>Applies what imports queued during the last guest call (docs/proxy-wasm.md, 'Calls that wait'): stream moves and root deletions.</summary>
     public void RunDeferred()
     {
         while (_touched.Count > 0)
@@ -630,7 +630,7 @@ internal sealed partial class PluginVm : IDisposable
         _contexts.Remove(root.Id);
     }
 
-    /// <summary>Plugin shutdown (ABI §1.4 C): done, then delete, for every root still alive.</summary>
+    /// <summary>Plugin shutdown (docs/proxy-wasm.md, 'Contexts and callbacks'): done, then delete, for every root still alive.</summary>
     private void ShutDownRoots()
     {
         foreach (var root in _roots.Values)
@@ -686,10 +686,10 @@ internal sealed partial class PluginVm : IDisposable
     }
 }
 
-/// <summary>Where a VM is in its life; some imports are restricted by it (ABI §1.2, §5.3).</summary>
+/// <summary>Where a VM is in its life; some imports are restricted by it (docs/proxy-wasm.md, 'Loading and VMs' and 'Buffers').</summary>
 internal enum VmPhase
 {
-    /// <summary>Start functions run; only logging and WASI are allowed (ABI §1.2).</summary>
+    /// <summary>Start functions run; only logging and WASI are allowed (docs/proxy-wasm.md, 'Loading and VMs').</summary>
     Startup,
     /// <summary>Root contexts are created and configured.</summary>
     Configure,

@@ -1,7 +1,7 @@
 namespace Gateway.Plugins;
 
 /// <summary>
-/// The process-wide key-value store of ABI §3.8, keyed by (vm_id, key), shared by every worker. CAS versions come
+/// The process-wide key-value store of docs/proxy-wasm.md, 'Other imports', keyed by (vm_id, key), shared by every worker. CAS versions come
 /// from one counter that starts at 1, advances on every successful set and skips 0 (Envoy <c>shared_data.cc</c>).
 /// </summary>
 internal sealed class SharedData
@@ -27,7 +27,7 @@ internal sealed class SharedData
 
     /// <summary>
     /// Stores <paramref name="value"/>. <paramref name="cas"/> 0 is unconditional; otherwise it must match the
-    /// entry's current version, except that a missing key is inserted anyway (ABI §3.8).
+    /// entry's current version, except that a missing key is inserted anyway (docs/proxy-wasm.md, 'Other imports').
     /// </summary>
     public bool TrySet(string vmId, string key, byte[] value, uint cas)
     {

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Process-wide shared queues (ABI §3.9), addressed by (vm_id, name). The last registration owns the ready
+/// Process-wide shared queues (docs/proxy-wasm.md, 'Other imports'), addressed by (vm_id, name). The last registration owns the ready
 /// notification, which is posted to the owner's worker and delivered to its root context there.
 /// </summary>
 internal sealed class SharedQueues
@@ -55,7 +55,7 @@ internal sealed class SharedQueues
             owner = queue.Owner;
         }
         queue.Items.Enqueue(item);
-        // Delivered later on the owner's worker, never inside the enqueuing import (ABI §9.4).
+        // Delivered later on the owner's worker, never inside the enqueuing import (docs/proxy-wasm.md, 'Calls that wait').
         owner?.Vm.Loop.Post(static s =>
         {
             var (root, queueId) = ((RootContext, uint))s!;
@@ -81,7 +81,7 @@ internal sealed class SharedQueues
         return true;
     }
 
-    /// <summary>A deleted root or discarded VM no longer receives notifications (ABI §1.4 C3).</summary>
+    /// <summary>A deleted root or discarded VM no longer receives notifications (docs/proxy-wasm.md, 'Contexts and callbacks' C3).</summary>
     public void DropRegistrations(PluginVm vm, RootContext root)
     {
         lock (_lock)

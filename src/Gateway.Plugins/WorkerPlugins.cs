@@ -4,7 +4,7 @@ using Gateway.Http.Transport;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// The plugin VMs of one worker (DESIGN §1): one per VM group, created lazily on the worker thread, entered only
+/// The plugin VMs of one worker (docs/design.md, 'Workers'): one per VM group, created lazily on the worker thread, entered only
 /// from it. A VM that failed is replaced from the compiled module in the background. After a reload the VMs of
 /// kept groups move to the next generation's <see cref="WorkerPlugins"/> of the same worker.
 /// </summary>
@@ -72,7 +72,7 @@ public sealed class WorkerPlugins : IDisposable
 
     /// <summary>
     /// A VM trapped or hit a limit: streams paused on it get their failure policy, and a replacement is built
-    /// after the current work item, so the next request does not pay for it (ABI §2.2).
+    /// after the current work item, so the next request does not pay for it (docs/proxy-wasm.md, 'Loading and VMs').
     /// </summary>
     internal void OnVmFailed(PluginVm vm, List<StreamContext> waiting)
     {
@@ -131,7 +131,7 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
         {
             return vm;
         }
-        // A module that fails to start is retried at most every RetryInterval (ABI §2.2, Envoy issue 39395).
+        // A module that fails to start is retried at most every RetryInterval (docs/proxy-wasm.md, 'Loading and VMs', Envoy issue 39395).
         long now = Stopwatch.GetTimestamp();
         if (_lastBuildFailed && Stopwatch.GetElapsedTime(_lastAttempt, now) < RetryInterval)
         {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy;
 
-/// <summary>Every error of the data path is logged once, with route, stage and cause (DESIGN §5).</summary>
+/// <summary>Every error of the data path is logged once, with route, stage and cause (README, 'What a client sees when something goes wrong').</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(EventId = 100, EventName = "request_rejected", Level = LogLevel.Information,

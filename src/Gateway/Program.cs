@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
-// gateway [--config PATH] | --check-config PATH | --version   (DESIGN §3)
+// gateway [--config PATH] | --check-config PATH | --version   (README, 'Command line')
 return await Gateway.GatewayCommand.RunAsync(args);
 
 namespace Gateway

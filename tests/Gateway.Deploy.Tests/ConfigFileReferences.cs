@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Gateway.Deploy.Tests;
 
 /// <summary>
-/// The files a gateway.json makes the gateway read (DESIGN §4): plugin `module`s, every
+/// The files a gateway.json makes the gateway read (README, 'Configuration reference'): plugin `module`s, every
 /// `…File` key (passwordFile and the like) and every `${file:/path}` reference.
 /// </summary>
 internal static partial class ConfigFileReferences

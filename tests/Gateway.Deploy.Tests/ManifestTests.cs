@@ -2,10 +2,10 @@ using System.Text.Json.Nodes;
 
 namespace Gateway.Deploy.Tests;
 
-/// <summary>The Kubernetes manifests against the gateway's real contract (DESIGN §3–4, issue 7).</summary>
+/// <summary>The Kubernetes manifests against the gateway's real contract (README, 'Command line' and README, 'Configuration reference').</summary>
 public sealed class ManifestTests
 {
-    /// <summary>The gateway's admin endpoints (DESIGN §1); probes may only hit the health ones.</summary>
+    /// <summary>The gateway's admin endpoints (docs/design.md, 'Workers'); probes may only hit the health ones.</summary>
     private static readonly string[] HealthEndpoints = ["/healthz", "/readyz"];
 
     private readonly KubernetesManifests _manifests = KubernetesManifests.Load();
@@ -149,7 +149,7 @@ public sealed class ManifestTests
         int grace = (int)_pod.Pod["terminationGracePeriodSeconds"]!;
         int preStop = (int)_pod.Container["lifecycle"]!["preStop"]!["sleep"]!["seconds"]!;
         JsonNode? shutdown = _pod.Config["shutdown"];
-        // Gateway defaults when the keys are absent (issue 7): 15 s drain, no listener delay.
+        // Gateway defaults when the keys are absent: 15 s drain, no listener delay.
         long drainMs = (long?)shutdown?["drainTimeoutMs"] ?? 15000;
         long closeDelayMs = (long?)shutdown?["listenerCloseDelayMs"] ?? 0;
         Assert.True(grace * 1000L > preStop * 1000L + closeDelayMs + drainMs,

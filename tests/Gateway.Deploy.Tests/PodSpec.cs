@@ -6,7 +6,7 @@ namespace Gateway.Deploy.Tests;
 /// <summary>
 /// The gateway's Deployment read as the kubelet would run it: the container, its mounts
 /// with the files each mount holds, and the gateway.json it is given, with the
-/// container's GATEWAY_ environment overrides applied (DESIGN §4).
+/// container's GATEWAY_ environment overrides applied (README, 'Configuration reference').
 /// </summary>
 internal sealed class PodSpec
 {

@@ -114,7 +114,7 @@ public sealed class AsyncTests
     public async Task SharedData_CountsAcrossWorkersWithCas()
     {
         using var host = Start([Plugin("counter", "behaviors", "counter")], workers: 2);
-        // The ABI has no atomic create (CAS 0 is unconditional, ABI §3.8), so the key exists before the race starts.
+        // The ABI has no atomic create (CAS 0 is unconditional, docs/proxy-wasm.md, 'Other imports'), so the key exists before the race starts.
         Assert.True(host.Runtime.SharedData.TrySet("", "hits", [0, 0, 0, 0], 0));
         var seen = new List<string>();
         var runs = new List<Task<List<string>>>();

@@ -6,7 +6,7 @@ using static Gateway.Plugins.Tests.PluginHarness;
 namespace Gateway.Plugins.Tests;
 
 /// <summary>
-/// ABI §2.3: a Higress 0.2.100 module's header result 1 is StopIteration. The headers wait, the body callbacks keep
+/// docs/proxy-wasm.md, 'Stream control': a Higress 0.2.100 module's header result 1 is StopIteration. The headers wait, the body callbacks keep
 /// coming, and the headers go on with the first data the chain lets through.
 /// </summary>
 public sealed class HigressStopIterationTests

@@ -1,11 +1,11 @@
 // Gateway extensions to proxy-wasm for AssemblyScript plugins built on
-// @solo-io/proxy-runtime: Redis calls (Higress compatible, ABI reference §10)
-// and SQL calls (the gateway's own, §11).
+// @solo-io/proxy-runtime: Redis calls (Higress compatible, docs/proxy-wasm.md, 'Calls that wait')
+// and SQL calls (the gateway's own, docs/proxy-wasm.md, 'The SQL extension').
 //
 // Both are asynchronous: the import returns a token, the plugin returns a
 // pause from its phase callback, and the host later calls the exported
-// callback on the ROOT context with that token (§9.2, §9.3). This module keeps
-// the token -> (stream context, callback) registry of §11.7: it sets the
+// callback on the ROOT context with that token (docs/proxy-wasm.md, 'Calls that wait' and 'Contexts and callbacks'). This module keeps
+// the token -> (stream context, callback) registry of docs/proxy-wasm.md, 'The SQL extension': it sets the
 // effective context to the stream before running the callback, and drops the
 // completion when the stream is gone.
 //
@@ -26,20 +26,20 @@ import {
   proxy_on_delete as runtime_on_delete,
 } from "@solo-io/proxy-runtime/exports";
 
-// §4.4: reply buffers, readable only during the callback.
+// docs/proxy-wasm.md, 'Buffers': reply buffers, readable only during the callback.
 export const BUFFER_REDIS_CALL_RESPONSE: u32 = 9;
 export const BUFFER_SQL_CALL_RESPONSE: u32 = 0x1000;
 
-// §4.10: status of proxy_on_redis_call_response.
+// docs/proxy-wasm.md, 'Calls that wait': status of proxy_on_redis_call_response.
 export enum RedisCallStatus { Ok = 0, NetworkError = 1 }
 
-// §11.5: status of proxy_on_sql_call_response.
+// docs/proxy-wasm.md, 'The SQL extension': status of proxy_on_sql_call_response.
 export enum SqlCallStatus {
   Ok = 0, Timeout = 1, StatementNotFound = 2, BadArgument = 3,
   BackendError = 4, CircuitOpen = 5, ResultTooLarge = 6,
 }
 
-// §11.4: value tags.
+// docs/proxy-wasm.md, 'The SQL extension': value tags.
 export enum SqlTag { Null = 0, Bool = 1, Int64 = 2, Float64 = 3, Text = 4, Bytes = 5 }
 
 // ---- raw imports ------------------------------------------------------------
@@ -73,7 +73,7 @@ class PendingCall {
 
 const pendingCalls = new Map<u32, PendingCall>();
 // Live stream contexts by id. Completions for a stream deleted while its call
-// was pending are dropped (§9.3, pitfall §12 #9).
+// was pending are dropped (docs/proxy-wasm.md, 'Contexts and callbacks' and 'Versions').
 const streams = new Map<u32, GatewayContext>();
 
 /**
@@ -153,7 +153,7 @@ function lastToken(): u32 {
 
 // ---- Redis ------------------------------------------------------------------
 
-/** §10.1. Credentials live in gateway configuration; timeoutMs 0 = the target's default. */
+/** docs/proxy-wasm.md, 'Calls that wait'. Credentials live in gateway configuration; timeoutMs 0 = the target's default. */
 export function redisInit(cluster: string, timeoutMs: u32): WasmResultValues {
   const name = String.UTF8.encode(cluster);
   return proxy_redis_init(changetype<usize>(name), name.byteLength, 0, 0, 0, 0, timeoutMs) as WasmResultValues;
@@ -174,7 +174,7 @@ export function redisCall(cluster: string, query: ArrayBuffer, context: GatewayC
 
 // ---- SQL --------------------------------------------------------------------
 
-/** §11.2. params: SqlParams.encode() (or an empty buffer); timeoutMs 0 = the statement's default. */
+/** docs/proxy-wasm.md, 'The SQL extension'. params: SqlParams.encode() (or an empty buffer); timeoutMs 0 = the statement's default. */
 export function sqlCall(target: string, statement: string, params: ArrayBuffer, timeoutMs: u32,
   context: GatewayContext, callback: SqlCallback): WasmResultValues {
   const t = String.UTF8.encode(target);
@@ -190,7 +190,7 @@ export function sqlCall(target: string, statement: string, params: ArrayBuffer, 
 }
 
 // Returns the pending call of `token` if its stream still exists, after making
-// the stream the effective context (§9.3).
+// the stream the effective context (docs/proxy-wasm.md, 'Contexts and callbacks').
 function takePending(token: u32): PendingCall | null {
   if (!pendingCalls.has(token)) return null;
   const pending = pendingCalls.get(token);
@@ -201,7 +201,7 @@ function takePending(token: u32): PendingCall | null {
   return pending;
 }
 
-// The host calls these on the root context (§10.1, §11.3); re-export them.
+// The host calls these on the root context (docs/proxy-wasm.md, 'Calls that wait' and 'The SQL extension'); re-export them.
 export function proxy_on_redis_call_response(root_context_id: u32, token: u32, status: u32, response_size: u32): void {
   const pending = takePending(token);
   if (pending === null) return;
@@ -249,7 +249,7 @@ class ByteWriter {
   toArrayBuffer(): ArrayBuffer { return this.bytes.buffer.slice(0, this.length); }
 }
 
-// ---- RESP (§10.3) -------------------------------------------------------------
+// ---- RESP (docs/proxy-wasm.md, 'Calls that wait') -------------------------------------------------------------
 
 /** One Redis command as a RESP array of bulk strings. */
 export class RespCommand {
@@ -352,7 +352,7 @@ class RespReader {
   }
 }
 
-// ---- SQL encodings (§11.4) -----------------------------------------------------
+// ---- SQL encodings (docs/proxy-wasm.md, 'The SQL extension') -----------------------------------------------------
 
 /** Builds a parameter list: new SqlParams().text("k1").int64(42).encode(). */
 export class SqlParams {

@@ -1,16 +1,16 @@
 /*
  * Gateway extensions to proxy-wasm for C plugins: Redis calls (Higress
- * compatible, ABI reference §10) and SQL calls (the gateway's own, §11).
+ * compatible, docs/proxy-wasm.md, 'Calls that wait') and SQL calls (the gateway's own, docs/proxy-wasm.md, 'The SQL extension').
  *
  * Both are asynchronous. The import returns a token at once; the plugin
  * remembers token -> stream context, returns Pause from its phase callback,
  * and later the host calls the exported callback on the ROOT context with the
- * same token (§9.2, §9.3). The plugin then calls
- * proxy_set_effective_context(stream) before touching the stream (§11.7).
+ * same token (docs/proxy-wasm.md, 'Calls that wait' and 'Contexts and callbacks'). The plugin then calls
+ * proxy_set_effective_context(stream) before touching the stream (docs/proxy-wasm.md, 'The SQL extension').
  *
  * Besides the declarations this header has allocation-free encoders and
- * decoders: RESP commands and replies (§10.3), the SQL parameter list and
- * result set (§11.4). All multi-byte integers are little-endian and unaligned.
+ * decoders: RESP commands and replies (docs/proxy-wasm.md, 'Calls that wait'), the SQL parameter list and
+ * result set (docs/proxy-wasm.md, 'The SQL extension'). All multi-byte integers are little-endian and unaligned.
  */
 #ifndef GATEWAY_EXT_H
 #define GATEWAY_EXT_H
@@ -21,17 +21,17 @@
 
 #include "proxy_wasm.h"
 
-/* §4.4: reply buffers, read with proxy_get_buffer_bytes during the callback. */
+/* docs/proxy-wasm.md, 'Buffers': reply buffers, read with proxy_get_buffer_bytes during the callback. */
 #define GW_BUFFER_REDIS_CALL_RESPONSE 9u
 #define GW_BUFFER_SQL_CALL_RESPONSE 0x1000u
 
-/* §4.10: status argument of proxy_on_redis_call_response. */
+/* docs/proxy-wasm.md, 'Calls that wait': status argument of proxy_on_redis_call_response. */
 typedef enum {
     GW_REDIS_OK = 0,            /* a reply arrived (possibly a Redis error reply "-...") */
     GW_REDIS_NETWORK_ERROR = 1, /* no reply: connection failure, reset or timeout */
 } gw_redis_status_t;
 
-/* §11.5: status argument of proxy_on_sql_call_response. */
+/* docs/proxy-wasm.md, 'The SQL extension': status argument of proxy_on_sql_call_response. */
 typedef enum {
     GW_SQL_OK = 0,
     GW_SQL_TIMEOUT = 1,
@@ -42,7 +42,7 @@ typedef enum {
     GW_SQL_RESULT_TOO_LARGE = 6,
 } gw_sql_status_t;
 
-/* §11.4: value tags of parameters and result cells. */
+/* docs/proxy-wasm.md, 'The SQL extension': value tags of parameters and result cells. */
 typedef enum {
     GW_SQL_NULL = 0x00,
     GW_SQL_BOOL = 0x01,
@@ -54,18 +54,18 @@ typedef enum {
 
 /* ---- imports ------------------------------------------------------------- */
 
-/* §10.1. The gateway ignores user and password (credentials live in gateway
+/* docs/proxy-wasm.md, 'Calls that wait'. The gateway ignores user and password (credentials live in gateway
  * configuration) and clamps timeout_ms; 0 asks for the target's default. */
 PROXY_IMPORT(proxy_redis_init)
 proxy_status_t proxy_redis_init(const char *cluster, size_t cluster_len, const char *user, size_t user_len,
                                 const char *password, size_t password_len, uint32_t timeout_ms);
 
-/* §10.1. query = exactly one RESP array of bulk strings. */
+/* docs/proxy-wasm.md, 'Calls that wait'. query = exactly one RESP array of bulk strings. */
 PROXY_IMPORT(proxy_redis_call)
 proxy_status_t proxy_redis_call(const char *cluster, size_t cluster_len, const char *query, size_t query_len,
                                 uint32_t *ret_token);
 
-/* §11.2. params: encoded parameter list (or NULL/0 for none); timeout_ms 0 =
+/* docs/proxy-wasm.md, 'The SQL extension'. params: encoded parameter list (or NULL/0 for none); timeout_ms 0 =
  * the statement's default. */
 PROXY_IMPORT(proxy_sql_call)
 proxy_status_t proxy_sql_call(const char *target, size_t target_len, const char *statement, size_t statement_len,
@@ -73,11 +73,11 @@ proxy_status_t proxy_sql_call(const char *target, size_t target_len, const char 
 
 /* ---- callbacks the plugin exports (define them with PROXY_EXPORT) ---------- */
 
-/* §10.1: reply readable as GW_BUFFER_REDIS_CALL_RESPONSE, response_size bytes. */
+/* docs/proxy-wasm.md, 'Calls that wait': reply readable as GW_BUFFER_REDIS_CALL_RESPONSE, response_size bytes. */
 void proxy_on_redis_call_response(uint32_t root_context_id, uint32_t token, uint32_t status,
                                   uint32_t response_size);
 
-/* §11.3: mandatory when proxy_sql_call is imported. Result readable as
+/* docs/proxy-wasm.md, 'The SQL extension': mandatory when proxy_sql_call is imported. Result readable as
  * GW_BUFFER_SQL_CALL_RESPONSE, body_size bytes. */
 void proxy_on_sql_call_response(uint32_t root_context_id, uint32_t token, uint32_t status, uint32_t num_rows,
                                 uint32_t body_size);
@@ -95,7 +95,7 @@ static inline uint64_t gw_get_u64(const char *p) {
     return (uint64_t)gw_get_u32(p) | (uint64_t)gw_get_u32(p + 4) << 32;
 }
 
-/* ---- RESP command encoder (§10.3) ---------------------------------------
+/* ---- RESP command encoder (docs/proxy-wasm.md, 'Calls that wait') ---------------------------------------
  * Usage: gw_resp_writer w; gw_resp_begin(&w, buf, cap, argc); then argc
  * calls of gw_resp_arg / gw_resp_arg_str / gw_resp_arg_u64; w.failed is set
  * when the buffer was too small. w.len is the encoded length. */
@@ -145,7 +145,7 @@ static inline void gw_resp_arg_u64(gw_resp_writer *w, uint64_t v) {
     gw_resp_arg(w, digits + sizeof digits - n, n);
 }
 
-/* ---- RESP2 reply reader (§10.3) -----------------------------------------
+/* ---- RESP2 reply reader (docs/proxy-wasm.md, 'Calls that wait') -----------------------------------------
  * Reads one value at a time from a reply buffer. For an array the value
  * carries the element count and the elements follow as the next values. */
 
@@ -226,7 +226,7 @@ static inline int gw_resp_next(gw_resp_reader *r, gw_resp_value *v) {
     }
 }
 
-/* ---- SQL parameter list encoder (§11.4) ---------------------------------
+/* ---- SQL parameter list encoder (docs/proxy-wasm.md, 'The SQL extension') ---------------------------------
  * gw_sql_params p; gw_sql_params_begin(&p, buf, cap); gw_sql_param_*(&p, ...);
  * then p.len bytes of buf are the params blob (p.failed: buffer too small). */
 
@@ -298,7 +298,7 @@ static inline void gw_sql_param_bytes(gw_sql_params *p, const char *data, size_t
     gw_sql_param_sized(p, GW_SQL_BYTES, data, len);
 }
 
-/* ---- SQL result set reader (§11.4) --------------------------------------
+/* ---- SQL result set reader (docs/proxy-wasm.md, 'The SQL extension') --------------------------------------
  * gw_sql_result r; if (gw_sql_result_open(&r, buf, len)) { column i name and
  * tag via gw_sql_result_column; then row_count * column_count calls of
  * gw_sql_result_next_cell, row-major }. */

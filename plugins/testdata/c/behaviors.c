@@ -266,7 +266,7 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         token_owner[token % MAX_CONTEXTS] = context;
         return ACTION_PAUSE;
     } else if (strcmp(mode, "sql") == 0) {
-        /* Parameters ("<x-key header>"): u32 count, TEXT tag, u32 length, bytes (ABI §11.4). */
+        /* Parameters ("<x-key header>"): u32 count, TEXT tag, u32 length, bytes (docs/proxy-wasm.md, 'The SQL extension'). */
         char *key = header(MAP_REQUEST_HEADERS, "x-key");
         char params[80];
         uint32_t count = 1, length = key ? strlen(key) : 0;
@@ -455,7 +455,7 @@ EXPORT(proxy_on_redis_call_response) void on_redis_call_response(uint32_t root, 
     proxy_continue_stream(0);
 }
 
-/* Reads a one-column result set (ABI §11.4) and reports status, rows and the first TEXT cell. */
+/* Reads a one-column result set (docs/proxy-wasm.md, 'The SQL extension') and reports status, rows and the first TEXT cell. */
 EXPORT(proxy_on_sql_call_response) void on_sql_call_response(uint32_t root, uint32_t token, uint32_t status, uint32_t rows, uint32_t size) {
     if (proxy_set_effective_context(token_owner[token % MAX_CONTEXTS]) != 0) return;
     char *body = NULL;

@@ -1,6 +1,6 @@
 /*
  * A Higress-style (ABI 0.2.100) plugin that decides on the whole body: its header callbacks return 1, which for
- * this ABI is StopIteration (headers held, body callbacks keep coming, ABI reference §2.3); its body callbacks
+ * this ABI is StopIteration (headers held, body callbacks keep coming, docs/proxy-wasm.md, 'Stream control'); its body callbacks
  * return 1 (keep accumulating) until the end of the stream, then record the body size in a header and return 0,
  * which releases the held headers with the body. Without a body, the 1 waits for proxy_continue_stream, which the
  * tick sends. With the plugin configuration "response", the response direction does the same. With "early", the

@@ -45,12 +45,12 @@ IMPORT(proxy_set_effective_context) int proxy_set_effective_context(uint32_t id)
 IMPORT(proxy_done) int proxy_done(void);
 IMPORT(proxy_call_foreign_function) int proxy_call_foreign_function(const char *name, size_t nlen, const char *args, size_t alen, char **ret, size_t *rlen);
 
-/* Higress Redis extension (ABI §10). */
+/* Higress Redis extension (docs/proxy-wasm.md, 'Calls that wait'). */
 IMPORT(proxy_redis_init) int proxy_redis_init(const char *cluster, size_t clen, const char *user, size_t ulen,
     const char *password, size_t plen, uint32_t timeout);
 IMPORT(proxy_redis_call) int proxy_redis_call(const char *cluster, size_t clen, const char *query, size_t qlen, uint32_t *token);
 
-/* The gateway's SQL extension (ABI §11). */
+/* The gateway's SQL extension (docs/proxy-wasm.md, 'The SQL extension'). */
 IMPORT(proxy_sql_call) int proxy_sql_call(const char *target, size_t tlen, const char *statement, size_t slen,
     const char *params, size_t plen, uint32_t timeout, uint32_t *token);
 

@@ -1,6 +1,6 @@
 namespace Gateway.Backends;
 
-/// <summary>Callback status of <c>proxy_on_redis_call_response</c> (ABI §10.1).</summary>
+/// <summary>Callback status of <c>proxy_on_redis_call_response</c> (docs/proxy-wasm.md, 'Calls that wait').</summary>
 public enum RedisCallStatus
 {
     /// <summary>A reply was received, Redis error replies included.</summary>

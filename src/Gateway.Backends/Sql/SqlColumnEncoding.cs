@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Gateway.Backends;
 
 /// <summary>
-/// The fixed database-type mapping of ABI §11.4 for PostgreSQL. Columns arrive in PostgreSQL's text
+/// The fixed database-type mapping of docs/proxy-wasm.md, 'The SQL extension' for PostgreSQL. Columns arrive in PostgreSQL's text
 /// format (the session runs with DateStyle=ISO, IntervalStyle=iso_8601, TimeZone=UTC), which already
 /// is the canonical text the ABI asks for, except for the few rewrites done here.
 /// </summary>

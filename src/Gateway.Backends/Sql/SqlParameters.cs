@@ -6,9 +6,9 @@ using NpgsqlTypes;
 namespace Gateway.Backends;
 
 /// <summary>
-/// The parameter list of a call (ABI §11.4): <c>u32 count</c> then tagged values, little-endian,
+/// The parameter list of a call (docs/proxy-wasm.md, 'The SQL extension'): <c>u32 count</c> then tagged values, little-endian,
 /// ending exactly after the last value. Checked against the statement's declared parameter types,
-/// then bound as driver parameters (never interpolated into SQL, ABI §11.1).
+/// then bound as driver parameters (never interpolated into SQL, docs/proxy-wasm.md, 'The SQL extension').
 /// </summary>
 internal static class SqlParameters
 {
@@ -95,7 +95,7 @@ internal static class SqlParameters
             case SqlValueTag.Bytes:
                 return new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = payload.ToArray() };
             default:
-                // Sent untyped so the server parses it as the declared type: numeric, date, uuid, json… (ABI §11.4).
+                // Sent untyped so the server parses it as the declared type: numeric, date, uuid, json… (docs/proxy-wasm.md, 'The SQL extension').
                 return new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Unknown, TypedValue = Encoding.UTF8.GetString(payload) };
         }
     }

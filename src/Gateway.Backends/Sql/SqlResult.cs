@@ -1,6 +1,6 @@
 namespace Gateway.Backends;
 
-/// <summary>Callback status of <c>proxy_on_sql_call_response</c> (ABI §11.5).</summary>
+/// <summary>Callback status of <c>proxy_on_sql_call_response</c> (docs/proxy-wasm.md, 'The SQL extension').</summary>
 public enum SqlCallStatus
 {
     Ok = 0,
@@ -12,7 +12,7 @@ public enum SqlCallStatus
     ResultTooLarge = 6,
 }
 
-/// <summary>Synchronous verdict on a call before it is dispatched (ABI §11.2).</summary>
+/// <summary>Synchronous verdict on a call before it is dispatched (docs/proxy-wasm.md, 'The SQL extension').</summary>
 public enum SqlDispatchStatus
 {
     Ok,
@@ -20,6 +20,6 @@ public enum SqlDispatchStatus
     BadArgument,
 }
 
-/// <param name="Body">The encoded result set (ABI §11.4) when <see cref="SqlCallStatus.Ok"/>;
+/// <param name="Body">The encoded result set (docs/proxy-wasm.md, 'The SQL extension') when <see cref="SqlCallStatus.Ok"/>;
 /// otherwise a short UTF-8 diagnostic without secrets or SQL text.</param>
 public readonly record struct SqlResult(SqlCallStatus Status, int RowCount, byte[] Body);

@@ -5,8 +5,8 @@ using System.Text;
 namespace Gateway.Backends;
 
 /// <summary>
-/// Builds the result set of ABI §11.4 in a pooled buffer, refusing to grow past the statement's
-/// byte limit (RESULT_TOO_LARGE, §11.5). The pooled buffer is returned on every path by Dispose.
+/// Builds the result set of docs/proxy-wasm.md, 'The SQL extension' in a pooled buffer, refusing to grow past the statement's
+/// byte limit (RESULT_TOO_LARGE, docs/proxy-wasm.md, 'The SQL extension'). The pooled buffer is returned on every path by Dispose.
 /// </summary>
 internal sealed class SqlResultWriter : IDisposable
 {

@@ -12,7 +12,7 @@ internal ref struct SqlValueReader(ReadOnlySpan<byte> buffer)
 
     public bool TryReadCount(out uint count)
     {
-        // ABI §11.2: params_len = 0 means no parameters.
+        // docs/proxy-wasm.md, 'The SQL extension': params_len = 0 means no parameters.
         if (_rest.IsEmpty)
         {
             count = 0;
@@ -78,7 +78,7 @@ internal ref struct SqlValueReader(ReadOnlySpan<byte> buffer)
 
         payload = _rest[..length];
         _rest = _rest[length..];
-        // BOOL is 0x00 or 0x01 only; TEXT must be UTF-8 (ABI §11.4).
+        // BOOL is 0x00 or 0x01 only; TEXT must be UTF-8 (docs/proxy-wasm.md, 'The SQL extension').
         return tag switch
         {
             SqlValueTag.Bool => payload[0] <= 1,

@@ -1,6 +1,6 @@
 namespace Gateway.Backends;
 
-/// <summary>Value tags of the SQL extension's binary encoding (ABI §11.4).</summary>
+/// <summary>Value tags of the SQL extension's binary encoding (docs/proxy-wasm.md, 'The SQL extension').</summary>
 internal enum SqlValueTag : byte
 {
     Null = 0x00,
@@ -11,7 +11,7 @@ internal enum SqlValueTag : byte
     Bytes = 0x05,
 }
 
-/// <summary>What a statement parameter accepts, from the type PostgreSQL inferred when preparing it (ABI §11.4, last paragraph).</summary>
+/// <summary>What a statement parameter accepts, from the type PostgreSQL inferred when preparing it (docs/proxy-wasm.md, 'The SQL extension', last paragraph).</summary>
 internal enum SqlParameterKind : byte
 {
     Bool,

@@ -4,7 +4,7 @@ namespace Gateway.Http.Parsing;
 
 /// <summary>
 /// A small per-thread, lossy cache from validated header bytes to strings, so a keep-alive client that repeats
-/// its targets and header values costs no allocation in steady state. Workers are fixed threads (DESIGN §1), so
+/// its targets and header values costs no allocation in steady state. Workers are fixed threads (docs/design.md, 'Workers'), so
 /// the cache needs no lock. It is bounded: a fixed number of slots, short entries only. Sets of four entries keep a
 /// few strings of one request that hash alike from evicting each other on every request; a miss evicts the oldest
 /// entry of its set.

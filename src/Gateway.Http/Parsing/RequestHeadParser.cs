@@ -6,16 +6,16 @@ using static Gateway.Http.Parsing.HttpGrammar;
 namespace Gateway.Http.Parsing;
 
 /// <summary>
-/// Strict HTTP/1.1 request head parser (RFC 9112 §2-§7 with the POLICY choices of http1-proxy-rules.md).
+/// Strict HTTP/1.1 request head parser (RFC 9112 §2-§7 with the POLICY choices of docs/http1-rules.md).
 /// Stateless: each call scans from the reader's position, so on <see cref="ParseStatus.Incomplete"/> the caller
 /// keeps the bytes (consumed = start, examined = end) and calls again when more arrive.
 /// </summary>
 public static class RequestHeadParser
 {
-    /// <summary>Longest request field line, CRLF excluded (rules doc §14: 8 KiB → 431).</summary>
+    /// <summary>Longest request field line, CRLF excluded (docs/http1-rules.md: 8 KiB → 431).</summary>
     public const int MaxFieldLineBytes = 8192;
 
-    /// <summary>Longest request field name (rules doc §14: 256 B → 431; CVE-2021-40346 came from longer names).</summary>
+    /// <summary>Longest request field name (docs/http1-rules.md: 256 B → 431; CVE-2021-40346 came from longer names).</summary>
     public const int MaxFieldNameBytes = 256;
 
     public static ParseStatus TryParse(

@@ -2,7 +2,7 @@ namespace Gateway.Http.Parsing;
 
 /// <summary>
 /// Every reason the gateway refuses a request. Each value maps to one status in <see cref="RequestRejections"/>;
-/// every rejection closes the connection afterwards (G-8). The rule of http1-proxy-rules.md is named beside each.
+/// every rejection closes the connection afterwards (G-8). The rule of docs/http1-rules.md is named beside each.
 /// </summary>
 public enum RequestRejection
 {
@@ -90,7 +90,7 @@ public enum RequestRejection
     UpgradeWithBody,
 }
 
-/// <summary>The one place that maps rejection reasons to statuses (DESIGN §5, rules doc §14).</summary>
+/// <summary>The one place that maps rejection reasons to statuses (README, 'What a client sees when something goes wrong', docs/http1-rules.md).</summary>
 public static class RequestRejections
 {
     public static int StatusCode(RequestRejection rejection) => rejection switch

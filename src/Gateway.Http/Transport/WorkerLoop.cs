@@ -4,7 +4,7 @@ namespace Gateway.Http.Transport;
 
 /// <summary>
 /// One worker of the fixed worker set: a serial executor. Work posted to it runs one item at a time, never
-/// two at once, so a worker can own its plugin VMs and pools without locks (DESIGN §1). It is also the
+/// two at once, so a worker can own its plugin VMs and pools without locks (docs/design.md, 'Workers'). It is also the
 /// <see cref="SynchronizationContext"/> of everything it runs, so every <c>await</c> in a connection or plugin
 /// callback resumes on the same worker.
 /// <para>

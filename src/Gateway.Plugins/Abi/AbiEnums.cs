@@ -1,6 +1,6 @@
 namespace Gateway.Plugins.Abi;
 
-/// <summary>The ABI marker a module exports (ABI §1.3); callback semantics switch on it.</summary>
+/// <summary>The ABI marker a module exports (docs/proxy-wasm.md, 'Versions'); callback semantics switch on it.</summary>
 internal enum AbiVersion
 {
     V0_1_0,
@@ -9,7 +9,7 @@ internal enum AbiVersion
     V0_2_100,
 }
 
-/// <summary><c>proxy_status_t</c> (ABI §4.1).</summary>
+/// <summary><c>proxy_status_t</c> (docs/proxy-wasm.md, 'Other imports').</summary>
 internal enum WasmResult
 {
     Ok = 0,
@@ -25,7 +25,7 @@ internal enum WasmResult
     Unimplemented = 12,
 }
 
-/// <summary>Buffer types (ABI §4.4).</summary>
+/// <summary>Buffer types (docs/proxy-wasm.md, 'Buffers').</summary>
 internal enum BufferType
 {
     HttpRequestBody = 0,
@@ -41,7 +41,7 @@ internal enum BufferType
     SqlCallResponse = 0x1000,
 }
 
-/// <summary>Header map types (ABI §4.5).</summary>
+/// <summary>Header map types (docs/proxy-wasm.md, 'Other imports').</summary>
 internal enum MapType
 {
     HttpRequestHeaders = 0,
@@ -54,7 +54,7 @@ internal enum MapType
     HttpCallResponseTrailers = 7,
 }
 
-/// <summary>Stream types for continue/close (ABI §4.7).</summary>
+/// <summary>Stream types for continue/close (docs/proxy-wasm.md, 'Other imports').</summary>
 internal enum StreamType
 {
     HttpRequest = 0,
@@ -63,7 +63,7 @@ internal enum StreamType
     Upstream = 3,
 }
 
-/// <summary>WASI preview1 errno values the host returns (ABI §4.11).</summary>
+/// <summary>WASI preview1 errno values the host returns (docs/proxy-wasm.md, 'Other imports').</summary>
 internal static class WasiErrno
 {
     public const int Success = 0;

@@ -4,7 +4,7 @@ namespace Gateway.Plugins.Abi;
 
 /// <summary>
 /// Body bytes a plugin can see and edit (buffer types 0 and 1). Backed by a pooled array that is returned on
-/// <see cref="Release"/>; it only grows while a plugin holds the body (ABI §2.3, body result 1).
+/// <see cref="Release"/>; it only grows while a plugin holds the body (docs/proxy-wasm.md, 'Stream control', body result 1).
 /// </summary>
 internal sealed class BodyBuffer
 {
@@ -30,7 +30,7 @@ internal sealed class BodyBuffer
     }
 
     /// <summary>
-    /// Replaces <paramref name="size"/> bytes at <paramref name="start"/> with <paramref name="data"/> (ABI §3.2,
+    /// Replaces <paramref name="size"/> bytes at <paramref name="start"/> with <paramref name="data"/> (docs/proxy-wasm.md, 'Buffers',
     /// the general splice): <c>start ≥ length</c> appends, <c>start = 0, size ≥ length</c> replaces everything.
     /// </summary>
     public void Splice(long start, long size, ReadOnlySpan<byte> data)

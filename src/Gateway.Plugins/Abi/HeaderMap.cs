@@ -4,7 +4,7 @@ using Gateway.Http.Messages;
 namespace Gateway.Plugins.Abi;
 
 /// <summary>
-/// A proxy-wasm header map over the gateway's HTTP/1.1 message model (ABI §8): request heads show
+/// A proxy-wasm header map over the gateway's HTTP/1.1 message model (docs/proxy-wasm.md, 'Header maps'): request heads show
 /// <c>:method :scheme :authority :path</c>, response heads <c>:status</c>, before the ordinary fields.
 /// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out.
 /// </summary>
@@ -91,7 +91,7 @@ internal readonly struct HeaderMap
         }
     }
 
-    /// <summary>First value of <paramref name="name"/> (lower case), as Envoy returns it (ABI §3.3).</summary>
+    /// <summary>First value of <paramref name="name"/> (lower case), as Envoy returns it (docs/proxy-wasm.md, 'Header maps').</summary>
     public string? Get(string name)
     {
         if (_fields is null)
@@ -170,7 +170,7 @@ internal readonly struct HeaderMap
         return size;
     }
 
-    /// <summary>Maps writes of pseudo-headers onto the message model (ABI §8); framing fields are the HTTP layer's.</summary>
+    /// <summary>Maps writes of pseudo-headers onto the message model (docs/proxy-wasm.md, 'Header maps'); framing fields are the HTTP layer's.</summary>
     private bool TrySetPseudo(string name, string value)
     {
         if (_request is not null)

@@ -4,12 +4,12 @@ using System.Text;
 namespace Gateway.Plugins.Abi;
 
 /// <summary>
-/// The serialized header map of ABI §5.4: <c>u32 count</c>, <c>count × (u32 key_len, u32 value_len)</c>, then every
+/// The serialized header map of docs/proxy-wasm.md, 'Header maps': <c>u32 count</c>, <c>count × (u32 key_len, u32 value_len)</c>, then every
 /// key and value followed by one NUL. Values are bytes; the gateway stores them as Latin-1 strings so any octet survives.
 /// </summary>
 internal static class HeaderPairs
 {
-    /// <summary>Envoy's limits on a map coming from a guest (ABI §5.4).</summary>
+    /// <summary>Envoy's limits on a map coming from a guest (docs/proxy-wasm.md, 'Header maps').</summary>
     public const int MaxPairs = 1024;
     public const int MaxBytes = 1024 * 1024;
 

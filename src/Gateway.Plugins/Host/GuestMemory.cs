@@ -6,7 +6,7 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Bounds-checked access to a guest's linear memory (ABI §3 generic rules, §5). Every (pointer, length) is checked
+/// Bounds-checked access to a guest's linear memory (docs/proxy-wasm.md, 'Other imports' generic rules, docs/proxy-wasm.md, 'Buffers'). Every (pointer, length) is checked
 /// against the current size; a span is never kept across a guest call because memory may move when it grows.
 /// </summary>
 internal static class GuestMemory
@@ -45,7 +45,7 @@ internal static class GuestMemory
         return true;
     }
 
-    /// <summary>Header names and values are bytes; Latin-1 keeps every octet (ABI §3.3).</summary>
+    /// <summary>Header names and values are bytes; Latin-1 keeps every octet (docs/proxy-wasm.md, 'Header maps').</summary>
     public static bool TryReadLatin1(Memory memory, int pointer, int length, out string text)
     {
         if (!TryGetSpan(memory, pointer, length, out var span))
@@ -78,7 +78,7 @@ internal static class GuestMemory
     }
 
     /// <summary>
-    /// Hands host bytes to the guest (ABI §5.3): empty → 0/0 without calling the allocator; otherwise allocate in the
+    /// Hands host bytes to the guest (docs/proxy-wasm.md, 'Buffers'): empty → 0/0 without calling the allocator; otherwise allocate in the
     /// guest, fetch memory again (the allocator may have grown it), copy, then write pointer and length.
     /// <paramref name="data"/> must be host memory, never a span of the guest's.
     /// </summary>

@@ -5,7 +5,7 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// The Redis (ABI §10, Higress-compatible) and SQL (ABI §11) calls. Each starts the operation, returns a token at
+/// The Redis (docs/proxy-wasm.md, 'Calls that wait', Higress-compatible) and SQL (docs/proxy-wasm.md, 'The SQL extension') calls. Each starts the operation, returns a token at
 /// once, and posts the completion to the VM's worker; the guest is never entered from inside the import.
 /// Endpoints and credentials stay in the gateway: the plugin only names a configured target.
 /// </summary>
@@ -20,7 +20,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        // The wrapper appends "?db=…&buffer_flush_timeout=…"; the cluster is what precedes the first '?' (ABI §10.2).
+        // The wrapper appends "?db=…&buffer_flush_timeout=…"; the cluster is what precedes the first '?' (docs/proxy-wasm.md, 'Calls that wait').
         int query = cluster.IndexOf('?');
         string name = query < 0 ? cluster : cluster[..query];
         if (vm.Effective is not { } context)
@@ -37,7 +37,7 @@ internal static partial class HostFunctions
         }
         if (args[3].AsInt32() != 0 || args[5].AsInt32() != 0)
         {
-            // The gateway authenticates its own connections; plugin credentials are ignored, never logged (ABI §10.4).
+            // The gateway authenticates its own connections; plugin credentials are ignored, never logged (docs/proxy-wasm.md, 'Calls that wait').
             Log.RedisCredentialsIgnored(context.Plugin.Logger, context.Plugin.Name);
         }
         if (!target.TryChooseDatabase(query < 0 ? default : cluster.AsSpan(query + 1), context.Plugin.Name, out int database))

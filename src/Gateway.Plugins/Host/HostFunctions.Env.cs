@@ -9,7 +9,7 @@ using Wasmtime;
 
 namespace Gateway.Plugins;
 
-/// <summary>The <c>env</c> imports of ABI §3: logging, buffers, header maps, stream control, callouts, shared state.</summary>
+/// <summary>The <c>env</c> imports of docs/proxy-wasm.md, 'Other imports': logging, buffers, header maps, stream control, callouts, shared state.</summary>
 internal static partial class HostFunctions
 {
     [ThreadStatic]
@@ -21,7 +21,7 @@ internal static partial class HostFunctions
     {
         var env = new Dictionary<string, Definition>(StringComparer.Ordinal);
 
-        // §3.1 Logging, time, timers.
+        // docs/proxy-wasm.md, 'Other imports' Logging, time, timers.
         Add(env, "proxy_log", "iii", ProxyLog, restricted: false);
         Add(env, "proxy_get_log_level", "i", (vm, c, a) =>
             GuestMemory.TryWriteUInt32(vm.GetMemory(c), a[0].AsInt32(), (uint)LogLevelOf(vm)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess);
@@ -29,7 +29,7 @@ internal static partial class HostFunctions
             GuestMemory.TryWriteUInt64(vm.GetMemory(c), a[0].AsInt32(), UnixNanoseconds()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess);
         Add(env, "proxy_set_tick_period_milliseconds", "i", SetTickPeriod);
 
-        // §3.2 Buffers.
+        // docs/proxy-wasm.md, 'Buffers' Buffers.
         Add(env, "proxy_get_buffer_bytes", "iiiii", GetBufferBytes);
         Add(env, "proxy_set_buffer_bytes", "iiiii", SetBufferBytes);
         Add(env, "proxy_get_buffer_status", "iii", GetBufferStatus);
@@ -40,7 +40,7 @@ internal static partial class HostFunctions
             return GuestMemory.Return(vm, c, data, a[0].AsInt32(), a[1].AsInt32());
         });
 
-        // §3.3 Header maps.
+        // docs/proxy-wasm.md, 'Header maps' Header maps.
         Add(env, "proxy_get_header_map_pairs", "iii", GetHeaderMapPairs);
         Add(env, "proxy_set_header_map_pairs", "iii", SetHeaderMapPairs);
         Add(env, "proxy_get_header_map_value", "iiiii", GetHeaderMapValue);
@@ -58,7 +58,7 @@ internal static partial class HostFunctions
             return GuestMemory.TryWriteUInt32(vm.GetMemory(c), a[1].AsInt32(), (uint)size) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
         });
 
-        // §3.4 Stream control.
+        // docs/proxy-wasm.md, 'Stream control' Stream control.
         Add(env, "proxy_continue_stream", "i", (vm, c, a) => ContinueStream(vm, a[0].AsInt32()));
         Add(env, "proxy_close_stream", "i", CloseStream);
         Add(env, "proxy_continue_request", "", (vm, c, a) => ContinueStream(vm, (int)StreamType.HttpRequest));
@@ -70,7 +70,7 @@ internal static partial class HostFunctions
         });
         Add(env, "proxy_send_local_response", "iiiiiiii", SendLocalResponse);
 
-        // §3.5 HTTP callouts; §3.6 gRPC is not offered: 10 and 1 are statuses every SDK tolerates (§3.17).
+        // docs/proxy-wasm.md, 'Calls that wait' HTTP callouts; docs/proxy-wasm.md, 'Calls that wait' gRPC is not offered: 10 and 1 are statuses every SDK tolerates (docs/proxy-wasm.md, 'Other imports').
         Add(env, "proxy_http_call", "iiiiiiiiii", HttpCall);
         Add(env, "proxy_get_status", "iii", GetStatus);
         Add(env, "proxy_grpc_call", "iiiiiiiiiiii", (vm, c, a) => WasmResult.InternalFailure);
@@ -79,13 +79,13 @@ internal static partial class HostFunctions
         Add(env, "proxy_grpc_cancel", "i", (vm, c, a) => WasmResult.NotFound);
         Add(env, "proxy_grpc_close", "i", (vm, c, a) => WasmResult.NotFound);
 
-        // §3.7 Metrics.
+        // docs/proxy-wasm.md, 'Other imports' Metrics.
         Add(env, "proxy_define_metric", "iiii", DefineMetric);
         Add(env, "proxy_increment_metric", "iI", (vm, c, a) => UpdateMetric(vm, a[0].AsInt32(), a[1].AsInt64(), increment: true));
         Add(env, "proxy_record_metric", "iI", (vm, c, a) => UpdateMetric(vm, a[0].AsInt32(), a[1].AsInt64(), increment: false));
         Add(env, "proxy_get_metric", "ii", GetMetric);
 
-        // §3.8 Shared data; §3.9 shared queues.
+        // docs/proxy-wasm.md, 'Other imports' Shared data; docs/proxy-wasm.md, 'Other imports' shared queues.
         Add(env, "proxy_get_shared_data", "iiiii", GetSharedData);
         Add(env, "proxy_set_shared_data", "iiiii", SetSharedData);
         Add(env, "proxy_register_shared_queue", "iii", RegisterSharedQueue);
@@ -93,7 +93,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_enqueue_shared_queue", "iii", EnqueueSharedQueue);
         Add(env, "proxy_dequeue_shared_queue", "iii", DequeueSharedQueue);
 
-        // §3.10 Properties; §3.11 context control; §3.12 foreign functions.
+        // docs/proxy-wasm.md, 'Other imports' Properties; docs/proxy-wasm.md, 'Contexts and callbacks' context control; docs/proxy-wasm.md, 'Other imports' foreign functions.
         Add(env, "proxy_get_property", "iiii", GetProperty);
         Add(env, "proxy_set_property", "iiii", SetProperty);
         Add(env, "proxy_set_effective_context", "i", (vm, c, a) =>
@@ -116,7 +116,7 @@ internal static partial class HostFunctions
         });
         Add(env, "proxy_call_foreign_function", "iiiiii", CallForeignFunction);
 
-        // §3.13 Higress extras, §10 Redis, §11 SQL.
+        // docs/proxy-wasm.md, 'Other imports' Higress extras, docs/proxy-wasm.md, 'Calls that wait' Redis, docs/proxy-wasm.md, 'The SQL extension' SQL.
         Add(env, "proxy_redis_init", "iiiiiii", RedisInit);
         Add(env, "proxy_redis_call", "iiiii", RedisCall);
         Add(env, "proxy_sql_call", "iiiiiiii", SqlCall);
@@ -124,7 +124,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_get_upstream_hosts", "ii", (vm, c, a) => GuestMemory.Return(vm, c, [], a[0].AsInt32(), a[1].AsInt32()));
         Add(env, "proxy_set_upstream_override_host", "ii", (vm, c, a) => WasmResult.Unimplemented);
 
-        // §3.15 Non-proxy imports of the C++ and AssemblyScript toolchains.
+        // docs/proxy-wasm.md, 'Other imports' Non-proxy imports of the C++ and AssemblyScript toolchains.
         AddRaw(env, "emscripten_notify_memory_growth", "i", "", static (c, a, r) => { });
         AddRaw(env, "pthread_equal", "ii", "i", static (c, a, r) => r[0] = a[0].AsInt32() == a[1].AsInt32() ? 1 : 0);
         AddRaw(env, "abort", "iiii", "", AssemblyScriptAbort);
@@ -138,7 +138,7 @@ internal static partial class HostFunctions
         return env;
     }
 
-    // ---- §3.1
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static WasmResult ProxyLog(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -164,7 +164,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    /// <summary>The lowest level the plugin's logger emits, in proxy-wasm numbering (ABI §4.2 matches <see cref="LogLevel"/> 0–5).</summary>
+    /// <summary>The lowest level the plugin's logger emits, in proxy-wasm numbering (docs/proxy-wasm.md, 'Other imports' matches <see cref="LogLevel"/> 0–5).</summary>
     private static int LogLevelOf(PluginVm vm)
     {
         var logger = (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).Logger;
@@ -197,7 +197,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    // ---- §3.2
+    // ---- docs/proxy-wasm.md, 'Buffers'
 
     private static WasmResult FindBuffer(PluginVm vm, int type, out ReadOnlySpan<byte> bytes, out BodyBuffer? writable)
     {
@@ -259,7 +259,7 @@ internal static partial class HostFunctions
         {
             return status;
         }
-        // start + max_size in 64 bits and clamped: plugins pass max_size = 0xFFFFFFFF (ABI §3.2).
+        // start + max_size in 64 bits and clamped: plugins pass max_size = 0xFFFFFFFF (docs/proxy-wasm.md, 'Buffers').
         ulong start = (uint)args[1].AsInt32();
         ulong end = Math.Min(start + (uint)args[2].AsInt32(), (ulong)bytes.Length);
         if (start >= end)
@@ -307,11 +307,11 @@ internal static partial class HostFunctions
             ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     }
 
-    // ---- §3.3
+    // ---- docs/proxy-wasm.md, 'Header maps'
 
     private static readonly HeaderCollection EmptyFields = new();
 
-    /// <summary>The map <paramref name="type"/> as the effective context sees it (ABI §3.3 rules).</summary>
+    /// <summary>The map <paramref name="type"/> as the effective context sees it (docs/proxy-wasm.md, 'Header maps' rules).</summary>
     private static WasmResult FindMap(PluginVm vm, int type, out HeaderMap map)
     {
         map = default;
@@ -368,7 +368,7 @@ internal static partial class HostFunctions
         var status = FindMap(vm, args[0].AsInt32(), out var map);
         if (status == WasmResult.NotFound)
         {
-            // A map that does not exist (yet) reads as empty: RS accepts only OK here (ABI §3.17).
+            // A map that does not exist (yet) reads as empty: RS accepts only OK here (docs/proxy-wasm.md, 'Other imports').
             return GuestMemory.Return(vm, caller, [], args[1].AsInt32(), args[2].AsInt32());
         }
         if (status != WasmResult.Ok)
@@ -412,7 +412,7 @@ internal static partial class HostFunctions
         var pairs = Pairs;
         if (!HeaderPairs.TryParse(bytes, pairs))
         {
-            // Envoy would clear every header on a malformed map; refusing it is safer (ABI §5.4 POLICY).
+            // Envoy would clear every header on a malformed map; refusing it is safer (docs/proxy-wasm.md, 'Header maps' POLICY).
             return WasmResult.BadArgument;
         }
         map.ReplaceAll(pairs);
@@ -435,7 +435,7 @@ internal static partial class HostFunctions
         }
         if (value is null)
         {
-            // 0.1.0 reports a missing header as an empty value (ABI §1.3).
+            // 0.1.0 reports a missing header as an empty value (docs/proxy-wasm.md, 'Versions').
             return vm.Abi == AbiVersion.V0_1_0
                 ? GuestMemory.Return(vm, caller, [], args[3].AsInt32(), args[4].AsInt32())
                 : WasmResult.NotFound;
@@ -499,7 +499,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    /// <summary>Any change to the request headers invalidates the route (ABI §3.3).</summary>
+    /// <summary>Any change to the request headers invalidates the route (docs/proxy-wasm.md, 'Header maps').</summary>
     private static void InvalidateRouteIfRequest(PluginVm vm, int mapType)
     {
         if (mapType == (int)MapType.HttpRequestHeaders && vm.Effective is StreamContext context)
@@ -508,7 +508,7 @@ internal static partial class HostFunctions
         }
     }
 
-    // ---- §3.4
+    // ---- docs/proxy-wasm.md, 'Stream control'
 
     private static WasmResult ContinueStream(PluginVm vm, int type)
     {
@@ -556,7 +556,7 @@ internal static partial class HostFunctions
         }
         if (vm.Effective is not StreamContext context || context.Stream.ReplyLocked)
         {
-            // One local reply per stream, and only before the response went downstream (ABI §3.4, pitfall 12).
+            // One local reply per stream, and only before the response went downstream (docs/proxy-wasm.md, 'Stream control').
             return WasmResult.BadArgument;
         }
         int status = args[0].AsInt32();
@@ -577,7 +577,7 @@ internal static partial class HostFunctions
         {
             headers.Add("content-type", "text/plain");
         }
-        // Envoy replaces whitespace in response-code details with '_' (ABI §3.4).
+        // Envoy replaces whitespace in response-code details with '_' (docs/proxy-wasm.md, 'Stream control').
         var cleaned = new StringBuilder(details.Length);
         foreach (char ch in details)
         {
@@ -588,7 +588,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    // ---- §3.5
+    // ---- docs/proxy-wasm.md, 'Calls that wait'
 
     private static WasmResult HttpCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -667,7 +667,7 @@ internal static partial class HostFunctions
     }
 
     /// <summary>
-    /// Carries a callout's result back to the owning worker, once (ABI §9.1 step 5, §9.2). If the dispatcher never
+    /// Carries a callout's result back to the owning worker, once (docs/proxy-wasm.md, 'Calls that wait'). If the dispatcher never
     /// answers, a guard timer delivers Envoy's timeout shape (504, "upstream request timeout") so the plugin always
     /// gets its callback.
     /// </summary>
@@ -687,7 +687,7 @@ internal static partial class HostFunctions
             _guard = new Timer(static s => ((HttpCallCompletion)s!).TimedOut(), this, timeout + Grace, Timeout.InfiniteTimeSpan);
         }
 
-        /// <summary>The call could not start: no callback will follow (ABI §9.2).</summary>
+        /// <summary>The call could not start: no callback will follow (docs/proxy-wasm.md, 'Calls that wait').</summary>
         public void Abandon()
         {
             Interlocked.Exchange(ref _completed, 1);
@@ -727,7 +727,7 @@ internal static partial class HostFunctions
         return GuestMemory.Return(vm, caller, Encoding.UTF8.GetBytes(message), args[1].AsInt32(), args[2].AsInt32());
     }
 
-    // ---- §3.7
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static GuestMetrics MetricsOf(PluginVm vm) => (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).Metrics;
 
@@ -800,7 +800,7 @@ internal static partial class HostFunctions
             ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     }
 
-    // ---- §3.8, §3.9
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static WasmResult GetSharedData(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -891,7 +891,7 @@ internal static partial class HostFunctions
         return GuestMemory.Return(vm, caller, item, args[1].AsInt32(), args[2].AsInt32());
     }
 
-    // ---- §3.10
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static WasmResult GetProperty(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -921,7 +921,7 @@ internal static partial class HostFunctions
         }
         if (vm.Effective is not StreamContext context)
         {
-            // Outside a stream there is no property bag ([ENVOY], ABI §3.10).
+            // Outside a stream there is no property bag ([ENVOY], docs/proxy-wasm.md, 'Other imports').
             return WasmResult.NotFound;
         }
         if (!valid)
@@ -929,7 +929,7 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         (context.Stream.Properties ??= new(StringComparer.Ordinal))[path] = value;
-        // Higress control keys (ABI §7.2).
+        // Higress control keys (docs/proxy-wasm.md, 'Other imports').
         if (path == "wasm_need_rebuild" && value.AsSpan().SequenceEqual("true"u8))
         {
             vm.RebuildRequested = true;
@@ -941,7 +941,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    // ---- §3.12
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static WasmResult CallForeignFunction(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -1006,7 +1006,7 @@ internal static partial class HostFunctions
         return output.ToArray();
     }
 
-    // ---- §3.15
+    // ---- docs/proxy-wasm.md, 'Other imports'
 
     private static void AssemblyScriptAbort(Caller caller, ReadOnlySpan<ValueBox> args, Span<ValueBox> results)
     {

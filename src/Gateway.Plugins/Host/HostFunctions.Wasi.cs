@@ -8,7 +8,7 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// WASI preview1 as a plugin host needs it (ABI §6.2), registered under both <c>wasi_snapshot_preview1</c> and
+/// WASI preview1 as a plugin host needs it (docs/proxy-wasm.md, 'Other imports'), registered under both <c>wasi_snapshot_preview1</c> and
 /// <c>wasi_unstable</c>: stdout/stderr go to the plugin's log, clocks and random work, files and sockets do not
 /// exist, and nothing blocks the worker. Names not listed here get the generic stub (NOSYS).
 /// </summary>
@@ -47,7 +47,7 @@ internal static partial class HostFunctions
                 : WasiErrno.NotSup);
         AddWasi(wasi, "random_get", "ii", RandomGet);
         AddWasi(wasi, "sched_yield", "", static (vm, c, a) => WasiErrno.Success);
-        // Never blocks: the Go runtime sleeps through poll_oneoff, which would stall the worker (ABI §6.2).
+        // Never blocks: the Go runtime sleeps through poll_oneoff, which would stall the worker (docs/proxy-wasm.md, 'Other imports').
         AddWasi(wasi, "poll_oneoff", "iiii", static (vm, c, a) =>
             GuestMemory.TryWriteUInt32(vm.GetMemory(c), a[3].AsInt32(), 0) ? WasiErrno.Success : WasiErrno.Fault);
         AddRaw(wasi, "proc_exit", "i", "", static (c, a, r) =>
@@ -120,7 +120,7 @@ internal static partial class HostFunctions
             ? WasiErrno.Success : WasiErrno.Fault;
     }
 
-    /// <summary>Only the variables configured for the plugin; never the gateway's own environment (ABI §6.2).</summary>
+    /// <summary>Only the variables configured for the plugin; never the gateway's own environment (docs/proxy-wasm.md, 'Other imports').</summary>
     private static int EnvironGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
         var memory = vm.GetMemory(caller);

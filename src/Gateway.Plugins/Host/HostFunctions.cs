@@ -5,9 +5,9 @@ using Wasmtime;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Links the host functions a module imports (ABI §3, §6). Every import gets exactly the type the module declares
-/// (ABI §1.2 step 3): a known name with the documented type is bound to its implementation; anything else, or a
-/// known name declared with another type, gets a generic stub that logs its first call (ABI §3.15).
+/// Links the host functions a module imports (docs/proxy-wasm.md, 'Other imports'). Every import gets exactly the type the module declares
+/// (docs/proxy-wasm.md, 'Loading and VMs'): a known name with the documented type is bound to its implementation; anything else, or a
+/// known name declared with another type, gets a generic stub that logs its first call (docs/proxy-wasm.md, 'Other imports').
 /// </summary>
 internal static partial class HostFunctions
 {
@@ -80,7 +80,7 @@ internal static partial class HostFunctions
         return true;
     }
 
-    /// <summary>ABI §3.15: the imported kinds exactly; an i32 result answers UNIMPLEMENTED (NOSYS for WASI), others zero.</summary>
+    /// <summary>docs/proxy-wasm.md, 'Other imports': the imported kinds exactly; an i32 result answers UNIMPLEMENTED (NOSYS for WASI), others zero.</summary>
     private static void DefineStub(Linker linker, FunctionImport function, int status)
     {
         var results = function.Results.ToArray();

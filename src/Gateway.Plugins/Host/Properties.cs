@@ -10,7 +10,7 @@ using Gateway.Plugins.Abi;
 namespace Gateway.Plugins;
 
 /// <summary>
-/// Property paths (ABI §5.5): segments separated by NUL; one trailing NUL (C++ SDK) is dropped and any other empty
+/// Property paths (docs/proxy-wasm.md, 'Other imports'): segments separated by NUL; one trailing NUL (C++ SDK) is dropped and any other empty
 /// segment is refused, so writers and readers of every SDK agree on the key.
 /// </summary>
 internal static class PropertyPath
@@ -30,7 +30,7 @@ internal static class PropertyPath
     }
 }
 
-/// <summary>The well-known properties of ABI §7.1 that an HTTP/1.1 gateway knows, then the stream's property bag (§7.3).</summary>
+/// <summary>The well-known properties of docs/proxy-wasm.md, 'Other imports' that an HTTP/1.1 gateway knows, then the stream's property bag (docs/proxy-wasm.md, 'Other imports').</summary>
 internal static class Properties
 {
     public static WasmResult TryGet(PluginVm vm, string path, out byte[] value)
@@ -166,7 +166,7 @@ internal static class Properties
         };
     }
 
-    /// <summary><c>ip:port</c>, IPv6 as <c>[addr]:port</c> (ABI §7.1), or the port as int64.</summary>
+    /// <summary><c>ip:port</c>, IPv6 as <c>[addr]:port</c> (docs/proxy-wasm.md, 'Other imports'), or the port as int64.</summary>
     private static byte[]? Endpoint(IPEndPoint? endpoint, string? field)
     {
         if (endpoint is null)
@@ -183,7 +183,7 @@ internal static class Properties
         };
     }
 
-    /// <summary>All values of a header joined with <c>,</c> (ABI §7.1).</summary>
+    /// <summary>All values of a header joined with <c>,</c> (docs/proxy-wasm.md, 'Other imports').</summary>
     private static byte[]? Joined(HeaderCollection headers, string name)
     {
         int i = headers.IndexOf(name, 0);
@@ -222,7 +222,7 @@ internal static class Properties
 
     private static byte[] Latin1(string value) => Encoding.Latin1.GetBytes(value);
 
-    /// <summary>Integers are always 8 bytes little-endian (ABI §5.6).</summary>
+    /// <summary>Integers are always 8 bytes little-endian (docs/proxy-wasm.md, 'Other imports').</summary>
     private static byte[] Int64(long value)
     {
         var bytes = new byte[8];

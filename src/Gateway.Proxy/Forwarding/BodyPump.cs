@@ -19,17 +19,17 @@ public enum PumpStatus
     Filtered,
     /// <summary>A client deadline (TO-2, TO-4) ended the transfer; <see cref="TransferWatchdog.Expired"/> says which.</summary>
     TimedOut,
-    /// <summary>More than <see cref="HeldResponseHead.MaxHeldBytes"/> arrived while a plugin held the head (ABI §2.3).</summary>
+    /// <summary>More than <see cref="HeldResponseHead.MaxHeldBytes"/> arrived while a plugin held the head (docs/proxy-wasm.md, 'Stream control').</summary>
     HeldTooLarge,
     /// <summary>
-    /// The plugins released the request head they held before the body ended (ABI §2.3): what they let through is
+    /// The plugins released the request head they held before the body ended (docs/proxy-wasm.md, 'Stream control'): what they let through is
     /// written; <see cref="BodyPump.ResumeAsync"/> carries the rest.
     /// </summary>
     HeadReleased,
 }
 
 /// <summary>
-/// A response head a Higress 0.2.100 plugin holds (ABI §2.3): the pump writes it, as the plugins left it, right before
+/// A response head a Higress 0.2.100 plugin holds (docs/proxy-wasm.md, 'Stream control'): the pump writes it, as the plugins left it, right before
 /// the first body bytes the chain lets through, or at the end of the body.
 /// </summary>
 public readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFraming Framing, bool Close, long MaxHeldBytes);

@@ -35,7 +35,7 @@ public sealed class ProxyExchange : IDisposable
     // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
     private string? _upgrade;
     private CancellationTokenSource _responseDeadline = new();
-    // Made on first use: the request body a Higress plugin decides on before its head may go (ABI §2.3). Never pauses
+    // Made on first use: the request body a Higress plugin decides on before its head may go (docs/proxy-wasm.md, 'Stream control'). Never pauses
     // its writer; limits.maxBodyBytes bounds it.
     private Pipe? _heldBody;
 
@@ -109,7 +109,7 @@ public sealed class ProxyExchange : IDisposable
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
                 if (outcome.Action == FilterAction.HoldHeaders)
                 {
-                    // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
+                    // docs/proxy-wasm.md, 'Stream control' (0.2.100): a plugin decides on the body before the head may go. The body runs through the
                     // chain into memory until the plugins let data through, then the head leaves with what they changed.
                     hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
                     hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
@@ -122,7 +122,7 @@ public sealed class ProxyExchange : IDisposable
                 {
                     return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
                 }
-                // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
+                // docs/proxy-wasm.md, 'Header maps' [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
                 // route cache; the chain already running finishes the exchange, the new route picks the cluster.
                 if (filters.RouteInvalidated)
                 {
@@ -153,7 +153,7 @@ public sealed class ProxyExchange : IDisposable
         }
     }
 
-    /// <summary>Where a request whose head a plugin held (ABI §2.3) stands.</summary>
+    /// <summary>Where a request whose head a plugin held (docs/proxy-wasm.md, 'Stream control') stands.</summary>
     private enum RequestHold
     {
         None,
@@ -170,7 +170,7 @@ public sealed class ProxyExchange : IDisposable
     }
 
     /// <summary>
-    /// Receives the request body through the plugin chain while a plugin holds the head (ABI §2.3), into
+    /// Receives the request body through the plugin chain while a plugin holds the head (docs/proxy-wasm.md, 'Stream control'), into
     /// <see cref="_heldBody"/>, until the plugins let data through or the body ends.
     /// </summary>
     private async ValueTask<RequestHold> ReceiveHeldBodyAsync(
@@ -406,7 +406,7 @@ public sealed class ProxyExchange : IDisposable
         if (filters is not null)
         {
             FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
-            // ABI §2.3 (0.2.100): a held response head goes with the first body bytes the plugins let through.
+            // docs/proxy-wasm.md, 'Stream control' (0.2.100): a held response head goes with the first body bytes the plugins let through.
             headHeld = outcome.Action == FilterAction.HoldHeaders;
             if (outcome.Action != FilterAction.Continue && !headHeld)
             {
@@ -589,7 +589,7 @@ public sealed class ProxyExchange : IDisposable
         return false;
     }
 
-    /// <summary>Answers a request whose response body failed while a plugin still held the response head (ABI §2.3).</summary>
+    /// <summary>Answers a request whose response body failed while a plugin still held the response head (docs/proxy-wasm.md, 'Stream control').</summary>
     private async ValueTask<bool> FailHeldResponseAsync(
         ProxySnapshot snapshot, Route route, UpstreamConnection upstream, long started, PumpStatus status, string requestId)
     {

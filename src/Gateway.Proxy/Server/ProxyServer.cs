@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Server;
 
 /// <summary>
 /// The data plane: listeners feeding a fixed set of workers. Accepted sockets are dealt to workers in
-/// turn and stay there for life (DESIGN §1). Holds the current <see cref="ProxySnapshot"/>, swapped whole
+/// turn and stay there for life (docs/design.md, 'Workers'). Holds the current <see cref="ProxySnapshot"/>, swapped whole
 /// on reload, and runs the graceful drain.
 /// </summary>
 public sealed class ProxyServer : IAsyncDisposable

@@ -1,6 +1,6 @@
 namespace Gateway.Proxy.Upstream;
 
-/// <summary>Why an exchange with an upstream failed, each mapped to one client status (DESIGN §5).</summary>
+/// <summary>Why an exchange with an upstream failed, each mapped to one client status (README, 'What a client sees when something goes wrong').</summary>
 public enum UpstreamError
 {
     None,

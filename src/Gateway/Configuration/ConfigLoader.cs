@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Gateway.Configuration;
 
 /// <summary>
-/// Builds a validated <see cref="GatewayConfig"/> from the config file and the environment (DESIGN §4):
+/// Builds a validated <see cref="GatewayConfig"/> from the config file and the environment (README, 'Configuration reference'):
 /// JSON → DOM → environment overrides → <c>${env:}</c>/<c>${file:}</c> references → schema check →
 /// source-generated deserialization → file paths → semantic checks. Every step reports all it finds,
 /// so an operator fixes a file in one round.

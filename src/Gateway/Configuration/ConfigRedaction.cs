@@ -8,7 +8,7 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// The active config as the admin <c>/config</c> endpoint shows it: every default filled in, and no
-/// secret (DESIGN §5: nothing from a secret is ever shown). Passwords, the password in a connection
+/// secret (README, 'What a client sees when something goes wrong': nothing from a secret is ever shown). Passwords, the password in a connection
 /// string, and whatever a <c>${env:}</c> or <c>${file:}</c> reference brought in are replaced by <c>***</c>.
 /// </summary>
 public static class ConfigRedaction

@@ -101,7 +101,7 @@ internal static class ConfigSchema
         return null;
     }
 
-    /// <summary>The two keys whose value may be any JSON; DESIGN §2 says how it reaches the guest.</summary>
+    /// <summary>The two keys whose value may be any JSON; docs/proxy-wasm.md says how it reaches the guest.</summary>
     private static bool IsOpaqueJson(JsonPropertyInfo property) =>
         property.DeclaringType == typeof(PluginConfig) && property.Name is "configuration" or "vmConfiguration";
 

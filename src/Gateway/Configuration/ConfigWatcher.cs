@@ -1,7 +1,7 @@
 namespace Gateway.Configuration;
 
 /// <summary>
-/// Calls back when the config file or a secret it references changes (issue 7, hot reload). It
+/// Calls back when the config file or a secret it references changes (hot reload). It
 /// watches the folders, not the files: editors replace a file by renaming a new one over it, and
 /// Kubernetes updates a mounted ConfigMap or Secret by writing a new <c>..2026_…</c> folder and
 /// renaming a <c>..data</c> symlink over the old one, so the visible file (a symlink through

@@ -6,7 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace Gateway.Configuration;
 
 /// <summary>
-/// Applies <c>GATEWAY_A__B__0=value</c> variables to the config DOM (DESIGN §4). Segments match keys
+/// Applies <c>GATEWAY_A__B__0=value</c> variables to the config DOM (README, 'Configuration reference'). Segments match keys
 /// case-insensitively (variables are usually upper case, keys camelCase); values are typed by the
 /// schema, or, inside a plugin's free-form configuration, by the value they replace.
 /// </summary>
@@ -15,7 +15,7 @@ internal static class EnvironmentOverrides
     private const string Prefix = "GATEWAY_";
     private const string Separator = "__";
 
-    /// <summary>Names the config file (DESIGN §3); not a key.</summary>
+    /// <summary>Names the config file (README, 'Command line'); not a key.</summary>
     private const string ConfigPathVariable = "GATEWAY_CONFIG";
 
     public static void Apply(JsonObject root, IReadOnlyDictionary<string, string> environment, ConfigErrors errors)

@@ -4,7 +4,7 @@ using Gateway.Http;
 namespace Gateway.Configuration;
 
 /// <summary>
-/// One immutable configuration snapshot (DESIGN §4). Built only by <see cref="ConfigLoader"/>, which
+/// One immutable configuration snapshot (README, 'Configuration reference'). Built only by <see cref="ConfigLoader"/>, which
 /// validates it whole before anyone sees it; a reload swaps the snapshot, never edits it.
 /// </summary>
 public sealed record GatewayConfig
@@ -105,7 +105,7 @@ public sealed record LimitsConfig
     };
 }
 
-/// <summary>Config key <c>shutdown</c>: how SIGTERM drains (issue 7, graceful drain).</summary>
+/// <summary>Config key <c>shutdown</c>: how SIGTERM drains.</summary>
 public sealed record ShutdownConfig
 {
     /// <summary>In-flight requests get this long to finish before the process exits.</summary>

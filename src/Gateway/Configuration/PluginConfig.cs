@@ -16,7 +16,7 @@ public sealed record PluginConfig
     public string ModulePath { get; init; } = "";
 
     /// <summary>
-    /// Passed to <c>proxy_on_configure</c> byte for byte (DESIGN §2): a JSON string gives its exact
+    /// Passed to <c>proxy_on_configure</c> byte for byte (docs/proxy-wasm.md): a JSON string gives its exact
     /// value, an object or array its compact JSON text; absent gives "".
     /// </summary>
     public string Configuration { get; init; } = "";
@@ -41,7 +41,7 @@ public sealed record PluginConfig
     public PluginRedisAccess Redis { get; init; } = new();
 }
 
-/// <summary>What a request gets when its plugin traps or exceeds a limit (DESIGN §5).</summary>
+/// <summary>What a request gets when its plugin traps or exceeds a limit (README, 'What a client sees when something goes wrong').</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<FailurePolicy>))]
 public enum FailurePolicy
 {

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace Gateway.Configuration;
 
 /// <summary>
-/// The text a plugin receives as its configuration (DESIGN §2): a JSON string gives its exact value,
+/// The text a plugin receives as its configuration (docs/proxy-wasm.md): a JSON string gives its exact value,
 /// anything else its compact JSON text, with non-ASCII left as is so guests see what the operator wrote.
 /// </summary>
 internal static class PluginConfigurationText

@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// Replaces <c>${env:NAME}</c> and <c>${file:PATH}</c> inside every string value of the config DOM
-/// (DESIGN §4). A file gives its content less one trailing newline (see <see cref="ReferencedFile"/>);
+/// (README, 'Configuration reference'). A file gives its content less one trailing newline (see <see cref="ReferencedFile"/>);
 /// relative paths are against the config file's folder; <c>$${</c> stands for a literal <c>${</c>.
 /// Every reference that cannot be resolved is reported at the key holding it, and the redacted form
 /// of each string that held one is kept.

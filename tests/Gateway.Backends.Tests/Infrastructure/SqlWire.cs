@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Gateway.Backends.Tests;
 
-/// <summary>The plugin side of ABI §11.4, written from the spec independently of the product code.</summary>
+/// <summary>The plugin side of docs/proxy-wasm.md, 'The SQL extension', written from the spec independently of the product code.</summary>
 internal static class SqlWire
 {
     public static byte[] Params(params object?[] values)

@@ -93,7 +93,7 @@ public sealed class ExtEchoPluginTests
         Assert.Equal(0, (int?)insert["status"]);
         Assert.Equal(1, (int?)insert["rowsAffected"]);
         Assert.Equal("first", await pg.SqlAsync("SELECT body FROM notes"));
-        Assert.Equal(4, (int?)duplicate["status"]); // BACKEND_ERROR: constraint violation (ABI reference §11.5)
+        Assert.Equal(4, (int?)duplicate["status"]); // BACKEND_ERROR: constraint violation (docs/proxy-wasm.md, 'The SQL extension')
         Assert.Contains("23505", (string?)duplicate["detail"], StringComparison.Ordinal); // unique_violation
     }
 }

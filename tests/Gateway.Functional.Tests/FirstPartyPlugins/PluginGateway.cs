@@ -5,7 +5,7 @@ using Gateway.Testing;
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
 /// <summary>
-/// Gateway configurations (DESIGN §4) with one catch-all route through the given first-party plugins
+/// Gateway configurations (README, 'Configuration reference') with one catch-all route through the given first-party plugins
 /// to a test upstream, and the client calls the plugin tests make.
 /// </summary>
 public static class PluginGateway

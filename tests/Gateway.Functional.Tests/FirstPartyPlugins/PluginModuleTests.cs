@@ -2,7 +2,7 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
 /// <summary>
 /// Static checks of the first-party modules against the proxy-wasm ABI the host implements (ABI
-/// reference §1.2, §2.1, §3, §10, §11): each builds, validates, declares its ABI version, exports the
+/// reference docs/proxy-wasm.md, 'Loading and VMs', 'Contexts and callbacks', 'Other imports', 'Calls that wait' and 'The SQL extension'): each builds, validates, declares its ABI version, exports the
 /// callbacks it relies on with the exact types the host looks up, and imports nothing the host lacks.
 /// </summary>
 public sealed class PluginModuleTests
@@ -38,16 +38,16 @@ public sealed class PluginModuleTests
         var module = WasmModuleInfo.Read(FirstPartyPluginBuild.PathOf("rate_limit"));
 
         AssertReactorWithAllocator(module, "proxy_abi_version_0_2_1");
-        // §10.1
+        // docs/proxy-wasm.md, 'Calls that wait'
         Assert.Equal("(i32, i32, i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_redis_init"]);
         Assert.Equal("(i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_redis_call"]);
         Assert.Equal("(i32, i32, i32, i32) -> nil", module.Exports["proxy_on_redis_call_response"]);
-        // §3.8 local mode, §3.7 the failure metric, §3.4 the 429
+        // docs/proxy-wasm.md, 'Other imports' local mode, docs/proxy-wasm.md, 'Other imports' the failure metric, docs/proxy-wasm.md, 'Stream control' the 429
         Assert.Equal("(i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_get_shared_data"]);
         Assert.Equal("(i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_set_shared_data"]);
         Assert.Equal("(i32, i64) -> i32", module.Imports["env.proxy_increment_metric"]);
         Assert.Equal("(i32, i32, i32, i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_send_local_response"]);
-        // §2.1 lifecycle and phases
+        // docs/proxy-wasm.md, 'Contexts and callbacks' lifecycle and phases
         Assert.Equal("(i32, i32) -> nil", module.Exports["proxy_on_context_create"]);
         Assert.Equal("(i32, i32) -> i32", module.Exports["proxy_on_configure"]);
         Assert.Equal(HeaderCallback, module.Exports["proxy_on_request_headers"]);
@@ -65,7 +65,7 @@ public sealed class PluginModuleTests
         Assert.Equal("() -> nil", module.Exports["proxy_abi_version_0_2_0"]);
         Assert.Equal("(i32) -> i32", module.Exports["malloc"]);
         Assert.Equal("memory", module.Exports["memory"]);
-        // §11.2 / §11.3: importing proxy_sql_call without the callback would be rejected at load.
+        // docs/proxy-wasm.md, 'The SQL extension' / docs/proxy-wasm.md, 'The SQL extension': importing proxy_sql_call without the callback would be rejected at load.
         Assert.Equal("(i32, i32, i32, i32, i32, i32, i32, i32) -> i32", module.Imports["env.proxy_sql_call"]);
         Assert.Equal("(i32, i32, i32, i32, i32) -> nil", module.Exports["proxy_on_sql_call_response"]);
         Assert.Equal("(i32, i32) -> nil", module.Exports["proxy_on_context_create"]);
@@ -105,7 +105,7 @@ public sealed class PluginModuleTests
         }
     }
 
-    // ABI reference §3 (the imports the first-party modules may use).
+    // docs/proxy-wasm.md, 'Other imports' (the imports the first-party modules may use).
     private static readonly HashSet<string> KnownHostImports =
     [
         "env.proxy_log", "env.proxy_get_buffer_bytes", "env.proxy_get_header_map_value",

@@ -5,7 +5,7 @@ using Gateway.Testing;
 namespace Gateway.Functional.Tests.Plugins;
 
 /// <summary>
-/// ABI §2.3 through the real gateway: a Higress 0.2.100 plugin whose request-header callback returns 1
+/// docs/proxy-wasm.md, 'Stream control' through the real gateway: a Higress 0.2.100 plugin whose request-header callback returns 1
 /// (StopIteration) sees the whole body before the request head goes upstream, with the header it added then; the
 /// same holds for the response head toward the client.
 /// </summary>

@@ -4,7 +4,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules CH-1 to CH-8 of http1-proxy-rules.md §7 (CH-9 concerns the forwarder); every vector is decoded
+/// <summary>Rules CH-1 to CH-8 of docs/http1-rules.md (CH-9 concerns the forwarder); every vector is decoded
 /// whole, one byte at a time, and split in two at every position.</summary>
 public class ChunkedDecoderTests
 {

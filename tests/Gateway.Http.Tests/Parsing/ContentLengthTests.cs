@@ -3,7 +3,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules CL-1 to CL-6 of http1-proxy-rules.md §5 (CL-7, a short body, belongs to the connection loop).</summary>
+/// <summary>Rules CL-1 to CL-6 of docs/http1-rules.md (CL-7, a short body, belongs to the connection loop).</summary>
 public class ContentLengthTests
 {
     private static string Post(string fields, string method = "POST") => $"{method} / HTTP/1.1\r\nHost: a.test\r\n{fields}\r\n";

@@ -3,7 +3,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules HF-1 to HF-9 of http1-proxy-rules.md §3.</summary>
+/// <summary>Rules HF-1 to HF-9 of docs/http1-rules.md.</summary>
 public class HeaderFieldTests
 {
     private static string With(string fields) => "POST / HTTP/1.1\r\nHost: a.test\r\n" + fields + "\r\n";

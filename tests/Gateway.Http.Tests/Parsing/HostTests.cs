@@ -2,7 +2,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules H-1 to H-5 of http1-proxy-rules.md §4.</summary>
+/// <summary>Rules H-1 to H-5 of docs/http1-rules.md.</summary>
 public class HostTests
 {
     [Fact]

@@ -2,7 +2,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules G-1 to G-8 of http1-proxy-rules.md §1.</summary>
+/// <summary>Rules G-1 to G-8 of docs/http1-rules.md.</summary>
 public class LineStructureTests
 {
     [Theory]

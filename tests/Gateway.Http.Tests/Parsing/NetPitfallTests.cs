@@ -5,7 +5,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>The .NET pitfalls of http1-proxy-rules.md §16: each convenient API's failure, shown not to happen here.</summary>
+/// <summary>The .NET pitfalls of docs/http1-rules.md: each convenient API's failure, shown not to happen here.</summary>
 public class NetPitfallTests
 {
     private static byte[] Post(string fieldsUtf16, bool utf8 = false)

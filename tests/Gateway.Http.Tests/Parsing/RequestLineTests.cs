@@ -3,7 +3,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules RL-1 to RL-7 of http1-proxy-rules.md §2 (RL-8 concerns route rewrites, not parsing).</summary>
+/// <summary>Rules RL-1 to RL-7 of docs/http1-rules.md (RL-8 concerns route rewrites, not parsing).</summary>
 public class RequestLineTests
 {
     private static string With(string requestLine) => requestLine + "\r\nHost: a.test\r\n\r\n";

@@ -4,7 +4,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules RS-1 to RS-3 and RS-6 to RS-9 of http1-proxy-rules.md §12 (the parsing side).</summary>
+/// <summary>Rules RS-1 to RS-3 and RS-6 to RS-9 of docs/http1-rules.md (the parsing side).</summary>
 public class ResponseHeadParserTests
 {
     private sealed record Outcome(ParseStatus Status, ResponseRejection Rejection, HttpResponseHead Head, long Consumed);

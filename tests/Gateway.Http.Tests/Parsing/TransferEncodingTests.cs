@@ -3,7 +3,7 @@ using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
 
-/// <summary>Rules TE-1 to TE-9 of http1-proxy-rules.md §6.</summary>
+/// <summary>Rules TE-1 to TE-9 of docs/http1-rules.md.</summary>
 public class TransferEncodingTests
 {
     private static string Post(string fields, string version = "HTTP/1.1") => $"POST / {version}\r\nHost: a.test\r\n{fields}\r\n";

@@ -62,7 +62,7 @@ internal static class SampleConfigs
         }
         """;
 
-    /// <summary>DESIGN §4's example, with secret paths relative to the config folder.</summary>
+    /// <summary>The example of README, 'Configuration reference', with secret paths relative to the config folder.</summary>
     public const string DesignExample = """
         {
           "workers": 0,

@@ -1,7 +1,7 @@
 /*
  * Unit test of the codecs in gateway_ext.h, compiled natively (the codecs are
  * plain C; the wasm import attributes are ignored on the host). Expected
- * bytes are the examples of the ABI reference §10.3 and §11.4, plus every
+ * bytes are the examples of docs/proxy-wasm.md, 'Calls that wait' and 'The SQL extension', plus every
  * value type and every truncation of a valid input. Exit status 0 = pass.
  *
  *   clang-14 -std=c11 -Wall -Wextra -Werror -Wno-unknown-attributes -I.. gateway_ext_test.c
@@ -30,7 +30,7 @@ static void resp_command_encodes_bulk_strings(void) {
     gw_resp_begin(&w, buf, sizeof buf, 2);
     gw_resp_arg_str(&w, "GET");
     gw_resp_arg(&w, "k", 1);
-    static const char expected[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"; /* §10.3 */
+    static const char expected[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"; /* docs/proxy-wasm.md, 'Calls that wait' */
     CHECK(!w.failed && bytes_equal(buf, w.len, expected, sizeof expected - 1));
 
     gw_resp_begin(&w, buf, sizeof buf, 3);
@@ -78,7 +78,7 @@ static void sql_params_match_the_abi_example(void) {
     gw_sql_params_begin(&p, buf, sizeof buf);
     gw_sql_param_text(&p, "k1", 2);
     gw_sql_param_int64(&p, 42);
-    static const char expected[] = { /* §11.4: ("k1", 42), 20 bytes */
+    static const char expected[] = { /* docs/proxy-wasm.md, 'The SQL extension': ("k1", 42), 20 bytes */
         0x02, 0, 0, 0, 0x04, 0x02, 0, 0, 0, 0x6B, 0x31, 0x02, 0x2A, 0, 0, 0, 0, 0, 0, 0};
     CHECK(!p.failed && bytes_equal(buf, p.len, expected, sizeof expected));
 
@@ -103,7 +103,7 @@ static void sql_params_match_the_abi_example(void) {
 }
 
 static void sql_result_decodes_the_abi_example_and_every_type(void) {
-    static const char tier[] = { /* §11.4: column tier (TEXT), one row "gold" */
+    static const char tier[] = { /* docs/proxy-wasm.md, 'The SQL extension': column tier (TEXT), one row "gold" */
         1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
         4, 0, 0, 0, 't', 'i', 'e', 'r', 4,
         4, 4, 0, 0, 0, 'g', 'o', 'l', 'd'};
