@@ -56,8 +56,13 @@ public sealed class AotBinaryTests
         // scripts/demo.sh fills these placeholders; the demo must never ship a config the binary refuses.
         string template = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "demo", "gateway.json"), TestContext.Current.CancellationToken);
         string config = template.Replace("@UPSTREAM@", "127.0.0.1:18081").Replace("@PORT@", "18080").Replace("@ADMIN@", "19901")
-            .Replace("@PLUGINS@", RepoPaths.PluginsDir);
-        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-demo-").FullName, "gateway.json");
+            .Replace("@PLUGINS@", RepoPaths.PluginsDir).Replace("@REDIS@", "127.0.0.1:16379")
+            .Replace("@PG_CONNECTION@", "Host=127.0.0.1;Port=15432;Database=gateway;Username=gateway");
+        string folder = Directory.CreateTempSubdirectory("gateway-demo-").FullName;
+        string passwordFile = Path.Combine(folder, "pg-password");
+        await File.WriteAllTextAsync(passwordFile, "demo", TestContext.Current.CancellationToken);
+        config = config.Replace("@PG_PASSWORD_FILE@", passwordFile);
+        string path = Path.Combine(folder, "gateway.json");
         await File.WriteAllTextAsync(path, config, TestContext.Current.CancellationToken);
         var (exit, output) = await RunAsync("--check-config", path);
         Assert.True(exit == 0, output);
