@@ -175,6 +175,30 @@ public sealed class TlsTerminationTests : IDisposable
     }
 
     [Fact]
+    public async Task PluginsReadTheConnectionTlsProperties()
+    {
+        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        await using var upstream = new TestUpstream();
+        string config = Config(upstream.Endpoint, DefaultPair() + $", \"clientCaFile\": \"{caFile}\"")
+            .Replace("\"cluster\": \"backend\" }", "\"cluster\": \"backend\", \"plugins\": [\"tls\"] }", StringComparison.Ordinal)
+            .Replace("\"routes\":", $"\"plugins\": {{ \"tls\": {{ \"module\": \"{behaviors}\", \"configuration\": \"tls\" }} }},\n  \"routes\":", StringComparison.Ordinal);
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        using X509Certificate2 member = TestCertificates.IssueLeaf(_ca, ["client.test"], client: true);
+        var (stream, _) = await ConnectAsync(gateway.Port, "default.test", member, SslProtocols.Tls13);
+        await using (stream)
+        {
+            Assert.StartsWith("HTTP/1.1 200", await GetAsync(stream, "/"), StringComparison.Ordinal);
+        }
+        ReceivedRequest seen = Assert.Single(upstream.Requests);
+        Assert.Equal("TLSv1.3", seen.Header("x-tls-version"));
+        Assert.Equal("default.test", seen.Header("x-tls-sni"));
+        Assert.Equal("CN=client.test", seen.Header("x-tls-peer"));
+        Assert.Equal("true", seen.Header("x-tls-mtls"));
+    }
+
+    [Fact]
     public async Task MinVersion13_Tls12ClientRefused()
     {
         await using var upstream = new TestUpstream();

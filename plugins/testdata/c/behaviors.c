@@ -327,6 +327,17 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         add_property_header(S("request\0headers\0user-agent"), "x-ua", 0);
         proxy_set_property(S("my\0key\0"), S("stored"));
         add_property_header(S("my\0key"), "x-bag", 0);
+    } else if (strcmp(mode, "tls") == 0) {
+        /* Envoy's connection properties of the client connection; mtls is one byte, 0 or 1. */
+        add_property_header(S("connection\0tls_version"), "x-tls-version", 0);
+        add_property_header(S("connection\0requested_server_name"), "x-tls-sni", 0);
+        add_property_header(S("connection\0subject_peer_certificate"), "x-tls-peer", 0);
+        char *mtls = NULL;
+        size_t mtls_size = 0;
+        if (proxy_get_property(S("connection\0mtls"), &mtls, &mtls_size) == 0 && mtls_size == 1) {
+            add_header(MAP_REQUEST_HEADERS, "x-tls-mtls", mtls[0] ? "true" : "false");
+        }
+        free(mtls);
     } else if (strcmp(mode, "local") == 0) {
         local_reply(401, "go away");
         return ACTION_CONTINUE;

@@ -87,11 +87,16 @@ public sealed class ConfigRedactionTests
     [InlineData("Host=pg;SSL Password=key-pass-1;SSL Key=/k.pem", "Host=pg;SSL Password=***;SSL Key=/k.pem")]
     [InlineData("Host=pg;Password=a;SslPassword=b", "Host=pg;Password=***;SSL Password=***")]
     [InlineData("not a connection string ' at all", "***")]
-    public void ConnectionStringPassword_Masked(string connectionString, string expected)
+    [InlineData("Server=db;User ID=gw;Pwd='s;e''cret';SSL Mode=Required", "Server=db;User ID=gw;Password=***;SSL Mode=Required", "mysql")]
+    [InlineData("Server=db;password=abc", "Server=db;Password=***", "mysql")]
+    public void ConnectionStringPassword_Masked(string connectionString, string expected, string provider = "postgresql")
     {
         var config = new GatewayConfig
         {
-            Databases = new Dictionary<string, DatabaseConfig> { ["d"] = new() { ConnectionString = connectionString } },
+            Databases = new Dictionary<string, DatabaseConfig>
+            {
+                ["d"] = new() { ConnectionString = connectionString, Provider = provider == "mysql" ? DatabaseProvider.MySql : DatabaseProvider.PostgreSql },
+            },
         };
 
         using var document = JsonDocument.Parse(ConfigRedaction.ToRedactedJson(config));
