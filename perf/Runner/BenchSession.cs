@@ -21,6 +21,8 @@ public sealed class BenchSession : IDisposable
     private PostgresService? _postgres;
     private string? _redisProblem;
     private string? _postgresProblem;
+    private MariaDbService? _mariadb;
+    private string? _mariadbProblem;
     private int _upstreamPort;
 
     private readonly string[]? _only;
@@ -134,6 +136,23 @@ public sealed class BenchSession : IDisposable
             _postgresProblem = "PostgreSQL: " + e.Message;
             progress.WriteLine("  " + _postgresProblem);
         }
+        if (_only is null || Array.Exists(_only, name => name.Contains("mariadb", StringComparison.Ordinal)))
+        {
+            try
+            {
+                progress.WriteLine($"  seeding MariaDB with {KeysNeeded(_plan)} API keys");
+                _mariadb = MariaDbService.Start(_scratch, KeysNeeded(_plan));
+            }
+            catch (InvalidOperationException e)
+            {
+                _mariadbProblem = "MariaDB: " + e.Message;
+                progress.WriteLine("  " + _mariadbProblem);
+            }
+        }
+        else
+        {
+            _mariadbProblem = "not selected";
+        }
     }
 
     private ChildProcess StartNginx(string name, int cpu, string config)
@@ -192,12 +211,14 @@ public sealed class BenchSession : IDisposable
             freshKeys: true));
         Targets.Add(Gateway("gw+rate_limit+api_key", "gateway, rate_limit then api_key (hit)", ["rate_limit", "api_key"],
             headers: [new("x-client", "bench"), new("x-api-key", "key-0")]));
+        Targets.Add(Gateway("gw+api_key miss mariadb", "gateway, api_key on MariaDB (mysql provider), new key per request (cache miss)", ["api_key"],
+            freshKeys: true, mariadb: true));
 
         BenchTarget Gateway(string name, string description, string[] plugins,
-            KeyValuePair<string, string>[]? headers = null, bool freshKeys = false)
+            KeyValuePair<string, string>[]? headers = null, bool freshKeys = false, bool mariadb = false)
         {
             var needsRedis = Array.IndexOf(plugins, "rate_limit") >= 0;
-            var needsPostgres = Array.IndexOf(plugins, "api_key") >= 0;
+            var needsPostgres = Array.IndexOf(plugins, "api_key") >= 0 && !mariadb;
             var reason = gatewayMissing;
             foreach (var plugin in plugins)
             {
@@ -210,6 +231,10 @@ public sealed class BenchSession : IDisposable
             if (needsPostgres)
             {
                 reason ??= _postgresProblem;
+            }
+            if (mariadb)
+            {
+                reason ??= _mariadbProblem;
             }
             return new BenchTarget
             {
@@ -224,7 +249,7 @@ public sealed class BenchSession : IDisposable
                 {
                     var path = Path.Combine(_scratch, $"gateway-{port}.json");
                     File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
-                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null));
+                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null));
                     return ChildProcess.Start("gateway", ProxyCpu, gatewayBinary, ["--config", path], _scratch);
                 },
             };
@@ -274,6 +299,10 @@ public sealed class BenchSession : IDisposable
         {
             Floors.Add(Floor("postgresql find_api_key", round, () => _postgres.MeasureRoundTrips(_plan.FloorSamples / 4)));
         }
+        if (_mariadb is not null)
+        {
+            Floors.Add(Floor("mariadb find_api_key", round, () => _mariadb.MeasureRoundTrips(_plan.FloorSamples / 4)));
+        }
     }
 
     private static FloorResult Floor(string name, int round, Func<LatencySummary> measure)
@@ -282,7 +311,7 @@ public sealed class BenchSession : IDisposable
         {
             return new FloorResult(name, round, measure(), null);
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or Npgsql.NpgsqlException or IOException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or Npgsql.NpgsqlException or MySqlConnector.MySqlException or IOException)
         {
             return new FloorResult(name, round, new LatencySummary(0, 0, 0, 0, 0, 0, 0), e.Message);
         }
@@ -422,6 +451,7 @@ public sealed class BenchSession : IDisposable
     public void Dispose()
     {
         _postgres?.Dispose();
+        _mariadb?.Dispose();
         _redis?.Dispose();
         _upstream?.Dispose();
         ChildProcess.StopAll();

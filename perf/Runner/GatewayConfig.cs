@@ -10,7 +10,7 @@ namespace Gateway.Perf.Runner;
 public static class GatewayConfig
 {
     public static string Build(int port, int adminPort, int upstreamPort, string pluginFolder, IReadOnlyList<string> plugins,
-        int? redisPort, int? postgresPort)
+        int? redisPort, int? postgresPort, int? mariaDbPort = null)
     {
         var pluginTable = new JsonObject();
         var routePlugins = new JsonArray();
@@ -68,6 +68,20 @@ public static class GatewayConfig
                     ["connectionString"] = PostgresService.ConnectionString(postgres, pooling: true),
                     ["timeoutMs"] = 1000,
                     ["statements"] = new JsonObject { ["find_api_key"] = PostgresService.FindApiKey },
+                },
+            };
+        }
+        if (mariaDbPort is int mariadb)
+        {
+            // The same plugin and statement id; only the provider and the placeholder style differ.
+            config["databases"] = new JsonObject
+            {
+                ["accounts"] = new JsonObject
+                {
+                    ["provider"] = "mysql",
+                    ["connectionString"] = MariaDbService.ConnectionString(mariadb),
+                    ["timeoutMs"] = 1000,
+                    ["statements"] = new JsonObject { ["find_api_key"] = MariaDbService.FindApiKey },
                 },
             };
         }

@@ -84,7 +84,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         while (!File.Exists(Socket) || !await ServerProcess.CanConnectAsync(Port))
         {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60) || _server.HasExited)
+            if (deadline.Elapsed > TimeSpan.FromSeconds(180) || _server.HasExited)
             {
                 var log = Path.Combine(_root, "error.log");
                 throw new InvalidOperationException($"mariadbd did not start on port {Port}: {(File.Exists(log) ? await File.ReadAllTextAsync(log) : "no log")}");

@@ -16,6 +16,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private static readonly string BinDirectory = Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
 
     private readonly string _root;
+    private string[] _settings = [];
     private Process? _postmaster;
 
     private PostgresServer(string root, int port)
@@ -38,12 +39,17 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string DataDirectory => Path.Combine(_root, "data");
 
+    /// <summary>Gives <paramref name="path"/> to the server's OS user (PostgreSQL refuses a key file others own or can read).</summary>
+    public static Task GiveToServerAsync(string path) =>
+        ServerProcess.IsRoot ? ServerProcess.RunAsync("chown", ["-R", $"{OsUser}:{OsUser}", path]) : Task.CompletedTask;
+
     private string SocketDirectory => _root;
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="settings">Extra server settings as <c>name=value</c> (each passed with <c>-c</c>).</param>
+    public static async Task<PostgresServer> StartAsync(IEnumerable<string>? settings = null)
     {
         var root = Directory.CreateTempSubdirectory("gateway-pg-").FullName;
-        var server = new PostgresServer(root, ServerProcess.FreePort());
+        var server = new PostgresServer(root, ServerProcess.FreePort()) { _settings = [.. settings ?? []] };
         try
         {
             if (ServerProcess.IsRoot)
@@ -69,9 +75,18 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Starts the postmaster (again, same port and data) and waits until it accepts connections.</summary>
     public async Task RestartAsync()
     {
-        _postmaster = ServerProcess.Launch(Tool("postgres"),
-            ["-D", DataDirectory, "-p", Port.ToString(), "-k", SocketDirectory, "-c", "listen_addresses=127.0.0.1",
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=300"], OsUser);
+        List<string> arguments =
+        [
+            "-D", DataDirectory, "-p", Port.ToString(), "-k", SocketDirectory, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=300",
+        ];
+        foreach (var setting in _settings)
+        {
+            arguments.Add("-c");
+            arguments.Add(setting);
+        }
+
+        _postmaster = ServerProcess.Launch(Tool("postgres"), arguments, OsUser);
         var deadline = Stopwatch.StartNew();
         while (true)
         {

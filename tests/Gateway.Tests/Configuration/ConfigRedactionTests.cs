@@ -81,11 +81,16 @@ public sealed class ConfigRedactionTests
     [InlineData("Host=pg; pwd = abc ;Username=u", "Host=pg; pwd =***;Username=u")]
     [InlineData("PSW=\"a;\"\"b\";Host=pg", "PSW=***;Host=pg")]
     [InlineData("Host=pg;Username=u", "Host=pg;Username=u")]
-    public void ConnectionStringPassword_Masked(string connectionString, string expected)
+    [InlineData("Server=db;User ID=gw;Pwd='s;e''cret';SSL Mode=Required", "Server=db;User ID=gw;Pwd=***;SSL Mode=Required", "mysql")]
+    [InlineData("Server=db;password=abc", "Server=db;password=***", "mysql")]
+    public void ConnectionStringPassword_Masked(string connectionString, string expected, string provider = "postgresql")
     {
         var config = new GatewayConfig
         {
-            Databases = new Dictionary<string, DatabaseConfig> { ["d"] = new() { ConnectionString = connectionString } },
+            Databases = new Dictionary<string, DatabaseConfig>
+            {
+                ["d"] = new() { ConnectionString = connectionString, Provider = provider == "mysql" ? DatabaseProvider.MySql : DatabaseProvider.PostgreSql },
+            },
         };
 
         using var document = JsonDocument.Parse(ConfigRedaction.ToRedactedJson(config));
