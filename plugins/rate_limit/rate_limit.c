@@ -153,6 +153,7 @@ typedef struct {
     size_t prefix_len;
     uint32_t failures_metric;
     int has_failures_metric;
+    uint32_t local_max_keys; /* local mode: shared-data entries, the client key hashed into this many */
 } plugin_config;
 
 typedef struct {
@@ -215,6 +216,9 @@ static int parse_config(const char *text, size_t len, plugin_config *c) {
             else if (strcmp(value, "redis") != 0) { log_text(PROXY_LOG_ERROR, "rate_limit: mode must be redis or local"); return 0; }
         } else if (strcmp(key, "redis") == 0) {
             c->redis_len = json_string(&j, c->redis, sizeof c->redis);
+        } else if (strcmp(key, "localMaxKeys") == 0) {
+            c->local_max_keys = (uint32_t)json_uint(&j);
+            if (c->local_max_keys == 0) { log_text(PROXY_LOG_ERROR, "rate_limit: localMaxKeys must be > 0"); return 0; }
         } else if (strcmp(key, "timeoutMs") == 0) {
             c->timeout_ms = (uint32_t)json_uint(&j);
         } else if (strcmp(key, "failurePolicy") == 0) {
@@ -296,6 +300,7 @@ uint32_t proxy_on_configure(uint32_t root_context_id, uint32_t config_size) {
         return 0;
     }
     plugin_config *c = (plugin_config *)calloc(1, sizeof *c);
+    if (c) c->local_max_keys = 65536;
     int ok = c && parse_config(text, len, c);
     free(text);
     if (!ok) { free(c); return 0; }
@@ -426,14 +431,28 @@ static void redis_failed(const plugin_config *c, uint32_t stream_id) {
 /* Entry layout per limit: u64 window start (ms since the epoch), u32 count. */
 #define LOCAL_SLOT 12
 
+/*
+ * Shared data has no expiry, so one entry per distinct client would let a client that churns keys grow the
+ * gateway's memory without end. The client key is hashed (FNV-1a) into one of localMaxKeys buckets: memory stays
+ * bounded, and two clients that share a bucket share its counters (they are limited a little early, never late).
+ */
+static uint32_t local_bucket(const plugin_config *c, const char *key, size_t key_len) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < key_len; i++) { h ^= (unsigned char)key[i]; h *= 1099511628211ull; }
+    return (uint32_t)(h % c->local_max_keys);
+}
+
 static uint32_t check_local(const plugin_config *c, stream_state *s, const char *key, size_t key_len) {
-    size_t shared_key_len = 3 + c->prefix_len + 1 + key_len;
+    char bucket[9];
+    uint32_t b = local_bucket(c, key, key_len);
+    for (int i = 7; i >= 0; i--) { bucket[i] = "0123456789abcdef"[b & 15]; b >>= 4; }
+    size_t shared_key_len = 3 + c->prefix_len + 1 + 8;
     char *shared_key = (char *)malloc(shared_key_len);
     if (!shared_key) return PROXY_ACTION_CONTINUE;
     memcpy(shared_key, "rl:", 3);
     memcpy(shared_key + 3, c->prefix, c->prefix_len);
     shared_key[3 + c->prefix_len] = ':';
-    memcpy(shared_key + 4 + c->prefix_len, key, key_len);
+    memcpy(shared_key + 4 + c->prefix_len, bucket, 8);
 
     uint64_t now_ns = 0;
     proxy_get_current_time_nanoseconds(&now_ns);

@@ -105,12 +105,22 @@ internal sealed class TickTimer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The flag stays set while the tick runs: a period that passes meanwhile is skipped, not queued behind it, so a
+    /// tick slower than its period never runs back to back and holds up the worker.
+    /// </summary>
     private void Fire()
     {
-        Volatile.Write(ref _queued, 0);
-        if (_root.Tick == this)
+        try
         {
-            _root.Vm.DeliverTick(_root);
+            if (_root.Tick == this)
+            {
+                _root.Vm.DeliverTick(_root);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _queued, 0);
         }
     }
 

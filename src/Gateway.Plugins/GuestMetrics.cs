@@ -13,21 +13,38 @@ internal sealed class GuestMetrics
     public const int Gauge = 1;
     public const int Histogram = 2;
 
+    /// <summary>Longer guest names are refused: every scrape carries each name.</summary>
+    public const int MaxNameLength = 200;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _idsByName = new(StringComparer.Ordinal);
     private readonly List<GuestMetric> _metrics = [];
 
-    public int Define(int type, string name)
+    /// <summary>
+    /// The id of the series named <paramref name="name"/>, defining it on first use. Names are compared as exported
+    /// (after sanitizing), so two spellings of one Prometheus name are one series, and a VM that restarts gets its
+    /// series back. -1 when the name is too long, taken by another type, or the plugin reached <paramref name="maxMetrics"/>.
+    /// </summary>
+    public int Define(int type, string plugin, string name, int maxMetrics)
     {
+        if (name.Length > MaxNameLength)
+        {
+            return -1;
+        }
+        string exported = PrometheusName(plugin, name);
         lock (_lock)
         {
-            if (_idsByName.TryGetValue(name, out int existing) && (existing & 3) == type)
+            if (_idsByName.TryGetValue(exported, out int existing))
             {
-                return existing;
+                return (existing & 3) == type ? existing : -1;
+            }
+            if (_metrics.Count >= maxMetrics)
+            {
+                return -1;
             }
             int id = (_metrics.Count << 2) | type;
-            _metrics.Add(new GuestMetric(name, type));
-            _idsByName[name] = id;
+            _metrics.Add(new GuestMetric(exported, type));
+            _idsByName[exported] = id;
             return id;
         }
     }
@@ -45,7 +62,11 @@ internal sealed class GuestMetrics
         }
     }
 
-    public void WritePrometheus(string plugin, StringBuilder output)
+    /// <summary>
+    /// Writes each series as its own family, skipping names another plugin already wrote (<paramref name="written"/>):
+    /// a duplicate family would make Prometheus reject the whole scrape.
+    /// </summary>
+    public void WritePrometheus(StringBuilder output, HashSet<string> written)
     {
         GuestMetric[] metrics;
         lock (_lock)
@@ -54,7 +75,19 @@ internal sealed class GuestMetrics
         }
         foreach (var metric in metrics)
         {
-            string name = PrometheusName(plugin, metric.Name);
+            string name = metric.Name;
+            bool summary = metric.Type != Counter && metric.Type != Gauge;
+            if (written.Contains(name) || (summary && (written.Contains(name + "_count") || written.Contains(name + "_sum"))))
+            {
+                continue;
+            }
+            written.Add(name);
+            if (summary)
+            {
+                // A summary's samples are named with these suffixes: no other family may use them.
+                written.Add(name + "_count");
+                written.Add(name + "_sum");
+            }
             switch (metric.Type)
             {
                 case Counter:

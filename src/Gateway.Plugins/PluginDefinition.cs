@@ -35,6 +35,12 @@ internal sealed class PluginDefinition
 
     public PluginCounters Counters { get; } = new();
 
+    /// <summary>What the host refused this plugin, per limit (exported on /metrics).</summary>
+    public Sandbox.PluginRefusals Refusals { get; } = new();
+
+    /// <summary>Counts a refusal and logs it, rate-limited.</summary>
+    public void Refuse(Sandbox.HostLimit limit, string detail) => Refusals.Record(limit, Logger, Name, detail);
+
     private int _backendCallsInFlight;
 
     /// <summary>Unknown foreign-function names already logged; bounded so a plugin inventing names cannot grow it.</summary>
@@ -83,6 +89,14 @@ internal sealed class VmGroup(PluginEngine engine, PluginModule module, string v
     public List<PluginDefinition> Plugins { get; } = [];
 
     public string Name => Plugins.Count == 0 ? VmId : Plugins[0].Name;
+
+    /// <summary>
+    /// Where the group's shared data and queues live: the vmId plugins share on purpose, else the plugin's own
+    /// namespace, which no guest-supplied vm_id can name (it starts with a NUL).
+    /// </summary>
+    public string Namespace => _namespace ??= VmId.Length > 0 ? VmId : "\0plugin:" + Name;
+
+    private string? _namespace;
 
     public IReadOnlyDictionary<string, string> Environment => Plugins[0].Options.Environment;
 

@@ -15,8 +15,32 @@ public sealed record PluginLimits
     /// <summary>Cap on the VM's linear memory; growth beyond it fails inside the guest.</summary>
     public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
 
-    /// <summary>CPU budget of one host → guest call, enforced by epoch interruption.</summary>
+    /// <summary>CPU budget of one host → guest call, enforced by epoch interruption; time inside imports counts.</summary>
     public int CpuMillisecondsPerCall { get; init; } = 5;
+
+    /// <summary>
+    /// Wall-clock cap of one call, preemption and blocking included: the longest a callback can hold up its worker.
+    /// 0 means the CPU budget plus 50 ms.
+    /// </summary>
+    public int WallMillisecondsPerCall { get; init; }
+
+    /// <summary>The effective wall-clock cap.</summary>
+    public int WallCapMilliseconds => WallMillisecondsPerCall > 0 ? WallMillisecondsPerCall : CpuMillisecondsPerCall + 50;
+
+    /// <summary>Most bytes one import may take in or produce (compress, uncompress, fd_write): bounds the host work of one call.</summary>
+    public int HostCallBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Bytes of shared data (keys and values) one shared-data namespace may hold.</summary>
+    public long SharedDataBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Bytes of queued items one shared-queue namespace may hold.</summary>
+    public long SharedQueueBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary><c>proxy_http_call</c>s one VM may have in flight.</summary>
+    public int HttpCallsInFlight { get; init; } = 256;
+
+    /// <summary>Metric series one plugin may define.</summary>
+    public int MaxMetrics { get; init; } = 256;
 }
 
 /// <summary>One entry of config <c>plugins</c> (README, 'Configuration reference'), already resolved by the config loader.</summary>

@@ -255,9 +255,21 @@ public sealed class PluginRuntime : IDisposable
         {
             AppendCounter(output, "gateway_plugin_log_dropped_total", plugin.Name, plugin.GuestLog.Dropped);
         }
+        output.Append("# TYPE gateway_plugin_refusals_total counter\n");
         foreach (var plugin in _plugins.Values)
         {
-            plugin.Metrics.WritePrometheus(plugin.Name, output);
+            for (int i = 0; i < Sandbox.HostLimits.Count; i++)
+            {
+                var limit = (Sandbox.HostLimit)i;
+                output.Append("gateway_plugin_refusals_total{plugin=\"").Append(plugin.Name).Append("\",limit=\"")
+                    .Append(Sandbox.HostLimits.Label(limit)).Append("\"} ")
+                    .Append(plugin.Refusals[limit].ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var plugin in _plugins.Values)
+        {
+            plugin.Metrics.WritePrometheus(output, written);
         }
     }
 

@@ -23,6 +23,9 @@ public sealed class PluginServices
     /// <summary>Redis and SQL calls one plugin may have in flight; beyond it the call answers INTERNAL_FAILURE (docs/proxy-wasm.md, 'Calls that wait' and 'The SQL extension').</summary>
     public int MaxBackendCallsInFlightPerPlugin { get; init; } = 1024;
 
+    /// <summary>The client limits; heads and bodies plugins build are held to them too.</summary>
+    public Gateway.Http.HttpLimits MessageLimits { get; init; } = new();
+
     /// <summary>Where compiled modules are cached across starts; null compiles every module at every start.</summary>
     public string? ModuleCacheDirectory { get; init; }
 

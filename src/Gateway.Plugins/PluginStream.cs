@@ -14,8 +14,8 @@ namespace Gateway.Plugins;
 /// </summary>
 public sealed class PluginStream
 {
-    private readonly PluginDefinition[] _plugins;
-    private readonly StreamContext?[] _contexts;
+    private PluginDefinition[] _plugins;
+    private StreamContext?[] _contexts;
     private readonly OutcomeSource _source = new();
     private readonly BodyBuffer _transit = new();
     private StreamPhase _phase;
@@ -50,6 +50,35 @@ public sealed class PluginStream
     private bool _routeCacheKept;
 
     internal void OnRequestHeadersChanged() => _requestHeadersChanged = true;
+
+    /// <summary>The plugins of the chain so far, in order; a re-route appends the destination route's new ones.</summary>
+    internal IReadOnlyList<PluginDefinition> Plugins => _plugins;
+
+    /// <summary>
+    /// Appends plugins to the chain after a re-route and clears the re-route request they answer. Returns the index of
+    /// the first new plugin.
+    /// </summary>
+    internal int Append(PluginDefinition[] plugins, StreamContext?[] contexts)
+    {
+        int from = _plugins.Length;
+        _plugins = [.. _plugins, .. plugins];
+        _contexts = [.. _contexts, .. contexts];
+        Initialize();
+        return from;
+    }
+
+    /// <summary>The route the request now matches was taken: later header changes may re-route it again.</summary>
+    internal void AcceptRoute()
+    {
+        _requestHeadersChanged = false;
+        _routeCleared = false;
+    }
+
+    /// <summary>
+    /// Runs the request headers phase for the plugins a re-route added (from <paramref name="from"/> on), so the
+    /// destination route's plugins see the request before it is forwarded there.
+    /// </summary>
+    public ValueTask<FilterOutcome> OnReroutedRequestHeadersAsync(int from) => Run(StreamPhase.RequestHeaders, from);
 
     internal void ClearRoute() => _routeCleared = true;
 

@@ -13,12 +13,9 @@ internal sealed partial class PluginVm
 {
     private const long MemoryLimitSlice = 1024 * 1024;
 
-    /// <summary>Imports faster than this are charged to the guest; slower ones (first-call JIT, big copies) are not.</summary>
-    private static readonly long SlowImport = Stopwatch.Frequency / 5000;
-
     private bool _exitIsSuccess;
     private long _cpuStart;
-    private long _hostTime;
+    private long _wallStart;
 
     /// <summary>Why the VM failed, for logs and start-up errors.</summary>
     public string? FailureReason { get; private set; }
@@ -238,37 +235,49 @@ internal sealed partial class PluginVm
         Current = Effective = context;
         ExitCode = null;
         _cpuStart = ThreadCpuClock.NowNanoseconds();
-        _hostTime = 0;
+        _wallStart = Stopwatch.GetTimestamp();
         _store.SetEpochDeadline(_deadlineTicks);
         Group.Engine.Ticker.Expect((long)(_deadlineTicks / EpochTicker.TicksPerMillisecond));
         return true;
     }
 
     /// <summary>
-    /// Slow imports (the host's own work: first-call JIT, big copies) are not charged to the guest's budget.
+    /// Called on entry to every import. The time an import spends is the callback's own (its CPU shows on this
+    /// thread's clock); an import entered past the wall-clock cap ends the call, so a guest that loops over slow host
+    /// calls cannot outlive its budget by more than one bounded import.
     /// </summary>
-    public void LeaveImport(long entered)
+    public void EnterImport()
     {
-        long spent = Stopwatch.GetTimestamp() - entered;
-        if (spent >= SlowImport)
-        {
-            _hostTime += (long)(spent * (1_000_000_000.0 / Stopwatch.Frequency));
-        }
-    }
-
-    /// <summary>
-    /// The epoch deadline is wall-clock; when it passes, the budget is checked against the CPU the guest really
-    /// used on this thread. Preempted time extends the deadline; a spent budget ends the call (a trap).
-    /// </summary>
-    private ulong OnEpochDeadline(Store store)
-    {
-        long used = ThreadCpuClock.NowNanoseconds() - _cpuStart - _hostTime;
-        long budget = (long)(_deadlineTicks - 1) * 1_000_000 / (long)EpochTicker.TicksPerMillisecond;
-        if (used >= budget)
+        if (_inGuest && Phase == VmPhase.Running && Stopwatch.GetTimestamp() - _wallStart >= WallCapTimestampTicks)
         {
             throw new CpuDeadlineExceededException();
         }
-        ulong extension = (ulong)Math.Ceiling((budget - used) / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
+    }
+
+    /// <summary>The wall-clock cap of one callback, in Stopwatch ticks: limits.wallMillisecondsPerCall.</summary>
+    private long WallCapTimestampTicks => Group.Limits.WallCapMilliseconds * Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// The epoch deadline is wall-clock; when it passes, the budget is checked against the CPU the call really used on
+    /// this thread, imports included. Preempted time extends the deadline, up to the wall-clock cap; a spent budget or
+    /// the cap ends the call (a trap).
+    /// </summary>
+    private ulong OnEpochDeadline(Store store)
+    {
+        long used = ThreadCpuClock.NowNanoseconds() - _cpuStart;
+        long budget = (long)(_deadlineTicks - 1) * 1_000_000 / (long)EpochTicker.TicksPerMillisecond;
+        long wall = Stopwatch.GetTimestamp() - _wallStart;
+        bool capped = Phase == VmPhase.Running;
+        if (used >= budget || (capped && wall >= WallCapTimestampTicks))
+        {
+            throw new CpuDeadlineExceededException();
+        }
+        long remaining = budget - used;
+        if (capped)
+        {
+            remaining = Math.Min(remaining, (long)((WallCapTimestampTicks - wall) * (1_000_000_000.0 / Stopwatch.Frequency)));
+        }
+        ulong extension = (ulong)Math.Ceiling(remaining / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
         Group.Engine.Ticker.Expect((long)(extension / EpochTicker.TicksPerMillisecond));
         return extension;
     }
@@ -297,7 +306,7 @@ internal sealed partial class PluginVm
         FailureKind = Classify(e);
         FailureReason = FailureKind switch
         {
-            VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms exceeded (memory {MemoryLength} bytes)",
+            VmFailure.Deadline => $"CPU deadline of {Group.Limits.CpuMillisecondsPerCall} ms (wall clock {Group.Limits.WallCapMilliseconds} ms) exceeded (memory {MemoryLength} bytes)",
             VmFailure.MemoryLimit => $"memory limit of {Group.Limits.MemoryBytes} bytes reached: {TrapMessage.OneLine(e.Message, Group.Module.ExportNames)}",
             VmFailure.Exit => $"guest exited with proc_exit({ExitCode})",
             _ => TrapMessage.OneLine(e.Message, Group.Module.ExportNames),

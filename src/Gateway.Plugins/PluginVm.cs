@@ -115,7 +115,7 @@ internal sealed partial class PluginVm : IDisposable
     public byte[]? SqlBody { get; private set; }
 
     /// <summary>What <c>proxy_get_status</c> reports inside a completion callback.</summary>
-    public (int Code, string Message) CallStatus { get; private set; }
+    public (int Code, string Message) CallStatus { get; private set; } = (0, "");
 
     public Dictionary<uint, PendingCall> PendingCalls { get; } = [];
 

@@ -41,6 +41,37 @@ public sealed class WorkerPlugins : IDisposable
         return stream;
     }
 
+    /// <summary>
+    /// After a re-route: appends to <paramref name="stream"/> the plugins of <paramref name="pluginNames"/> (the
+    /// destination route's) that are not in its chain yet, in their order, so none runs twice. Returns the index of the
+    /// first one added, or -1 when every plugin of the destination already ran.
+    /// </summary>
+    public int ExtendStream(PluginStream stream, IReadOnlyList<string> pluginNames)
+    {
+        stream.AcceptRoute();
+        var added = new List<PluginDefinition>();
+        foreach (string name in pluginNames)
+        {
+            var plugin = _runtime.Find(name);
+            if (!stream.Plugins.Contains(plugin) && !added.Contains(plugin))
+            {
+                added.Add(plugin);
+            }
+        }
+        if (added.Count == 0)
+        {
+            return -1;
+        }
+        int from = stream.Plugins.Count;
+        var contexts = new StreamContext?[added.Count];
+        for (int i = 0; i < contexts.Length; i++)
+        {
+            var vm = Slot(added[i].Group).Acquire();
+            contexts[i] = vm?.NewStreamContext(added[i], stream, from + i);
+        }
+        return stream.Append([.. added], contexts);
+    }
+
     /// <summary>Builds the VMs of <paramref name="groups"/> on this worker.</summary>
     internal void Start(List<VmGroup> groups)
     {

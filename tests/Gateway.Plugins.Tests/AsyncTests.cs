@@ -115,7 +115,8 @@ public sealed class AsyncTests
     {
         using var host = Start([Plugin("counter", "behaviors", "counter")], workers: 2);
         // The ABI has no atomic create (CAS 0 is unconditional, docs/proxy-wasm.md, 'Other imports'), so the key exists before the race starts.
-        Assert.True(host.Runtime.SharedData.TrySet("", "hits", [0, 0, 0, 0], 0));
+        // A plugin without a vmId has a namespace of its own.
+        Assert.Equal(SharedDataResult.Stored, host.Runtime.SharedData.TrySet("\0plugin:counter", "hits", [0, 0, 0, 0], 0, long.MaxValue));
         var seen = new List<string>();
         var runs = new List<Task<List<string>>>();
         for (int w = 0; w < 2; w++)

@@ -75,7 +75,10 @@ public sealed class SdkShapedModuleTests
         using var host = Start([plugin]);
         var request = Get("/");
         Assert.Equal(FilterAction.Continue, (await AsyncTests.RunHeaders(host, "as", request)).Action);
-        Assert.NotNull(request.Headers.Get("x-as-config"));
+        Assert.Contains(host.Logs.Lines, l => l.Message.Contains("hello from AssemblyScript", StringComparison.Ordinal));
+        // That SDK reads the empty configuration from stale memory (control bytes and NULs): the header write is
+        // refused as an invalid field value instead of putting those bytes on the wire.
+        Assert.Null(request.Headers.Get("x-as-config"));
     }
 
     [Fact]

@@ -45,6 +45,14 @@ internal sealed class BodyBuffer
         _length = newLength;
     }
 
+    /// <summary>The length <see cref="Splice"/> with the same arguments would leave.</summary>
+    public long LengthAfterSplice(long start, long size, int dataLength)
+    {
+        long from = Math.Min(start, _length);
+        long removed = Math.Min(size, _length - from);
+        return _length - removed + dataLength;
+    }
+
     /// <summary>Moves the contents to <paramref name="other"/> (which is cleared first) and leaves this buffer empty.</summary>
     public void MoveTo(BodyBuffer other)
     {

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Gateway.Http;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Sandbox;
 
 namespace Gateway.Plugins.Abi;
 
@@ -124,20 +126,25 @@ internal readonly struct HeaderMap
         return _fields.Get(name);
     }
 
-    public void Add(string name, string value)
+    /// <summary>Adds a field after <see cref="HeaderWriteRules"/> accepted it; nothing is written otherwise.</summary>
+    public HeaderVerdict Add(string name, string value, HttpLimits limits)
     {
-        if (!TrySetPseudo(name, value))
+        var verdict = HeaderWriteRules.Check(_request, _response, _fields!, name, value, replace: false, limits);
+        if (verdict == HeaderVerdict.Write && !TrySetPseudo(name, value))
         {
             _fields!.Add(name, value);
         }
+        return verdict;
     }
 
-    public void Replace(string name, string value)
+    public HeaderVerdict Replace(string name, string value, HttpLimits limits)
     {
-        if (!TrySetPseudo(name, value))
+        var verdict = HeaderWriteRules.Check(_request, _response, _fields!, name, value, replace: true, limits);
+        if (verdict == HeaderVerdict.Write && !TrySetPseudo(name, value))
         {
             _fields!.Set(name, value);
         }
+        return verdict;
     }
 
     public void Remove(string name)
@@ -149,13 +156,27 @@ internal readonly struct HeaderMap
         }
     }
 
-    public void ReplaceAll(List<KeyValuePair<string, string>> pairs)
+    /// <summary>Replaces every field with <paramref name="pairs"/> when all of them are valid, else changes nothing.</summary>
+    public HeaderVerdict ReplaceAll(List<KeyValuePair<string, string>> pairs, HttpLimits limits)
     {
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            pairs[i] = new(pairs[i].Key.ToLowerInvariant(), pairs[i].Value);
+        }
+        var verdict = HeaderWriteRules.CheckAll(_request, _response, _fields!, pairs, limits);
+        if (verdict != HeaderVerdict.Write)
+        {
+            return verdict;
+        }
         _fields!.Clear();
         foreach (var (name, value) in pairs)
         {
-            Add(name.ToLowerInvariant(), value);
+            if (!TrySetPseudo(name, value) && !FieldRules.IsFraming(name))
+            {
+                _fields.Add(name, value);
+            }
         }
+        return verdict;
     }
 
     /// <summary>Sum of the bytes of every name and value, as Envoy computes <c>proxy_get_header_map_size</c>.</summary>
@@ -170,7 +191,7 @@ internal readonly struct HeaderMap
         return size;
     }
 
-    /// <summary>Maps writes of pseudo-headers onto the message model (docs/proxy-wasm.md, 'Header maps'); framing fields are the HTTP layer's.</summary>
+    /// <summary>Maps writes of pseudo-headers onto the message model; framing fields are the HTTP layer's. Values are already checked.</summary>
     private bool TrySetPseudo(string name, string value)
     {
         if (_request is not null)
@@ -189,7 +210,7 @@ internal readonly struct HeaderMap
             switch (name)
             {
                 case ":status":
-                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int status) && status is >= 100 and <= 999)
+                    if (FieldRules.TryParseStatus(value, out int status))
                     {
                         _response.StatusCode = status;
                         _response.ReasonPhrase = "";

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Sandbox;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
@@ -291,7 +292,14 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        writable.Splice((uint)args[1].AsInt32(), (uint)args[2].AsInt32(), data);
+        uint start = (uint)args[1].AsInt32();
+        uint size = (uint)args[2].AsInt32();
+        long limit = vm.Runtime.Services.MessageLimits.MaxBodyBytes;
+        if (writable.LengthAfterSplice(start, size, data.Length) > Math.Max(limit, writable.Length))
+        {
+            return Refuse(vm, HostLimit.BodySize, $"body edit past limits.maxBodyBytes ({limit})");
+        }
+        writable.Splice(start, size, data);
         return WasmResult.Ok;
     }
 
@@ -415,7 +423,11 @@ internal static partial class HostFunctions
             // Envoy would clear every header on a malformed map; refusing it is safer (docs/proxy-wasm.md, 'Header maps' POLICY).
             return WasmResult.BadArgument;
         }
-        map.ReplaceAll(pairs);
+        var verdict = map.ReplaceAll(pairs, vm.Runtime.Services.MessageLimits);
+        if (verdict != HeaderVerdict.Write)
+        {
+            return HeaderResult(vm, verdict, "(header map)");
+        }
         InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
     }
@@ -483,17 +495,20 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         key = key.ToLowerInvariant();
-        switch (write)
+        var limits = vm.Runtime.Services.MessageLimits;
+        var verdict = write switch
         {
-            case HeaderWrite.Add:
-                map.Add(key, value);
-                break;
-            case HeaderWrite.Replace:
-                map.Replace(key, value);
-                break;
-            default:
-                map.Remove(key);
-                break;
+            HeaderWrite.Add => map.Add(key, value, limits),
+            HeaderWrite.Replace => map.Replace(key, value, limits),
+            _ => HeaderVerdict.Write,
+        };
+        if (write == HeaderWrite.Remove)
+        {
+            map.Remove(key);
+        }
+        if (verdict != HeaderVerdict.Write)
+        {
+            return HeaderResult(vm, verdict, key);
         }
         InvalidateRouteIfRequest(vm, args[0].AsInt32());
         return WasmResult.Ok;
@@ -560,18 +575,24 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         int status = args[0].AsInt32();
-        if (status is < 100 or > 999)
+        if (status is < 200 or > 599)
         {
+            // A 1xx is not a final response: the client would wait for another after it.
             return WasmResult.BadArgument;
         }
-        var headers = new HeaderCollection();
         var pairs = Pairs;
+        var headers = new HeaderCollection();
         if (HeaderPairs.TryParse(headerBytes, pairs))
         {
-            foreach (var (name, value) in pairs)
+            var verdict = LocalReplyHeaders.Build(pairs, headers, vm.Runtime.Services.MessageLimits);
+            if (verdict != HeaderVerdict.Write)
             {
-                headers.Add(name.ToLowerInvariant(), value);
+                return HeaderResult(vm, verdict, "(local reply headers)");
             }
+        }
+        if (body.Length > vm.Runtime.Services.MessageLimits.MaxBodyBytes)
+        {
+            return Refuse(vm, HostLimit.BodySize, $"local reply body of {body.Length} bytes exceeds limits.maxBodyBytes");
         }
         if (body.Length > 0 && !headers.Contains("content-type"))
         {
@@ -613,22 +634,10 @@ internal static partial class HostFunctions
             return WasmResult.BadArgument;
         }
         var request = new HttpRequestHead { Scheme = "http" };
-        bool hasAuthority = false;
-        foreach (var (name, value) in pairs)
+        var verdict = CalloutHeaders.Build(pairs, request, vm.Runtime.Services.MessageLimits, out bool hasAuthority);
+        if (verdict != HeaderVerdict.Write)
         {
-            switch (name)
-            {
-                case ":method": request.Method = value; break;
-                case ":path": request.Target = value; break;
-                case ":authority": request.Authority = value; hasAuthority = true; break;
-                case ":scheme": request.Scheme = value; break;
-                default:
-                    if (name.Length > 0 && name[0] != ':')
-                    {
-                        request.Headers.Add(name.ToLowerInvariant(), value);
-                    }
-                    break;
-            }
+            return HeaderResult(vm, verdict, "(http_call headers)");
         }
         if (request.Method.Length == 0 || request.Target.Length == 0 || !hasAuthority)
         {
@@ -647,6 +656,10 @@ internal static partial class HostFunctions
         if (timeout > services.MaxHttpCallTimeout)
         {
             timeout = services.MaxHttpCallTimeout;
+        }
+        if (vm.PendingCalls.Count >= vm.Group.Limits.HttpCallsInFlight)
+        {
+            return Refuse(vm, HostLimit.HttpCalls, $"more than limits.httpCallsInFlight ({vm.Group.Limits.HttpCallsInFlight}) calls in flight", WasmResult.InternalFailure);
         }
         uint token = vm.NextToken();
         var call = new PendingCall(context.Root, context as StreamContext);
@@ -743,7 +756,12 @@ internal static partial class HostFunctions
         {
             return WasmResult.BadArgument;
         }
-        int id = MetricsOf(vm).Define(type, name);
+        var plugin = PluginOf(vm);
+        int id = MetricsOf(vm).Define(type, plugin.Name, name, vm.Group.Limits.MaxMetrics);
+        if (id < 0)
+        {
+            return Refuse(vm, HostLimit.Metrics, $"metric '{Printable(name)}' exceeds limits.maxMetrics or was defined with another type");
+        }
         return GuestMemory.TryWriteUInt32(memory, args[3].AsInt32(), (uint)id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     }
 
@@ -810,7 +828,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.SharedData.TryGet(vm.Group.VmId, key, out byte[] value, out uint cas))
+        if (!vm.Runtime.SharedData.TryGet(vm.Group.Namespace, key, out byte[] value, out uint cas))
         {
             return WasmResult.NotFound;
         }
@@ -830,7 +848,13 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        return vm.Runtime.SharedData.TrySet(vm.Group.VmId, key, value, (uint)args[4].AsInt32()) ? WasmResult.Ok : WasmResult.CasMismatch;
+        long cap = vm.Group.Limits.SharedDataBytes;
+        return vm.Runtime.SharedData.TrySet(vm.Group.Namespace, key, value, (uint)args[4].AsInt32(), cap) switch
+        {
+            SharedDataResult.Stored => WasmResult.Ok,
+            SharedDataResult.CasMismatch => WasmResult.CasMismatch,
+            _ => Refuse(vm, HostLimit.SharedData, $"shared data would exceed limits.sharedDataBytes ({cap})", WasmResult.InternalFailure),
+        };
     }
 
     private static WasmResult RegisterSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
@@ -842,7 +866,7 @@ internal static partial class HostFunctions
             return WasmResult.InvalidMemoryAccess;
         }
         var root = vm.Effective?.Root ?? vm.RootOf(vm.Group.Plugins[0]);
-        uint id = vm.Runtime.Queues.Register(vm.Group.VmId, name, root);
+        uint id = vm.Runtime.Queues.Register(vm.Group.Namespace, name, root);
         GuestMemory.TryWriteUInt32(memory, args[2].AsInt32(), id);
         return WasmResult.Ok;
     }
@@ -856,7 +880,8 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.Queues.TryResolve(vmId.Length == 0 ? vm.Group.VmId : vmId, name, out uint id))
+        // An empty vm_id is the caller's own namespace; a plugin's private namespace cannot be named by others.
+        if ((vmId.Length > 0 && vmId[0] == '\0') || !vm.Runtime.Queues.TryResolve(vmId.Length == 0 ? vm.Group.Namespace : vmId, name, out uint id))
         {
             return WasmResult.NotFound;
         }
@@ -870,7 +895,13 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        return vm.Runtime.Queues.Enqueue((uint)args[0].AsInt32(), item) ? WasmResult.Ok : WasmResult.NotFound;
+        long cap = vm.Group.Limits.SharedQueueBytes;
+        return vm.Runtime.Queues.Enqueue(vm.Group.Namespace, (uint)args[0].AsInt32(), item, cap) switch
+        {
+            QueueResult.Done => WasmResult.Ok,
+            QueueResult.NotFound => WasmResult.NotFound,
+            _ => Refuse(vm, HostLimit.SharedQueue, $"queued items would exceed limits.sharedQueueBytes ({cap})", WasmResult.InternalFailure),
+        };
     }
 
     private static WasmResult DequeueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
@@ -880,7 +911,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        if (!vm.Runtime.Queues.TryDequeue((uint)args[0].AsInt32(), out byte[]? item))
+        if (vm.Runtime.Queues.TryDequeue(vm.Group.Namespace, (uint)args[0].AsInt32(), out byte[]? item) != QueueResult.Done)
         {
             return WasmResult.NotFound;
         }
@@ -947,20 +978,25 @@ internal static partial class HostFunctions
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string name)
-            || !GuestMemory.TryReadBytes(memory, args[2].AsInt32(), args[3].AsInt32(), out byte[] input))
+            || !GuestMemory.TryGetSpan(memory, args[2].AsInt32(), args[3].AsInt32(), out var input))
         {
             return WasmResult.InvalidMemoryAccess;
         }
-        byte[] output;
+        int cap = vm.Group.Limits.HostCallBytes;
+        if (name is "compress" or "uncompress" && input.Length > cap)
+        {
+            return Refuse(vm, HostLimit.HostCallBytes, $"{name} input of {input.Length} bytes exceeds limits.hostCallBytes");
+        }
+        byte[]? output;
         try
         {
             switch (name)
             {
                 case "compress":
-                    output = Zlib(input, compress: true);
+                    output = BoundedZlib.Compress(input, cap);
                     break;
                 case "uncompress":
-                    output = Zlib(input, compress: false);
+                    output = BoundedZlib.Uncompress(input, cap);
                     break;
                 case "get_log_level":
                     // Higress: the plugin's level as a little-endian u32; without it its Go SDK formats every call at trace.
@@ -984,26 +1020,11 @@ internal static partial class HostFunctions
         {
             return WasmResult.SerializationFailure;
         }
+        if (output is null)
+        {
+            return Refuse(vm, HostLimit.HostCallBytes, $"{name} output exceeds limits.hostCallBytes");
+        }
         return GuestMemory.Return(vm, caller, output, args[4].AsInt32(), args[5].AsInt32());
-    }
-
-    /// <summary>Envoy's <c>compress</c> / <c>uncompress</c> foreign functions: zlib format (RFC 1950).</summary>
-    private static byte[] Zlib(byte[] input, bool compress)
-    {
-        using var output = new MemoryStream();
-        if (compress)
-        {
-            using (var zlib = new System.IO.Compression.ZLibStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-            {
-                zlib.Write(input);
-            }
-        }
-        else
-        {
-            using var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(input), System.IO.Compression.CompressionMode.Decompress);
-            zlib.CopyTo(output);
-        }
-        return output.ToArray();
     }
 
     // ---- docs/proxy-wasm.md, 'Other imports'

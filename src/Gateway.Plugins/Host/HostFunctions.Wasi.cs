@@ -59,6 +59,9 @@ internal static partial class HostFunctions
         return wasi;
     }
 
+    /// <summary>IOV_MAX of wasi-libc: more vectors in one call is EINVAL.</summary>
+    private const int MaxIoVectors = 1024;
+
     /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time; other descriptors do not exist.</summary>
     private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
     {
@@ -69,10 +72,17 @@ internal static partial class HostFunctions
         }
         var memory = vm.GetMemory(caller);
         int count = args[2].AsInt32();
-        if ((uint)count > int.MaxValue / 8 || !GuestMemory.TryGetSpan(memory, args[1].AsInt32(), count * 8, out var vectors))
+        if ((uint)count > MaxIoVectors)
+        {
+            return WasiErrno.Inval;
+        }
+        if (!GuestMemory.TryGetSpan(memory, args[1].AsInt32(), count * 8, out var vectors))
         {
             return WasiErrno.Fault;
         }
+        // iovecs may all name the same block: what one call takes is bounded by limits.hostCallBytes, and the rest
+        // is reported unwritten (a short write, which libc retries, each retry on the callback's budget).
+        int cap = vm.Group.Limits.HostCallBytes;
         var plugin = (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog;
         uint written = 0;
         for (int i = 0; i < count; i++)
@@ -82,6 +92,14 @@ internal static partial class HostFunctions
             if (!GuestMemory.TryGetSpan(memory, pointer, length, out var chunk))
             {
                 return WasiErrno.Fault;
+            }
+            if (written + (uint)length > (uint)cap)
+            {
+                chunk = chunk[..(int)((uint)cap - written)];
+                PluginOf(vm).Refuse(Sandbox.HostLimit.HostCallBytes, $"fd_write of more than {cap} bytes in one call shortened");
+                vm.Output.Write(plugin, fd, chunk);
+                written += (uint)chunk.Length;
+                break;
             }
             vm.Output.Write(plugin, fd, chunk);
             written += (uint)length;

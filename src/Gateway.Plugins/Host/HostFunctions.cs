@@ -132,19 +132,39 @@ internal static partial class HostFunctions
             {
                 vm.CheckUnrestricted(name);
             }
-            long entered = Stopwatch.GetTimestamp();
-            results[0] = (int)import(vm, caller, args);
-            vm.LeaveImport(entered);
+            vm.EnterImport();
+            try
+            {
+                results[0] = (int)import(vm, caller, args);
+            }
+            catch (Exception e) when (e is not (CpuDeadlineExceededException or WasmtimeException))
+            {
+                // A host fault on guest input must not become the guest's trap, nor reach the worker.
+                results[0] = (int)ImportFailed(vm, name, e);
+            }
         }));
 
     private static void AddWasi(Dictionary<string, Definition> table, string name, string parameters, WasiImport import) =>
         table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
         {
             var vm = (PluginVm)caller.GetData()!;
-            long entered = Stopwatch.GetTimestamp();
-            results[0] = import(vm, caller, args);
-            vm.LeaveImport(entered);
+            vm.EnterImport();
+            try
+            {
+                results[0] = import(vm, caller, args);
+            }
+            catch (Exception e) when (e is not (CpuDeadlineExceededException or WasmtimeException))
+            {
+                ImportFailed(vm, name, e);
+                results[0] = WasiErrno.Inval;
+            }
         }));
+
+    private static WasmResult ImportFailed(PluginVm vm, string import, Exception e)
+    {
+        Sandbox.SandboxLog.ImportFailed(vm.Group.Logger, vm.Group.Name, import, e.GetType().Name, PluginModule.FirstLine(e.Message));
+        return WasmResult.InternalFailure;
+    }
 
     private static void AddRaw(Dictionary<string, Definition> table, string name, string parameters, string results, Function.UntypedCallbackDelegate callback) =>
         table.Add(name, new Definition(Kinds(parameters), Kinds(results), callback));

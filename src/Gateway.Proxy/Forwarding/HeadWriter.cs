@@ -26,6 +26,10 @@ public static class HeadWriter
         w.Write(Crlf);
     }
 
+    /// <summary>
+    /// Writes a response head. With <paramref name="framing"/> None, a <paramref name="contentLength"/> of 0 or more is
+    /// still written as a Content-Length field (metadata, no body follows); a negative one writes none.
+    /// </summary>
     public static void WriteResponse(IBufferWriter<byte> w, HttpResponseHead head, BodyFraming framing, long contentLength, bool close)
     {
         w.Write("HTTP/1.1 "u8);
@@ -35,6 +39,13 @@ public static class HeadWriter
         w.Write(Crlf);
         WriteFields(w, head.Headers);
         WriteFraming(w, framing, contentLength);
+        if (framing == BodyFraming.None && contentLength >= 0)
+        {
+            // A response without a body that still states a length: metadata of HEAD and 304, or 0 (see BodilessLength).
+            w.Write("content-length: "u8);
+            WriteNumber(w, contentLength);
+            w.Write(Crlf);
+        }
         if (close)
         {
             w.Write("connection: close\r\n"u8);

@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Forwarding;
 /// </summary>
 public static class LocalResponse
 {
-    public static void WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close)
+    public static void WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close, bool headRequest = false)
     {
         // The message is a fixed text chosen by the gateway: attacker bytes are never echoed (LIM).
         string body = $"{{\"status\":{status},\"error\":\"{message}\",\"requestId\":\"{requestId}\"}}\n";
@@ -25,10 +25,18 @@ public static class LocalResponse
             HeadWriter.WriteLatin1(w, requestId);
         }
         w.Write(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
-        HeadWriter.WriteLatin1(w, body);
+        if (!headRequest)
+        {
+            // A HEAD response ends at its head: a body would be read as the next response on the connection.
+            HeadWriter.WriteLatin1(w, body);
+        }
     }
 
-    public static void WriteReply(IBufferWriter<byte> w, int status, HeaderCollection headers, ReadOnlySpan<byte> body, bool close)
+    /// <summary>
+    /// A plugin's reply. Its body goes out only where one is allowed: never for HEAD, 204 or 304, and a 204 or 304
+    /// carries no length either; other HEAD replies state the length the body would have had.
+    /// </summary>
+    public static void WriteReply(IBufferWriter<byte> w, int status, HeaderCollection headers, ReadOnlySpan<byte> body, bool close, bool headRequest = false)
     {
         w.Write("HTTP/1.1 "u8);
         HeadWriter.WriteNumber(w, status);
@@ -47,9 +55,17 @@ public static class LocalResponse
             HeadWriter.WriteLatin1(w, f.Value);
             w.Write("\r\n"u8);
         }
-        w.Write("content-length: "u8);
-        HeadWriter.WriteNumber(w, body.Length);
-        w.Write(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
-        w.Write(body);
+        bool bodiless = status is < 200 or 204 or 304;
+        if (!bodiless)
+        {
+            w.Write("content-length: "u8);
+            HeadWriter.WriteNumber(w, body.Length);
+            w.Write("\r\n"u8);
+        }
+        w.Write(close ? "connection: close\r\n\r\n"u8 : "\r\n"u8);
+        if (!bodiless && !headRequest)
+        {
+            w.Write(body);
+        }
     }
 }

@@ -27,6 +27,7 @@ public sealed class ProxyExchange : IDisposable
     private readonly ProxyWorker _worker;
     private readonly ILogger _logger;
     private readonly HttpResponseHead _response = new();
+    private bool _headRequest;
     private readonly BodyPump _requestPump = new();
     private readonly BodyPump _responsePump = new();
     private readonly HeaderCollection _requestTrailers = new();
@@ -56,6 +57,8 @@ public sealed class ProxyExchange : IDisposable
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
         long started = Stopwatch.GetTimestamp();
+        // The client's own method decides what it expects after the response head, whatever plugins do later.
+        _headRequest = request.Method == "HEAD";
         _access.Begin(started);
         _requestPump.ResetCount();
         _responsePump.ResetCount();
@@ -107,25 +110,31 @@ public sealed class ProxyExchange : IDisposable
             {
                 _access.Plugins = PluginOutcomes.Continue;
                 FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
-                if (outcome.Action == FilterAction.HoldHeaders)
+                // Ends: every pass either breaks or adds at least one plugin that was not in the chain.
+                while (true)
                 {
-                    // docs/proxy-wasm.md, 'Stream control' (0.2.100): a plugin decides on the body before the head may go. The body runs through the
-                    // chain into memory until the plugins let data through, then the head leaves with what they changed.
-                    hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
-                    hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
-                    if (hold == RequestHold.Answered)
+                    if (outcome.Action == FilterAction.HoldHeaders && hold == RequestHold.None)
                     {
-                        return false;
+                        // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
+                        // chain into memory until the plugins let data through, then the head leaves with what they changed.
+                        hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
+                        hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
+                        if (hold == RequestHold.Answered)
+                        {
+                            return false;
+                        }
                     }
-                }
-                else if (outcome.Action != FilterAction.Continue)
-                {
-                    return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
-                }
-                // docs/proxy-wasm.md, 'Header maps' [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
-                // route cache; the chain already running finishes the exchange, the new route picks the cluster.
-                if (filters.RouteInvalidated)
-                {
+                    else if (outcome.Action is not (FilterAction.Continue or FilterAction.HoldHeaders))
+                    {
+                        return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
+                    }
+                    // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
+                    // route cache. The chain already running finishes the exchange; the new route picks the cluster, and
+                    // its plugins that have not run yet run now, so re-routing never steps around another route's checks.
+                    if (!filters.RouteInvalidated)
+                    {
+                        break;
+                    }
                     Route? rerouted = snapshot.Routes.Match(request.Authority, request.Path);
                     if (rerouted is null)
                     {
@@ -133,6 +142,12 @@ public sealed class ProxyExchange : IDisposable
                         return await FinishLocalAsync(snapshot, route, started, 404, "no route", requestId, keepAlive && !bodyPending);
                     }
                     route = rerouted;
+                    int added = state.Plugins!.ExtendStream(filters, route.Plugins);
+                    if (added < 0)
+                    {
+                        break;
+                    }
+                    outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), route.Cluster.Options.RequestTimeoutMs);
                 }
             }
             return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, hold, started);
@@ -439,7 +454,10 @@ public sealed class ProxyExchange : IDisposable
         }
         else
         {
-            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, _response.ContentLength, close: !clientKeepAlive);
+            long length = clientFraming == BodyFraming.None
+                ? BodilessLength.Of(_response.StatusCode, _headRequest, _response.ContentLength)
+                : _response.ContentLength;
+            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, length, close: !clientKeepAlive);
         }
 
         PumpStatus received = PumpStatus.Completed;
@@ -664,7 +682,7 @@ public sealed class ProxyExchange : IDisposable
             case FilterAction.LocalReply when outcome.Reply is { } reply:
                 _access.Plugins = PluginOutcomes.LocalReply;
                 bool close = !keepAlive || _client.Server.IsDraining;
-                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close);
+                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
                 Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
@@ -683,7 +701,7 @@ public sealed class ProxyExchange : IDisposable
         ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
     {
         bool close = !keepAlive || _client.Server.IsDraining;
-        LocalResponse.WriteError(_client.Output, status, message, requestId, close);
+        LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
         Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
     }

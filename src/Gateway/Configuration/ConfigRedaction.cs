@@ -39,6 +39,8 @@ public static class ConfigRedaction
         }
 
         MaskPasswords(root["databases"]);
+        MaskSecretKeys(root);
+        PluginConfigurationDigest.Replace(root["plugins"], config.Plugins);
 
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, Indented))
@@ -104,7 +106,39 @@ public static class ConfigRedaction
 
             if (entry["connectionString"] is JsonValue connectionString && connectionString.GetValueKind() == JsonValueKind.String)
             {
-                entry["connectionString"] = MaskConnectionStringPassword(connectionString.GetValue<string>());
+                // Also catches secrets a GATEWAY_* override put into the string.
+                string provider = entry["provider"] is JsonValue p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : "";
+                entry["connectionString"] = ConnectionStringRedaction.Redact(provider, MaskConnectionStringPassword(connectionString.GetValue<string>()));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Masks every string property whose name says it holds a secret (a password, token, API key...) wherever it is,
+    /// also those a <c>GATEWAY_*</c> override set; plugin configuration is shown as a digest instead.
+    /// </summary>
+    private static void MaskSecretKeys(JsonNode? node)
+    {
+        if (node is JsonObject obj)
+        {
+            foreach (var (key, child) in obj.ToArray())
+            {
+                if (child is JsonValue value && value.GetValueKind() == JsonValueKind.String && ConnectionStringRedaction.IsSecretKey(key)
+                    && !key.EndsWith("File", StringComparison.Ordinal))
+                {
+                    obj[key] = Mask;
+                }
+                else
+                {
+                    MaskSecretKeys(child);
+                }
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            foreach (var child in array)
+            {
+                MaskSecretKeys(child);
             }
         }
     }

@@ -291,6 +291,15 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             }
 
             Positive($"{path}.limits.cpuMillisecondsPerCall", plugin.Limits.CpuMillisecondsPerCall);
+            if (plugin.Limits.WallMillisecondsPerCall != 0 && plugin.Limits.WallMillisecondsPerCall < plugin.Limits.CpuMillisecondsPerCall)
+            {
+                errors.Add($"{path}.limits.wallMillisecondsPerCall", "must be 0 (cpuMillisecondsPerCall + 50) or at least cpuMillisecondsPerCall");
+            }
+            Positive($"{path}.limits.hostCallBytes", plugin.Limits.HostCallBytes);
+            Positive($"{path}.limits.sharedDataBytes", plugin.Limits.SharedDataBytes);
+            Positive($"{path}.limits.sharedQueueBytes", plugin.Limits.SharedQueueBytes);
+            Positive($"{path}.limits.httpCallsInFlight", plugin.Limits.HttpCallsInFlight);
+            Positive($"{path}.limits.maxMetrics", plugin.Limits.MaxMetrics);
             foreach (var (target, access) in plugin.Redis)
             {
                 PluginRedisRules.Validate(errors, ConfigPath.Property($"{path}.redis", target), target, access, config.Redis);

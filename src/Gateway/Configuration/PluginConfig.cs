@@ -51,8 +51,27 @@ public enum FailurePolicy
     [JsonStringEnumMemberName("closed")] Closed,
 }
 
+/// <summary>Config <c>plugins.&lt;name&gt;.limits</c>: what one plugin may cost the host.</summary>
 public sealed record PluginLimits
 {
     public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
     public int CpuMillisecondsPerCall { get; init; } = 5;
+
+    /// <summary>Wall-clock cap of one callback; 0 means cpuMillisecondsPerCall + 50.</summary>
+    public int WallMillisecondsPerCall { get; init; }
+
+    /// <summary>Most bytes one import takes in or produces (compress, uncompress, fd_write).</summary>
+    public int HostCallBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Bytes of keys and values in the plugin's shared-data namespace.</summary>
+    public long SharedDataBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Bytes of items waiting in the plugin's shared queues.</summary>
+    public long SharedQueueBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>http_calls one VM may have in flight.</summary>
+    public int HttpCallsInFlight { get; init; } = 256;
+
+    /// <summary>Metric series the plugin may define.</summary>
+    public int MaxMetrics { get; init; } = 256;
 }

@@ -163,7 +163,17 @@ public static class RuntimeBuilder
                 VmId = p.VmId,
                 FailurePolicy = p.FailurePolicy == ConfigFailurePolicy.Open ? PluginFailurePolicy.Open : PluginFailurePolicy.Closed,
                 Singleton = p.Singleton,
-                Limits = new PluginLimits { MemoryBytes = p.Limits.MemoryBytes, CpuMillisecondsPerCall = p.Limits.CpuMillisecondsPerCall },
+                Limits = new PluginLimits
+                {
+                    MemoryBytes = p.Limits.MemoryBytes,
+                    CpuMillisecondsPerCall = p.Limits.CpuMillisecondsPerCall,
+                    WallMillisecondsPerCall = p.Limits.WallMillisecondsPerCall,
+                    HostCallBytes = p.Limits.HostCallBytes,
+                    SharedDataBytes = p.Limits.SharedDataBytes,
+                    SharedQueueBytes = p.Limits.SharedQueueBytes,
+                    HttpCallsInFlight = p.Limits.HttpCallsInFlight,
+                    MaxMetrics = p.Limits.MaxMetrics,
+                },
             });
         }
         return list;
@@ -241,6 +251,7 @@ public static class RuntimeBuilder
                 LoggerFactory = loggers,
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
+                MessageLimits = config.Limits.ToHttpLimits(),
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
             };
             PluginRuntime runtime = previous is null

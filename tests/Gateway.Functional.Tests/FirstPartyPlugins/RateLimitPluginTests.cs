@@ -304,6 +304,24 @@ public sealed class RateLimitPluginTests
     }
 
     [Fact]
+    public async Task LocalMode_ChurningClientKeys_ShareABoundedNumberOfEntries()
+    {
+        var plugin = RateLimit("local", 3, 86400);
+        plugin["configuration"]!["localMaxKeys"] = 1;
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(1, upstream, new JsonObject { ["rate-limit"] = plugin }, ["rate-limit"]));
+
+        // Every client key lands in the one entry allowed: a client inventing keys gains nothing and adds no memory.
+        var statuses = new List<int>();
+        for (int i = 0; i < 10; i++)
+        {
+            statuses.Add((await GetAsync(gateway.Port, $"x-client: churn-{i}")).Status);
+        }
+        Assert.Equal(3, statuses.Count(s => s == 200));
+        Assert.Equal(7, statuses.Count(s => s == 429));
+    }
+
+    [Fact]
     public async Task LocalMode_SingleLimitWindowPair_IsOneLimit()
     {
         // The shape of the design notes' example: "limit" and "windowSeconds" beside the other keys, no "limits".
