@@ -92,6 +92,7 @@ EXPORT(proxy_on_configure) uint32_t on_configure(uint32_t root, uint32_t size) {
         proxy_set_shared_data(S("token"), S("s3cret"), 0);
     }
     if (strcmp(mode, "slow_tick") == 0) proxy_set_tick_period_milliseconds(1);
+    if (strcmp(mode, "spin_tick") == 0) proxy_set_tick_period_milliseconds(500);
     if (strcmp(mode, "metrics_collide") == 0) {
         uint32_t id;
         proxy_define_metric(0, S("a.b"), &id);
@@ -336,10 +337,12 @@ EXPORT(proxy_on_http_call_response) void on_http_call_response(uint32_t root, ui
 }
 
 EXPORT(proxy_on_tick) void on_tick(uint32_t root) {
-    /* Twice the period on every tick, within the CPU budget: ticks must be skipped, not queued back to back. */
+    /* slow_tick: ten periods on every tick, within the CPU budget: ticks must be skipped, not queued back to back.
+       spin_tick: never returns, so only the CPU budget or the wall cap can end it. */
+    if (strcmp(modes[root % MAX_ROOTS], "spin_tick") == 0) for (volatile int spin = 1; spin;) {}
     uint64_t start = 0, now = 0;
     proxy_get_current_time_nanoseconds(&start);
-    do proxy_get_current_time_nanoseconds(&now); while (now - start < 2000000);
+    do proxy_get_current_time_nanoseconds(&now); while (now - start < 10000000);
     uint32_t id;
     proxy_define_metric(0, S("ticks"), &id);
     proxy_increment_metric(id, 1);
