@@ -126,7 +126,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async Task ChangePasswordAsync(string password)
     {
+        // The server runs with synchronous_commit=off and StopAsync is an immediate shutdown: without the
+        // checkpoint, a stop right after this change could lose it, and the restarted server would refuse
+        // the password every later test uses.
         await SqlAsync($"ALTER ROLE {User} PASSWORD '{password}'");
+        await SqlAsync("CHECKPOINT");
         Password = password;
     }
 
