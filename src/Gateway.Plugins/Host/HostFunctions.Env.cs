@@ -4,11 +4,17 @@ using System.Diagnostics;
 using System.Text;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Logging;
+using Gateway.Plugins.Metrics;
+using Gateway.Plugins.Runtime;
 using Gateway.Plugins.Sandbox;
+using Gateway.Plugins.Shared;
+using Gateway.Plugins.Vm;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>The <c>env</c> imports of docs/proxy-wasm.md, 'Other imports': logging, buffers, header maps, stream control, callouts, shared state.</summary>
 internal static partial class HostFunctions
@@ -1011,7 +1017,7 @@ internal static partial class HostFunctions
                     var plugin = vm.Effective?.Plugin ?? vm.Group.Plugins[0];
                     if (plugin.FirstCallOfUnknownForeignFunction(name))
                     {
-                        Log.UnknownForeignFunction(plugin.Logger, plugin.Name, name);
+                        PluginLog.UnknownForeignFunction(plugin.Logger, plugin.Name, name);
                     }
                     return WasmResult.NotFound;
             }

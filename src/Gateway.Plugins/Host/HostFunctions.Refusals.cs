@@ -1,7 +1,9 @@
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Runtime;
 using Gateway.Plugins.Sandbox;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>How imports refuse what a plugin asks past the host's bounds: counted, logged once a second, an error status.</summary>
 internal static partial class HostFunctions

@@ -2,10 +2,11 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Vm;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// WASI preview1 as a plugin host needs it (docs/proxy-wasm.md, 'Other imports'), registered under both <c>wasi_snapshot_preview1</c> and

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Logging;
+using Gateway.Plugins.Vm;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Links the host functions a module imports (docs/proxy-wasm.md, 'Other imports'). Every import gets exactly the type the module declares
@@ -92,7 +94,7 @@ internal static partial class HostFunctions
             if (!logged && caller.GetData() is PluginVm vm)
             {
                 logged = true;
-                Log.StubCalled(vm.Group.Logger, vm.Group.Name, module, name);
+                PluginLog.StubCalled(vm.Group.Logger, vm.Group.Name, module, name);
             }
             for (int i = 0; i < results.Length; i++)
             {

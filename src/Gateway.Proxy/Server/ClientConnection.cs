@@ -5,7 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;

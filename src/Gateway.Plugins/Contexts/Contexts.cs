@@ -1,6 +1,8 @@
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Runtime;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Contexts;
 
 /// <summary>A proxy-wasm context of one VM (docs/proxy-wasm.md, 'Loading and VMs'): a root context per plugin, or a stream context per request.</summary>
 internal abstract class ProxyContext(int id, PluginVm vm, PluginDefinition plugin)

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Shared;
+using Gateway.Plugins.Vm;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>
 /// One generation of the plugin host: every configured plugin, grouped into VM groups whose modules are compiled

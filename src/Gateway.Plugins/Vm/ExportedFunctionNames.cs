@@ -1,4 +1,4 @@
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// Function index → export name, read from the module's export section. Release builds of plugins usually carry

@@ -1,7 +1,8 @@
+using Gateway.Plugins.Logging;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// Compiled machine code of plugin modules, kept on disk so a restart deserializes instead of compiling (a Go
@@ -33,7 +34,7 @@ internal sealed class ModuleCache(string directory, ILogger logger)
         }
         catch (Exception e) when (e is WasmtimeException or IOException or UnauthorizedAccessException)
         {
-            Log.ModuleCacheEntryUnusable(logger, path, TrapMessage.OneLine(e.Message));
+            PluginLog.ModuleCacheEntryUnusable(logger, path, TrapMessage.OneLine(e.Message));
             TryDelete(path);
             return null;
         }
@@ -55,7 +56,7 @@ internal sealed class ModuleCache(string directory, ILogger logger)
             TryDelete(temporary);
             if (Interlocked.Exchange(ref _writeFailureLogged, 1) == 0)
             {
-                Log.ModuleCacheUnwritable(logger, Directory, e.Message);
+                PluginLog.ModuleCacheUnwritable(logger, Directory, e.Message);
             }
         }
     }

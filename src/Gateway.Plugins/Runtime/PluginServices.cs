@@ -1,7 +1,7 @@
 using Gateway.Http.Messages;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>What the host calls of the plugins reach outside the VM.</summary>
 public sealed class PluginServices

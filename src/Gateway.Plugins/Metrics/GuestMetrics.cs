@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Metrics;
 
 /// <summary>
 /// Metrics a plugin defines (docs/proxy-wasm.md, 'Other imports'), shared by all its VMs. Ids carry the type in their low two bits and advance

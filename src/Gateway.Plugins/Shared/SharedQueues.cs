@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Shared;
 
 /// <summary>
 /// Process-wide shared queues (docs/proxy-wasm.md, 'Other imports'), addressed by (namespace, name); a namespace is a shared vmId or one

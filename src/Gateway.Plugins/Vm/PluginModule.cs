@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Host;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// One <c>.wasm</c> file compiled once for the whole process, with the linker built for exactly the imports it

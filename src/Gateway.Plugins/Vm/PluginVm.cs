@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Contexts;
 using Gateway.Plugins.Logging;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// One instance of a module on one worker: its own <see cref="Store"/> (memory cap, epoch deadline), its contexts,
@@ -370,7 +372,7 @@ internal sealed partial class PluginVm : IDisposable
     {
         if (resolved is null && Exports(name))
         {
-            Log.CallbackMistyped(Group.Logger, Group.Name, name);
+            PluginLog.CallbackMistyped(Group.Logger, Group.Name, name);
         }
     }
 
@@ -505,13 +507,13 @@ internal sealed partial class PluginVm : IDisposable
         RunDeferred();
     }
 
-    public void DeliverRedisReply(uint token, Gateway.Backends.RedisReply reply)
+    public void DeliverRedisReply(uint token, Gateway.Backends.Redis.RedisReply reply)
     {
         if (!TakePending(token, out var call))
         {
             return;
         }
-        bool ok = reply.Status == Gateway.Backends.RedisCallStatus.Ok;
+        bool ok = reply.Status == Gateway.Backends.Redis.RedisCallStatus.Ok;
         RedisReply = ok ? reply.Resp : [];
         CallStatus = ok ? (0, "") : ((int)WasmResult.BrokenConnection, "reset");
         try
@@ -529,7 +531,7 @@ internal sealed partial class PluginVm : IDisposable
         RunDeferred();
     }
 
-    public void DeliverSqlResult(uint token, Gateway.Backends.SqlResult result)
+    public void DeliverSqlResult(uint token, Gateway.Backends.Sql.SqlResult result)
     {
         if (!TakePending(token, out var call))
         {
@@ -540,7 +542,7 @@ internal sealed partial class PluginVm : IDisposable
         {
             if (_onSqlCallResponse is not null)
             {
-                int rows = result.Status == Gateway.Backends.SqlCallStatus.Ok ? result.RowCount : 0;
+                int rows = result.Status == Gateway.Backends.Sql.SqlCallStatus.Ok ? result.RowCount : 0;
                 Invoke(call.Root, _onSqlCallResponse, call.Root.Id, (int)token, (int)result.Status, rows, result.Body.Length);
             }
         }

@@ -1,4 +1,4 @@
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Shared;
 
 /// <summary>
 /// The process-wide key-value store of docs/proxy-wasm.md, 'Other imports', keyed by (namespace, key), shared by every worker. A namespace is a

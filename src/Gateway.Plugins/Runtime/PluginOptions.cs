@@ -1,4 +1,4 @@
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>What a request gets when its plugin traps or hits a limit (README, 'What a client sees when something goes wrong').</summary>
 public enum FailurePolicy

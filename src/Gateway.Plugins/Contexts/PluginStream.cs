@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Runtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Contexts;
 
 /// <summary>
 /// One HTTP exchange through a route's plugin chain, as a fixed list of phases (docs/proxy-wasm.md, 'Contexts and callbacks'). Request phases run

@@ -1,6 +1,7 @@
+using Gateway.Plugins.Contexts;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// Advances the engine's epoch about once a millisecond so a guest call that runs past its deadline traps

@@ -1,4 +1,4 @@
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>
 /// The TLS facts of a client connection that plugins read as Envoy's <c>connection.*</c> properties:

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Logging;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// Every host → guest call goes through one of these: it sets the current and effective context (docs/proxy-wasm.md, 'Contexts and callbacks'), arms
@@ -315,7 +317,7 @@ internal sealed partial class PluginVm
         if (!starting)
         {
             blamed.Counters.Record(FailureKind);
-            Log.VmFailed(Group.Logger, blamed.Name, Loop.Index, FailureReason);
+            PluginLog.VmFailed(Group.Logger, blamed.Name, Loop.Index, FailureReason);
         }
 
         var waiting = new List<StreamContext>();

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Logging;
 
 /// <summary>Source-generated log messages of the plugin host (AOT-clean, no formatting on disabled levels).</summary>
-internal static partial class Log
+internal static partial class PluginLog
 {
     // The guest's text has its own key: "message" is the formatted record, and a second "message" breaks JSON consumers.
     [LoggerMessage(EventId = 4000, Message = "[{Plugin}] {GuestMessage}")]

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Logging;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>
 /// The plugin VMs of one worker (docs/design.md, 'Workers'): one per VM group, created lazily on the worker thread, entered only
@@ -203,7 +206,7 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
         _lastBuildFailed = vm is null;
         if (vm is null)
         {
-            Log.VmRecreateFailed(group.Logger, group.Name, _worker.Loop.Index, error ?? "unknown");
+            PluginLog.VmRecreateFailed(group.Logger, group.Name, _worker.Loop.Index, error ?? "unknown");
             _everCreated = true;
             return;
         }
@@ -214,7 +217,7 @@ internal sealed class VmSlot(VmGroup group, WorkerPlugins worker) : IDisposable
                 plugin.Counters.RecordRecreation();
             }
             group.Engine.RecordRecreationTime(elapsed);
-            Log.VmRecreated(group.Logger, group.Name, _worker.Loop.Index, elapsed);
+            PluginLog.VmRecreated(group.Logger, group.Name, _worker.Loop.Index, elapsed);
         }
         _everCreated = true;
     }

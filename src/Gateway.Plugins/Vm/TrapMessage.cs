@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// Turns Wasmtime's multi-line error text into one line an operator can act on. Wasmtime leads with

@@ -1,8 +1,10 @@
 using System.Text;
 using Gateway.Plugins.Logging;
+using Gateway.Plugins.Metrics;
+using Gateway.Plugins.Vm;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Runtime;
 
 /// <summary>One configured plugin, process-wide: its options, compiled module, metrics and failure counters.</summary>
 internal sealed class PluginDefinition

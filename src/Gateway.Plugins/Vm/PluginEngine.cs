@@ -1,6 +1,7 @@
+using Gateway.Plugins.Shared;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Vm;
 
 /// <summary>
 /// The part of the plugin host that outlives reloads: the Wasmtime engine with its epoch thread, and what
