@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Threading.Tasks.Sources;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
 using Gateway.Plugins.Runtime;
@@ -25,7 +24,6 @@ public sealed class PluginStream
     private bool _running;
     private bool _endOfStream;
     private bool _completed;
-    private bool _resetRequested;
     private IBufferWriter<byte>? _forward;
     private bool _holdingHeaders;
     private int _headersReached;
@@ -40,17 +38,10 @@ public sealed class PluginStream
         StartTimestamp = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>
-    /// The proxy re-routes the request (docs/proxy-wasm.md, 'Header maps'): a plugin changed the request headers, unless one turned that off
-    /// with the Higress <c>clear_route_cache = off</c> property, or a plugin called <c>proxy_clear_route_cache</c>.
-    /// </summary>
-    public bool RouteInvalidated => _routeCleared || (_requestHeadersChanged && !_routeCacheKept);
+    /// <summary>The proxy re-routes the request: see <see cref="RouteCache"/>.</summary>
+    public bool RouteInvalidated => Route.Invalidated;
 
-    private bool _requestHeadersChanged;
-    private bool _routeCleared;
-    private bool _routeCacheKept;
-
-    internal void OnRequestHeadersChanged() => _requestHeadersChanged = true;
+    internal RouteCache Route { get; } = new();
 
     /// <summary>The plugins of the chain so far, in order; a re-route appends the destination route's new ones.</summary>
     internal IReadOnlyList<PluginDefinition> Plugins => _plugins;
@@ -69,21 +60,13 @@ public sealed class PluginStream
     }
 
     /// <summary>The route the request now matches was taken: later header changes may re-route it again.</summary>
-    internal void AcceptRoute()
-    {
-        _requestHeadersChanged = false;
-        _routeCleared = false;
-    }
+    internal void AcceptRoute() => Route.Accept();
 
     /// <summary>
     /// Runs the request headers phase for the plugins a re-route added (from <paramref name="from"/> on), so the
     /// destination route's plugins see the request before it is forwarded there.
     /// </summary>
     public ValueTask<FilterOutcome> OnReroutedRequestHeadersAsync(int from) => Run(StreamPhase.RequestHeaders, from);
-
-    internal void ClearRoute() => _routeCleared = true;
-
-    internal void KeepRouteCache() => _routeCacheKept = true;
 
     /// <summary>Some plugin of the chain has a request body or trailer callback; otherwise the body need not pass through here.</summary>
     public bool InspectsRequestBody { get; private set; }
@@ -130,13 +113,12 @@ public sealed class PluginStream
     /// <summary>Values plugins stored with <c>proxy_set_property</c>, visible to every plugin of the stream (docs/proxy-wasm.md, 'Other imports').</summary>
     internal Dictionary<string, byte[]>? Properties { get; set; }
 
-    /// <summary>A local reply a plugin asked for and that was not delivered yet.</summary>
-    internal LocalReply? PendingReply { get; private set; }
+    /// <summary>What plugins asked the host to do with the stream (a local reply, a reset), taken at the next phase boundary.</summary>
+    internal StreamRequests Requests { get; } = new();
 
     /// <summary>A reply was already requested or the response went downstream: a further one is refused (docs/proxy-wasm.md, 'Stream control').</summary>
-    internal bool ReplyLocked => PendingReply is not null || _replyDelivered || _responseSent;
+    internal bool ReplyLocked => Requests.ReplyRequested || _responseSent;
 
-    private bool _replyDelivered;
     private bool _responseSent;
 
     public ValueTask<FilterOutcome> OnRequestHeadersAsync(HttpRequestHead head, bool endOfStream)
@@ -149,11 +131,17 @@ public sealed class PluginStream
     public ValueTask<FilterOutcome> OnRequestBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
     {
         RequestBodyBytes += chunk.Length;
+        Receive(chunk, forward, endOfStream);
+        return Run(StreamPhase.RequestBody, 0);
+    }
+
+    /// <summary>A body chunk enters the chain; what passes every plugin is written to <paramref name="forward"/>.</summary>
+    private void Receive(ReadOnlySequence<byte> chunk, IBufferWriter<byte> forward, bool endOfStream)
+    {
         _transit.Clear();
         _transit.Append(chunk);
         _forward = forward;
         _endOfStream = endOfStream;
-        return Run(StreamPhase.RequestBody, 0);
     }
 
     public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers)
@@ -174,10 +162,7 @@ public sealed class PluginStream
         // A held response head has not gone downstream: a plugin may still answer locally (docs/proxy-wasm.md, 'Stream control').
         _responseSent |= !_holdingHeaders;
         ResponseBodyBytes += chunk.Length;
-        _transit.Clear();
-        _transit.Append(chunk);
-        _forward = forward;
-        _endOfStream = endOfStream;
+        Receive(chunk, forward, endOfStream);
         return Run(StreamPhase.ResponseBody, _contexts.Length - 1);
     }
 
@@ -227,10 +212,6 @@ public sealed class PluginStream
 
     // ---- Called from imports and deferred actions.
 
-    internal void RequestLocalReply(LocalReply reply) => PendingReply = reply;
-
-    internal void RequestReset() => _resetRequested = true;
-
     /// <summary>Applies what a plugin asked for from a callback that was not this stream's phase (docs/proxy-wasm.md, 'Calls that wait').</summary>
     internal void ApplyControl(StreamContext context)
     {
@@ -238,7 +219,7 @@ public sealed class PluginStream
         {
             return;
         }
-        if (TakeControl(out var outcome))
+        if (Requests.TryTake(out var outcome))
         {
             if (_pending)
             {
@@ -316,15 +297,15 @@ public sealed class PluginStream
         }
         if (outcome is { } done)
         {
-            if (phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue)
-            {
-                _responseSent = true;
-            }
+            NoteResponseSent(done);
             return new ValueTask<FilterOutcome>(done);
         }
         _pending = true;
         return _source.Pending();
     }
+
+    /// <summary>Response headers that continued went downstream: no local reply may follow.</summary>
+    private void NoteResponseSent(FilterOutcome done) => _responseSent |= _phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue;
 
     private void Resume()
     {
@@ -354,10 +335,7 @@ public sealed class PluginStream
         }
         if (outcome is { } done)
         {
-            if (_phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue)
-            {
-                _responseSent = true;
-            }
+            NoteResponseSent(done);
             _pending = false;
             _source.SetResult(done);
         }
@@ -489,7 +467,7 @@ public sealed class PluginStream
             }
             return StepResult.Continue;
         }
-        if (TakeControl(out _stopOutcome))
+        if (Requests.TryTake(out _stopOutcome))
         {
             // A local reply or a close forces "stop" whatever the callback returned (docs/proxy-wasm.md, 'Stream control').
             return StepResult.Stop;
@@ -498,15 +476,7 @@ public sealed class PluginStream
         context.ContinueRequest = context.ContinueResponse = false;
         if (!body)
         {
-            // Header results (docs/proxy-wasm.md, 'Stream control'): 0 and 2 continue; 1, 3, 4 and above pause the whole direction, except that a
-            // Higress 0.2.100 module's 1 is StopIteration: only the headers wait while its body callbacks go on. With
-            // no body to come, that can end only by proxy_continue_stream: a pause.
-            if (action is 0 or 2 || continued)
-            {
-                return StepResult.Continue;
-            }
-            bool headers = phase is StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders;
-            return action == 1 && headers && !endOfStream && vm.Abi == AbiVersion.V0_2_100 ? StepResult.HoldHeaders : StepResult.Pause;
+            return continued ? StepResult.Continue : HeaderAction.Of(action, phase, endOfStream, vm.Abi);
         }
         var held = request ? context.RequestBody : context.ResponseBody;
         if (action == 0 || continued)
@@ -523,65 +493,4 @@ public sealed class PluginStream
         // 1 and 2: keep accumulating; only the last chunk holds the phase until the plugin continues.
         return _endOfStream ? StepResult.Pause : StepResult.Hold;
     }
-
-    private bool TakeControl(out FilterOutcome outcome)
-    {
-        if (PendingReply is { } reply)
-        {
-            PendingReply = null;
-            _replyDelivered = true;
-            outcome = new FilterOutcome(FilterAction.LocalReply, reply);
-            return true;
-        }
-        if (_resetRequested)
-        {
-            _resetRequested = false;
-            outcome = new FilterOutcome(FilterAction.Reset, null);
-            return true;
-        }
-        outcome = default;
-        return false;
-    }
-
-    private enum StepResult
-    {
-        Continue,
-        Pause,
-        /// <summary>Nothing more goes downstream for this chunk, but the phase is done.</summary>
-        Hold,
-        /// <summary>A 0.2.100 plugin's StopIteration on headers: the header phase ends, its body phases go on (docs/proxy-wasm.md, 'Stream control').</summary>
-        HoldHeaders,
-        Stop,
-    }
-
-    /// <summary>Completes a paused phase; continuations run on the worker through its synchronization context.</summary>
-    private sealed class OutcomeSource : IValueTaskSource<FilterOutcome>
-    {
-        private ManualResetValueTaskSourceCore<FilterOutcome> _core = new() { RunContinuationsAsynchronously = true };
-
-        public ValueTask<FilterOutcome> Pending()
-        {
-            _core.Reset();
-            return new ValueTask<FilterOutcome>(this, _core.Version);
-        }
-
-        public void SetResult(FilterOutcome outcome) => _core.SetResult(outcome);
-
-        public FilterOutcome GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
-    }
-}
-
-internal enum StreamPhase
-{
-    RequestHeaders,
-    RequestBody,
-    RequestTrailers,
-    ResponseHeaders,
-    ResponseBody,
-    ResponseTrailers,
 }

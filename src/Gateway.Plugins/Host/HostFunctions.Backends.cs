@@ -86,8 +86,7 @@ internal static partial class HostFunctions
         {
             database = -1;
         }
-        uint token = vm.NextToken();
-        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        uint token = vm.PendingCalls.Start(context);
         _ = CompleteRedisAsync(vm, context.Plugin, token, client.CallAsync(admitted, timeoutMs, database));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
@@ -134,8 +133,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InternalFailure;
         }
-        uint token = vm.NextToken();
-        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        uint token = vm.PendingCalls.Start(context);
         // The plugin's in-flight slot is freed when the statement really ended on the server, which after
         // a timeout can be later than the callback.
         _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32()),

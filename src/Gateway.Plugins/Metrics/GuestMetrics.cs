@@ -121,28 +121,3 @@ internal sealed class GuestMetrics
         return name.ToString();
     }
 }
-
-/// <summary>One guest-defined series; counters and gauges keep <see cref="Value"/>, histograms a count and a sum.</summary>
-internal sealed class GuestMetric(string name, int type)
-{
-    private long _value;
-    private long _count;
-
-    public string Name { get; } = name;
-
-    public int Type { get; } = type;
-
-    public long Value => Interlocked.Read(ref _value);
-
-    public long Count => Interlocked.Read(ref _count);
-
-    public void Add(long delta) => Interlocked.Add(ref _value, delta);
-
-    public void Set(long value) => Interlocked.Exchange(ref _value, value);
-
-    public void Observe(long value)
-    {
-        Interlocked.Increment(ref _count);
-        Interlocked.Add(ref _value, value);
-    }
-}

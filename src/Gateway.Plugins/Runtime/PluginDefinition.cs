@@ -41,6 +41,19 @@ internal sealed class PluginDefinition
     public Sandbox.PluginRefusals Refusals { get; } = new();
 
     /// <summary>Counts a refusal and logs it, rate-limited.</summary>
+    /// <summary>The lowest level the plugin's logger emits, in proxy-wasm numbering (trace 0 to critical 5, as <see cref="LogLevel"/>).</summary>
+    public int ProxyWasmLogLevel()
+    {
+        for (int level = 0; level < 5; level++)
+        {
+            if (Logger.IsEnabled((LogLevel)level))
+            {
+                return level;
+            }
+        }
+        return 5;
+    }
+
     public void Refuse(Sandbox.HostLimit limit, string detail) => Refusals.Record(limit, Logger, Name, detail);
 
     private int _backendCallsInFlight;

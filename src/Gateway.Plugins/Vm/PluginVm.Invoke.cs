@@ -16,8 +16,7 @@ internal sealed partial class PluginVm
     private const long MemoryLimitSlice = 1024 * 1024;
 
     private bool _exitIsSuccess;
-    private long _cpuStart;
-    private long _wallStart;
+    private bool _inGuest;
 
     /// <summary>Why the VM failed, for logs and start-up errors.</summary>
     public string? FailureReason { get; private set; }
@@ -236,10 +235,7 @@ internal sealed partial class PluginVm
         _inGuest = true;
         Current = Effective = context;
         ExitCode = null;
-        _cpuStart = ThreadCpuClock.NowNanoseconds();
-        _wallStart = Stopwatch.GetTimestamp();
-        _store.SetEpochDeadline(_deadlineTicks);
-        Group.Engine.Ticker.Expect((long)(_deadlineTicks / EpochTicker.TicksPerMillisecond));
+        _budget.Arm(_store);
         return true;
     }
 
@@ -250,39 +246,14 @@ internal sealed partial class PluginVm
     /// </summary>
     public void EnterImport()
     {
-        if (_inGuest && Phase == VmPhase.Running && Stopwatch.GetTimestamp() - _wallStart >= WallCapTimestampTicks)
+        if (_inGuest && Phase == VmPhase.Running && _budget.WallCapPassed)
         {
             throw new CpuDeadlineExceededException();
         }
     }
 
-    /// <summary>The wall-clock cap of one callback, in Stopwatch ticks: limits.wallMillisecondsPerCall.</summary>
-    private long WallCapTimestampTicks => Group.Limits.WallCapMilliseconds * Stopwatch.Frequency / 1000;
-
-    /// <summary>
-    /// The epoch deadline is wall-clock; when it passes, the budget is checked against the CPU the call really used on
-    /// this thread, imports included. Preempted time extends the deadline, up to the wall-clock cap; a spent budget or
-    /// the cap ends the call (a trap).
-    /// </summary>
-    private ulong OnEpochDeadline(Store store)
-    {
-        long used = ThreadCpuClock.NowNanoseconds() - _cpuStart;
-        long budget = (long)(_deadlineTicks - 1) * 1_000_000 / (long)EpochTicker.TicksPerMillisecond;
-        long wall = Stopwatch.GetTimestamp() - _wallStart;
-        bool capped = Phase == VmPhase.Running;
-        if (used >= budget || (capped && wall >= WallCapTimestampTicks))
-        {
-            throw new CpuDeadlineExceededException();
-        }
-        long remaining = budget - used;
-        if (capped)
-        {
-            remaining = Math.Min(remaining, (long)((WallCapTimestampTicks - wall) * (1_000_000_000.0 / Stopwatch.Frequency)));
-        }
-        ulong extension = (ulong)Math.Ceiling(remaining / 1_000_000.0 * EpochTicker.TicksPerMillisecond) + 1;
-        Group.Engine.Ticker.Expect((long)(extension / EpochTicker.TicksPerMillisecond));
-        return extension;
-    }
+    /// <summary>The epoch deadline passed: the budget decides whether the call goes on (start-up has no wall-clock cap).</summary>
+    private ulong OnEpochDeadline(Store store) => _budget.Extend(capped: Phase == VmPhase.Running);
 
     private void End()
     {
@@ -356,16 +327,4 @@ internal sealed partial class PluginVm
         }
         return VmFailure.Trap;
     }
-}
-
-/// <summary>Thrown from the epoch callback when a guest call spent its CPU budget.</summary>
-internal sealed class CpuDeadlineExceededException() : Exception("CPU deadline exceeded");
-
-internal enum VmFailure
-{
-    None,
-    Trap,
-    Deadline,
-    MemoryLimit,
-    Exit,
 }

@@ -22,8 +22,7 @@ internal sealed partial class PluginVm : IDisposable
 
     private readonly Store _store;
     private Instance? _instance;
-    private readonly ulong _cpuTicks;
-    private ulong _deadlineTicks;
+    private readonly CallBudget _budget;
     private readonly Dictionary<int, ProxyContext> _contexts = [];
     private readonly Dictionary<PluginDefinition, RootContext> _roots = [];
     private readonly List<ProxyContext> _touched = [];
@@ -31,48 +30,25 @@ internal sealed partial class PluginVm : IDisposable
     private Memory? _memory;
     private int _nextContextId = 1;
     private int _streams;
-    private uint _nextToken = 1;
-    private bool _inGuest;
     private bool _disposed;
 
-    private Func<int, int>? _allocate;
-    private Action<int, int>? _onContextCreate;
-    private Func<int, int, int>? _onVmStart;
-    private Func<int, int, int>? _onConfigure;
-    private Action<int>? _onTick;
-    private Action<int, int>? _onQueueReady;
-    private Func<int, int, int, int>? _onRequestHeaders;
-    private Func<int, int, int>? _onRequestHeaders010;
-    private Func<int, int, int, int>? _onRequestBody;
-    private Func<int, int, int>? _onRequestTrailers;
-    private Func<int, int, int, int>? _onResponseHeaders;
-    private Func<int, int, int>? _onResponseHeaders010;
-    private Func<int, int, int, int>? _onResponseBody;
-    private Func<int, int, int>? _onResponseTrailers;
-    private Action<int>? _onLog;
-    private Func<int, int>? _onDone;
-    private Action<int>? _onDelete;
-    private Action<int, int, int, int, int>? _onHttpCallResponse;
-    private Action<int, int, int, int>? _onRedisCallResponse;
-    private Action<int, int, int, int, int>? _onSqlCallResponse;
+    private GuestExports _exports = GuestExports.None;
 
     private PluginVm(VmGroup group, WorkerPlugins worker)
     {
         Group = group;
         Worker = worker;
-        _cpuTicks = (ulong)Math.Max(1, group.Limits.CpuMillisecondsPerCall) * EpochTicker.TicksPerMillisecond + 1;
+        _budget = new CallBudget(group.Engine.Ticker, group.Limits, StartupBudgetMilliseconds);
         _store = new Store(group.Engine.Engine, this);
         _store.SetLimits(memorySize: group.Limits.MemoryBytes);
         _store.SetEpochDeadlineCallback(OnEpochDeadline);
         Phase = VmPhase.Startup;
-        _deadlineTicks = (ulong)StartupBudgetMilliseconds * EpochTicker.TicksPerMillisecond;
-        _store.SetEpochDeadline(_deadlineTicks);
-        group.Engine.Ticker.Expect(StartupBudgetMilliseconds);
+        _budget.Arm(_store);
     }
 
     private void Instantiate()
     {
-        _cpuStart = ThreadCpuClock.NowNanoseconds();
+        _budget.StartCpuClock();
         // AssemblyScript runs its start section here, before the instance exists; imports reach memory through the Caller (docs/proxy-wasm.md, 'Loading and VMs').
         _instance = Group.Module.Linker.Instantiate(_store, Group.Module.Module);
         _memory = _instance.GetMemory("memory");
@@ -101,7 +77,10 @@ internal sealed partial class PluginVm : IDisposable
     public ProxyContext? Current { get; private set; }
 
     /// <summary>The context imports act on: <see cref="Current"/> unless the guest called <c>proxy_set_effective_context</c>.</summary>
-    public ProxyContext? Effective { get; set; }
+    public ProxyContext? Effective { get; private set; }
+
+    /// <summary>The plugin an import works for: the effective context's, else the VM's first.</summary>
+    public PluginDefinition ActingPlugin => Effective?.Plugin ?? Group.Plugins[0];
 
     /// <summary>The root whose configuration is readable as buffer 7 (inside <c>proxy_on_configure</c>) or 6 (inside <c>proxy_on_vm_start</c>).</summary>
     public PluginDefinition? ConfiguringPlugin { get; private set; }
@@ -109,17 +88,7 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>Inside <c>proxy_on_vm_start</c>: 0.1.0's <c>proxy_get_configuration</c> returns the VM configuration.</summary>
     public bool VmStarting { get; private set; }
 
-    /// <summary>Completion data readable only during its callback (docs/proxy-wasm.md, 'Calls that wait').</summary>
-    public HttpCallResult? HttpCallResponse { get; private set; }
-
-    public byte[]? RedisReply { get; private set; }
-
-    public byte[]? SqlBody { get; private set; }
-
-    /// <summary>What <c>proxy_get_status</c> reports inside a completion callback.</summary>
-    public (int Code, string Message) CallStatus { get; private set; } = (0, "");
-
-    public Dictionary<uint, PendingCall> PendingCalls { get; } = [];
+    public PendingCalls PendingCalls { get; } = new();
 
     /// <summary>The exported linear memory; during the start section it is only reachable through the caller.</summary>
     public Memory GetMemory(Caller caller) =>
@@ -175,8 +144,6 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool HasRoot(PluginDefinition plugin) => _roots.ContainsKey(plugin);
 
-    public bool TryGetContext(int id, out ProxyContext? context) => _contexts.TryGetValue(id, out context);
-
     public bool Exports(string name) => Group.Module.Exports.Contains(name);
 
     /// <summary>Hands out an id for the next context (docs/proxy-wasm.md, 'Loading and VMs': one monotonic counter per instance, never 0).</summary>
@@ -194,17 +161,6 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>Replaced in its slot; disposed once its last stream ends.</summary>
     public bool Retired { get; set; }
 
-    /// <summary>Token for an asynchronous call, unique among the calls still pending (docs/proxy-wasm.md, 'Calls that wait').</summary>
-    public uint NextToken()
-    {
-        do
-        {
-            _nextToken = _nextToken == uint.MaxValue ? 1 : _nextToken + 1;
-        }
-        while (PendingCalls.ContainsKey(_nextToken));
-        return _nextToken;
-    }
-
     /// <summary>Remembers that a stream-moving import ran; the stream is moved after the guest call returns (docs/proxy-wasm.md, 'Calls that wait').</summary>
     public void Touch(ProxyContext context)
     {
@@ -214,11 +170,30 @@ internal sealed partial class PluginVm : IDisposable
         }
     }
 
-    /// <summary><c>proxy_done</c>: the root is deleted after the current guest call (docs/proxy-wasm.md, 'Contexts and callbacks' C2).</summary>
-    public void FinishRoot(RootContext root)
+    /// <summary><c>proxy_set_effective_context</c>: later imports of this guest call act on a live context of this VM.</summary>
+    public bool TrySetEffective(int id)
     {
+        if (!_contexts.TryGetValue(id, out var context) || context.Deleted)
+        {
+            return false;
+        }
+        Effective = context;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>proxy_done</c> from a root that answered 0 to <c>proxy_on_done</c>: the root is deleted after the current
+    /// guest call (docs/proxy-wasm.md, 'Contexts and callbacks' C2).
+    /// </summary>
+    public bool TryFinishEffectiveRoot()
+    {
+        if (Effective is not RootContext { AwaitingDone: true } root)
+        {
+            return false;
+        }
         root.AwaitingDone = false;
         _finishing.Add(root);
+        return true;
     }
 
     /// <summary>
@@ -232,7 +207,7 @@ internal sealed partial class PluginVm : IDisposable
         Phase = VmPhase.Allocating;
         try
         {
-            return _allocate!(size);
+            return _exports.Allocate!(size);
         }
         finally
         {
@@ -243,12 +218,11 @@ internal sealed partial class PluginVm : IDisposable
     private string? Start()
     {
         var instance = _instance!;
-        _allocate = instance.GetFunction<int, int>("proxy_on_memory_allocate") ?? instance.GetFunction<int, int>("malloc");
-        if (_allocate is null)
+        _exports = GuestExports.Resolve(instance, Group);
+        if (_exports.Allocate is null)
         {
             return "missing malloc: neither proxy_on_memory_allocate nor malloc has type (i32) -> i32";
         }
-        ResolveCallbacks(instance);
 
         // docs/proxy-wasm.md, 'Loading and VMs', in this order; proc_exit(0) from _start is a normal return (WASI toolchains end _start that way).
         var initialize = instance.GetAction("_initialize");
@@ -280,7 +254,7 @@ internal sealed partial class PluginVm : IDisposable
             }
         }
         Phase = VmPhase.Running;
-        _deadlineTicks = _cpuTicks;
+        _budget.EnterRunning();
         return null;
     }
 
@@ -291,7 +265,7 @@ internal sealed partial class PluginVm : IDisposable
         _contexts.Add(root.Id, root);
         _roots.Add(plugin, root);
         Phase = VmPhase.Configure;
-        if (_onContextCreate is not null && !Invoke(root, _onContextCreate, root.Id, 0))
+        if (_exports.OnContextCreate is not null && !Invoke(root, _exports.OnContextCreate, root.Id, 0))
         {
             return $"proxy_on_context_create failed: {FailureReason}";
         }
@@ -299,9 +273,9 @@ internal sealed partial class PluginVm : IDisposable
         try
         {
             VmStarting = true;
-            if (_onVmStart is not null)
+            if (_exports.OnVmStart is not null)
             {
-                if (!Invoke(root, _onVmStart, root.Id, Group.VmConfiguration.Length, out int ok))
+                if (!Invoke(root, _exports.OnVmStart, root.Id, Group.VmConfiguration.Length, out int ok))
                 {
                     return $"proxy_on_vm_start trapped: {FailureReason}";
                 }
@@ -311,9 +285,9 @@ internal sealed partial class PluginVm : IDisposable
                 }
             }
             VmStarting = false;
-            if (_onConfigure is not null)
+            if (_exports.OnConfigure is not null)
             {
-                if (!Invoke(root, _onConfigure, root.Id, plugin.Configuration.Length, out int ok))
+                if (!Invoke(root, _exports.OnConfigure, root.Id, plugin.Configuration.Length, out int ok))
                 {
                     return $"proxy_on_configure trapped: {FailureReason}";
                 }
@@ -331,51 +305,6 @@ internal sealed partial class PluginVm : IDisposable
         return null;
     }
 
-    private void ResolveCallbacks(Instance instance)
-    {
-        _onContextCreate = instance.GetAction<int, int>("proxy_on_context_create");
-        _onVmStart = instance.GetFunction<int, int, int>("proxy_on_vm_start");
-        _onConfigure = instance.GetFunction<int, int, int>("proxy_on_configure");
-        _onTick = instance.GetAction<int>("proxy_on_tick");
-        _onQueueReady = instance.GetAction<int, int>("proxy_on_queue_ready");
-        if (Abi == AbiVersion.V0_1_0)
-        {
-            _onRequestHeaders010 = instance.GetFunction<int, int, int>("proxy_on_request_headers");
-            _onResponseHeaders010 = instance.GetFunction<int, int, int>("proxy_on_response_headers");
-        }
-        else
-        {
-            _onRequestHeaders = instance.GetFunction<int, int, int, int>("proxy_on_request_headers");
-            _onResponseHeaders = instance.GetFunction<int, int, int, int>("proxy_on_response_headers");
-        }
-        _onRequestBody = instance.GetFunction<int, int, int, int>("proxy_on_request_body");
-        _onRequestTrailers = instance.GetFunction<int, int, int>("proxy_on_request_trailers");
-        _onResponseBody = instance.GetFunction<int, int, int, int>("proxy_on_response_body");
-        _onResponseTrailers = instance.GetFunction<int, int, int>("proxy_on_response_trailers");
-        _onLog = instance.GetAction<int>("proxy_on_log");
-        _onDone = instance.GetFunction<int, int>("proxy_on_done");
-        _onDelete = instance.GetAction<int>("proxy_on_delete");
-        _onHttpCallResponse = instance.GetAction<int, int, int, int, int>("proxy_on_http_call_response");
-        _onRedisCallResponse = instance.GetAction<int, int, int, int>("proxy_on_redis_call_response");
-        _onSqlCallResponse = instance.GetAction<int, int, int, int, int>("proxy_on_sql_call_response");
-
-        // docs/proxy-wasm.md, 'Loading and VMs': an export with an unexpected type is treated as absent, with a warning.
-        WarnIfMistyped("proxy_on_request_headers", Abi == AbiVersion.V0_1_0 ? _onRequestHeaders010 : _onRequestHeaders);
-        WarnIfMistyped("proxy_on_response_headers", Abi == AbiVersion.V0_1_0 ? _onResponseHeaders010 : _onResponseHeaders);
-        WarnIfMistyped("proxy_on_request_body", _onRequestBody);
-        WarnIfMistyped("proxy_on_response_body", _onResponseBody);
-        WarnIfMistyped("proxy_on_context_create", _onContextCreate);
-        WarnIfMistyped("proxy_on_http_call_response", _onHttpCallResponse);
-    }
-
-    private void WarnIfMistyped(string name, Delegate? resolved)
-    {
-        if (resolved is null && Exports(name))
-        {
-            PluginLog.CallbackMistyped(Group.Logger, Group.Name, name);
-        }
-    }
-
     // ---- Stream phases (docs/proxy-wasm.md, 'Contexts and callbacks'). Each returns false when the VM failed; the caller applies the failure policy.
 
     public bool EnsureCreated(StreamContext context)
@@ -385,28 +314,28 @@ internal sealed partial class PluginVm : IDisposable
             return true;
         }
         context.Created = true;
-        return _onContextCreate is null || Invoke(context, _onContextCreate, context.Id, context.Root.Id);
+        return _exports.OnContextCreate is null || Invoke(context, _exports.OnContextCreate, context.Id, context.Root.Id);
     }
 
-    public bool HasRequestHeaders => _onRequestHeaders is not null || _onRequestHeaders010 is not null;
+    public bool HasRequestHeaders => _exports.OnRequestHeaders is not null || _exports.OnRequestHeaders010 is not null;
 
-    public bool HasRequestBody => _onRequestBody is not null;
+    public bool HasRequestBody => _exports.OnRequestBody is not null;
 
-    public bool HasResponseBody => _onResponseBody is not null;
+    public bool HasResponseBody => _exports.OnResponseBody is not null;
 
-    public bool HasRequestTrailers => _onRequestTrailers is not null;
+    public bool HasRequestTrailers => _exports.OnRequestTrailers is not null;
 
-    public bool HasResponseTrailers => _onResponseTrailers is not null;
+    public bool HasResponseTrailers => _exports.OnResponseTrailers is not null;
 
     public bool OnRequestHeaders(StreamContext context, int count, bool endOfStream, out int action)
     {
-        if (_onRequestHeaders is not null)
+        if (_exports.OnRequestHeaders is not null)
         {
-            return Invoke(context, _onRequestHeaders, context.Id, count, endOfStream ? 1 : 0, out action);
+            return Invoke(context, _exports.OnRequestHeaders, context.Id, count, endOfStream ? 1 : 0, out action);
         }
-        if (_onRequestHeaders010 is not null)
+        if (_exports.OnRequestHeaders010 is not null)
         {
-            return Invoke(context, _onRequestHeaders010, context.Id, count, out action);
+            return Invoke(context, _exports.OnRequestHeaders010, context.Id, count, out action);
         }
         action = 0;
         return !Failed;
@@ -414,13 +343,13 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool OnResponseHeaders(StreamContext context, int count, bool endOfStream, out int action)
     {
-        if (_onResponseHeaders is not null)
+        if (_exports.OnResponseHeaders is not null)
         {
-            return Invoke(context, _onResponseHeaders, context.Id, count, endOfStream ? 1 : 0, out action);
+            return Invoke(context, _exports.OnResponseHeaders, context.Id, count, endOfStream ? 1 : 0, out action);
         }
-        if (_onResponseHeaders010 is not null)
+        if (_exports.OnResponseHeaders010 is not null)
         {
-            return Invoke(context, _onResponseHeaders010, context.Id, count, out action);
+            return Invoke(context, _exports.OnResponseHeaders010, context.Id, count, out action);
         }
         action = 0;
         return !Failed;
@@ -428,7 +357,7 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool OnBody(StreamContext context, bool request, int size, bool endOfStream, out int action)
     {
-        var callback = request ? _onRequestBody : _onResponseBody;
+        var callback = request ? _exports.OnRequestBody : _exports.OnResponseBody;
         if (callback is null)
         {
             action = 0;
@@ -439,7 +368,7 @@ internal sealed partial class PluginVm : IDisposable
 
     public bool OnTrailers(StreamContext context, bool request, int count, out int action)
     {
-        var callback = request ? _onRequestTrailers : _onResponseTrailers;
+        var callback = request ? _exports.OnRequestTrailers : _exports.OnResponseTrailers;
         if (callback is null)
         {
             action = 0;
@@ -455,12 +384,12 @@ internal sealed partial class PluginVm : IDisposable
         {
             Phase = VmPhase.Log;
             bool ok = EnsureCreated(context)
-                && (_onLog is null || Invoke(context, _onLog, context.Id))
-                && (_onDone is null || Invoke(context, _onDone, context.Id, out _));
+                && (_exports.OnLog is null || Invoke(context, _exports.OnLog, context.Id))
+                && (_exports.OnDone is null || Invoke(context, _exports.OnDone, context.Id, out _));
             Phase = VmPhase.Running;
-            if (ok && _onDelete is not null)
+            if (ok && _exports.OnDelete is not null)
             {
-                Invoke(context, _onDelete, context.Id);
+                Invoke(context, _exports.OnDelete, context.Id);
             }
         }
         context.Deleted = true;
@@ -468,7 +397,7 @@ internal sealed partial class PluginVm : IDisposable
         _streams--;
         context.RequestBody.Release();
         context.ResponseBody.Release();
-        DropCallsOf(context);
+        PendingCalls.DropCallsOf(context);
         RunDeferred();
         if (RebuildRequested && !Retired && !Failed)
         {
@@ -479,98 +408,6 @@ internal sealed partial class PluginVm : IDisposable
         {
             Dispose();
         }
-    }
-
-    // ---- Completions, ticks and queues: always named by the root context (docs/proxy-wasm.md, 'Contexts and callbacks'), posted to this worker.
-
-    public void DeliverHttpCallResponse(uint token, HttpCallResult result)
-    {
-        if (!TakePending(token, out var call))
-        {
-            return;
-        }
-        HttpCallResponse = result;
-        CallStatus = result.Succeeded ? (0, "") : ((int)WasmResult.BrokenConnection, "reset");
-        try
-        {
-            if (_onHttpCallResponse is not null)
-            {
-                int headers = result.Succeeded && result.Response is not null ? result.Response.Headers.Count + 1 : 0;
-                Invoke(call.Root, _onHttpCallResponse, call.Root.Id, (int)token, headers, result.Succeeded ? result.Body.Length : 0, 0);
-            }
-        }
-        finally
-        {
-            HttpCallResponse = null;
-            CallStatus = (0, "");
-        }
-        RunDeferred();
-    }
-
-    public void DeliverRedisReply(uint token, Gateway.Backends.Redis.RedisReply reply)
-    {
-        if (!TakePending(token, out var call))
-        {
-            return;
-        }
-        bool ok = reply.Status == Gateway.Backends.Redis.RedisCallStatus.Ok;
-        RedisReply = ok ? reply.Resp : [];
-        CallStatus = ok ? (0, "") : ((int)WasmResult.BrokenConnection, "reset");
-        try
-        {
-            if (_onRedisCallResponse is not null)
-            {
-                Invoke(call.Root, _onRedisCallResponse, call.Root.Id, (int)token, (int)reply.Status, RedisReply.Length);
-            }
-        }
-        finally
-        {
-            RedisReply = null;
-            CallStatus = (0, "");
-        }
-        RunDeferred();
-    }
-
-    public void DeliverSqlResult(uint token, Gateway.Backends.Sql.SqlResult result)
-    {
-        if (!TakePending(token, out var call))
-        {
-            return;
-        }
-        SqlBody = result.Body;
-        try
-        {
-            if (_onSqlCallResponse is not null)
-            {
-                int rows = result.Status == Gateway.Backends.Sql.SqlCallStatus.Ok ? result.RowCount : 0;
-                Invoke(call.Root, _onSqlCallResponse, call.Root.Id, (int)token, (int)result.Status, rows, result.Body.Length);
-            }
-        }
-        finally
-        {
-            SqlBody = null;
-        }
-        RunDeferred();
-    }
-
-    public void DeliverTick(RootContext root)
-    {
-        if (Failed || root.Deleted || _onTick is null)
-        {
-            return;
-        }
-        Invoke(root, _onTick, root.Id);
-        RunDeferred();
-    }
-
-    public void DeliverQueueReady(RootContext root, uint queueId)
-    {
-        if (Failed || root.Deleted || _onQueueReady is null)
-        {
-            return;
-        }
-        Invoke(root, _onQueueReady, root.Id, (int)queueId);
-        RunDeferred();
     }
 
     /// <summary>Applies what imports queued during the last guest call (docs/proxy-wasm.md, 'Calls that wait'): stream moves and root deletions.</summary>
@@ -593,40 +430,13 @@ internal sealed partial class PluginVm : IDisposable
         }
     }
 
-    private bool TakePending(uint token, out PendingCall call)
-    {
-        if (Failed || !PendingCalls.Remove(token, out call!))
-        {
-            call = null!;
-            return false;
-        }
-        return !call.Root.Deleted && !call.Dropped;
-    }
-
-    /// <summary>Completions of calls a finished stream started are dropped, never delivered (PluginStream.Complete).</summary>
-    private void DropCallsOf(StreamContext context)
-    {
-        if (PendingCalls.Count == 0)
-        {
-            return;
-        }
-        foreach (var call in PendingCalls.Values)
-        {
-            if (call.Origin == context)
-            {
-                call.Dropped = true;
-            }
-        }
-    }
-
     private void DeleteRoot(RootContext root)
     {
-        root.Tick?.Dispose();
-        root.Tick = null;
+        root.StopTick();
         Runtime.Queues.DropRegistrations(this, root);
-        if (_onDelete is not null && !root.Deleted)
+        if (_exports.OnDelete is not null && !root.Deleted)
         {
-            Invoke(root, _onDelete, root.Id);
+            Invoke(root, _exports.OnDelete, root.Id);
         }
         root.Deleted = true;
         _contexts.Remove(root.Id);
@@ -641,9 +451,9 @@ internal sealed partial class PluginVm : IDisposable
             {
                 continue;
             }
-            if (!Failed && _onDone is not null)
+            if (!Failed && _exports.OnDone is not null)
             {
-                Invoke(root, _onDone, root.Id, out _);
+                Invoke(root, _exports.OnDone, root.Id, out _);
             }
             if (!Failed)
             {
@@ -676,8 +486,7 @@ internal sealed partial class PluginVm : IDisposable
         Output.Flush();
         foreach (var root in _roots.Values)
         {
-            root.Tick?.Dispose();
-            root.Tick = null;
+            root.StopTick();
             Runtime.Queues.DropRegistrations(this, root);
         }
         PendingCalls.Clear();
@@ -686,27 +495,4 @@ internal sealed partial class PluginVm : IDisposable
         _memory = null;
         _store.Dispose();
     }
-}
-
-/// <summary>Where a VM is in its life; some imports are restricted by it (docs/proxy-wasm.md, 'Loading and VMs' and 'Buffers').</summary>
-internal enum VmPhase
-{
-    /// <summary>Start functions run; only logging and WASI are allowed (docs/proxy-wasm.md, 'Loading and VMs').</summary>
-    Startup,
-    /// <summary>Root contexts are created and configured.</summary>
-    Configure,
-    Running,
-    Log,
-    Allocating,
-}
-
-/// <summary>An asynchronous call in flight: the root it belongs to and the stream that started it.</summary>
-internal sealed class PendingCall(RootContext root, StreamContext? origin)
-{
-    public RootContext Root { get; } = root;
-
-    public StreamContext? Origin { get; } = origin;
-
-    /// <summary>The originating stream finished; the completion is dropped.</summary>
-    public bool Dropped { get; set; }
 }
