@@ -44,6 +44,9 @@ public sealed class BenchSession : IDisposable
 
     public List<IdleMemoryResult> IdleMemory { get; } = [];
 
+    /// <summary>System calls by kind and a CPU profile of the gateway and the nginx peer (<see cref="ProfileStage"/>).</summary>
+    public List<TargetProfile> Profiles { get; } = [];
+
     public void Run(TextWriter progress)
     {
         StartServices(progress);
@@ -89,6 +92,13 @@ public sealed class BenchSession : IDisposable
                 progress.WriteLine(idle.Error is null
                     ? $"  idle {target.Name}: {idle.Held} connections, {idle.BytesPerConnection / 1024:F2} KiB each"
                     : $"  idle {target.Name}: {idle.Error}");
+            }
+        }
+        foreach (var target in Targets)
+        {
+            if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
+            {
+                Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, Path.Combine(_repoRoot, "artifacts", "symbols"), progress));
             }
         }
     }
@@ -407,7 +417,7 @@ public sealed class BenchSession : IDisposable
     }
 
     /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>
-    private static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
+    internal static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
     {
         var deadline = MonotonicClock.NowNs + (long)(StartupTimeout.TotalSeconds * 1e9);
         while (MonotonicClock.NowNs < deadline && !process.HasExited)

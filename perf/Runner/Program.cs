@@ -59,7 +59,8 @@ var machine = Machine.Describe(repoRoot, loadBefore);
 var summary = new RunSummary(session.Targets, session.Rounds);
 var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
 var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
-var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + PluginStartupBench.Markdown(pluginStartup);
+var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + ProfileReport.Write(session.Profiles, summary) +
+    "\n" + PluginStartupBench.Markdown(pluginStartup);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -75,6 +76,7 @@ var report = new
     rounds = session.Rounds,
     floors = session.Floors,
     pluginStartup,
+    profiles = session.Profiles,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };
 File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

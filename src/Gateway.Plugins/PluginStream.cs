@@ -155,9 +155,16 @@ public sealed class PluginStream
         return Run(StreamPhase.RequestBody, 0);
     }
 
-    public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers)
+    /// <summary>
+    /// Ends a request body that has trailers, as Envoy does: the last body callback said end_of_stream false, and the
+    /// trailer callbacks end the stream. Body a plugin buffered is readable during its trailer callback and goes on,
+    /// through the later plugins' body callbacks, to <paramref name="forward"/> when that callback continues.
+    /// </summary>
+    public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers, IBufferWriter<byte> forward)
     {
         RequestTrailers = trailers;
+        _transit.Clear();
+        _forward = forward;
         return Run(StreamPhase.RequestTrailers, 0);
     }
 
@@ -180,9 +187,13 @@ public sealed class PluginStream
         return Run(StreamPhase.ResponseBody, _contexts.Length - 1);
     }
 
-    public ValueTask<FilterOutcome> OnResponseTrailersAsync(HeaderCollection trailers)
+    /// <summary>The response counterpart of <see cref="OnRequestTrailersAsync"/>.</summary>
+    public ValueTask<FilterOutcome> OnResponseTrailersAsync(HeaderCollection trailers, IBufferWriter<byte> forward)
     {
+        _responseSent |= !_holdingHeaders;
         ResponseTrailers = trailers;
+        _transit.Clear();
+        _forward = forward;
         return Run(StreamPhase.ResponseTrailers, _contexts.Length - 1);
     }
 
@@ -336,10 +347,10 @@ public sealed class PluginStream
             _pausedInHeaders = false;
             from = _pausedAt;
         }
-        else if (_phase is StreamPhase.RequestBody or StreamPhase.ResponseBody)
+        else if (_phase is not (StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders))
         {
             // The held body goes on to the next plugin, with whatever the paused plugin changed (docs/proxy-wasm.md, 'Stream control').
-            (_phase == StreamPhase.RequestBody ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
+            PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
         }
         _running = true;
         FilterOutcome? outcome;
@@ -366,7 +377,9 @@ public sealed class PluginStream
     private FilterOutcome? RunFrom(int from)
     {
         bool request = _phase <= StreamPhase.RequestTrailers;
-        bool bodyPhase = _phase is StreamPhase.RequestBody or StreamPhase.ResponseBody;
+        bool trailerPhase = _phase is StreamPhase.RequestTrailers or StreamPhase.ResponseTrailers;
+        // Trailers end the body: what plugins buffered still travels the chain in that phase.
+        bool bodyPhase = trailerPhase || _phase is StreamPhase.RequestBody or StreamPhase.ResponseBody;
         int step = request ? 1 : -1;
         for (int i = from; request ? i < _contexts.Length : i >= 0; i += step)
         {
@@ -403,6 +416,21 @@ public sealed class PluginStream
                     return null;
                 }
             }
+            if (trailerPhase)
+            {
+                var ended = EndBody(context, request);
+                if (ended != StepResult.Continue)
+                {
+                    if (ended == StepResult.Pause)
+                    {
+                        _pausedAt = i;
+                        _pausedInHeaders = false;
+                        return null;
+                    }
+                    return _stopOutcome;
+                }
+                continue;
+            }
             var result = RunPhase(context, request, _phase, _endOfStream);
             context.Vm.RunDeferred();
             switch (result)
@@ -425,7 +453,7 @@ public sealed class PluginStream
         {
             // The data passed every plugin: held headers go out before it (docs/proxy-wasm.md, 'Stream control').
             _holdingHeaders = false;
-            _responseSent |= _phase == StreamPhase.ResponseBody;
+            _responseSent |= !request;
             if (_transit.Length > 0)
             {
                 _forward!.Write(_transit.Span);
@@ -436,6 +464,43 @@ public sealed class PluginStream
     }
 
     private FilterOutcome _stopOutcome;
+
+    /// <summary>
+    /// One plugin's part of a trailer phase, in Envoy's order: data released by earlier plugins reaches its body
+    /// callback (end_of_stream false), then its trailer callback runs; when that continues, the body it buffered goes on.
+    /// Returns Continue, Pause or Stop.
+    /// </summary>
+    private StepResult EndBody(StreamContext context, bool request)
+    {
+        if (_transit.Length > 0)
+        {
+            var body = RunPhase(context, request, request ? StreamPhase.RequestBody : StreamPhase.ResponseBody, endOfStream: false);
+            context.Vm.RunDeferred();
+            if (body == StepResult.Stop)
+            {
+                return body;
+            }
+        }
+        var result = RunPhase(context, request, _phase, endOfStream: true);
+        context.Vm.RunDeferred();
+        if (result == StepResult.Continue)
+        {
+            PassOn(request ? context.RequestBody : context.ResponseBody);
+        }
+        return result;
+    }
+
+    /// <summary>Moves a plugin's buffered body behind what is already on its way to the next plugin.</summary>
+    private void PassOn(BodyBuffer held)
+    {
+        if (_transit.Length == 0)
+        {
+            held.MoveTo(_transit);
+            return;
+        }
+        _transit.Append(held.Span);
+        held.Clear();
+    }
 
     private StepResult RunPhase(StreamContext context, bool request, StreamPhase phase, bool endOfStream)
     {
@@ -484,7 +549,7 @@ public sealed class PluginStream
             if (body)
             {
                 // Fail open: what the plugin held goes on without it.
-                (request ? context.RequestBody : context.ResponseBody).MoveTo(_transit);
+                PassOn(request ? context.RequestBody : context.ResponseBody);
             }
             return StepResult.Continue;
         }
@@ -510,7 +575,7 @@ public sealed class PluginStream
         var held = request ? context.RequestBody : context.ResponseBody;
         if (action == 0 || continued)
         {
-            held.MoveTo(_transit);
+            PassOn(held);
             return StepResult.Continue;
         }
         if (action >= 3)
@@ -520,7 +585,7 @@ public sealed class PluginStream
             return StepResult.Hold;
         }
         // 1 and 2: keep accumulating; only the last chunk holds the phase until the plugin continues.
-        return _endOfStream ? StepResult.Pause : StepResult.Hold;
+        return endOfStream ? StepResult.Pause : StepResult.Hold;
     }
 
     private bool TakeControl(out FilterOutcome outcome)
