@@ -2,7 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
 

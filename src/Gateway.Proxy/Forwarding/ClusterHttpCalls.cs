@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Upstream;
 
 namespace Gateway.Proxy.Forwarding;

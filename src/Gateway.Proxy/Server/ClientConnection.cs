@@ -5,7 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
@@ -33,6 +33,7 @@ public sealed class ClientConnection
     private RequestRejection _rejection;
     private bool _idle;
     private SslStream? _tlsStream;
+    private string? _forwardedFor;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -65,6 +66,9 @@ public sealed class ClientConnection
     public IPEndPoint? Remote { get; }
 
     public IPEndPoint? Local { get; }
+
+    /// <summary>The client's X-Forwarded-For value, made once per connection rather than per request.</summary>
+    public string ForwardedFor => _forwardedFor ??= ForwardingHeaders.ForwardedFor(Remote?.Address);
 
     public ProxyServer Server => _server;
 

@@ -4,7 +4,8 @@ using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
@@ -96,7 +97,7 @@ public sealed class ProxyExchange : IDisposable
         }
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
-        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.ForwardedFor, request.Scheme);
         _access.RequestId = requestId;
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
@@ -559,6 +560,8 @@ public sealed class ProxyExchange : IDisposable
         _responseDeadline.CancelAfter(timeoutMs);
         int interim = 0;
         PipeReader input = upstream.Input;
+        // The first read may be the one the pooled connection kept pending while idle, which no token reaches.
+        CancellationTokenRegistration deadline = _responseDeadline.Token.UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input);
         try
         {
             while (true)
@@ -566,8 +569,13 @@ public sealed class ProxyExchange : IDisposable
                 _response.Reset();
                 while (true)
                 {
-                    ReadResult read = await input.ReadAsync(_responseDeadline.Token);
+                    ReadResult read = await upstream.ReadAsync();
                     var buffer = read.Buffer;
+                    if (read.IsCanceled)
+                    {
+                        input.AdvanceTo(buffer.Start);
+                        return ResponseHeadStatus.TimedOut;
+                    }
                     var reader = new System.Buffers.SequenceReader<byte>(buffer);
                     ParseStatus status = ResponseHeadParser.TryParse(ref reader, _client.Server.UpstreamLimits, requestWasHead, _response, out _);
                     if (status == ParseStatus.Complete)
@@ -588,7 +596,9 @@ public sealed class ProxyExchange : IDisposable
                 }
                 if (_response.StatusCode >= 200)
                 {
-                    return ResponseHeadStatus.Parsed;
+                    // A deadline that fired as the head arrived may have left a cancellation on the reader: the
+                    // connection is not read again, and the exchange ends as a timeout.
+                    return _responseDeadline.IsCancellationRequested ? ResponseHeadStatus.TimedOut : ResponseHeadStatus.Parsed;
                 }
                 // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
                 // a 101 nobody asked for is a bad response.
@@ -602,16 +612,13 @@ public sealed class ProxyExchange : IDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
-        {
-            return ResponseHeadStatus.TimedOut;
-        }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             return ResponseHeadStatus.ClosedBeforeResponse;
         }
         finally
         {
+            deadline.Dispose();
             _responseDeadline.CancelAfter(Timeout.Infinite);
         }
     }
