@@ -98,7 +98,7 @@ public sealed class BenchSession : IDisposable
         {
             if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
             {
-                Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, Path.Combine(_repoRoot, "artifacts", "symbols"), progress));
+                Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, SymbolFolder(_repoRoot), progress));
             }
         }
     }
@@ -275,6 +275,13 @@ public sealed class BenchSession : IDisposable
         Environment.GetEnvironmentVariable("PERF_GATEWAY") is { Length: > 0 } custom
             ? Path.GetFullPath(custom)
             : Path.Combine(repoRoot, "artifacts", "bin", "gateway");
+
+    /// <summary>Where the gateway binary's symbols are: beside a PERF_GATEWAY binary that has them, else artifacts/symbols.</summary>
+    private static string SymbolFolder(string repoRoot)
+    {
+        var beside = Path.GetDirectoryName(GatewayBinary(repoRoot))!;
+        return File.Exists(Path.Combine(beside, "gateway.dbg")) ? beside : Path.Combine(repoRoot, "artifacts", "symbols");
+    }
 
     /// <summary>The soft open-file limit this process (and so each child) runs with; run.sh raises it to the hard limit.</summary>
     private static long OpenFileLimit()
