@@ -2,6 +2,7 @@ using System.Net;
 using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Metrics;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
@@ -70,8 +71,9 @@ public static class RuntimeBuilder
         return new AccessLog(output, ownsOutput: c.File is not null, c.QueueCapacity, loggers.CreateLogger("Gateway.AccessLog"));
     }
 
-    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers) =>
-        BackendRegistry.Create(RedisTargets(config), Databases(config), loggers);
+    /// <summary>The Redis targets and databases of <paramref name="config"/>, counting into the process's <paramref name="metrics"/>.</summary>
+    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers, BackendMetrics? metrics = null) =>
+        BackendRegistry.Create(RedisTargets(config), Databases(config), loggers, metrics);
 
     public static List<RedisTargetOptions> RedisTargets(GatewayConfig config)
     {
@@ -245,11 +247,12 @@ public static class RuntimeBuilder
     /// <summary>
     /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
     /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
-    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/>, which live for the process.
+    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/> and its plugins into
+    /// <paramref name="pluginMetrics"/>, which live for the process.
     /// </summary>
     public static ProxySnapshot Snapshot(
         GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
-        LoadedPlugins? previous = null)
+        LoadedPlugins? previous = null, PluginMetrics? pluginMetrics = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config, loggers);
         LoadedPlugins? plugins = null;
@@ -263,6 +266,7 @@ public static class RuntimeBuilder
                 Backends = backends,
                 MessageLimits = config.Limits.ToHttpLimits(),
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
+                Metrics = pluginMetrics ?? new PluginMetrics(),
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)
