@@ -253,6 +253,7 @@ public sealed class BenchSession : IDisposable
                 Baseline = plugins.Length == 0 ? "direct" : "gateway",
                 Headers = headers ?? [],
                 FreshApiKeyPerRequest = freshKeys,
+                OwnKeys = mariadb ? new ApiKeyRange() : null,
                 Saturate = !freshKeys,
                 NotRunReason = reason,
                 Launch = port =>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Plugins.Tests;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging;
 using static Gateway.Plugins.Tests.PluginHarness;
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Gateway.Backends;
+using Gateway.Backends.Sql;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Runtime;
 using Gateway.Testing.Sql;
 using static Gateway.Plugins.Tests.PluginHarness;
 

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
 
@@ -62,8 +63,15 @@ public sealed class BodyPump
     /// <summary>Body bytes read from the source so far (before filtering).</summary>
     public long BytesRead { get; private set; }
 
-    /// <summary>Starts a request's count at zero, also for one whose body is never pumped (its access log line says 0).</summary>
-    public void ResetCount() => BytesRead = 0;
+    /// <summary>Body bytes written to the target so far (after filtering, without chunk framing).</summary>
+    public long BytesWritten { get; private set; }
+
+    /// <summary>Starts a request's counts at zero, also for one whose body is never pumped (its access log line says 0).</summary>
+    public void ResetCount()
+    {
+        BytesRead = 0;
+        BytesWritten = 0;
+    }
 
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
@@ -71,6 +79,7 @@ public sealed class BodyPump
         int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null, bool untilHeadReleased = false)
     {
         BytesRead = 0;
+        BytesWritten = 0;
         _untilHeadReleased = untilHeadReleased;
         HeadPending = heldHead is not null;
         _heldHead = heldHead.GetValueOrDefault();
@@ -309,6 +318,7 @@ public sealed class BodyPump
                 HeadWriter.WriteResponse(target, _heldHead.Head, _heldHead.Framing, _heldHead.Head.ContentLength, _heldHead.Close);
             }
         }
+        BytesWritten += data.Length;
         if (chunkedOut)
         {
             HeadWriter.WriteChunk(target, data);

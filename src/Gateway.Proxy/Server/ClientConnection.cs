@@ -5,7 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
@@ -301,11 +301,10 @@ public sealed class ClientConnection
             reason = RequestRejections.Reason(_rejection);
         }
         snapshot.Metrics.RequestCompleted(-1, status, 0);
-        _exchange.Access.Begin(System.Diagnostics.Stopwatch.GetTimestamp());
-        _exchange.Access.Complete(null, status, 0);
-        LogAccess(snapshot);
         ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
-        LocalResponse.WriteError(Output, status, reason, "", close: true);
+        int written = LocalResponse.WriteError(Output, status, reason, "", close: true);
+        _exchange.RecordRejectedHead(status, written);
+        LogAccess(snapshot);
         await FlushAsync();
     }
 

@@ -4,7 +4,8 @@ using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
@@ -33,6 +34,9 @@ public sealed class ProxyExchange : IDisposable
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
     private readonly AccessRecord _access = new();
+    // Bytes of the last request that no body pump carried: a local answer's body, a tunnel's relayed bytes.
+    private long _localResponseBytes;
+    private long _tunnelRequestBytes;
     // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
     private string? _upgrade;
     private CancellationTokenSource _responseDeadline = new();
@@ -50,9 +54,28 @@ public sealed class ProxyExchange : IDisposable
     /// <summary>What the access log line of the last request says; filled in as the exchange goes.</summary>
     public AccessRecord Access => _access;
 
-    public long RequestBodyBytes => _requestPump.BytesRead;
+    /// <summary>Body bytes the client sent with the last request (for a tunnel, what it relayed upstream).</summary>
+    public long RequestBodyBytes => _requestPump.BytesRead + _tunnelRequestBytes;
 
-    public long ResponseBodyBytes => _responsePump.BytesRead;
+    /// <summary>Body bytes written to the client for the last response, whoever produced them: the upstream (after plugins), a plugin's reply, the gateway's own error, a tunnel.</summary>
+    public long ResponseBodyBytes => _responsePump.BytesWritten + _localResponseBytes;
+
+    /// <summary>Starts the record of a request the connection answered before any exchange ran (a rejected head).</summary>
+    public void RecordRejectedHead(int status, long responseBytes)
+    {
+        _access.Begin(Stopwatch.GetTimestamp());
+        _access.Complete(null, status, 0);
+        ResetCounts();
+        _localResponseBytes = responseBytes;
+    }
+
+    private void ResetCounts()
+    {
+        _requestPump.ResetCount();
+        _responsePump.ResetCount();
+        _localResponseBytes = 0;
+        _tunnelRequestBytes = 0;
+    }
 
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
@@ -60,8 +83,7 @@ public sealed class ProxyExchange : IDisposable
         // The client's own method decides what it expects after the response head, whatever plugins do later.
         _headRequest = request.Method == "HEAD";
         _access.Begin(started);
-        _requestPump.ResetCount();
-        _responsePump.ResetCount();
+        ResetCounts();
         _requestTrailers.Clear();
         _responseTrailers.Clear();
         bool bodyPending = request.Framing != BodyFraming.None;
@@ -688,7 +710,7 @@ public sealed class ProxyExchange : IDisposable
             case FilterAction.LocalReply when outcome.Reply is { } reply:
                 _access.Plugins = PluginOutcomes.LocalReply;
                 bool close = !keepAlive || _client.Server.IsDraining;
-                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
+                _localResponseBytes = LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
                 Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
@@ -707,7 +729,7 @@ public sealed class ProxyExchange : IDisposable
         ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
     {
         bool close = !keepAlive || _client.Server.IsDraining;
-        LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
+        _localResponseBytes = LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
         Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
     }
@@ -740,6 +762,8 @@ public sealed class ProxyExchange : IDisposable
             if (opened)
             {
                 metrics.TunnelClosed(end, tunnel.BytesUpstream, tunnel.BytesDownstream);
+                _tunnelRequestBytes = tunnel.BytesUpstream;
+                _localResponseBytes = tunnel.BytesDownstream;
             }
             Completed(snapshot, route.Index, 101, Stopwatch.GetElapsedTime(started).Ticks);
         }
