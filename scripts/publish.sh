@@ -14,4 +14,7 @@ if grep -E 'IL(2104|3053)' "$log" | grep -v "'Wasmtime.Dotnet'" | grep -q .; the
   echo "publish: an assembly other than Wasmtime.Dotnet produced trim/AOT warnings" >&2
   exit 1
 fi
-rm -f artifacts/bin/*.dbg artifacts/bin/*.pdb
+# The symbols go beside the binary, never into it or the image: perf/run.sh profiles with them.
+mkdir -p artifacts/symbols
+for f in artifacts/bin/*.dbg; do [ -e "$f" ] && mv -f "$f" artifacts/symbols/; done
+rm -f artifacts/bin/*.pdb

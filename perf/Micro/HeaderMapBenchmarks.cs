@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Perf.Micro;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Perf.Micro;

@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gateway.Backends;
+using Gateway.Backends.Redis;
 
 namespace Gateway.Perf.Micro;
 

@@ -44,6 +44,9 @@ public sealed class BenchSession : IDisposable
 
     public List<IdleMemoryResult> IdleMemory { get; } = [];
 
+    /// <summary>System calls by kind and a CPU profile of the gateway and the nginx peer (<see cref="ProfileStage"/>).</summary>
+    public List<TargetProfile> Profiles { get; } = [];
+
     public void Run(TextWriter progress)
     {
         StartServices(progress);
@@ -89,6 +92,13 @@ public sealed class BenchSession : IDisposable
                 progress.WriteLine(idle.Error is null
                     ? $"  idle {target.Name}: {idle.Held} connections, {idle.BytesPerConnection / 1024:F2} KiB each"
                     : $"  idle {target.Name}: {idle.Error}");
+            }
+        }
+        foreach (var target in Targets)
+        {
+            if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
+            {
+                Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, SymbolFolder(_repoRoot), progress));
             }
         }
     }
@@ -250,6 +260,7 @@ public sealed class BenchSession : IDisposable
                 Baseline = plugins.Length == 0 ? "direct" : binary is null ? "gateway" : "baseline",
                 Headers = headers ?? [],
                 FreshApiKeyPerRequest = freshKeys,
+                OwnKeys = mariadb ? new ApiKeyRange() : null,
                 Saturate = !freshKeys,
                 NotRunReason = reason,
                 Launch = port =>
@@ -279,6 +290,13 @@ public sealed class BenchSession : IDisposable
     /// </summary>
     public static string? BaselineGatewayBinary() =>
         Environment.GetEnvironmentVariable("PERF_BASELINE_GATEWAY") is { Length: > 0 } earlier ? Path.GetFullPath(earlier) : null;
+
+    /// <summary>Where the gateway binary's symbols are: beside a PERF_GATEWAY binary that has them, else artifacts/symbols.</summary>
+    private static string SymbolFolder(string repoRoot)
+    {
+        var beside = Path.GetDirectoryName(GatewayBinary(repoRoot))!;
+        return File.Exists(Path.Combine(beside, "gateway.dbg")) ? beside : Path.Combine(repoRoot, "artifacts", "symbols");
+    }
 
     /// <summary>The soft open-file limit this process (and so each child) runs with; run.sh raises it to the hard limit.</summary>
     private static long OpenFileLimit()
@@ -422,7 +440,7 @@ public sealed class BenchSession : IDisposable
     }
 
     /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>
-    private static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
+    internal static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
     {
         var deadline = MonotonicClock.NowNs + (long)(StartupTimeout.TotalSeconds * 1e9);
         while (MonotonicClock.NowNs < deadline && !process.HasExited)

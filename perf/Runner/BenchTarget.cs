@@ -31,8 +31,14 @@ public sealed class BenchTarget
 
     public string? NotRunReason { get; set; }
 
+    /// <summary>
+    /// Fresh keys of this target's own database when it is not the shared one: every database is seeded with the
+    /// same keys, and drawing both databases' misses from one range would run out of seeded keys mid-run.
+    /// </summary>
+    public ApiKeyRange? OwnKeys { get; init; }
+
     public RequestTemplate Request(int port, ApiKeyRange keys, long reserve) => FreshApiKeyPerRequest
-        ? new RequestTemplate("127.0.0.1", port, "/", Headers, "x-api-key", "key-", keys.Take(reserve))
+        ? new RequestTemplate("127.0.0.1", port, "/", Headers, "x-api-key", "key-", (OwnKeys ?? keys).Take(reserve))
         : new RequestTemplate("127.0.0.1", port, "/", Headers);
 }
 

@@ -22,6 +22,8 @@ public static class GoalCheck
             s.Added("gateway", Phases.High, P99), s.Added("nginx", Phases.High, P99), "µs");
         AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (64 connections)",
             s.Phase("gateway", Phases.Saturation64, Cpu), s.Phase("nginx", Phases.Saturation64, Cpu), "µs");
+        AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (256 connections)",
+            s.Phase("gateway", Phases.Saturation256, Cpu), s.Phase("nginx", Phases.Saturation256, Cpu), "µs");
         AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (64 connections)",
             s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("nginx", Phases.Saturation64, Rate), 1.0);
         AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (256 connections)",

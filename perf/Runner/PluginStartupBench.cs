@@ -8,7 +8,9 @@ namespace Gateway.Perf.Runner;
 /// <summary>
 /// Start-up with real plugin sizes: twenty generated modules of about 3 MB (the size of Go builds), loaded by the
 /// published gateway twice over one compiled-module cache. The first start compiles every module (in parallel);
-/// the second deserializes them. Each figure is process start to <c>/readyz</c> 200, on every core.
+/// the second deserializes them. Each figure is process start to <c>/readyz</c> 200, on every core, with the CPU
+/// time the process used until then: on the first start that is the compile work done on one core (plus what
+/// else start-up does), so spread perfectly over the cores it would take that time divided by their number.
 /// </summary>
 internal static class PluginStartupBench
 {
@@ -16,7 +18,16 @@ internal static class PluginStartupBench
     public const int TargetBytes = 3 * 1024 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public sealed record Result(int Modules, double MegabytesPerModule, double? FirstStartMs, double? SecondStartMs, string Cpus, string? Error);
+    /// <summary>How far above the CPU time divided by the cores a first start may be: start-up work that is not compiling and cannot be spread.</summary>
+    public const double SpreadTolerance = 1.10;
+
+    public sealed record Result(
+        int Modules, double MegabytesPerModule, double? FirstStartMs, double? SecondStartMs, string Cpus, string? Error,
+        double? FirstStartCpuMs = null, double? SecondStartCpuMs = null, int Cores = 1, double? BusiestThreadShare = null)
+    {
+        /// <summary>The first start's wall time over its CPU time divided by the cores: 1 is a perfect spread.</summary>
+        public double? SpreadRatio => FirstStartMs / (FirstStartCpuMs / Cores);
+    }
 
     /// <summary>The online CPUs as a list taskset accepts, e.g. "0-1".</summary>
     private static string OnlineCpus()
@@ -29,6 +40,18 @@ internal static class PluginStartupBench
         {
             return "0";
         }
+    }
+
+    /// <summary>How many CPUs a list like "0-1,4" names.</summary>
+    private static int CountCpus(string list)
+    {
+        int count = 0;
+        foreach (string part in list.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] range = part.Split('-');
+            count += range.Length == 2 && int.TryParse(range[0], out int from) && int.TryParse(range[1], out int to) ? to - from + 1 : 1;
+        }
+        return Math.Max(1, count);
     }
 
     public static Result Run(string repoRoot, TextWriter log)
@@ -67,11 +90,11 @@ internal static class PluginStartupBench
                 }
                 """);
             log.WriteLine($"plugin start-up: {Modules} modules of {bytes / Modules / 1e6:F1} MB, first start (compiling) ...");
-            double first = TimeToReady(gateway, config, admin);
-            log.WriteLine($"plugin start-up: first start ready after {first:F0} ms; second start (cached) ...");
-            double second = TimeToReady(gateway, config, admin);
-            log.WriteLine($"plugin start-up: second start ready after {second:F0} ms");
-            return new Result(Modules, bytes / (double)Modules / 1e6, first, second, OnlineCpus(), null);
+            var (first, firstCpu, busiest) = TimeToReady(gateway, config, admin);
+            log.WriteLine($"plugin start-up: first start ready after {first:F0} ms, {firstCpu:F0} ms of CPU; second start (cached) ...");
+            var (second, secondCpu, _) = TimeToReady(gateway, config, admin);
+            log.WriteLine($"plugin start-up: second start ready after {second:F0} ms, {secondCpu:F0} ms of CPU");
+            return new Result(Modules, bytes / (double)Modules / 1e6, first, second, OnlineCpus(), null, firstCpu, secondCpu, CountCpus(OnlineCpus()), busiest);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or HttpRequestException)
         {
@@ -89,6 +112,23 @@ internal static class PluginStartupBench
         }
     }
 
+    /// <summary>The two start-up targets as goal rows: a cached start within a second, a first start as fast as its compile work spread over the cores.</summary>
+    public static IEnumerable<GoalVerdict> Goals(Result r)
+    {
+        const string second = "start-up with twenty 3 MB plugins, cache warm ≤ 1 s";
+        string first = $"start-up with twenty 3 MB plugins, first start ≤ compile work ÷ cores (within ×{SpreadTolerance:F2})";
+        if (r.Error is not null)
+        {
+            yield return new GoalVerdict(second, "—", "not measured: " + r.Error);
+            yield return new GoalVerdict(first, "—", "not measured: " + r.Error);
+            yield break;
+        }
+        yield return new GoalVerdict(second, $"{r.SecondStartMs:F0} ms", r.SecondStartMs <= 1000 ? "met" : "**missed**");
+        yield return new GoalVerdict(first,
+            $"{r.FirstStartMs:F0} ms vs {r.FirstStartCpuMs:F0} ms CPU ÷ {r.Cores} = {r.FirstStartCpuMs / r.Cores:F0} ms (×{r.SpreadRatio:F2})",
+            r.SpreadRatio <= SpreadTolerance ? "met" : "**missed**");
+    }
+
     /// <summary>Markdown section for the report.</summary>
     public static string Markdown(Result r)
     {
@@ -96,20 +136,53 @@ internal static class PluginStartupBench
         md.AppendLine("## Start-up with twenty Go-sized plugins");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"{r.Modules} generated modules of {r.MegabytesPerModule:F1} MB each, one compiled-module cache, process start to `/readyz` 200 on CPUs {r.Cpus}.");
+        md.AppendLine("The compile work is the CPU time (user + system, all threads) the first start used until ready: compiling, plus");
+        md.AppendLine("the rest of start-up. The first start meets its target when its wall time is within");
+        md.AppendLine(CultureInfo.InvariantCulture, $"×{SpreadTolerance:F2} of that CPU time divided by the cores; other work on the machine lengthens the wall time only.");
         md.AppendLine();
         if (r.Error is not null)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"Not run: {r.Error}");
             return md.ToString();
         }
-        md.AppendLine("| start | ready after (ms) | target |");
+        md.AppendLine("| start | ready after (ms) | CPU time until ready (ms) |");
         md.AppendLine("|---|---|---|");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| first (cache empty: every module compiled, in parallel) | {r.FirstStartMs:F0} | compile work divided across the cores |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| second (cache warm: modules deserialized) | {r.SecondStartMs:F0} | ≤ 1000 ({(r.SecondStartMs <= 1000 ? "met" : "missed")}) |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| first (cache empty: every module compiled, in parallel) | {r.FirstStartMs:F0} | {r.FirstStartCpuMs:F0} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| second (cache warm: modules deserialized) | {r.SecondStartMs:F0} | {r.SecondStartCpuMs:F0} |");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"The busiest thread of the first start did {r.BusiestThreadShare:P0} of its CPU time (a perfect spread over {r.Cores} cores: {1.0 / r.Cores:P0}): a");
+        md.AppendLine("share near that means the compile work was spread, and a wall time above the target came from other work on the machine.");
+        md.AppendLine();
+        md.AppendLine("| goal | measured | verdict |");
+        md.AppendLine("|---|---|---|");
+        foreach (var goal in Goals(r))
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {goal.Goal} | {goal.Measured} | {goal.Verdict} |");
+        }
         return md.ToString();
     }
 
-    private static double TimeToReady(string gateway, string config, int adminPort)
+    /// <summary>The largest share of the process's CPU time one of its live threads used (/proc/PID/task/*/stat).</summary>
+    private static double BusiestThreadShare(int pid, double processCpuMs)
+    {
+        long busiest = 0;
+        foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                busiest = Math.Max(busiest, ProcessProbe.CpuMicroseconds(pid, int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)));
+            }
+            catch (IOException)
+            {
+                // The thread ended between listing and reading.
+            }
+        }
+        return processCpuMs > 0 ? busiest / 1000.0 / processCpuMs : 0;
+    }
+
+    /// <summary>Wall time from process start to ready, the CPU time the process used until then (both in ms), and its busiest thread's share.</summary>
+    private static (double WallMs, double CpuMs, double BusiestShare) TimeToReady(string gateway, string config, int adminPort)
     {
         // The runner itself is pinned to CPU 0; the gateway gets every online CPU, as at a real start.
         var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -138,7 +211,10 @@ internal static class PluginStartupBench
                     using var response = http.GetAsync($"http://127.0.0.1:{adminPort}/readyz").GetAwaiter().GetResult();
                     if ((int)response.StatusCode == 200)
                     {
-                        return clock.Elapsed.TotalMilliseconds;
+                        double wall = clock.Elapsed.TotalMilliseconds;
+                        // taskset execs the gateway, so the process is the gateway itself.
+                        double cpu = ProcessProbe.CpuMicroseconds(process.Id) / 1000.0;
+                        return (wall, cpu, BusiestThreadShare(process.Id, cpu));
                     }
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -9,9 +9,14 @@ public static partial class ProcessProbe
     private static readonly long TicksPerSecond = ReadClockTicks();
 
     /// <summary>utime + stime of every thread, live or exited, in microseconds (/proc/PID/stat fields 14 and 15).</summary>
-    public static long CpuMicroseconds(int pid)
+    public static long CpuMicroseconds(int pid) => CpuMicroseconds($"/proc/{pid}/stat");
+
+    /// <summary>utime + stime of one thread of <paramref name="pid"/>, in microseconds.</summary>
+    public static long CpuMicroseconds(int pid, int thread) => CpuMicroseconds($"/proc/{pid}/task/{thread}/stat");
+
+    private static long CpuMicroseconds(string statFile)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var stat = File.ReadAllText(statFile);
         // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);

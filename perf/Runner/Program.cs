@@ -11,8 +11,10 @@ if (args.Length == 1 && args[0] == "startup")
 {
     // Only the plugin start-up scenario (a minute or two), report in perf/results/<stamp>-startup.md.
     var root = FindRepoRoot();
+    string startupLoadBefore = Machine.LoadAverage();
     var result = PluginStartupBench.Run(root, Console.Error);
-    string text = $"`perf/run.sh startup` at {DateTime.UtcNow:O}\n\n" + PluginStartupBench.Markdown(result);
+    string text = $"`perf/run.sh startup` at {DateTime.UtcNow:O}, commit {ExternalCommand.Version("git", "-C", root, "rev-parse", "--short", "HEAD")}; load average {startupLoadBefore} before, " +
+        $"{Machine.LoadAverage()} after; autogroup nice {Machine.AutogroupNice()}\n\n" + PluginStartupBench.Markdown(result);
     string file = Path.Combine(root, "perf", "results", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-startup.md");
     File.WriteAllText(file, text);
     Console.WriteLine(text);
@@ -59,7 +61,9 @@ var machine = Machine.Describe(repoRoot, loadBefore);
 var summary = new RunSummary(session.Targets, session.Rounds);
 var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
 var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
-var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + PluginStartupBench.Markdown(pluginStartup);
+goals.AddRange(PluginStartupBench.Goals(pluginStartup));
+var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + ProfileReport.Write(session.Profiles, summary) +
+    "\n" + PluginStartupBench.Markdown(pluginStartup);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -75,6 +79,7 @@ var report = new
     rounds = session.Rounds,
     floors = session.Floors,
     pluginStartup,
+    profiles = session.Profiles,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };
 File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

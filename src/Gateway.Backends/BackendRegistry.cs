@@ -1,4 +1,6 @@
 using System.Text;
+using Gateway.Backends.Redis;
+using Gateway.Backends.Sql;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;

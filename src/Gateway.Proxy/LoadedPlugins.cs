@@ -1,5 +1,5 @@
 using Gateway.Http.Transport;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy;
 

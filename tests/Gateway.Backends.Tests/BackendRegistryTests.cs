@@ -1,3 +1,4 @@
+using Gateway.Backends.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;

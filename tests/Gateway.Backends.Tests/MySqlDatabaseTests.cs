@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Gateway.Backends.Sql;
 using Gateway.Testing.Sql;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Backends.Sql;
 using Gateway.Testing.Sql;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,3 +1,5 @@
+using Gateway.Backends.Redis;
+
 namespace Gateway.Backends.Tests;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Gateway.Backends.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Gateway.Backends.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Backends.Redis;
 using Gateway.Testing;
 using Gateway.Testing.Redis;
 

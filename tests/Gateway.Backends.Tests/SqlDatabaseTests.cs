@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
+using Gateway.Backends.Sql;
 using Gateway.Testing.Sql;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;
 

@@ -21,7 +21,8 @@ public sealed class AccessLogTests
         await client.SendAsync("POST //api/%78 HTTP/1.1\r\nhost: a.test\r\ncontent-length: 3\r\n\r\nabc");
         Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
         await client.SendAsync(RawClient.Get("/nowhere"));
-        Assert.Equal(404, (await client.ReadResponseAsync())!.Status);
+        ClientResponse notFound = (await client.ReadResponseAsync())!;
+        Assert.Equal(404, notFound.Status);
 
         IReadOnlyList<JsonNode> lines = await WaitForAccessLinesAsync(gateway, 2);
         JsonNode proxied = lines[0];
@@ -44,6 +45,55 @@ public sealed class AccessLogTests
         Assert.Equal(404, (int)local["status"]!);
         Assert.Null(local["upstream"]);
         Assert.Equal(0, (long)local["requestBytes"]!);
+        // The gateway's own answer counts as what the client received, as a proxied body does.
+        Assert.True(notFound.Body.Length > 0);
+        Assert.Equal(notFound.Body.Length, (long)local["responseBytes"]!);
+    }
+
+    [Fact]
+    public async Task PluginLocalReplyAndGatewayErrors_ResponseBytesAreTheBodiesSent()
+    {
+        await using var upstream = new TestUpstream();
+        // A cluster nobody listens on: its requests end in the gateway's own 502.
+        int closedPort = GatewayProcess.FreePort();
+        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string config = $$"""
+        {
+          "workers": 1,
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+          "admin": { "address": "127.0.0.1", "port": 0 },
+          "clusters": {
+            "backend": { "endpoints": ["{{upstream.Endpoint}}"] },
+            "gone": { "endpoints": ["127.0.0.1:{{closedPort}}"] }
+          },
+          "routes": [
+            { "name": "local", "match": { "pathPrefix": "/local" }, "cluster": "backend", "plugins": ["local"] },
+            { "name": "gone", "match": { "pathPrefix": "/gone" }, "cluster": "gone" }
+          ],
+          "plugins": { "local": { "module": "{{behaviors}}", "configuration": "local", "limits": { "cpuMillisecondsPerCall": 1000 } } }
+        }
+        """;
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/local"));
+        ClientResponse reply = (await client.ReadResponseAsync())!;
+        Assert.Equal(401, reply.Status);
+        await client.SendAsync(RawClient.Get("/gone"));
+        ClientResponse badGateway = (await client.ReadResponseAsync())!;
+        Assert.Equal(502, badGateway.Status);
+        await client.SendAsync("HEAD /gone HTTP/1.1\r\nhost: a.test\r\n\r\n");
+        Assert.Equal(502, (await client.ReadResponseAsync(headOnly: true))!.Status);
+
+        IReadOnlyList<JsonNode> lines = await WaitForAccessLinesAsync(gateway, 3);
+        Assert.Equal("local_reply", (string?)lines[0]["plugins"]);
+        Assert.Equal("go away"u8.Length, reply.Body.Length);
+        Assert.Equal(reply.Body.Length, (long)lines[0]["responseBytes"]!);
+        Assert.True(badGateway.Body.Length > 0);
+        Assert.Equal(badGateway.Body.Length, (long)lines[1]["responseBytes"]!);
+        // A HEAD answer carries no body, whatever length its head states.
+        Assert.Equal(0, (long)lines[2]["responseBytes"]!);
+        Assert.Empty(upstream.Requests);
     }
 
     [Fact]
@@ -53,8 +103,27 @@ public sealed class AccessLogTests
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
         using var client = new RawClient(gateway.Port);
         await client.SendAsync("GET /api/x HTTP/1.1\r\nhost: a.test\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n");
-        Assert.Equal(400, (await client.ReadResponseAsync())!.Status);
-        Assert.Equal(400, (int)(await WaitForAccessLinesAsync(gateway, 1))[0]["status"]!);
+        ClientResponse rejected = (await client.ReadResponseAsync())!;
+        Assert.Equal(400, rejected.Status);
+        JsonNode line = (await WaitForAccessLinesAsync(gateway, 1))[0];
+        Assert.Equal(400, (int)line["status"]!);
+        Assert.Equal(rejected.Body.Length, (long)line["responseBytes"]!);
+    }
+
+    [Fact]
+    public async Task RejectedHeadAfterAProxiedRequest_DoesNotReportThatRequestsBytes()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync("POST /api/x HTTP/1.1\r\nhost: a.test\r\ncontent-length: 3\r\n\r\nabc");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        await client.SendAsync("GET /api/x HTTP/1.1\r\nhost: a.test\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n");
+        ClientResponse rejected = (await client.ReadResponseAsync())!;
+        Assert.Equal(400, rejected.Status);
+        IReadOnlyList<JsonNode> lines = await WaitForAccessLinesAsync(gateway, 2);
+        Assert.Equal(0, (long)lines[1]["requestBytes"]!);
+        Assert.Equal(rejected.Body.Length, (long)lines[1]["responseBytes"]!);
     }
 
     [Fact]

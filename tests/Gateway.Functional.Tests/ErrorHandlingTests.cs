@@ -183,6 +183,47 @@ public sealed class ErrorHandlingTests
     }
 
     [Fact]
+    public async Task StalePooledConnection_PostIsNeverSentOnIt()
+    {
+        // A POST may not be retried, so only noticing the close while the connection sat in the pool saves it.
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), workers: 1));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        upstream.DropConnections();
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await client.SendAsync("POST /orders HTTP/1.1\r\nhost: a.test\r\ncontent-length: 5\r\n\r\nhello");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.Contains(upstream.Requests, r => r.RequestLine.StartsWith("POST /orders", StringComparison.Ordinal) && r.ConnectionId == 2);
+    }
+
+    [Fact]
+    public async Task PooledConnection_BytesArrivingWhileIdle_AreNeverTakenAsTheNextResponse()
+    {
+        // The first response is followed by a stray second one once the gateway has pooled the connection.
+        int served = 0;
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await TestUpstream.OkAsync(r, s);
+            if (Interlocked.Increment(ref served) == 1)
+            {
+                await Task.Delay(50);
+                await TestUpstream.WriteAsync(s, "HTTP/1.1 418 I'm a teapot\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), workers: 1));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await client.SendAsync("DELETE /item HTTP/1.1\r\nhost: a.test\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
     public async Task ConnectionCapReached_RequestsQueueForAReleasedConnection()
     {
         await using var upstream = new TestUpstream(async (r, s) =>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;
@@ -177,7 +178,7 @@ public sealed class AdversarialTests
         {
             () => stream.OnRequestHeadersAsync(Get("/"), false),
             () => stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("abc"u8.ToArray()), false, sink),
-            () => stream.OnRequestTrailersAsync(trailers),
+            () => stream.OnRequestTrailersAsync(trailers, sink),
             () => stream.OnResponseHeadersAsync(new HttpResponseHead { StatusCode = 200 }, false),
             () => stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("xyz"u8.ToArray()), true, sink),
         };

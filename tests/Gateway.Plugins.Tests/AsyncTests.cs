@@ -1,5 +1,7 @@
 using System.Text;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
+using Gateway.Plugins.Shared;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;

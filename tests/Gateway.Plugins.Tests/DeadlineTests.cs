@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Plugins.Runtime;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;

@@ -1,3 +1,5 @@
+using Gateway.Plugins.Runtime;
+
 namespace Gateway.Plugins.Tests;
 
 /// <summary>

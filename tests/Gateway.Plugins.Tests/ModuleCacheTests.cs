@@ -1,3 +1,5 @@
+using Gateway.Plugins.Runtime;
+
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;

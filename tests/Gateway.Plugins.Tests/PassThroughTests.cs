@@ -1,5 +1,6 @@
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Plugins.Tests;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Plugins.Tests;
@@ -113,7 +114,7 @@ internal static class TestPlugins
     {
         string root = RepoRoot;
         string output = System.IO.Path.Combine(root, "artifacts", "plugins", "testdata");
-        string[] modules = ["behaviors.wasm", "as_headers.wasm", "higress_hold.wasm", "log_flood.wasm", "sdk/go_wasip1.wasm", "sdk/trailers.wasm", "malformed/start_traps.wasm"];
+        string[] modules = ["behaviors.wasm", "as_headers.wasm", "higress_hold.wasm", "log_flood.wasm", "sdk/go_wasip1.wasm", "sdk/trailers.wasm", "sdk/end_of_stream.wasm", "malformed/start_traps.wasm"];
         if (!Array.TrueForAll(modules, module => File.Exists(System.IO.Path.Combine(output, module))))
         {
             using var make = Process.Start(new ProcessStartInfo("make", ["-C", System.IO.Path.Combine(root, "plugins", "testdata")])

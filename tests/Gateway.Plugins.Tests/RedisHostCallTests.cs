@@ -1,4 +1,5 @@
 using Gateway.Backends;
+using Gateway.Plugins.Runtime;
 using Gateway.Testing.Redis;
 using static Gateway.Plugins.Tests.PluginHarness;
 

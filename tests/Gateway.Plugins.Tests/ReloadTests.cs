@@ -1,5 +1,6 @@
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
+using Gateway.Plugins.Runtime;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;

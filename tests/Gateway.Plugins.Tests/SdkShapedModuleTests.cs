@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
 using Microsoft.Extensions.Logging;
 using static Gateway.Plugins.Tests.PluginHarness;
 
@@ -127,11 +128,11 @@ public sealed class SdkShapedModuleTests
             var responseTrailers = new HeaderCollection();
             responseTrailers.Add("x-upstream-trailer", "u-1");
             await stream.OnRequestHeadersAsync(Get("/"), false);
-            await stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("a"u8.ToArray()), true, sink);
-            Assert.Equal(FilterAction.Continue, (await stream.OnRequestTrailersAsync(requestTrailers)).Action);
+            await stream.OnRequestBodyAsync(new ReadOnlySequence<byte>("a"u8.ToArray()), false, sink);
+            Assert.Equal(FilterAction.Continue, (await stream.OnRequestTrailersAsync(requestTrailers, sink)).Action);
             await stream.OnResponseHeadersAsync(response, false);
-            await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("b"u8.ToArray()), true, sink);
-            Assert.Equal(FilterAction.Continue, (await stream.OnResponseTrailersAsync(responseTrailers)).Action);
+            await stream.OnResponseBodyAsync(new ReadOnlySequence<byte>("b"u8.ToArray()), false, sink);
+            Assert.Equal(FilterAction.Continue, (await stream.OnResponseTrailersAsync(responseTrailers, sink)).Action);
             stream.Complete();
             return (response.Headers.Get("x-request-trailer"), responseTrailers.Get("x-plugin-trailer"));
         });

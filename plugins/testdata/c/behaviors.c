@@ -209,7 +209,9 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
         char *trap = header(MAP_REQUEST_HEADERS, "x-trap");
         if (trap) __builtin_trap();
         add_header(MAP_REQUEST_HEADERS, "x-survived", "1");
-    } else if (strcmp(mode, "auth") == 0 || strcmp(mode, "trap_call") == 0) {
+    } else if (strcmp(mode, "auth") == 0 || strcmp(mode, "auth_patient") == 0 || strcmp(mode, "trap_call") == 0) {
+        /* auth_patient: the same callout with a 5 s timeout, for upstreams (TLS) whose first answer a loaded machine delays. */
+        uint32_t timeout_ms = strcmp(mode, "auth_patient") == 0 ? 5000 : 200;
         static const char call_headers[] =
             "\x04\x00\x00\x00"
             "\x07\x00\x00\x00" "\x03\x00\x00\x00"
@@ -219,7 +221,7 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
             ":method\0GET\0" ":path\0/auth\0" ":authority\0auth\0" "x-user\0me";
         uint32_t token = 0;
         int status = proxy_http_call(arg_of(context), strlen(arg_of(context)), call_headers, sizeof call_headers,
-                                     S("ping"), NULL, 0, 200, &token);
+                                     S("ping"), NULL, 0, timeout_ms, &token);
         if (status != 0) {
             local_reply(500, "dispatch failed");
             return ACTION_PAUSE;

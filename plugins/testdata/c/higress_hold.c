@@ -5,7 +5,9 @@
  * which releases the held headers with the body. Without a body, the 1 waits for proxy_continue_stream, which the
  * tick sends. With the plugin configuration "response", the response direction does the same. With "early", the
  * request body callbacks return 0 from the first one on, which records its size in x-first-body-bytes: the headers
- * are released with the first chunk and the rest of the body streams.
+ * are released with the first chunk and the rest of the body streams. A message with trailers never reaches the end of
+ * the stream in a body callback (Envoy ends it with the trailers): the trailer callback records the size of the body
+ * it buffered in x-trailer-body-bytes and returns 0, which releases the held headers with that body.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,24 @@ EXPORT(proxy_on_response_headers) uint32_t on_response_headers(uint32_t context,
 
 EXPORT(proxy_on_response_body) uint32_t on_response_body(uint32_t context, uint32_t size, uint32_t end_of_stream) {
     return hold_responses ? on_body(MAP_RESPONSE_HEADERS, size, end_of_stream) : 0;
+}
+
+static uint32_t on_trailers(int map, int buffer) {
+    size_t length = 0;
+    uint32_t flags = 0;
+    char value[24];
+    proxy_get_buffer_status(buffer, &length, &flags);
+    snprintf(value, sizeof value, "%zu", length);
+    add_header(map, "x-trailer-body-bytes", value);
+    return 0;
+}
+
+EXPORT(proxy_on_request_trailers) uint32_t on_request_trailers(uint32_t context, uint32_t trailers) {
+    return release_early ? 0 : on_trailers(MAP_REQUEST_HEADERS, BUFFER_REQUEST_BODY);
+}
+
+EXPORT(proxy_on_response_trailers) uint32_t on_response_trailers(uint32_t context, uint32_t trailers) {
+    return hold_responses ? on_trailers(MAP_RESPONSE_HEADERS, BUFFER_RESPONSE_BODY) : 0;
 }
 
 EXPORT(proxy_on_tick) void on_tick(uint32_t root) {

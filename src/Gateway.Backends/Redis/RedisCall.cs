@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// One call in flight: what to send, where its reply goes, and its deadline. Finished exactly once, by the reply

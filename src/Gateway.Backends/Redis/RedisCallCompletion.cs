@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// Where a Redis call's reply goes. <see cref="OnReply"/> runs exactly once: synchronously inside the start when

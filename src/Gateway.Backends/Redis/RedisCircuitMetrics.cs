@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>The Redis breakers for <c>/metrics</c>: one per target and plugin, since each plugin has its own.</summary>
 internal static class RedisCircuitMetrics

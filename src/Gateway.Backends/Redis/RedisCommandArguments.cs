@@ -1,7 +1,7 @@
 using System.Text;
 using StackExchange.Redis;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// A plugin's command as the client takes it: the name, then every argument, key arguments as keys so a Cluster

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Text;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>How a command is treated by the command policy.</summary>
 internal enum RedisCommandKind : byte

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>The client's configuration for one identity on a target.</summary>
 internal static class RedisConfiguration

@@ -3,7 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// A target's connection for one identity (user and password): a StackExchange.Redis multiplexer speaking RESP2, in

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// The deadlines of a target's calls in flight, watched by one timer instead of a timer per call. The timer is set

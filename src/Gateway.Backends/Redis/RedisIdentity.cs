@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// The connection of one ACL identity (user and password) on a target: the target's own, or a plugin's. The password

@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>What configuration may ask of the Redis command policy, for the config checks.</summary>
 public static class RedisPolicyRules

@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>Callback status of <c>proxy_on_redis_call_response</c> (docs/proxy-wasm.md, 'Calls that wait').</summary>
 public enum RedisCallStatus

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// A configured Redis target that plugins reach through <c>proxy_redis_call</c>: the target's own connection, one

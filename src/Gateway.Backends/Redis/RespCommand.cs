@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// A plugin's Redis command, parsed strictly: exactly one RESP array of bulk strings, nothing after it, every

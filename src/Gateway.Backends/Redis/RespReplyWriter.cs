@@ -3,7 +3,7 @@ using System.Buffers.Text;
 using System.Text;
 using StackExchange.Redis;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// Writes a reply as the RESP2 bytes Redis sent: the client decodes replies, plugins get raw RESP in buffer type 9.

@@ -1,6 +1,6 @@
 using MySqlConnector;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>How one MySQL/MariaDB column maps to the result encoding (fixed by column type, documented in docs/sql-providers.md).</summary>
 internal enum MySqlColumnKind : byte

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using MySqlConnector;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Binds a call's typed values as positional MySqlConnector parameters (never interpolated into SQL).</summary>
 internal static class MySqlParameters

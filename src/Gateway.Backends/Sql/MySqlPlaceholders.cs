@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// Counts the <c>?</c> placeholders of a MySQL statement the way the driver finds them: not inside

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Net.Sockets;
 using MySqlConnector;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>MySQL and MariaDB through MySqlConnector (one pool per database, <c>?</c> placeholders).</summary>
 internal sealed class MySqlProvider : SqlProvider

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using MySqlConnector;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Reads MySQL/MariaDB columns through the driver's typed getters and writes the result encoding.</summary>
 internal sealed class MySqlRowEncoder : SqlRowEncoder

@@ -1,7 +1,7 @@
 using System.Globalization;
 using MySqlConnector;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>ISO 8601 text for MySQL's DATE, DATETIME, TIMESTAMP and TIME values (fraction only when non-zero, as PostgreSQL prints it).</summary>
 internal static class MySqlTemporalText

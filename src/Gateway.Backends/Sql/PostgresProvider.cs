@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>PostgreSQL through Npgsql's AOT-safe slim data source (one pool per database).</summary>
 internal sealed class PostgresProvider : SqlProvider

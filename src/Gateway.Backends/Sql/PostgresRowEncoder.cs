@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Columns arrive as PostgreSQL's text output and are mapped by type OID.</summary>
 internal sealed class PostgresRowEncoder : SqlRowEncoder

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// The fixed database-type mapping of docs/proxy-wasm.md, 'The SQL extension' for PostgreSQL. Columns arrive in PostgreSQL's text

@@ -3,7 +3,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// The parameter list of a call (docs/proxy-wasm.md, 'The SQL extension'): <c>u32 count</c> then tagged values, little-endian,

@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// One plugin's use of one database: at most its share of the pool's connections in use at once,

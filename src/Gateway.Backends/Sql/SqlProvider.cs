@@ -1,6 +1,6 @@
 using System.Data.Common;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// What differs between database engines behind <c>proxy_sql_call</c>: how a pooled connection is

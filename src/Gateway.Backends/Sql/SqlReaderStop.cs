@@ -1,6 +1,6 @@
 using System.Data.Common;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// Ends a result the gateway no longer wants (row or byte limit reached). Closing a reader makes

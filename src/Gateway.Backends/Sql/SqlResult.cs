@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Callback status of <c>proxy_on_sql_call_response</c> (docs/proxy-wasm.md, 'The SQL extension').</summary>
 public enum SqlCallStatus

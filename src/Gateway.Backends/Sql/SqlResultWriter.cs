@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// Builds the result set of docs/proxy-wasm.md, 'The SQL extension' in a pooled buffer, refusing to grow past the statement's

@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>
 /// A named statement and, once described by the server, the kinds of its parameters (see

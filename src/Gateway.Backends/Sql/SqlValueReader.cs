@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Unicode;
 
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Reads the parameter list of a call: <c>u32 count</c> then tagged values, strictly.</summary>
 internal ref struct SqlValueReader(ReadOnlySpan<byte> buffer)

@@ -1,4 +1,4 @@
-namespace Gateway.Backends;
+namespace Gateway.Backends.Sql;
 
 /// <summary>Value tags of the SQL extension's binary encoding (docs/proxy-wasm.md, 'The SQL extension').</summary>
 internal enum SqlValueTag : byte

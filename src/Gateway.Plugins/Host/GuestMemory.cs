@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Text;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Vm;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Bounds-checked access to a guest's linear memory (docs/proxy-wasm.md, 'Other imports' generic rules, docs/proxy-wasm.md, 'Buffers'). Every (pointer, length) is checked

@@ -1,8 +1,14 @@
 using Gateway.Backends;
+using Gateway.Backends.Redis;
+using Gateway.Backends.Sql;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Logging;
+using Gateway.Plugins.Runtime;
+using Gateway.Plugins.Vm;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// The Redis (docs/proxy-wasm.md, 'Calls that wait', Higress-compatible) and SQL (docs/proxy-wasm.md, 'The SQL extension') calls. Each starts the operation, returns a token at
@@ -31,14 +37,14 @@ internal static partial class HostFunctions
         {
             if (vm.Runtime.Services.Backends?.IsFirstUnknownRedisName(context.Plugin.Name, name) ?? true)
             {
-                Log.RedisUnknownTarget(context.Plugin.Logger, context.Plugin.Name, name, vm.Runtime.Services.Backends?.RedisNames ?? "none");
+                PluginLog.RedisUnknownTarget(context.Plugin.Logger, context.Plugin.Name, name, vm.Runtime.Services.Backends?.RedisNames ?? "none");
             }
             return WasmResult.BadArgument;
         }
         if (args[3].AsInt32() != 0 || args[5].AsInt32() != 0)
         {
             // The gateway authenticates its own connections; plugin credentials are ignored, never logged (docs/proxy-wasm.md, 'Calls that wait').
-            Log.RedisCredentialsIgnored(context.Plugin.Logger, context.Plugin.Name);
+            PluginLog.RedisCredentialsIgnored(context.Plugin.Logger, context.Plugin.Name);
         }
         if (!target.TryChooseDatabase(query < 0 ? default : cluster.AsSpan(query + 1), context.Plugin.Name, out int database))
         {
@@ -80,8 +86,7 @@ internal static partial class HostFunctions
         {
             database = -1;
         }
-        uint token = vm.NextToken();
-        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        uint token = vm.PendingCalls.Start(context);
         // The reply is handed to the VM's worker by the thread that read it, without a thread-pool hop.
         client.Start(admitted, timeoutMs, database, vm.Loop.Scheduler, new RedisHostCompletion(vm, context.Plugin, token));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
@@ -118,8 +123,7 @@ internal static partial class HostFunctions
         {
             return WasmResult.InternalFailure;
         }
-        uint token = vm.NextToken();
-        vm.PendingCalls.Add(token, new PendingCall(context.Root, context as StreamContext));
+        uint token = vm.PendingCalls.Start(context);
         // The plugin's in-flight slot is freed when the statement really ended on the server, which after
         // a timeout can be later than the callback.
         _ = CompleteSqlAsync(vm, token, database.ExecuteAsync(statement, parameters, Math.Max(0, args[6].AsInt32()),

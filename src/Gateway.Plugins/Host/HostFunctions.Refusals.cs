@@ -1,17 +1,16 @@
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Runtime;
 using Gateway.Plugins.Sandbox;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>How imports refuse what a plugin asks past the host's bounds: counted, logged once a second, an error status.</summary>
 internal static partial class HostFunctions
 {
-    /// <summary>The plugin an import works for: the effective context's, else the VM's first.</summary>
-    private static PluginDefinition PluginOf(PluginVm vm) => vm.Effective?.Plugin ?? vm.Group.Plugins[0];
-
     private static WasmResult Refuse(PluginVm vm, HostLimit limit, string detail, WasmResult status = WasmResult.BadArgument)
     {
-        PluginOf(vm).Refuse(limit, detail);
+        vm.ActingPlugin.Refuse(limit, detail);
         return status;
     }
 

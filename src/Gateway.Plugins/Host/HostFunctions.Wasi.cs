@@ -2,10 +2,11 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Vm;
 using Microsoft.Extensions.Logging;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// WASI preview1 as a plugin host needs it (docs/proxy-wasm.md, 'Other imports'), registered under both <c>wasi_snapshot_preview1</c> and
@@ -83,7 +84,7 @@ internal static partial class HostFunctions
         // iovecs may all name the same block: what one call takes is bounded by limits.hostCallBytes, and the rest
         // is reported unwritten (a short write, which libc retries, each retry on the callback's budget).
         int cap = vm.Group.Limits.HostCallBytes;
-        var plugin = (vm.Effective?.Plugin ?? vm.Group.Plugins[0]).GuestLog;
+        var plugin = vm.ActingPlugin.GuestLog;
         uint written = 0;
         for (int i = 0; i < count; i++)
         {
@@ -96,7 +97,7 @@ internal static partial class HostFunctions
             if (written + (uint)length > (uint)cap)
             {
                 chunk = chunk[..(int)((uint)cap - written)];
-                PluginOf(vm).Refuse(Sandbox.HostLimit.HostCallBytes, $"fd_write of more than {cap} bytes in one call shortened");
+                vm.ActingPlugin.Refuse(Sandbox.HostLimit.HostCallBytes, $"fd_write of more than {cap} bytes in one call shortened");
                 vm.Output.Write(plugin, fd, chunk);
                 written += (uint)chunk.Length;
                 break;

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Logging;
+using Gateway.Plugins.Vm;
 using Wasmtime;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Links the host functions a module imports (docs/proxy-wasm.md, 'Other imports'). Every import gets exactly the type the module declares
@@ -21,6 +23,42 @@ internal static partial class HostFunctions
 
     private static readonly Dictionary<string, Definition> EnvFunctions = BuildEnv();
     private static readonly Dictionary<string, Definition> WasiFunctions = BuildWasi();
+
+    [ThreadStatic]
+    private static List<KeyValuePair<string, string>>? t_pairs;
+
+    /// <summary>Scratch pairs for decoding a header map; imports never nest, so one list per worker thread is enough.</summary>
+    private static List<KeyValuePair<string, string>> Pairs => t_pairs ??= [];
+
+    /// <summary>The <c>env</c> imports, one ABI section per file.</summary>
+    private static Dictionary<string, Definition> BuildEnv()
+    {
+        var env = new Dictionary<string, Definition>(StringComparer.Ordinal);
+        AddLogging(env);
+        AddBuffers(env);
+        AddHeaderMaps(env);
+        AddStreamControl(env);
+        AddHttpCall(env);
+        AddMetrics(env);
+        AddSharedState(env);
+        AddProperties(env);
+        AddContexts(env);
+        AddForeignFunctions(env);
+        AddToolchains(env);
+
+        // Higress extras: Redis and SQL calls (their own file), and upstream-host imports with no equivalent here.
+        Add(env, "proxy_redis_init", "iiiiiii", RedisInit);
+        Add(env, "proxy_redis_call", "iiiii", RedisCall);
+        Add(env, "proxy_sql_call", "iiiiiiii", SqlCall);
+        Add(env, "proxy_inject_encoded_data_to_filter_chain", "iii", (vm, c, a) => WasmResult.Unimplemented);
+        Add(env, "proxy_get_upstream_hosts", "ii", (vm, c, a) => GuestMemory.Return(vm, c, [], a[0].AsInt32(), a[1].AsInt32()));
+        Add(env, "proxy_set_upstream_override_host", "ii", (vm, c, a) => WasmResult.Unimplemented);
+        return env;
+    }
+
+    private static ulong UnixNanoseconds() => (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+
+    private static long MonotonicNanoseconds() => (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
 
     public static void Link(Linker linker, Module module, string label, List<string> errors)
     {
@@ -92,7 +130,7 @@ internal static partial class HostFunctions
             if (!logged && caller.GetData() is PluginVm vm)
             {
                 logged = true;
-                Log.StubCalled(vm.Group.Logger, vm.Group.Name, module, name);
+                PluginLog.StubCalled(vm.Group.Logger, vm.Group.Name, module, name);
             }
             for (int i = 0; i < results.Length; i++)
             {

@@ -6,8 +6,11 @@ using System.Net.Sockets;
 using System.Text;
 using Gateway.Http.Messages;
 using Gateway.Plugins.Abi;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Property paths (docs/proxy-wasm.md, 'Other imports'): segments separated by NUL; one trailing NUL (C++ SDK) is dropped and any other empty

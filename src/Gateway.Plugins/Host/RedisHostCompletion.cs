@@ -1,6 +1,8 @@
-using Gateway.Backends;
+using Gateway.Backends.Redis;
+using Gateway.Plugins.Runtime;
+using Gateway.Plugins.Vm;
 
-namespace Gateway.Plugins;
+namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Hands a plugin's Redis reply to its VM: frees the plugin's in-flight slot and posts the delivery to the VM's

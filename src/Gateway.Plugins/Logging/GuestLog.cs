@@ -50,7 +50,7 @@ internal sealed class GuestLog(ILogger logger, string plugin)
         {
             text = string.Concat(text.AsSpan(0, Math.Min(text.Length, MaxMessageChars)), $"... [truncated, {total} in all]");
         }
-        Log.GuestMessage(Logger, level, plugin, text);
+        PluginLog.GuestMessage(Logger, level, plugin, text);
     }
 
     private bool TryTake()

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
 
@@ -62,8 +63,15 @@ public sealed class BodyPump
     /// <summary>Body bytes read from the source so far (before filtering).</summary>
     public long BytesRead { get; private set; }
 
-    /// <summary>Starts a request's count at zero, also for one whose body is never pumped (its access log line says 0).</summary>
-    public void ResetCount() => BytesRead = 0;
+    /// <summary>Body bytes written to the target so far (after filtering, without chunk framing).</summary>
+    public long BytesWritten { get; private set; }
+
+    /// <summary>Starts a request's counts at zero, also for one whose body is never pumped (its access log line says 0).</summary>
+    public void ResetCount()
+    {
+        BytesRead = 0;
+        BytesWritten = 0;
+    }
 
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
@@ -71,6 +79,7 @@ public sealed class BodyPump
         int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null, bool untilHeadReleased = false)
     {
         BytesRead = 0;
+        BytesWritten = 0;
         _untilHeadReleased = untilHeadReleased;
         HeadPending = heldHead is not null;
         _heldHead = heldHead.GetValueOrDefault();
@@ -245,6 +254,24 @@ public sealed class BodyPump
         return status;
     }
 
+    /// <summary>Awaits one plugin phase within the filter deadline.</summary>
+    private async ValueTask<FilterOutcome> FilterAsync(PluginStream filter, ValueTask<FilterOutcome> phase)
+    {
+        ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(filter, phase, _filterTimeoutMs);
+        // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).
+        bool paused = !pending.IsCompleted && _isRequest && _watch is not null;
+        if (paused)
+        {
+            _watch!.WaitBegan();
+        }
+        FilterOutcome outcome = await pending;
+        if (paused)
+        {
+            _watch!.WaitEnded();
+        }
+        return outcome;
+    }
+
     private async ValueTask<PumpStatus> EmitAsync(
         ReadOnlySequence<byte> data, bool endOfStream, PipeWriter target, bool chunkedOut, PluginStream? filter,
         bool isRequest, HeaderCollection trailers)
@@ -254,31 +281,24 @@ public sealed class BodyPump
         {
             _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
             _filtered.ResetWrittenCount();
-            ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(
-                filter,
-                isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered),
-                _filterTimeoutMs);
-            // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).
-            bool paused = !pending.IsCompleted && isRequest && _watch is not null;
-            if (paused)
+            // As in Envoy, a message with trailers ends with its trailer callbacks: the body callbacks all said
+            // end_of_stream false, and the empty end of the chunked body is no body callback of its own.
+            bool endsWithTrailers = endOfStream && trailers.Count > 0;
+            if (!endsWithTrailers || !data.IsEmpty)
             {
-                _watch!.WaitBegan();
+                FilterOutcome outcome = await FilterAsync(
+                    filter, isRequest ? filter.OnRequestBodyAsync(data, endOfStream, _filtered) : filter.OnResponseBodyAsync(data, endOfStream, _filtered));
+                if (outcome.Action != FilterAction.Continue)
+                {
+                    Outcome = outcome;
+                    return PumpStatus.Filtered;
+                }
             }
-            FilterOutcome outcome = await pending;
-            if (paused)
+            if (endsWithTrailers)
             {
-                _watch!.WaitEnded();
-            }
-            if (outcome.Action != FilterAction.Continue)
-            {
-                Outcome = outcome;
-                return PumpStatus.Filtered;
-            }
-            if (endOfStream && trailers.Count > 0)
-            {
-                // Envoy runs the trailer callbacks when a message has trailers; they may read and edit them.
-                outcome = await PluginDeadline.WithinAsync(
-                    filter, isRequest ? filter.OnRequestTrailersAsync(trailers) : filter.OnResponseTrailersAsync(trailers), _filterTimeoutMs);
+                // The trailer callbacks may read and edit the trailers, and release the body plugins buffered.
+                FilterOutcome outcome = await FilterAsync(
+                    filter, isRequest ? filter.OnRequestTrailersAsync(trailers, _filtered) : filter.OnResponseTrailersAsync(trailers, _filtered));
                 if (outcome.Action != FilterAction.Continue)
                 {
                     Outcome = outcome;
@@ -298,6 +318,7 @@ public sealed class BodyPump
                 HeadWriter.WriteResponse(target, _heldHead.Head, _heldHead.Framing, _heldHead.Head.ContentLength, _heldHead.Close);
             }
         }
+        BytesWritten += data.Length;
         if (chunkedOut)
         {
             HeadWriter.WriteChunk(target, data);

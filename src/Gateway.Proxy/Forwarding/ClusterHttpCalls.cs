@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Upstream;
 
 namespace Gateway.Proxy.Forwarding;
@@ -12,7 +13,8 @@ namespace Gateway.Proxy.Forwarding;
 /// <summary>
 /// <c>proxy_http_call</c> toward configured clusters: one request on its own connection, the whole
 /// response (head and a bounded body) collected and handed back. Plugin callouts are rare next to proxied
-/// traffic, so they do not share the workers' pools; the plugin host posts the completion to the worker.
+/// traffic, so they do not share the workers' pools (each is owned by its worker's thread, while a callout completes
+/// off it); the plugin host posts the completion to the worker. A cluster's <c>tls</c> applies as on the proxy path.
 /// </summary>
 public sealed class ClusterHttpCalls : IHttpCallDispatcher
 {
@@ -52,7 +54,18 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
         {
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(endpoint.Address, deadline.Token).ConfigureAwait(false);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            await using var network = new NetworkStream(socket, ownsSocket: false);
+            // A cluster with tls gets it for callouts too, verified as for proxied requests; a refused certificate is
+            // a failed call (the handshake logged why), never a plain-text request to a TLS port.
+            await using SslStream? tls = cluster.Options.Tls is { } upstreamTls
+                ? await upstreamTls.AuthenticateAsync(network, endpoint.Address.Host, endpoint.HostHeader, deadline.Token).ConfigureAwait(false)
+                : null;
+            if (cluster.Options.Tls is not null && tls is null)
+            {
+                onComplete(new HttpCallResult(false, null, [], "upstream TLS handshake failed"));
+                return;
+            }
+            Stream stream = tls ?? (Stream)network;
             var output = PipeWriter.Create(stream);
             if (request.Authority.Length == 0)
             {

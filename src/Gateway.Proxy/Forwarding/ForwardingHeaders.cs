@@ -23,16 +23,24 @@ public static class ForwardingHeaders
     public static bool RemoveHopByHop(HeaderCollection headers) => RemoveHopByHop(headers, refuseProtected: true);
 
     /// <summary>Sets X-Forwarded-For/-Proto and X-Request-Id; client-supplied forwarding fields are not trusted (FW-2/FW-3).</summary>
-    public static string AddRequestFields(HeaderCollection headers, IPAddress? client, string scheme)
+    public static string AddRequestFields(HeaderCollection headers, IPAddress? client, string scheme) =>
+        AddRequestFields(headers, ForwardedFor(client), scheme);
+
+    /// <summary>The X-Forwarded-For value of a client address; a connection computes it once for all its requests.</summary>
+    public static string ForwardedFor(IPAddress? client) =>
+        client is null ? "unknown" : client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString();
+
+    /// <summary>As above, with the client's X-Forwarded-For value already made.</summary>
+    public static string AddRequestFields(HeaderCollection headers, string forwardedFor, string scheme)
     {
         headers.Remove("x-forwarded-host");
         headers.Remove("forwarded");
-        headers.Set("x-forwarded-for", client is null ? "unknown" : client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString());
+        headers.Set("x-forwarded-for", forwardedFor);
         headers.Set("x-forwarded-proto", scheme);
         string? requestId = headers.Get("x-request-id");
         if (requestId is null || !IsAcceptableRequestId(requestId))
         {
-            requestId = Guid.NewGuid().ToString("N");
+            requestId = RequestIds.Next();
             headers.Set("x-request-id", requestId);
         }
         return requestId;

@@ -9,7 +9,8 @@ namespace Gateway.Proxy.Forwarding;
 /// </summary>
 public static class LocalResponse
 {
-    public static void WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close, bool headRequest = false)
+    /// <summary>Writes an error response; returns the body bytes written (0 for HEAD), for the access log.</summary>
+    public static int WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close, bool headRequest = false)
     {
         // The message is a fixed text chosen by the gateway: attacker bytes are never echoed (LIM).
         string body = $"{{\"status\":{status},\"error\":\"{message}\",\"requestId\":\"{requestId}\"}}\n";
@@ -29,14 +30,17 @@ public static class LocalResponse
         {
             // A HEAD response ends at its head: a body would be read as the next response on the connection.
             HeadWriter.WriteLatin1(w, body);
+            return body.Length;
         }
+        return 0;
     }
 
     /// <summary>
     /// A plugin's reply. Its body goes out only where one is allowed: never for HEAD, 204 or 304, and a 204 or 304
-    /// carries no length either; other HEAD replies state the length the body would have had.
+    /// carries no length either; other HEAD replies state the length the body would have had. Returns the body bytes
+    /// written, for the access log.
     /// </summary>
-    public static void WriteReply(IBufferWriter<byte> w, int status, HeaderCollection headers, ReadOnlySpan<byte> body, bool close, bool headRequest = false)
+    public static int WriteReply(IBufferWriter<byte> w, int status, HeaderCollection headers, ReadOnlySpan<byte> body, bool close, bool headRequest = false)
     {
         w.Write("HTTP/1.1 "u8);
         HeadWriter.WriteNumber(w, status);
@@ -66,6 +70,8 @@ public static class LocalResponse
         if (!bodiless && !headRequest)
         {
             w.Write(body);
+            return body.Length;
         }
+        return 0;
     }
 }

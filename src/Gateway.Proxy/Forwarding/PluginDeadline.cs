@@ -1,6 +1,7 @@
 using System.Text;
 using Gateway.Http.Messages;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
 

@@ -5,7 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
@@ -33,6 +33,7 @@ public sealed class ClientConnection
     private RequestRejection _rejection;
     private bool _idle;
     private SslStream? _tlsStream;
+    private string? _forwardedFor;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -65,6 +66,9 @@ public sealed class ClientConnection
     public IPEndPoint? Remote { get; }
 
     public IPEndPoint? Local { get; }
+
+    /// <summary>The client's X-Forwarded-For value, made once per connection rather than per request.</summary>
+    public string ForwardedFor => _forwardedFor ??= ForwardingHeaders.ForwardedFor(Remote?.Address);
 
     public ProxyServer Server => _server;
 
@@ -264,11 +268,10 @@ public sealed class ClientConnection
             reason = RequestRejections.Reason(_rejection);
         }
         snapshot.Metrics.RequestCompleted(-1, status, 0);
-        _exchange.Access.Begin(System.Diagnostics.Stopwatch.GetTimestamp());
-        _exchange.Access.Complete(null, status, 0);
-        LogAccess(snapshot);
         ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
-        LocalResponse.WriteError(Output, status, reason, "", close: true);
+        int written = LocalResponse.WriteError(Output, status, reason, "", close: true);
+        _exchange.RecordRejectedHead(status, written);
+        LogAccess(snapshot);
         await FlushAsync();
     }
 

@@ -4,7 +4,8 @@ using System.IO.Pipelines;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
-using Gateway.Plugins;
+using Gateway.Plugins.Contexts;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Logging;
 using Gateway.Proxy.Routing;
@@ -33,6 +34,9 @@ public sealed class ProxyExchange : IDisposable
     private readonly HeaderCollection _requestTrailers = new();
     private readonly HeaderCollection _responseTrailers = new();
     private readonly AccessRecord _access = new();
+    // Bytes of the last request that no body pump carried: a local answer's body, a tunnel's relayed bytes.
+    private long _localResponseBytes;
+    private long _tunnelRequestBytes;
     // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
     private string? _upgrade;
     private CancellationTokenSource _responseDeadline = new();
@@ -50,9 +54,28 @@ public sealed class ProxyExchange : IDisposable
     /// <summary>What the access log line of the last request says; filled in as the exchange goes.</summary>
     public AccessRecord Access => _access;
 
-    public long RequestBodyBytes => _requestPump.BytesRead;
+    /// <summary>Body bytes the client sent with the last request (for a tunnel, what it relayed upstream).</summary>
+    public long RequestBodyBytes => _requestPump.BytesRead + _tunnelRequestBytes;
 
-    public long ResponseBodyBytes => _responsePump.BytesRead;
+    /// <summary>Body bytes written to the client for the last response, whoever produced them: the upstream (after plugins), a plugin's reply, the gateway's own error, a tunnel.</summary>
+    public long ResponseBodyBytes => _responsePump.BytesWritten + _localResponseBytes;
+
+    /// <summary>Starts the record of a request the connection answered before any exchange ran (a rejected head).</summary>
+    public void RecordRejectedHead(int status, long responseBytes)
+    {
+        _access.Begin(Stopwatch.GetTimestamp());
+        _access.Complete(null, status, 0);
+        ResetCounts();
+        _localResponseBytes = responseBytes;
+    }
+
+    private void ResetCounts()
+    {
+        _requestPump.ResetCount();
+        _responsePump.ResetCount();
+        _localResponseBytes = 0;
+        _tunnelRequestBytes = 0;
+    }
 
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
@@ -60,8 +83,7 @@ public sealed class ProxyExchange : IDisposable
         // The client's own method decides what it expects after the response head, whatever plugins do later.
         _headRequest = request.Method == "HEAD";
         _access.Begin(started);
-        _requestPump.ResetCount();
-        _responsePump.ResetCount();
+        ResetCounts();
         _requestTrailers.Clear();
         _responseTrailers.Clear();
         bool bodyPending = request.Framing != BodyFraming.None;
@@ -75,7 +97,7 @@ public sealed class ProxyExchange : IDisposable
         }
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
-        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.Remote?.Address, request.Scheme);
+        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.ForwardedFor, request.Scheme);
         _access.RequestId = requestId;
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
@@ -538,6 +560,8 @@ public sealed class ProxyExchange : IDisposable
         _responseDeadline.CancelAfter(timeoutMs);
         int interim = 0;
         PipeReader input = upstream.Input;
+        // The first read may be the one the pooled connection kept pending while idle, which no token reaches.
+        CancellationTokenRegistration deadline = _responseDeadline.Token.UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input);
         try
         {
             while (true)
@@ -545,8 +569,13 @@ public sealed class ProxyExchange : IDisposable
                 _response.Reset();
                 while (true)
                 {
-                    ReadResult read = await input.ReadAsync(_responseDeadline.Token);
+                    ReadResult read = await upstream.ReadAsync();
                     var buffer = read.Buffer;
+                    if (read.IsCanceled)
+                    {
+                        input.AdvanceTo(buffer.Start);
+                        return ResponseHeadStatus.TimedOut;
+                    }
                     var reader = new System.Buffers.SequenceReader<byte>(buffer);
                     ParseStatus status = ResponseHeadParser.TryParse(ref reader, _client.Server.UpstreamLimits, requestWasHead, _response, out _);
                     if (status == ParseStatus.Complete)
@@ -567,7 +596,9 @@ public sealed class ProxyExchange : IDisposable
                 }
                 if (_response.StatusCode >= 200)
                 {
-                    return ResponseHeadStatus.Parsed;
+                    // A deadline that fired as the head arrived may have left a cancellation on the reader: the
+                    // connection is not read again, and the exchange ends as a timeout.
+                    return _responseDeadline.IsCancellationRequested ? ResponseHeadStatus.TimedOut : ResponseHeadStatus.Parsed;
                 }
                 // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
                 // a 101 nobody asked for is a bad response.
@@ -581,16 +612,13 @@ public sealed class ProxyExchange : IDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
-        {
-            return ResponseHeadStatus.TimedOut;
-        }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             return ResponseHeadStatus.ClosedBeforeResponse;
         }
         finally
         {
+            deadline.Dispose();
             _responseDeadline.CancelAfter(Timeout.Infinite);
         }
     }
@@ -682,7 +710,7 @@ public sealed class ProxyExchange : IDisposable
             case FilterAction.LocalReply when outcome.Reply is { } reply:
                 _access.Plugins = PluginOutcomes.LocalReply;
                 bool close = !keepAlive || _client.Server.IsDraining;
-                LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
+                _localResponseBytes = LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
                 Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
                 return await _client.FlushAsync() && !close;
             case FilterAction.Failed:
@@ -701,7 +729,7 @@ public sealed class ProxyExchange : IDisposable
         ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
     {
         bool close = !keepAlive || _client.Server.IsDraining;
-        LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
+        _localResponseBytes = LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
         Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
         return await _client.FlushAsync() && !close;
     }
@@ -734,6 +762,8 @@ public sealed class ProxyExchange : IDisposable
             if (opened)
             {
                 metrics.TunnelClosed(end, tunnel.BytesUpstream, tunnel.BytesDownstream);
+                _tunnelRequestBytes = tunnel.BytesUpstream;
+                _localResponseBytes = tunnel.BytesDownstream;
             }
             Completed(snapshot, route.Index, 101, Stopwatch.GetElapsedTime(started).Ticks);
         }

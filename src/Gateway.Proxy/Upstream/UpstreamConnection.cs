@@ -10,6 +10,8 @@ public sealed class UpstreamConnection : IDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly SslStream? _tls;
+    private ValueTask<ReadResult> _idleRead;
+    private bool _watching;
 
     internal UpstreamConnection(UpstreamEndpoint endpoint, Socket socket, NetworkStream stream, SslStream? tls)
     {
@@ -35,19 +37,43 @@ public sealed class UpstreamConnection : IDisposable
     internal long IdleSinceTicks { get; set; }
 
     /// <summary>
-    /// KA-5: a pooled connection on which bytes or a FIN arrived while idle must not be reused; its
-    /// bytes are never taken as the next response. One poll tells both: readable means data, FIN or error.
+    /// KA-5: a pooled connection on which bytes or a FIN arrived while idle must not be reused; its bytes are never
+    /// taken as the next response. A pooled connection keeps a read pending (<see cref="WatchWhileIdle"/>), so what
+    /// arrives completes it: a glance at that read tells, with no system call at the moment of reuse.
     /// </summary>
-    internal bool IsStale()
+    internal bool IsStale() => _watching && _idleRead.IsCompleted;
+
+    /// <summary>
+    /// Starts the read that watches the connection while it sits in the pool. It is the read the next exchange would
+    /// start anyway after sending its request, only earlier: the response completes it (<see cref="ReadAsync"/>).
+    /// </summary>
+    internal void WatchWhileIdle()
     {
         try
         {
-            return _socket.Poll(0, SelectMode.SelectRead);
+            _idleRead = Input.ReadAsync();
+            _watching = true;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            return true;
+            // Unreadable: the read stands completed (failed), so the pool sees it stale and closes it.
+            _idleRead = ValueTask.FromException<ReadResult>(e);
+            _watching = true;
         }
+    }
+
+    /// <summary>
+    /// The next read of the response: the pending watch read first, then plain reads. Pass no token: a deadline ends it
+    /// through <see cref="PipeReader.CancelPendingRead"/>, which also reaches the read started while idle.
+    /// </summary>
+    public ValueTask<ReadResult> ReadAsync()
+    {
+        if (!_watching)
+        {
+            return Input.ReadAsync();
+        }
+        _watching = false;
+        return _idleRead;
     }
 
     public void Dispose()
@@ -55,9 +81,46 @@ public sealed class UpstreamConnection : IDisposable
         // Completing with an error discards whatever was buffered but not flushed: a connection closed
         // mid-exchange must not send the rest of a request (CH-9).
         Output.Complete(Discarded);
-        Input.Complete();
+        // The socket goes first: it aborts a pending watch read before the reader returns that read's buffer.
         _tls?.Dispose();
         _stream.Dispose();
+        if (_watching)
+        {
+            _watching = false;
+            if (!_idleRead.IsCompleted)
+            {
+                // The aborted read owns its buffer until it ends: the reader gives the buffer back after that.
+                _ = CompleteAfterAsync(_idleRead, Input);
+                return;
+            }
+            Observe(_idleRead);
+        }
+        Input.Complete();
+    }
+
+    private static async Task CompleteAfterAsync(ValueTask<ReadResult> read, PipeReader input)
+    {
+        try
+        {
+            await read.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The socket was closed under it: the expected end.
+        }
+        input.Complete();
+    }
+
+    /// <summary>Takes the outcome of a finished watch read nobody will use, so its pooled state is released.</summary>
+    private static void Observe(ValueTask<ReadResult> read)
+    {
+        try
+        {
+            _ = read.Result;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+        }
     }
 
     private static readonly Exception Discarded = new OperationCanceledException("upstream connection closed by the gateway");

@@ -94,6 +94,7 @@ public sealed class UpstreamPool : IDisposable
             connection.IdleSinceTicks = Environment.TickCount64;
             _idle[connection.Endpoint.Index].Push(connection);
             _metrics.UpstreamIdleChanged(Cluster.Index, +1);
+            connection.WatchWhileIdle();
         }
         else
         {

@@ -1,4 +1,5 @@
 using Gateway.Backends;
+using Gateway.Backends.Redis;
 
 namespace Gateway.Configuration;
 

@@ -1,20 +1,20 @@
 using System.Net;
 using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Plugins;
+using Gateway.Plugins.Runtime;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Logging;
 using Gateway.Proxy.Metrics;
-using Gateway.Proxy.Tls;
 using Gateway.Proxy.Routing;
 using Gateway.Proxy.Server;
+using Gateway.Proxy.Tls;
 using Gateway.Proxy.Upstream;
 using Microsoft.Extensions.Logging;
 using ConfigFailurePolicy = Gateway.Configuration.FailurePolicy;
 using ConfigLoadBalancing = Gateway.Configuration.LoadBalancing;
-using PluginFailurePolicy = Gateway.Plugins.FailurePolicy;
-using PluginLimits = Gateway.Plugins.PluginLimits;
+using PluginFailurePolicy = Gateway.Plugins.Runtime.FailurePolicy;
+using PluginLimits = Gateway.Plugins.Runtime.PluginLimits;
 using UpstreamLoadBalancing = Gateway.Proxy.Upstream.LoadBalancing;
 
 namespace Gateway.Hosting;

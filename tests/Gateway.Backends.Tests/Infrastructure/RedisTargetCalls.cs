@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Gateway.Backends.Redis;
 
 namespace Gateway.Backends.Tests;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Backends.Redis;
 
 namespace Gateway.Backends.Tests;
 

@@ -125,6 +125,12 @@ public sealed class MariaDbServer : IAsyncDisposable
     public async Task<int> RunningStatementsAsync(string prefix) =>
         int.Parse(await SqlAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE user = '{User}' AND info LIKE '{prefix.Replace("'", "''")}%'"));
 
+    /// <summary>
+    /// Stops the whole server (one process): its statements neither end nor see a cancel (KILL QUERY) until
+    /// disposal, and nothing, not even <see cref="SqlAsync"/>, is answered meanwhile.
+    /// </summary>
+    public SuspendedProcess Suspend() => new(int.Parse(File.ReadAllText(PidFile).Trim()));
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -139,6 +139,17 @@ public sealed class PostgresServer : IAsyncDisposable
         int.Parse(await SqlAsync(
             $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%'"));
 
+    /// <summary>
+    /// Stops the backend process running <see cref="User"/>'s active statement that starts with
+    /// <paramref name="prefix"/>: the statement neither ends nor sees a cancel request until disposal.
+    /// </summary>
+    public async Task<SuspendedProcess> SuspendStatementAsync(string prefix)
+    {
+        var pid = int.Parse(await SqlAsync(
+            $"SELECT pid FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%' LIMIT 1"));
+        return new SuspendedProcess(pid);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

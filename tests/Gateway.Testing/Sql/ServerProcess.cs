@@ -103,6 +103,9 @@ internal static class ServerProcess
         return start;
     }
 
+    /// <summary>Sends <paramref name="signal"/> to a process the tests started.</summary>
+    public static void Signal(int pid, int signal) => _ = Kill(pid, signal);
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 }
