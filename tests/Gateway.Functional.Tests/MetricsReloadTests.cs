@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Functional.Tests;
 
@@ -71,7 +72,7 @@ public sealed partial class MetricsReloadTests
     private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
 
     /// <summary>A config whose <paramref name="generation"/> changes the plugins' configuration and the Redis timeout: a reload re-creates both.</summary>
-    private static string PluginAndRedisConfig(string upstream, RedisServer redis, string generation, int redisTimeoutMs) => $$"""
+    private static string PluginAndRedisConfig(string upstream, RedisProcess redis, string generation, int redisTimeoutMs) => $$"""
         {
           "workers": 1,
           "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
@@ -94,7 +95,7 @@ public sealed partial class MetricsReloadTests
     {
         Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run scripts/publish.sh");
         Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(PluginAndRedisConfig(upstream.Endpoint, redis, "one", 2000), aot: true);
         using var client = new RawClient(gateway.Port);
