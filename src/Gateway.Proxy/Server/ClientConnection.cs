@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Plugins.Runtime;
@@ -200,6 +201,8 @@ public sealed class ClientConnection
         Rejected,
     }
 
+    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
     {
         _request.Reset();
@@ -317,6 +320,7 @@ public sealed class ClientConnection
     }
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> FlushAsync()
     {
         try

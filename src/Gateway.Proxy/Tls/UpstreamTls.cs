@@ -31,7 +31,7 @@ public sealed class UpstreamTls
         }
         if (options.CertFile is { } cert && options.KeyFile is { } key)
         {
-            _clientCertificate = [X509Certificate2.CreateFromPemFile(cert, key)];
+            _clientCertificate = [PemPair.Load(cert, key)];
         }
     }
 
