@@ -2,6 +2,7 @@
 # perf/run.sh quick|full [--only target,target] — the perf harness (perf/README.md).
 # perf/run.sh micro [filter] — the BenchmarkDotNet micro-benchmarks, report in perf/results.
 # perf/run.sh startup — only the start-up scenario with twenty generated 3 MB plugins (also part of quick/full).
+# perf/run.sh tls — only the TLS scenario (gateway and nginx, kept-alive requests and full handshakes; also part of quick/full).
 # Builds the harness, raises the open-file limit for the idle-connection test, and
 # runs the scenario runner pinned to CPU 0: it is the load generator, and shares
 # that core with the upstream, Redis and PostgreSQL; every proxy runs on CPU 1.

@@ -221,15 +221,22 @@ public sealed class BenchSession : IDisposable
             freshKeys: true));
         Targets.Add(Gateway("gw+rate_limit+api_key", "gateway, rate_limit then api_key (hit)", ["rate_limit", "api_key"],
             headers: [new("x-client", "bench"), new("x-api-key", "key-0")]));
+        if (BaselineGatewayBinary() is { } earlier)
+        {
+            // An earlier build measured in the same rounds, e.g. before a client library was replaced.
+            Targets.Add(Gateway("baseline", "the gateway PERF_BASELINE_GATEWAY names, no plugins", [], binary: earlier));
+            Targets.Add(Gateway("baseline+rate_limit", "the gateway PERF_BASELINE_GATEWAY names, rate_limit on Redis", ["rate_limit"],
+                headers: [new("x-client", "bench")], binary: earlier));
+        }
         Targets.Add(Gateway("gw+api_key miss mariadb", "gateway, api_key on MariaDB (mysql provider), new key per request (cache miss)", ["api_key"],
             freshKeys: true, mariadb: true));
 
         BenchTarget Gateway(string name, string description, string[] plugins,
-            KeyValuePair<string, string>[]? headers = null, bool freshKeys = false, bool mariadb = false)
+            KeyValuePair<string, string>[]? headers = null, bool freshKeys = false, bool mariadb = false, string? binary = null)
         {
             var needsRedis = Array.IndexOf(plugins, "rate_limit") >= 0;
             var needsPostgres = Array.IndexOf(plugins, "api_key") >= 0 && !mariadb;
-            var reason = gatewayMissing;
+            var reason = binary is null ? gatewayMissing : File.Exists(binary) ? null : $"{binary} not found";
             foreach (var plugin in plugins)
             {
                 reason ??= File.Exists(Path.Combine(pluginFolder, plugin + ".wasm")) ? null : $"artifacts/plugins/{plugin}.wasm not found (run `make plugins`)";
@@ -250,7 +257,7 @@ public sealed class BenchSession : IDisposable
             {
                 Name = name,
                 Description = description,
-                Baseline = plugins.Length == 0 ? "direct" : "gateway",
+                Baseline = plugins.Length == 0 ? "direct" : binary is null ? "gateway" : "baseline",
                 Headers = headers ?? [],
                 FreshApiKeyPerRequest = freshKeys,
                 OwnKeys = mariadb ? new ApiKeyRange() : null,
@@ -260,8 +267,9 @@ public sealed class BenchSession : IDisposable
                 {
                     var path = Path.Combine(_scratch, $"gateway-{port}.json");
                     File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
-                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null));
-                    return ChildProcess.Start("gateway", ProxyCpu, gatewayBinary, ["--config", path], _scratch);
+                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
+                        earlierSchema: binary is not null));
+                    return ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
                 },
             };
         }
@@ -275,6 +283,13 @@ public sealed class BenchSession : IDisposable
         Environment.GetEnvironmentVariable("PERF_GATEWAY") is { Length: > 0 } custom
             ? Path.GetFullPath(custom)
             : Path.Combine(repoRoot, "artifacts", "bin", "gateway");
+
+    /// <summary>
+    /// An earlier gateway build to measure beside this one (targets "baseline" and "baseline+rate_limit"), named by
+    /// PERF_BASELINE_GATEWAY; it gets a configuration without the keys added since (see <see cref="GatewayConfig"/>).
+    /// </summary>
+    public static string? BaselineGatewayBinary() =>
+        Environment.GetEnvironmentVariable("PERF_BASELINE_GATEWAY") is { Length: > 0 } earlier ? Path.GetFullPath(earlier) : null;
 
     /// <summary>Where the gateway binary's symbols are: beside a PERF_GATEWAY binary that has them, else artifacts/symbols.</summary>
     private static string SymbolFolder(string repoRoot)

@@ -9,8 +9,12 @@ namespace Gateway.Perf.Runner;
 /// </summary>
 public static class GatewayConfig
 {
+    /// <param name="earlierSchema">
+    /// For an earlier build (PERF_BASELINE_GATEWAY) that refuses keys it does not know: no access-log switch (it had
+    /// no access log) and no per-plugin Redis section (it had no script allow-list).
+    /// </param>
     public static string Build(int port, int adminPort, int upstreamPort, string pluginFolder, IReadOnlyList<string> plugins,
-        int? redisPort, int? postgresPort, int? mariaDbPort = null)
+        int? redisPort, int? postgresPort, int? mariaDbPort = null, bool earlierSchema = false)
     {
         var pluginTable = new JsonObject();
         var routePlugins = new JsonArray();
@@ -23,7 +27,7 @@ public static class GatewayConfig
             {
                 entry["configuration"] = configuration;
             }
-            if (plugin == "rate_limit")
+            if (plugin == "rate_limit" && !earlierSchema)
             {
                 // The Redis command policy runs only listed scripts: the plugin's GCRA script.
                 entry["redis"] = new JsonObject { ["default"] = new JsonObject { ["scripts"] = new JsonArray("7c8a1a4fd6b22f3df51a6e234cc0f35eee25627e") } };
@@ -50,6 +54,10 @@ public static class GatewayConfig
             // The nginx and HAProxy peers run without an access log; so does the gateway, for a like-for-like CPU figure.
             ["accessLog"] = new JsonObject { ["enabled"] = false },
         };
+        if (earlierSchema)
+        {
+            config.Remove("accessLog");
+        }
         if (redisPort is int redis)
         {
             config["redis"] = new JsonObject

@@ -53,6 +53,9 @@ public static class Machine
             ["gateway binary"] = gateway.StartsWith(repoRoot, StringComparison.Ordinal)
                 ? Path.GetRelativePath(repoRoot, gateway)
                 : "PERF_GATEWAY, a build outside the repo",
+            ["baseline gateway"] = BenchSession.BaselineGatewayBinary() is { } earlier
+                ? (File.Exists(earlier) ? ExternalCommand.Version(earlier, "--version") : "not built") + ", PERF_BASELINE_GATEWAY, a build outside the repo"
+                : "none",
             ["nginx"] = ExternalCommand.Version("nginx", "-v"),
             ["haproxy"] = ExternalCommand.Version("haproxy", "-v"),
             ["redis"] = ExternalCommand.Version("redis-server", "--version"),

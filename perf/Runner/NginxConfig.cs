@@ -32,6 +32,32 @@ public static class NginxConfig
     }
     """;
 
+    /// <summary>
+    /// The peer terminating TLS with the gateway's certificate: TLS 1.2 and 1.3 as the gateway offers, no session cache
+    /// or tickets (the loader never resumes, so every handshake of the handshake phase is a full one on both).
+    /// </summary>
+    public static string TlsProxy(string folder, int port, int upstreamPort, string certFile, string keyFile) => Common(folder) + $$"""
+        upstream backend {
+            server 127.0.0.1:{{upstreamPort}};
+            keepalive 256;
+            keepalive_requests 1000000;
+        }
+        server {
+            listen 127.0.0.1:{{port}} ssl backlog=4096;
+            ssl_certificate {{certFile}};
+            ssl_certificate_key {{keyFile}};
+            ssl_protocols TLSv1.2 TLSv1.3;
+            ssl_session_cache off;
+            ssl_session_tickets off;
+            location / {
+                proxy_pass http://backend;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
+            }
+        }
+    }
+    """;
+
     private static string Common(string folder) => $$"""
     daemon off;
     master_process off;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Gateway.Perf.Load;
 using Gateway.Perf.Runner;
 
-// bench quick|full [--only name,name] | startup
+// bench quick|full [--only name,name] | startup | tls
 // Run from perf/run.sh (which builds, raises the fd limit and pins this process,
 // the load generator, to CPU 0). Writes perf/results/<UTC stamp>.{md,json,svg}
 // and prints the markdown report.
@@ -20,9 +20,22 @@ if (args.Length == 1 && args[0] == "startup")
     Console.WriteLine(text);
     return result.Error is null ? 0 : 1;
 }
+if (args.Length == 1 && args[0] == "tls")
+{
+    // Only the TLS scenario (quick plan, a minute), report in perf/results/<stamp>-tls.md.
+    var root = FindRepoRoot();
+    string tlsLoadBefore = Machine.LoadAverage();
+    var result = TlsBench.Run(root, BenchPlan.Quick, Console.Error);
+    string text = $"`perf/run.sh tls` at {DateTime.UtcNow:O}, commit {ExternalCommand.Version("git", "-C", root, "rev-parse", "--short", "HEAD")}; load average {tlsLoadBefore} before, " +
+        $"{Machine.LoadAverage()} after; autogroup nice {Machine.AutogroupNice()}\n\n" + TlsBench.Markdown(result);
+    string file = Path.Combine(root, "perf", "results", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-tls.md");
+    File.WriteAllText(file, text);
+    Console.WriteLine(text);
+    return result.Error is null ? 0 : 1;
+}
 if (args.Length < 1 || args[0] is not ("quick" or "full"))
 {
-    Console.Error.WriteLine("usage: bench quick|full [--only target,target]");
+    Console.Error.WriteLine("usage: bench quick|full [--only target,target] | startup | tls");
     return 2;
 }
 var plan = args[0] == "full" ? BenchPlan.Full : BenchPlan.Quick;
@@ -62,8 +75,10 @@ var summary = new RunSummary(session.Targets, session.Rounds);
 var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
 var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
 goals.AddRange(PluginStartupBench.Goals(pluginStartup));
+// TLS termination against nginx: run unless --only names other targets and not "tls".
+var tls = only is null || only.Contains("tls") ? TlsBench.Run(repoRoot, plan, Console.Error) : new TlsBench.Result(plan.Rounds, null, [], "not selected (--only)");
 var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + ProfileReport.Write(session.Profiles, summary) +
-    "\n" + PluginStartupBench.Markdown(pluginStartup);
+    "\n" + PluginStartupBench.Markdown(pluginStartup) + "\n" + TlsBench.Markdown(tls);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -79,6 +94,7 @@ var report = new
     rounds = session.Rounds,
     floors = session.Floors,
     pluginStartup,
+    tls,
     profiles = session.Profiles,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };

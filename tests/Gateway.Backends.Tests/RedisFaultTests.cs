@@ -72,6 +72,46 @@ public sealed class RedisFaultTests(RedisServer server)
         Assert.Contains("nowhere", logs.AllText);
     }
 
+    [Theory]
+    [InlineData("Redis-Wrong-Secret-5e9a")]
+    [InlineData(null)]
+    public async Task WrongOrMissingPassword_FailsEveryCall_AndIsLoggedOnceWithTheTargetName(string? configured)
+    {
+        const string required = "Redis-Right-Secret-0c3f";
+        using var admin = await server.ConnectAsync();
+        Assert.Equal("+OK\r\n"u8.ToArray(), await admin.SendAsync("CONFIG", "SET", "requirepass", required));
+        var logs = new CapturingLoggerFactory();
+        try
+        {
+            await using var registry = BackendRegistry.Create(
+                [new RedisTargetOptions { Name = "mis-keyed", Endpoints = [server.Endpoint], Password = configured, TimeoutMs = 500,
+                    CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 100, OpenMs = 100 } }],
+                [], logs);
+            await registry.CheckAsync(Ct);
+            var target = registry.FindRedis("mis-keyed")!;
+            for (var i = 0; i < 5; i++)
+            {
+                // Never a NOAUTH error reply handed to the plugin as if Redis had answered its command.
+                var reply = await target.CallAsync(RawRedisClient.Command("GET", "k"), 0);
+                Assert.Equal(RedisCallStatus.NetworkError, reply.Status);
+                Assert.Empty(reply.Resp);
+            }
+        }
+        finally
+        {
+            await admin.SendAsync("CONFIG", "SET", "requirepass", "");
+        }
+
+        var refusals = logs.Lines.Where(line => line.Contains("AuthenticationFailure", StringComparison.Ordinal)).ToList();
+        Assert.True(refusals.Count == 1, logs.AllText);
+        Assert.Contains("mis-keyed", refusals[0]);
+        Assert.DoesNotContain(required, logs.AllText);
+        if (configured is not null)
+        {
+            Assert.DoesNotContain(configured, logs.AllText);
+        }
+    }
+
     [Fact]
     public async Task PasswordFileRotated_NewConnectionsUseNewPassword_AndNoSecretIsLogged()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Deploy.Tests;
 
@@ -59,7 +60,7 @@ public sealed class ContainerRootTests
         // The Redis password exists only in the mounted secret file: rate limiting works only
         // if the gateway read it, because this Redis refuses every command before AUTH.
         string secret = "s3cret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-        using RedisServer redis = await RedisServer.StartAsync(secret);
+        await using var redis = await RedisProcess.StartAsync("--requirepass", secret);
         await using var upstream = new EchoUpstream();
         int listenerPort = LoopbackPorts.Free();
         int adminPort = LoopbackPorts.Free();

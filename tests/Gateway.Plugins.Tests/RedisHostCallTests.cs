@@ -1,8 +1,6 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Gateway.Backends;
 using Gateway.Plugins.Runtime;
+using Gateway.Testing.Redis;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;
@@ -13,7 +11,7 @@ public sealed class RedisHostCallTests
     [Fact]
     public async Task RedisCall_ByAlias_PausesAndResumesWithTheRawReply()
     {
-        using var redis = RedisServer.Start();
+        await using var redis = await RedisProcess.StartAsync();
         await using var backends = BackendRegistry.Create(
             [new RedisTargetOptions { Name = "cache", Endpoints = [$"127.0.0.1:{redis.Port}"], Aliases = ["outbound|6379||redis.local"], TimeoutMs = 2000 }],
             [], new CapturingLoggerFactory());
@@ -60,63 +58,5 @@ public sealed class RedisHostCallTests
             return request.Headers.Get("x-redis");
         });
         Assert.Equal("dispatch failed", header);
-    }
-}
-
-/// <summary>A throw-away redis-server on a free loopback port, stopped by PID.</summary>
-internal sealed class RedisServer : IDisposable
-{
-    private readonly Process _process;
-
-    private RedisServer(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
-
-    public int Port { get; }
-
-    public static RedisServer Start()
-    {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-        }
-        var process = Process.Start(new ProcessStartInfo("redis-server",
-            ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("redis-server did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, port);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(20);
-            }
-        }
-        return new RedisServer(process, port);
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-        _process.Dispose();
     }
 }

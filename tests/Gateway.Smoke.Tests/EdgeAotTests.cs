@@ -80,4 +80,27 @@ public sealed class EdgeAotTests : IDisposable
         var access = await gateway.WaitForLogAsync("\"type\":\"access\"");
         Assert.Equal("/api/x0", (string?)access[0]["path"]);
     }
+
+    [Fact]
+    public async Task CheckConfig_KeyThatDoesNotFit_NamesTheFiles_NotARuntimeResourceKey()
+    {
+        // The trimmed binary carries resource keys instead of the runtime's messages: the gateway words these itself.
+        var (cert, _) = TestCertificates.WritePem(_dir, "served", TestCertificates.IssueLeaf(_ca, ["a.test"]));
+        var (_, otherKey) = TestCertificates.WritePem(_dir, "other", TestCertificates.IssueLeaf(_ca, ["b.test"]));
+        string config = TestConfig.Proxy(TestConfig.Quote("127.0.0.1:9"), workers: 1,
+                cluster: $", \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{cert}\" }}")
+            .Replace("\"port\": 0 }]", $"\"port\": 0, \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{otherKey}\" }} }}]", StringComparison.Ordinal);
+        string path = Path.Combine(_dir, "gateway.json");
+        await File.WriteAllTextAsync(path, config, Ct);
+        var info = new System.Diagnostics.ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("--check-config");
+        info.ArgumentList.Add(path);
+        using var check = System.Diagnostics.Process.Start(info)!;
+        string output = await check.StandardOutput.ReadToEndAsync(Ct) + await check.StandardError.ReadToEndAsync(Ct);
+        await check.WaitForExitAsync(Ct);
+        Assert.NotEqual(0, check.ExitCode);
+        Assert.Contains($"listeners[0].tls: certificates do not load: \"{otherKey}\" is not the private key of the first certificate in \"{cert}\"", output, StringComparison.Ordinal);
+        Assert.Contains($"clusters.backend.tls: certificates do not load: \"{cert}\" holds no PEM private key", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cryptography_", output, StringComparison.Ordinal);
+    }
 }

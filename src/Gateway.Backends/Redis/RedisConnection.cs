@@ -13,6 +13,8 @@ namespace Gateway.Backends.Redis;
 /// </summary>
 internal sealed class RedisConnection
 {
+    private const string PasswordRefused = "AuthenticationFailure: Redis refused the password; check the target's password or passwordFile";
+
     private readonly RedisTargetOptions _options;
     private readonly string _label;
     private readonly ILogger _logger;
@@ -21,15 +23,18 @@ internal sealed class RedisConnection
     private int _retired;
     private int _closed;
     private int _lostLogged;
-    // With an ACL user configured, calls wait for proof that every connection runs as that user: the client keeps a
-    // connection whose AUTH failed open as the default user, which must never serve a plugin's calls.
+    // With an ACL user or a password configured, calls wait for proof that every connection is authenticated: the
+    // client keeps a connection whose AUTH failed open (as the default user, or refusing everything with NOAUTH),
+    // which must never serve a plugin's calls.
+    private readonly bool _checksIdentity;
     private int _verified;
     private int _verifying;
 
-    private RedisConnection(RedisTargetOptions options, string label, ILogger logger)
+    private RedisConnection(RedisTargetOptions options, string? password, string label, ILogger logger)
     {
         _options = options;
-        _verified = options.User is null ? 1 : 0;
+        _checksIdentity = options.User is not null || !string.IsNullOrEmpty(password);
+        _verified = _checksIdentity ? 0 : 1;
         _label = label;
         _logger = logger;
         FirstAttempt = Task.CompletedTask;
@@ -46,7 +51,7 @@ internal sealed class RedisConnection
     /// <summary>Starts connecting in the background.</summary>
     public static RedisConnection Start(RedisTargetOptions options, string? password, string label, ILogger logger)
     {
-        var connection = new RedisConnection(options, label, logger);
+        var connection = new RedisConnection(options, password, label, logger);
         var configuration = RedisConfiguration.Build(options, password, out string? problem);
         connection.EndpointProblem = problem;
         connection.FirstAttempt = connection.ConnectAsync(configuration);
@@ -69,6 +74,16 @@ internal sealed class RedisConnection
         }
 
         return multiplexer.GetDatabase(database).ExecuteAsync(command, arguments, CommandFlags.None);
+    }
+
+    /// <summary>
+    /// Redis answered a call with NOAUTH: the password is wrong or missing. Logged once (the target's name, never the
+    /// secret); calls fail at once until a check proves the connection authenticated again.
+    /// </summary>
+    public void OnAuthenticationRefused()
+    {
+        Volatile.Write(ref _verified, 0);
+        LogLost(PasswordRefused);
     }
 
     public bool TryAcquire()
@@ -137,7 +152,10 @@ internal sealed class RedisConnection
 
         if (!multiplexer.IsConnected)
         {
-            LogLost("not connected");
+            if (await NotConnectedCauseAsync(multiplexer).ConfigureAwait(false) is { } cause)
+            {
+                LogLost(cause);
+            }
         }
         else
         {
@@ -145,9 +163,31 @@ internal sealed class RedisConnection
         }
     }
 
+    /// <summary>
+    /// Why the first attempt failed, asked of the client: a refused password says so. Null when it has connected
+    /// meanwhile.
+    /// </summary>
+    private static async Task<string?> NotConnectedCauseAsync(ConnectionMultiplexer multiplexer)
+    {
+        try
+        {
+            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure
+            || e.InnerException is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure })
+        {
+            return PasswordRefused;
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException or TimeoutException)
+        {
+            return "not connected";
+        }
+    }
+
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (_options.User is not null)
+        if (_checksIdentity)
         {
             Volatile.Write(ref _verified, 0);
         }
@@ -164,15 +204,20 @@ internal sealed class RedisConnection
         }
     }
 
-    /// <summary>Every connected server must answer ACL WHOAMI with the configured user before calls are let through.</summary>
+    /// <summary>
+    /// Every connected server must answer ACL WHOAMI with the configured user (without a user: answer PING rather
+    /// than NOAUTH) before calls are let through.
+    /// </summary>
     private async Task VerifyIdentityAsync(ConnectionMultiplexer multiplexer)
     {
-        if (_options.User is not { } user)
+        if (!_checksIdentity)
         {
             Volatile.Write(ref _verified, 1);
             MarkRestored();
             return;
         }
+
+        string? user = _options.User;
 
         if (Interlocked.Exchange(ref _verifying, 1) == 1)
         {
@@ -187,6 +232,13 @@ internal sealed class RedisConnection
                 var server = multiplexer.GetServer(endpoint);
                 if (!server.IsConnected)
                 {
+                    continue;
+                }
+
+                if (user is null)
+                {
+                    // Throws NOAUTH when the password was refused.
+                    await server.ExecuteAsync("PING").ConfigureAwait(false);
                     continue;
                 }
 
@@ -207,7 +259,9 @@ internal sealed class RedisConnection
         catch (Exception e) when (e is RedisException or ObjectDisposedException)
         {
             Volatile.Write(ref _verified, 0);
-            LogLost(e is RedisServerException ? "AuthenticationFailure: ACL WHOAMI refused" : e.GetType().Name);
+            LogLost(e is RedisServerException
+                ? user is null ? PasswordRefused : "AuthenticationFailure: ACL WHOAMI refused"
+                : e.GetType().Name);
         }
         finally
         {

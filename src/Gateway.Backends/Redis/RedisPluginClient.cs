@@ -26,6 +26,8 @@ public sealed class RedisPluginClient
 
     public string Plugin { get; }
 
+    internal RedisTarget Owner => _target;
+
     public string Target => _target.Name;
 
     internal CircuitBreaker Breaker { get; }
@@ -56,6 +58,13 @@ public sealed class RedisPluginClient
                 return null;
         }
     }
+
+    /// <summary>
+    /// Starts a command returned by <see cref="Admit"/> (on <paramref name="database"/>, -1: the target's); the reply
+    /// goes to <paramref name="completion"/>, run on <paramref name="scheduler"/> when it comes from Redis. Never throws.
+    /// </summary>
+    public void Start(AdmittedRedisCommand command, int timeoutMs, int database, TaskScheduler scheduler, RedisCallCompletion completion) =>
+        _target.Start(this, command, timeoutMs, database, scheduler, completion);
 
     /// <summary>Runs a command returned by <see cref="Admit"/> (on <paramref name="database"/>, -1: the target's). Never throws.</summary>
     public Task<RedisReply> CallAsync(AdmittedRedisCommand command, int timeoutMs, int database = -1) => _target.CallAsync(this, command, timeoutMs, database);

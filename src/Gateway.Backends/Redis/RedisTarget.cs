@@ -22,12 +22,14 @@ public sealed class RedisTarget : IAsyncDisposable
     private readonly RedisIdentity _identity;
     private readonly Dictionary<string, RedisIdentity> _pluginIdentities = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RedisPluginClient> _clients = new(StringComparer.Ordinal);
+    private readonly RedisDeadlines _deadlines;
 
     internal RedisTarget(RedisTargetOptions options, ILogger logger)
     {
         _options = options;
         _logger = logger;
         Metrics = new TargetMetrics(options.Name, OutcomeNames);
+        _deadlines = new RedisDeadlines(Expire);
         _identity = new RedisIdentity(options, options.Password, options.PasswordFile, options.Name, logger);
         foreach (var (plugin, access) in options.Plugins)
         {
@@ -103,56 +105,124 @@ public sealed class RedisTarget : IAsyncDisposable
     /// <summary>
     /// Never throws. <paramref name="timeoutMs"/> 0 means the configured default; larger values are clamped to the
     /// configured maximum. <paramref name="database"/> -1 means the target's database. Timeouts, connection failures,
-    /// an open breaker and an oversized reply all yield NetworkError; an error reply is a reply.
+    /// an open breaker and an oversized reply all yield NetworkError; an error reply is a reply. The reply reaches
+    /// <paramref name="completion"/> through <paramref name="scheduler"/>, straight from the thread that read it.
     /// </summary>
-    internal async Task<RedisReply> CallAsync(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs, int database)
+    internal void Start(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs, int database, TaskScheduler scheduler, RedisCallCompletion completion)
     {
         var start = Stopwatch.GetTimestamp();
         if (!client.Breaker.TryEnter())
         {
-            return Complete(client, Outcome.CircuitOpen, start, []);
+            completion.OnReply(Complete(client, Outcome.CircuitOpen, start, []));
+            return;
         }
 
         int effectiveMs = timeoutMs <= 0 ? _options.TimeoutMs : Math.Min(timeoutMs, Math.Max(_options.TimeoutMs, _options.MaxTimeoutMs));
         var (name, arguments) = RedisCommandArguments.Build(admitted);
-        var connection = client.Identity.Acquire();
-        Task<RedisResult>? call = null;
+        var call = new RedisCall(client, client.Identity.Acquire(), start, start + (effectiveMs * Stopwatch.Frequency / 1000), completion)
+        {
+            Command = name,
+            Arguments = arguments,
+            Database = database < 0 ? _options.Database : database,
+            Scheduler = scheduler,
+        };
+        _deadlines.Add(call);
+        if (!call.Connection.IsConnected && !call.Connection.FirstAttempt.IsCompleted)
+        {
+            // Only right after start or a rotation: send once the first connect attempt ends; the deadline runs meanwhile.
+            call.Connection.FirstAttempt.ContinueWith(static (_, s) => Send((RedisCall)s!), call, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+
+        Send(call);
+    }
+
+    /// <summary>The same call, its reply as a task.</summary>
+    internal Task<RedisReply> CallAsync(RedisPluginClient client, AdmittedRedisCommand admitted, int timeoutMs, int database)
+    {
+        var reply = new RedisReplyTask();
+        Start(client, admitted, timeoutMs, database, TaskScheduler.Default, reply);
+        return reply.Task;
+    }
+
+    private static void Send(RedisCall call)
+    {
+        if (call.IsFinished)
+        {
+            return;
+        }
+
+        var target = call.Client.Owner;
+        Task<RedisResult>? pending;
         try
         {
-            if (!connection.IsConnected && !connection.FirstAttempt.IsCompleted)
-            {
-                // Only right after start or a rotation: wait (within the call's own time) for the first connect.
-                await connection.FirstAttempt.WaitAsync(TimeSpan.FromMilliseconds(effectiveMs)).ConfigureAwait(false);
-            }
+            pending = call.Connection.ExecuteAsync(call.Database, call.Command, call.Arguments);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException)
+        {
+            pending = null;
+        }
 
-            call = connection.ExecuteAsync(database < 0 ? _options.Database : database, name, arguments);
-            if (call is null)
-            {
-                return Complete(client, Outcome.NetworkError, start, []);
-            }
+        if (pending is null)
+        {
+            target.Finish(call, Outcome.NetworkError, []);
+            return;
+        }
 
-            var result = await call.WaitAsync(TimeSpan.FromMilliseconds(effectiveMs) - Stopwatch.GetElapsedTime(start) is { Ticks: > 0 } left ? left : TimeSpan.Zero).ConfigureAwait(false);
-            return RespReplyWriter.Encode(result, MaxReplyBytes) is { } reply
-                ? Complete(client, Outcome.Ok, start, reply)
-                : TooLarge(client, start);
+        pending.ContinueWith(static (task, s) => ((RedisCall)s!).Client.Owner.OnCompleted((RedisCall)s!, task), call, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, call.Scheduler);
+    }
+
+    private void OnCompleted(RedisCall call, Task<RedisResult> task)
+    {
+        if (!call.TryClaim())
+        {
+            // Timed out before: only observe the late outcome.
+            _ = task.Exception;
+            return;
+        }
+
+        _deadlines.Remove(call);
+        RedisReply reply;
+        try
+        {
+            var result = task.GetAwaiter().GetResult();
+            reply = RespReplyWriter.Encode(result, MaxReplyBytes) is { } bytes ? Complete(call.Client, Outcome.Ok, call.Start, bytes) : TooLarge(call.Client, call.Start);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOAUTH", StringComparison.Ordinal))
+        {
+            // Not the plugin's reply: the connection is not authenticated (a wrong or missing password).
+            call.Connection.OnAuthenticationRefused();
+            reply = Complete(call.Client, Outcome.NetworkError, call.Start, []);
         }
         catch (RedisServerException e)
         {
             // An error reply is a reply (status Ok) and the server is healthy.
-            return Complete(client, Outcome.ErrorReply, start, RespReplyWriter.Error(e.Message));
+            reply = Complete(call.Client, Outcome.ErrorReply, call.Start, RespReplyWriter.Error(e.Message));
         }
         catch (Exception e) when (e is TimeoutException or RedisTimeoutException)
         {
-            ObserveLater(call);
-            return Complete(client, Outcome.Timeout, start, []);
+            reply = Complete(call.Client, Outcome.Timeout, call.Start, []);
         }
-        catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is RedisException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            return Complete(client, Outcome.NetworkError, start, []);
+            reply = Complete(call.Client, Outcome.NetworkError, call.Start, []);
         }
-        finally
+
+        call.Connection.Release();
+        call.Completion.OnReply(reply);
+    }
+
+    /// <summary>The deadline passed before the reply: a timeout for the breaker, and the connection is released.</summary>
+    private void Expire(RedisCall call) => Finish(call, Outcome.Timeout, []);
+
+    private void Finish(RedisCall call, Outcome outcome, byte[] reply)
+    {
+        if (call.TryClaim())
         {
-            connection.Release();
+            _deadlines.Remove(call);
+            var result = Complete(call.Client, outcome, call.Start, reply);
+            call.Connection.Release();
+            call.Completion.OnReply(result);
         }
     }
 
@@ -201,6 +271,7 @@ public sealed class RedisTarget : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _deadlines.Dispose();
         await _identity.DisposeAsync().ConfigureAwait(false);
         foreach (var identity in _pluginIdentities.Values)
         {
@@ -223,10 +294,6 @@ public sealed class RedisTarget : IAsyncDisposable
         BackendLog.RedisReplyTooLarge(_logger, Name, client.Plugin, MaxReplyBytes);
         return new RedisReply(RedisCallStatus.NetworkError, []);
     }
-
-    /// <summary>A call abandoned at its deadline may still fail later; its exception is observed, not left to the finalizer.</summary>
-    private static void ObserveLater(Task? call) =>
-        call?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private RedisReply Complete(RedisPluginClient client, Outcome outcome, long start, byte[] reply)
     {

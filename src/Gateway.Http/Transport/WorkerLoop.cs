@@ -24,6 +24,7 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private int _scheduled;
     private volatile bool _disposed;
+    private TaskScheduler? _scheduler;
 
     /// <summary>0 not yet known, 1 yes, 2 no: whether the current thread is a socket event thread.</summary>
     [ThreadStatic]
@@ -54,6 +55,9 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
 
     /// <summary>Called with any exception a work item lets escape; the worker goes on with the next item.</summary>
     public Action<Exception>? OnUnhandledException { get; set; }
+
+    /// <summary>Runs continuations on this worker (see <see cref="WorkerLoopScheduler"/>).</summary>
+    public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
 
     /// <summary>True when the caller is running as this worker.</summary>
     public bool IsCurrent => t_running == this;

@@ -17,14 +17,13 @@ public sealed class PluginStream
     private PluginDefinition[] _plugins;
     private StreamContext?[] _contexts;
     private readonly OutcomeSource _source = new();
-    private readonly BodyBuffer _transit = new();
+    private readonly BodyTransit _transit = new();
     private StreamPhase _phase;
     private int _pausedAt = -1;
     private bool _pending;
     private bool _running;
     private bool _endOfStream;
     private bool _completed;
-    private IBufferWriter<byte>? _forward;
     private bool _holdingHeaders;
     private int _headersReached;
     private bool _pausedInHeaders;
@@ -131,17 +130,9 @@ public sealed class PluginStream
     public ValueTask<FilterOutcome> OnRequestBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
     {
         RequestBodyBytes += chunk.Length;
-        Receive(chunk, forward, endOfStream);
-        return Run(StreamPhase.RequestBody, 0);
-    }
-
-    /// <summary>A body chunk enters the chain; what passes every plugin is written to <paramref name="forward"/>.</summary>
-    private void Receive(ReadOnlySequence<byte> chunk, IBufferWriter<byte> forward, bool endOfStream)
-    {
-        _transit.Clear();
-        _transit.Append(chunk);
-        _forward = forward;
+        _transit.Start(chunk, forward);
         _endOfStream = endOfStream;
+        return Run(StreamPhase.RequestBody, 0);
     }
 
     /// <summary>
@@ -152,8 +143,7 @@ public sealed class PluginStream
     public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers, IBufferWriter<byte> forward)
     {
         RequestTrailers = trailers;
-        _transit.Clear();
-        _forward = forward;
+        _transit.Start(forward);
         return Run(StreamPhase.RequestTrailers, 0);
     }
 
@@ -169,7 +159,8 @@ public sealed class PluginStream
         // A held response head has not gone downstream: a plugin may still answer locally (docs/proxy-wasm.md, 'Stream control').
         _responseSent |= !_holdingHeaders;
         ResponseBodyBytes += chunk.Length;
-        Receive(chunk, forward, endOfStream);
+        _transit.Start(chunk, forward);
+        _endOfStream = endOfStream;
         return Run(StreamPhase.ResponseBody, _contexts.Length - 1);
     }
 
@@ -178,8 +169,7 @@ public sealed class PluginStream
     {
         _responseSent |= !_holdingHeaders;
         ResponseTrailers = trailers;
-        _transit.Clear();
-        _forward = forward;
+        _transit.Start(forward);
         return Run(StreamPhase.ResponseTrailers, _contexts.Length - 1);
     }
 
@@ -332,7 +322,7 @@ public sealed class PluginStream
         else if (_phase is not (StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders))
         {
             // The held body goes on to the next plugin, with whatever the paused plugin changed (docs/proxy-wasm.md, 'Stream control').
-            PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
+            _transit.PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
         }
         _running = true;
         FilterOutcome? outcome;
@@ -382,7 +372,7 @@ public sealed class PluginStream
                 // docs/proxy-wasm.md, 'Stream control' (0.2.100): the held headers travel with the first data past the plugin that held them; a
                 // plugin sees them before its body callback, as Envoy runs the rest of the header chain first.
                 _headersReached = i;
-                var headers = RunPhase(context, request, request ? StreamPhase.RequestHeaders : StreamPhase.ResponseHeaders, endOfStream: false);
+                var headers = context.RunCallback(request ? StreamPhase.RequestHeaders : StreamPhase.ResponseHeaders, endOfStream: false, _transit, out _stopOutcome);
                 context.Vm.RunDeferred();
                 if (headers == StepResult.Stop)
                 {
@@ -410,7 +400,7 @@ public sealed class PluginStream
                 }
                 continue;
             }
-            var result = RunPhase(context, request, _phase, _endOfStream);
+            var result = context.RunCallback(_phase, _endOfStream, _transit, out _stopOutcome);
             context.Vm.RunDeferred();
             switch (result)
             {
@@ -433,11 +423,7 @@ public sealed class PluginStream
             // The data passed every plugin: held headers go out before it (docs/proxy-wasm.md, 'Stream control').
             _holdingHeaders = false;
             _responseSent |= !request;
-            if (_transit.Length > 0)
-            {
-                _forward!.Write(_transit.Span);
-            }
-            _transit.Clear();
+            _transit.Flush();
         }
         return FilterOutcome.Continue;
     }
@@ -453,109 +439,19 @@ public sealed class PluginStream
     {
         if (_transit.Length > 0)
         {
-            var body = RunPhase(context, request, request ? StreamPhase.RequestBody : StreamPhase.ResponseBody, endOfStream: false);
+            var body = context.RunCallback(request ? StreamPhase.RequestBody : StreamPhase.ResponseBody, endOfStream: false, _transit, out _stopOutcome);
             context.Vm.RunDeferred();
             if (body == StepResult.Stop)
             {
                 return body;
             }
         }
-        var result = RunPhase(context, request, _phase, endOfStream: true);
+        var result = context.RunCallback(_phase, endOfStream: true, _transit, out _stopOutcome);
         context.Vm.RunDeferred();
         if (result == StepResult.Continue)
         {
-            PassOn(request ? context.RequestBody : context.ResponseBody);
+            _transit.PassOn(request ? context.RequestBody : context.ResponseBody);
         }
         return result;
-    }
-
-    /// <summary>Moves a plugin's buffered body behind what is already on its way to the next plugin.</summary>
-    private void PassOn(BodyBuffer held)
-    {
-        if (_transit.Length == 0)
-        {
-            held.MoveTo(_transit);
-            return;
-        }
-        _transit.Append(held.Span);
-        held.Clear();
-    }
-
-    private StepResult RunPhase(StreamContext context, bool request, StreamPhase phase, bool endOfStream)
-    {
-        var vm = context.Vm;
-        context.ContinueRequest = context.ContinueResponse = false;
-        bool ok = vm.EnsureCreated(context);
-        int action = 0;
-        bool body = false;
-        if (ok)
-        {
-            switch (phase)
-            {
-                case StreamPhase.RequestHeaders:
-                    ok = vm.OnRequestHeaders(context, new HeaderMap(Request!, false).Count, endOfStream, out action);
-                    break;
-                case StreamPhase.ResponseHeaders:
-                    ok = vm.OnResponseHeaders(context, new HeaderMap(Response!, false).Count, endOfStream, out action);
-                    break;
-                case StreamPhase.RequestTrailers:
-                    ok = vm.OnTrailers(context, true, RequestTrailers!.Count, out action);
-                    break;
-                case StreamPhase.ResponseTrailers:
-                    ok = vm.OnTrailers(context, false, ResponseTrailers!.Count, out action);
-                    break;
-                default:
-                    body = true;
-                    if (!(request ? vm.HasRequestBody : vm.HasResponseBody))
-                    {
-                        return StepResult.Continue;
-                    }
-                    var buffer = request ? context.RequestBody : context.ResponseBody;
-                    buffer.Append(_transit.Span);
-                    _transit.Clear();
-                    ok = vm.OnBody(context, request, buffer.Length, endOfStream, out action);
-                    break;
-            }
-        }
-        if (!ok)
-        {
-            context.Bypassed = true;
-            if (context.Plugin.Options.FailurePolicy == FailurePolicy.Closed)
-            {
-                _stopOutcome = new FilterOutcome(FilterAction.Failed, null);
-                return StepResult.Stop;
-            }
-            if (body)
-            {
-                // Fail open: what the plugin held goes on without it.
-                PassOn(request ? context.RequestBody : context.ResponseBody);
-            }
-            return StepResult.Continue;
-        }
-        if (Requests.TryTake(out _stopOutcome))
-        {
-            // A local reply or a close forces "stop" whatever the callback returned (docs/proxy-wasm.md, 'Stream control').
-            return StepResult.Stop;
-        }
-        bool continued = request ? context.ContinueRequest : context.ContinueResponse;
-        context.ContinueRequest = context.ContinueResponse = false;
-        if (!body)
-        {
-            return continued ? StepResult.Continue : HeaderAction.Of(action, phase, endOfStream, vm.Abi);
-        }
-        var held = request ? context.RequestBody : context.ResponseBody;
-        if (action == 0 || continued)
-        {
-            PassOn(held);
-            return StepResult.Continue;
-        }
-        if (action >= 3)
-        {
-            // StopIterationNoBuffer: the plugin took the bytes; nothing goes on.
-            held.Clear();
-            return StepResult.Hold;
-        }
-        // 1 and 2: keep accumulating; only the last chunk holds the phase until the plugin continues.
-        return endOfStream ? StepResult.Pause : StepResult.Hold;
     }
 }

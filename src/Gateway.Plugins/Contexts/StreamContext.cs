@@ -92,4 +92,88 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
             Stream.Route.Keep();
         }
     }
+
+    /// <summary>
+    /// Runs this plugin's callback for <paramref name="phase"/> and says what its answer means for the phase. Body
+    /// bytes come from and go back to <paramref name="transit"/>; <paramref name="stop"/> is the outcome when the
+    /// answer is Stop (a failure with policy closed, a local reply, a reset).
+    /// </summary>
+    public StepResult RunCallback(StreamPhase phase, bool endOfStream, BodyTransit transit, out FilterOutcome stop)
+    {
+        stop = default;
+        bool request = phase <= StreamPhase.RequestTrailers;
+        var vm = Vm;
+        ContinueRequest = ContinueResponse = false;
+        bool ok = vm.EnsureCreated(this);
+        int action = 0;
+        bool body = false;
+        if (ok)
+        {
+            switch (phase)
+            {
+                case StreamPhase.RequestHeaders:
+                    ok = vm.OnRequestHeaders(this, new HeaderMap(Stream.Request!, false).Count, endOfStream, out action);
+                    break;
+                case StreamPhase.ResponseHeaders:
+                    ok = vm.OnResponseHeaders(this, new HeaderMap(Stream.Response!, false).Count, endOfStream, out action);
+                    break;
+                case StreamPhase.RequestTrailers:
+                    ok = vm.OnTrailers(this, true, Stream.RequestTrailers!.Count, out action);
+                    break;
+                case StreamPhase.ResponseTrailers:
+                    ok = vm.OnTrailers(this, false, Stream.ResponseTrailers!.Count, out action);
+                    break;
+                default:
+                    body = true;
+                    if (!(request ? vm.HasRequestBody : vm.HasResponseBody))
+                    {
+                        return StepResult.Continue;
+                    }
+                    var buffer = request ? RequestBody : ResponseBody;
+                    transit.TakeInto(buffer);
+                    ok = vm.OnBody(this, request, buffer.Length, endOfStream, out action);
+                    break;
+            }
+        }
+        if (!ok)
+        {
+            Bypassed = true;
+            if (Plugin.Options.FailurePolicy == FailurePolicy.Closed)
+            {
+                stop = new FilterOutcome(FilterAction.Failed, null);
+                return StepResult.Stop;
+            }
+            if (body)
+            {
+                // Fail open: what the plugin held goes on without it.
+                transit.PassOn(request ? RequestBody : ResponseBody);
+            }
+            return StepResult.Continue;
+        }
+        if (Stream.Requests.TryTake(out stop))
+        {
+            // A local reply or a close forces "stop" whatever the callback returned (docs/proxy-wasm.md, 'Stream control').
+            return StepResult.Stop;
+        }
+        bool continued = request ? ContinueRequest : ContinueResponse;
+        ContinueRequest = ContinueResponse = false;
+        if (!body)
+        {
+            return continued ? StepResult.Continue : HeaderAction.Of(action, phase, endOfStream, vm.Abi);
+        }
+        var held = request ? RequestBody : ResponseBody;
+        if (action == 0 || continued)
+        {
+            transit.PassOn(held);
+            return StepResult.Continue;
+        }
+        if (action >= 3)
+        {
+            // StopIterationNoBuffer: the plugin took the bytes; nothing goes on.
+            held.Clear();
+            return StepResult.Hold;
+        }
+        // 1 and 2: keep accumulating; only the last chunk holds the phase until the plugin continues.
+        return endOfStream ? StepResult.Pause : StepResult.Hold;
+    }
 }

@@ -87,20 +87,10 @@ internal static partial class HostFunctions
             database = -1;
         }
         uint token = vm.PendingCalls.Start(context);
-        _ = CompleteRedisAsync(vm, context.Plugin, token, client.CallAsync(admitted, timeoutMs, database));
+        // The reply is handed to the VM's worker by the thread that read it, without a thread-pool hop.
+        client.Start(admitted, timeoutMs, database, vm.Loop.Scheduler, new RedisHostCompletion(vm, context.Plugin, token));
         GuestMemory.TryWriteUInt32(memory, tokenPointer, token);
         return WasmResult.Ok;
-    }
-
-    private static async Task CompleteRedisAsync(PluginVm vm, PluginDefinition plugin, uint token, Task<RedisReply> call)
-    {
-        var reply = await call.ConfigureAwait(false);
-        plugin.EndBackendCall();
-        vm.Loop.Post(static s =>
-        {
-            var (owner, id, result) = ((PluginVm, uint, RedisReply))s!;
-            owner.DeliverRedisReply(id, result);
-        }, (vm, token, reply));
     }
 
     private static WasmResult SqlCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Plugins.Contexts;
@@ -73,6 +74,8 @@ public sealed class BodyPump
         BytesWritten = 0;
     }
 
+    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PumpStatus> PumpAsync(
         PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
         PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
@@ -125,6 +128,7 @@ public sealed class BodyPump
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PumpStatus> PumpContentLengthAsync(
         PipeReader source, long length, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
     {
@@ -163,6 +167,7 @@ public sealed class BodyPump
         return PumpStatus.Completed;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PumpStatus> PumpChunkedAsync(
         PipeReader source, long maxBytes, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
     {
@@ -272,6 +277,7 @@ public sealed class BodyPump
         return outcome;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PumpStatus> EmitAsync(
         ReadOnlySequence<byte> data, bool endOfStream, PipeWriter target, bool chunkedOut, PluginStream? filter,
         bool isRequest, HeaderCollection trailers)

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Plugins.Runtime;
@@ -34,6 +35,10 @@ public sealed class ClientConnection
     private bool _idle;
     private SslStream? _tlsStream;
     private string? _forwardedFor;
+    private WaitingStream _waiting = null!;
+    // Open while the connection waits for its next request reading straight into a buffer (see ReadHeadAsync).
+    private CancellationTokenRegistration _activeWindow;
+    private bool _windowOpen;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -149,8 +154,9 @@ public sealed class ClientConnection
     private void CreatePipes(Stream stream)
     {
         // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer.
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer; the gate skips them while active.
+        _waiting = new WaitingStream(stream);
+        Input = PipeReader.Create(_waiting, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 
@@ -195,6 +201,8 @@ public sealed class ClientConnection
         Rejected,
     }
 
+    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
     {
         _request.Reset();
@@ -206,12 +214,19 @@ public sealed class ClientConnection
         {
             return HeadResult.Closed;
         }
+        int idleLeft = snapshot.Limits.IdleTimeoutMs - ActiveWindowMs;
+        if (!first && idleLeft > 0)
+        {
+            OpenActiveWindow();
+        }
         while (true)
         {
             ReadResult read;
             try
             {
-                read = await Input.ReadAsync(_deadline.Token);
+                // In the active window the read has no token: the window ends it through CancelPendingRead, which hands
+                // back the empty buffer (a cancelled token would leave the reader holding it).
+                read = await (_windowOpen ? Input.ReadAsync() : Input.ReadAsync(_deadline.Token));
             }
             catch (OperationCanceledException)
             {
@@ -220,6 +235,27 @@ public sealed class ClientConnection
                 return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
             }
             ReadOnlySequence<byte> buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                // The active window ended with no request: wait for data without a buffer for the rest of the idle time.
+                Input.AdvanceTo(buffer.Start);
+                if (_windowOpen)
+                {
+                    CloseActiveWindow();
+                    if (_server.IsDraining && buffer.IsEmpty)
+                    {
+                        // A graceful drain cancelled the wait (CloseIfIdle), not the window's end.
+                        return HeadResult.Closed;
+                    }
+                    _waiting.WaitForData = true;
+                    Arm(idleLeft);
+                }
+                continue;
+            }
+            if (_windowOpen)
+            {
+                CloseActiveWindow();
+            }
             if (!buffer.IsEmpty && !headerClockRunning)
             {
                 headerClockRunning = true;
@@ -284,6 +320,7 @@ public sealed class ClientConnection
     }
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> FlushAsync()
     {
         try
@@ -318,6 +355,33 @@ public sealed class ClientConnection
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// How long a keep-alive connection waits for its next request reading straight into a pooled buffer before it
+    /// falls back to waiting without one. A busy client's next request comes well within it (at 1k requests/s over 32
+    /// connections, every 32 ms); a connection that goes quiet gives its buffer back after it.
+    /// </summary>
+    private const int ActiveWindowMs = 50;
+
+    private void OpenActiveWindow()
+    {
+        _waiting.WaitForData = false;
+        Arm(ActiveWindowMs);
+        _activeWindow = _deadline.Token.UnsafeRegister(static s => ((ClientConnection)s!).Input.CancelPendingRead(), this);
+        _windowOpen = true;
+    }
+
+    private void CloseActiveWindow()
+    {
+        _windowOpen = false;
+        // Waits for a window callback already running; one that ran as data arrived may have left the cancellation
+        // pending on the reader, where the request's body would see it: it is taken here.
+        _activeWindow.Dispose();
+        if (_deadline.IsCancellationRequested && Input.TryRead(out ReadResult pending))
+        {
+            Input.AdvanceTo(pending.Buffer.Start);
         }
     }
 

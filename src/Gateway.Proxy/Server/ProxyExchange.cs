@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
@@ -77,6 +78,8 @@ public sealed class ProxyExchange : IDisposable
         _tunnelRequestBytes = 0;
     }
 
+    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
     {
         long started = Stopwatch.GetTimestamp();
@@ -258,6 +261,7 @@ public sealed class ProxyExchange : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, PluginStream? filters, HttpRequestHead request,
         string requestId, bool keepAlive, RequestHold hold, long started)
@@ -316,6 +320,7 @@ public sealed class ProxyExchange : IDisposable
         RetryOnFreshConnection,
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ExchangeResult> ExchangeAsync(
         ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, PluginStream? filters,
         HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, RequestHold hold, long started)
@@ -550,6 +555,7 @@ public sealed class ProxyExchange : IDisposable
         Invalid,
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, int timeoutMs, bool requestWasHead)
     {
         if (!_responseDeadline.TryReset())

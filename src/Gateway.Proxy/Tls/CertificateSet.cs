@@ -95,7 +95,7 @@ public sealed class CertificateSet
         }
         // CreateFromPemFile pairs the key with the first certificate and refuses a key of another certificate. On
         // Linux a key held only in memory serves handshakes, so no PKCS#12 round trip is needed.
-        X509Certificate2 leaf = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        X509Certificate2 leaf = PemPair.Load(certFile, keyFile);
         var intermediates = new X509Certificate2Collection();
         for (int i = 1; i < chain.Count; i++)
         {

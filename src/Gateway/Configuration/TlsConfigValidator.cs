@@ -89,7 +89,7 @@ internal sealed class TlsConfigValidator(ConfigErrors errors)
             }
             if (tls.CertFile is { } cert && tls.KeyFile is { } key)
             {
-                System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key).Dispose();
+                PemPair.Load(cert, key).Dispose();
             }
         }
         catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)

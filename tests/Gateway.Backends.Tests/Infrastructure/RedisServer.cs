@@ -1,69 +1,27 @@
-using System.Diagnostics;
-using System.Net.Sockets;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Backends.Tests;
 
-/// <summary>A private redis-server on a free loopback port in a temp dir; stopped by PID.</summary>
+/// <summary>
+/// A test collection's shared redis-server: a <see cref="RedisProcess"/> with DEBUG allowed, started once for the
+/// collection, which its tests may stop and start again on the same port.
+/// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
-    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gw-redis-");
-    private Process? _process;
+    private RedisProcess? _process;
 
-    public int Port { get; } = FreePort.Next();
+    private RedisProcess Process => _process ?? throw new InvalidOperationException("the collection's redis-server is not started");
 
-    public string Endpoint => $"127.0.0.1:{Port}";
+    public int Port => Process.Port;
 
-    /// <summary>Password the server requires at start (null = none).</summary>
-    public string? RequirePass { get; set; }
+    public string Endpoint => Process.Endpoint;
 
-    public async ValueTask InitializeAsync() => await StartAsync();
+    public async ValueTask InitializeAsync() => _process = await RedisProcess.StartAsync("--enable-debug-command", "yes");
 
-    public async Task StartAsync()
-    {
-        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false };
-        foreach (var argument in new[]
-        {
-            "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", _directory.FullName, "--save", "", "--appendonly", "no",
-            "--enable-debug-command", "yes", "--daemonize", "no", "--logfile", Path.Combine(_directory.FullName, "redis.log"),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port.</summary>
+    public Task StartAsync() => Process.RestartAsync();
 
-        if (RequirePass is not null)
-        {
-            start.ArgumentList.Add("--requirepass");
-            start.ArgumentList.Add(RequirePass);
-        }
-
-        _process = Process.Start(start)!;
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
-
-    public async Task StopAsync()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process?.Dispose();
-        _process = null;
-    }
+    public Task StopAsync() => Process.StopAsync();
 
     /// <summary>A fresh admin connection, authenticated with <paramref name="password"/> when given.</summary>
     public async Task<RawRedisClient> ConnectAsync(string? password = null)
@@ -79,7 +37,9 @@ public sealed class RedisServer : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
-        _directory.Delete(recursive: true);
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 using Gateway.Testing.Sql;
 using static Gateway.Functional.Tests.FirstPartyPlugins.PluginGateway;
 
@@ -11,7 +12,7 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 /// </summary>
 public sealed class ExtEchoPluginTests
 {
-    private static async Task<GatewayProcess> StartAsync(TestUpstream upstream, RedisServer? redis, PostgresServer? pg)
+    private static async Task<GatewayProcess> StartAsync(TestUpstream upstream, RedisProcess? redis, PostgresServer? pg)
     {
         var databases = new JsonObject();
         if (pg is not null)
@@ -50,7 +51,7 @@ public sealed class ExtEchoPluginTests
     [Fact]
     public async Task RedisCommands_EveryReplyTypeDecoded()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await StartAsync(upstream, redis, pg: null);
 

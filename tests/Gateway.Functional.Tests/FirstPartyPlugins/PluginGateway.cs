@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
@@ -77,7 +78,7 @@ public static class PluginGateway
         ["limits"] = new JsonObject { ["cpuMillisecondsPerCall"] = 200 },
     };
 
-    public static JsonObject RedisTarget(RedisServer redis, int timeoutMs) => new()
+    public static JsonObject RedisTarget(RedisProcess redis, int timeoutMs) => new()
     {
         ["endpoints"] = new JsonArray(JsonValue.Create(redis.Endpoint)),
         ["timeoutMs"] = timeoutMs,

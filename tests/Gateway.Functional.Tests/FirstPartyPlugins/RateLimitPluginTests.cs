@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 using static Gateway.Functional.Tests.FirstPartyPlugins.PluginGateway;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
@@ -31,14 +32,14 @@ public sealed class RateLimitPluginTests
 
     // Generous by default: the JIT-run gateway's first Redis call compiles the client on the way, and a
     // timed-out call fails open, which would count as an extra allowed request.
-    private static string RedisConfig(int workers, TestUpstream upstream, RedisServer redis, JsonObject plugin, int timeoutMs = 5000) =>
+    private static string RedisConfig(int workers, TestUpstream upstream, RedisProcess redis, JsonObject plugin, int timeoutMs = 5000) =>
         Config(workers, upstream, new JsonObject { ["rate-limit"] = plugin }, ["rate-limit"],
             redis: new JsonObject { ["limits"] = RedisTarget(redis, timeoutMs) });
 
     [Fact]
     public async Task RedisMode_ConcurrentRequestsOverTwoWorkers_ExactlyLimitPass()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 10, 3600)));
         await WarmUpAsync(gateway);
@@ -59,7 +60,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_TwoGatewayProcessesSharingRedis_ExactlyLimitPassInTotal()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         string config = RedisConfig(2, upstream, redis, RateLimit("redis", 8, 3600));
         await using var first = await GatewayProcess.StartAsync(config);
@@ -77,7 +78,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_SequentialRequests_HeadersCountDownThenRetryAfter()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 5, 300)));
         await WarmUpAsync(gateway);
@@ -103,7 +104,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_DifferentKeys_AreCountedSeparately()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 600)));
         await WarmUpAsync(gateway);
@@ -124,7 +125,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_AfterTheWindow_TheWholeQuotaIsBack()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         // 2 per 6 s: one request is released every 3 s, so the burst below cannot be refilled in between.
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 2, 6)));
@@ -145,7 +146,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_SeveralLimits_TheMostRestrictiveIsReportedAndEnforced()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         var limits = new JsonArray(
             new JsonObject { ["name"] = "per-second", ["limit"] = 1000, ["windowSeconds"] = 1 },
@@ -164,7 +165,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisMode_ScriptCacheFlushed_EvalFallbackKeepsCounting()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(1, upstream, redis, RateLimit("redis", 4, 600)));
         await WarmUpAsync(gateway);
@@ -185,7 +186,7 @@ public sealed class RateLimitPluginTests
     public async Task RedisStopped_RequestsFlowWithinTheTimeout_AndLimitingResumesAfterRestart()
     {
         const int timeoutMs = 200;
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(RedisConfig(2, upstream, redis, RateLimit("redis", 3, 600), timeoutMs));
         await WarmUpAsync(gateway);
@@ -228,7 +229,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisStopped_FailClosed_Answers503()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(
             RedisConfig(1, upstream, redis, RateLimit("redis", 3, 600, failurePolicy: "closed")));
@@ -245,7 +246,7 @@ public sealed class RateLimitPluginTests
     [Fact]
     public async Task RedisStalled_AThousandRequestsWaitOnIt_APluginFreeRouteIsNotDelayed()
     {
-        await using var redis = await RedisServer.StartAsync(debugCommands: true);
+        await using var redis = await RedisProcess.StartAsync("--enable-debug-command", "local");
         await using var upstream = new TestUpstream();
         string config = Config(2, upstream, new JsonObject { ["rate-limit"] = RateLimit("redis", 1_000_000, 3600) }, ["rate-limit"],
             redis: new JsonObject { ["limits"] = RedisTarget(redis, 10_000) }, freeRoutePrefix: "/free/");

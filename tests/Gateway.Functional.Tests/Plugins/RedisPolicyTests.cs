@@ -1,5 +1,6 @@
 using Gateway.Functional.Tests.FirstPartyPlugins;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Functional.Tests.Plugins;
 
@@ -12,7 +13,7 @@ public sealed class RedisPolicyTests
 {
     private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
 
-    private static string Config(string upstream, RedisServer redis) => $$"""
+    private static string Config(string upstream, RedisProcess redis) => $$"""
         {
           "workers": 1,
           "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
@@ -43,7 +44,7 @@ public sealed class RedisPolicyTests
     public async Task HostileCommands_AreRefused_AndTheVictimAlwaysGetsItsOwnReply()
     {
         Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync();
         await redis.CommandAsync("SET", "victim:key", "victim-value");
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, redis));

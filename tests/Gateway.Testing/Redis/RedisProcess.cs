@@ -87,7 +87,9 @@ public sealed class RedisProcess : IAsyncDisposable
         {
             try
             {
-                if ((await CommandAsync("PING")).StartsWith("+PONG", StringComparison.Ordinal))
+                // A server started with --requirepass answers NOAUTH until AUTH: it is up all the same.
+                string reply = await CommandAsync("PING");
+                if (reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal))
                 {
                     return;
                 }

@@ -3,41 +3,6 @@ using System.Net.Sockets;
 
 namespace Gateway.Deploy.Tests;
 
-/// <summary>A real redis-server on a loopback port that demands a password, stopped by its PID.</summary>
-internal sealed class RedisServer : IDisposable
-{
-    private readonly ChildProcess _process;
-
-    private RedisServer(ChildProcess process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
-
-    public int Port { get; }
-
-    public static async Task<RedisServer> StartAsync(string password)
-    {
-        int port = LoopbackPorts.Free();
-        var process = ChildProcess.Start("redis-server",
-            ["--port", port.ToString(), "--bind", "127.0.0.1", "--requirepass", password,
-             "--save", "", "--appendonly", "no", "--daemonize", "no"]);
-        var server = new RedisServer(process, port);
-        try
-        {
-            await LoopbackPorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(20), () => process.Output);
-            return server;
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose() => _process.Dispose();
-}
-
 /// <summary>Loopback port helpers shared by the servers these tests start.</summary>
 internal static class LoopbackPorts
 {
