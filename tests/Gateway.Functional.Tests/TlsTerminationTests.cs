@@ -288,6 +288,56 @@ public sealed class TlsTerminationTests : IDisposable
     }
 
     [Fact]
+    public async Task SecretVolumeRotation_SymlinkSwap_NewCertificateServed()
+    {
+        // A Secret volume as the kubelet writes it: tls.crt -> ..data/tls.crt, ..data -> a timestamped folder; an
+        // update writes a new folder and renames a new ..data link over the old one, so the paths never change.
+        string volume = Directory.CreateDirectory(Path.Combine(_dir, "secret")).FullName;
+        using X509Certificate2 before = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
+        using X509Certificate2 after = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
+        void Publish(string version, X509Certificate2 leaf)
+        {
+            string folder = Directory.CreateDirectory(Path.Combine(volume, version)).FullName;
+            var (c, k) = TestCertificates.WritePem(folder, "tls", leaf, _ca);
+            File.Move(c, Path.Combine(folder, "tls.crt"), overwrite: true);
+            File.Move(k, Path.Combine(folder, "tls.key"), overwrite: true);
+            string link = Path.Combine(volume, "..data_tmp");
+            File.CreateSymbolicLink(link, version);
+            // rename(2) of the link over the old one, as the kubelet does: one atomic step (File.Move would follow it).
+            using var swap = Process.Start("mv", ["-T", link, Path.Combine(volume, "..data")]);
+            swap.WaitForExit();
+            Assert.Equal(0, swap.ExitCode);
+        }
+        Publish("..2026_01", before);
+        File.CreateSymbolicLink(Path.Combine(volume, "tls.crt"), "..data/tls.crt");
+        File.CreateSymbolicLink(Path.Combine(volume, "tls.key"), "..data/tls.key");
+        await using var upstream = new TestUpstream();
+        string cert = Path.Combine(volume, "tls.crt");
+        string key = Path.Combine(volume, "tls.key");
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"certFile\": \"{cert}\", \"keyFile\": \"{key}\""));
+        var (first, served) = await ConnectAsync(gateway.Port, "k8s.test");
+        await first.DisposeAsync();
+        Assert.Equal(before.SerialNumber, served.SerialNumber);
+
+        Publish("..2026_02", after);
+        Directory.Delete(Path.Combine(volume, "..2026_01"), recursive: true);
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var (probe, now) = await ConnectAsync(gateway.Port, "k8s.test");
+            await probe.DisposeAsync();
+            if (now.SerialNumber == after.SerialNumber)
+            {
+                break;
+            }
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the rotated Secret was not served within 10 s");
+            await Task.Delay(100, Ct);
+        }
+        Assert.Single(await gateway.WaitForLogAsync("tls_certificates_reloaded"));
+        Assert.Empty(gateway.LogEntries("tls_certificates_refused"));
+    }
+
+    [Fact]
     public async Task OpenSslClient_VerifiesChainAndGetsResponse()
     {
         string caFile = TestCertificates.WriteCaPem(_dir, _ca);

@@ -58,7 +58,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
             // A cluster with tls gets it for callouts too, verified as for proxied requests; a refused certificate is
             // a failed call (the handshake logged why), never a plain-text request to a TLS port.
             await using SslStream? tls = cluster.Options.Tls is { } upstreamTls
-                ? await upstreamTls.AuthenticateAsync(network, endpoint.Address.Host, endpoint.HostHeader, deadline.Token).ConfigureAwait(false)
+                ? await upstreamTls.AuthenticateAsync(network, endpoint.Address.Host, endpoint.HostHeader, deadline.Token, "the http_call's timeout").ConfigureAwait(false)
                 : null;
             if (cluster.Options.Tls is not null && tls is null)
             {

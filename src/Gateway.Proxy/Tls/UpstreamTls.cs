@@ -35,8 +35,11 @@ public sealed class UpstreamTls
         }
     }
 
-    /// <summary>The TLS stream over a connected socket's stream, or null after logging why the handshake failed.</summary>
-    public async ValueTask<SslStream?> AuthenticateAsync(Stream transport, string host, string endpoint, CancellationToken cancellation)
+    /// <summary>
+    /// The TLS stream over a connected socket's stream, or null after logging why the handshake failed;
+    /// <paramref name="deadline"/> names what bounds it, for that log line.
+    /// </summary>
+    public async ValueTask<SslStream?> AuthenticateAsync(Stream transport, string host, string endpoint, CancellationToken cancellation, string deadline = "connectTimeoutMs")
     {
         var stream = new SslStream(transport, leaveInnerStreamOpen: true);
         string? failure = null;
@@ -68,7 +71,7 @@ public sealed class UpstreamTls
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
             await stream.DisposeAsync();
-            string reason = failure ?? (e is OperationCanceledException ? "handshake not completed within connectTimeoutMs" : e.InnerException?.Message ?? e.Message);
+            string reason = failure ?? (e is OperationCanceledException ? $"handshake not completed within {deadline}" : e.InnerException?.Message ?? e.Message);
             EdgeLog.UpstreamTlsFailed(_logger, _cluster, endpoint, reason);
             return null;
         }
