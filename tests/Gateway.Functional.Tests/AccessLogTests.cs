@@ -97,6 +97,26 @@ public sealed class AccessLogTests
     }
 
     [Fact]
+    public async Task ResponseBodyRewrittenByAPlugin_ResponseBytesAreWhatTheClientGot()
+    {
+        await using var upstream = new TestUpstream();
+        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint)
+            .Replace("\"cluster\": \"backend\" }", "\"cluster\": \"backend\", \"plugins\": [\"body\"] }", StringComparison.Ordinal)
+            .Replace("\"routes\"", $$$"""
+            "plugins": { "body": { "module": "{{{behaviors}}}", "configuration": "body", "limits": { "cpuMillisecondsPerCall": 1000 } } },
+            "routes"
+            """, StringComparison.Ordinal));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get("/api/x"));
+        ClientResponse response = (await client.ReadResponseAsync())!;
+        // The upstream sent "hello"; the plugin replaced it, and the line counts the replacement the client received.
+        Assert.Equal("replaced response", response.BodyText);
+        Assert.Equal(response.Body.Length, (long)(await WaitForAccessLinesAsync(gateway, 1))[0]["responseBytes"]!);
+    }
+
+    [Fact]
     public async Task RejectedHead_LoggedWithItsStatus()
     {
         await using var upstream = new TestUpstream();
