@@ -54,16 +54,16 @@ internal sealed class GuestExports
     {
         var exports = new GuestExports(instance, group.Module.Abi);
         bool v010 = group.Module.Abi == AbiVersion.V0_1_0;
-        exports.WarnIfMistyped(group, "proxy_on_request_headers", v010 ? exports.OnRequestHeaders010 : exports.OnRequestHeaders);
-        exports.WarnIfMistyped(group, "proxy_on_response_headers", v010 ? exports.OnResponseHeaders010 : exports.OnResponseHeaders);
-        exports.WarnIfMistyped(group, "proxy_on_request_body", exports.OnRequestBody);
-        exports.WarnIfMistyped(group, "proxy_on_response_body", exports.OnResponseBody);
-        exports.WarnIfMistyped(group, "proxy_on_context_create", exports.OnContextCreate);
-        exports.WarnIfMistyped(group, "proxy_on_http_call_response", exports.OnHttpCallResponse);
+        WarnIfMistyped(group, "proxy_on_request_headers", v010 ? exports.OnRequestHeaders010 : exports.OnRequestHeaders);
+        WarnIfMistyped(group, "proxy_on_response_headers", v010 ? exports.OnResponseHeaders010 : exports.OnResponseHeaders);
+        WarnIfMistyped(group, "proxy_on_request_body", exports.OnRequestBody);
+        WarnIfMistyped(group, "proxy_on_response_body", exports.OnResponseBody);
+        WarnIfMistyped(group, "proxy_on_context_create", exports.OnContextCreate);
+        WarnIfMistyped(group, "proxy_on_http_call_response", exports.OnHttpCallResponse);
         return exports;
     }
 
-    private void WarnIfMistyped(VmGroup group, string name, Delegate? resolved)
+    private static void WarnIfMistyped(VmGroup group, string name, Delegate? resolved)
     {
         if (resolved is null && group.Module.Exports.Contains(name))
         {

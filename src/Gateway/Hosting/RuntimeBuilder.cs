@@ -199,8 +199,11 @@ public static class RuntimeBuilder
             var endpoints = new DnsEndPoint[c.Endpoints.Count];
             for (int i = 0; i < endpoints.Length; i++)
             {
-                // Validation has already checked the host:port shape.
-                HostPort.TryParse(c.Endpoints[i], out var endpoint);
+                if (!HostPort.TryParse(c.Endpoints[i], out var endpoint))
+                {
+                    // Validation refuses such a config first; reaching here is a host bug.
+                    throw new InvalidOperationException($"clusters.{name}.endpoints[{i}] is not host:port");
+                }
                 endpoints[i] = new DnsEndPoint(endpoint.Host, endpoint.Port);
             }
             list.Add(new ClusterOptions
