@@ -31,8 +31,14 @@ public sealed class BackendRegistry : IAsyncDisposable
         }
     }
 
-    public static BackendRegistry Create(IReadOnlyList<RedisTargetOptions> redis, IReadOnlyList<DatabaseOptions> databases, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Builds the targets of one configuration. Their call metrics come from <paramref name="metrics"/>, which the
+    /// gateway keeps for the process; without it the registry counts on its own.
+    /// </summary>
+    public static BackendRegistry Create(
+        IReadOnlyList<RedisTargetOptions> redis, IReadOnlyList<DatabaseOptions> databases, ILoggerFactory loggerFactory, BackendMetrics? metrics = null)
     {
+        metrics ??= new BackendMetrics();
         var problems = new List<string>();
         var redisLogger = loggerFactory.CreateLogger<RedisTarget>();
         var redisTargets = new RedisTarget[redis.Count];
@@ -40,7 +46,7 @@ public sealed class BackendRegistry : IAsyncDisposable
         for (var i = 0; i < redis.Count; i++)
         {
             var options = redis[i];
-            var target = redisTargets[i] = new RedisTarget(options, redisLogger);
+            var target = redisTargets[i] = new RedisTarget(options, redisLogger, metrics.Redis(options.Name, RedisTarget.OutcomeNames));
             if (!redisByName.TryAdd(options.Name, target))
             {
                 problems.Add($"redis.{options.Name}: the name is already used by another target or alias");
@@ -59,7 +65,7 @@ public sealed class BackendRegistry : IAsyncDisposable
         var sqlDatabases = new SqlDatabase[databases.Count];
         for (var i = 0; i < databases.Count; i++)
         {
-            sqlDatabases[i] = new SqlDatabase(databases[i], sqlLogger);
+            sqlDatabases[i] = new SqlDatabase(databases[i], sqlLogger, metrics.Sql(databases[i].Name, SqlDatabase.StatusNames));
         }
 
         return new BackendRegistry(redisTargets, redisByName, sqlDatabases, problems);

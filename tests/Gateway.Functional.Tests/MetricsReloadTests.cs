@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Gateway.Testing;
+using Gateway.Testing.Redis;
 
 namespace Gateway.Functional.Tests;
 
 /// <summary>
-/// The data path's metrics belong to the process, not to a config snapshot: a reload neither resets the counters nor
+/// Metrics belong to the process, not to a config snapshot: a reload neither resets the data path's counters, a
+/// plugin's guest metrics nor a backend's call counters (also when it re-creates the plugin or the backend), nor
 /// splits the open-connections gauge between the snapshot a connection opened under and the one it closes under.
 /// Runs the published AOT binary.
 /// </summary>
@@ -65,6 +67,61 @@ public sealed partial class MetricsReloadTests
         Assert.True(await EventuallyAsync(async () => Value(await gateway.AdminGetAsync("/metrics"), "gateway_connections_active") == 0),
             "gateway_connections_active never returned to 0:\n" + await gateway.AdminGetAsync("/metrics"));
         Assert.Equal(6, Value(await gateway.AdminGetAsync("/metrics"), "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
+    }
+
+    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+
+    /// <summary>A config whose <paramref name="generation"/> changes the plugins' configuration and the Redis timeout: a reload re-creates both.</summary>
+    private static string PluginAndRedisConfig(string upstream, RedisProcess redis, string generation, int redisTimeoutMs) => $$"""
+        {
+          "workers": 1,
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+          "admin": { "address": "127.0.0.1", "port": 0 },
+          "clusters": { "backend": { "endpoints": ["{{upstream}}"] } },
+          "routes": [
+            { "name": "counted", "match": { "pathPrefix": "/m" }, "cluster": "backend", "plugins": ["m"] },
+            { "name": "redis", "match": { "pathPrefix": "/r" }, "cluster": "backend", "plugins": ["r"] }
+          ],
+          "plugins": {
+            "m": { "module": "{{Behaviors}}", "configuration": "metrics {{generation}}", "limits": { "cpuMillisecondsPerCall": 1000 } },
+            "r": { "module": "{{Behaviors}}", "configuration": "redis_raw cache", "limits": { "cpuMillisecondsPerCall": 1000 } }
+          },
+          "redis": { "cache": { "endpoints": ["{{redis.Endpoint}}"], "timeoutMs": {{redisTimeoutMs}} } }
+        }
+        """;
+
+    [Fact]
+    public async Task ReloadRecreatingPluginsAndBackends_GuestAndBackendCountersSurvive()
+    {
+        Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run scripts/publish.sh");
+        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
+        await using var redis = await RedisProcess.StartAsync();
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(PluginAndRedisConfig(upstream.Endpoint, redis, "one", 2000), aot: true);
+        using var client = new RawClient(gateway.Port);
+        const string Ping = "x-resp: *1~$4~PING~\r\n";
+        Assert.Equal(200, await StatusAsync(client, "/m/a"));
+        Assert.Equal(200, await StatusAsync(client, "/m/b"));
+        await client.SendAsync(RawClient.Get("/r/x", extra: Ping));
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        string before = await gateway.AdminGetAsync("/metrics");
+        Assert.Equal(2, Value(before, "wasm_m_requests"));
+        Assert.Equal(1, Value(before, "gateway_redis_calls_total{target=\"cache\",status=\"ok\"}"));
+
+        // New plugin configurations and a new Redis timeout: the plugins and the Redis target are built anew.
+        await File.WriteAllTextAsync(gateway.ConfigPath, PluginAndRedisConfig(upstream.Endpoint, redis, "two", 1500), TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () =>
+            (await gateway.AdminGetAsync("/metrics")).Contains("gateway_config_reloads_total{result=\"applied\"} 1", StringComparison.Ordinal)),
+            "the reload never applied");
+
+        // The connection opened before the reload is served under the new snapshot, counting on the same series.
+        Assert.Equal(200, await StatusAsync(client, "/m/c"));
+        await client.SendAsync(RawClient.Get("/r/y", extra: Ping));
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        string after = await gateway.AdminGetAsync("/metrics");
+        Assert.Equal(3, Value(after, "wasm_m_requests"));
+        Assert.Equal(2, Value(after, "gateway_redis_calls_total{target=\"cache\",status=\"ok\"}"));
+        Assert.Equal(2, Value(after, "gateway_redis_call_duration_seconds_count{target=\"cache\"}"));
     }
 
     /// <summary>The value of the series named exactly <paramref name="series"/> (name and labels); 0 when absent.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -286,23 +287,15 @@ internal sealed class RedisConnection
         }
     }
 
-    /// <summary><c>host:port</c>, <c>[v6]:port</c> or <c>v4:port</c>.</summary>
+    /// <summary><c>host:port</c>, <c>[v6]:port</c> or <c>v4:port</c>, read as config endpoints are.</summary>
     internal static bool TryParseEndpoint(string text, out EndPoint endpoint)
     {
-        if (IPEndPoint.TryParse(text, out var address) && address.Port != 0)
-        {
-            endpoint = address;
-            return true;
-        }
-
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        if (!HostPort.TryParse(text, out var hostPort))
         {
             endpoint = null!;
             return false;
         }
-
-        endpoint = new DnsEndPoint(text[..colon], port);
+        endpoint = hostPort.ToEndPoint();
         return true;
     }
 }

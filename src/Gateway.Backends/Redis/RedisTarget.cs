@@ -12,7 +12,7 @@ namespace Gateway.Backends.Redis;
 /// </summary>
 public sealed class RedisTarget : IAsyncDisposable
 {
-    private static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command", "reply_too_large"];
+    internal static readonly string[] OutcomeNames = ["ok", "error_reply", "timeout", "network_error", "circuit_open", "bad_command", "reply_too_large"];
 
     /// <summary>A reply larger than this fails its call only (Redis's own default limit for one bulk string is 512 MB).</summary>
     private const int MaxReplyBytes = 64 * 1024 * 1024;
@@ -24,11 +24,11 @@ public sealed class RedisTarget : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RedisPluginClient> _clients = new(StringComparer.Ordinal);
     private readonly RedisDeadlines _deadlines;
 
-    internal RedisTarget(RedisTargetOptions options, ILogger logger)
+    internal RedisTarget(RedisTargetOptions options, ILogger logger, TargetMetrics metrics)
     {
         _options = options;
         _logger = logger;
-        Metrics = new TargetMetrics(options.Name, OutcomeNames);
+        Metrics = metrics;
         _deadlines = new RedisDeadlines(Expire);
         _identity = new RedisIdentity(options, options.Password, options.PasswordFile, options.Name, logger);
         foreach (var (plugin, access) in options.Plugins)

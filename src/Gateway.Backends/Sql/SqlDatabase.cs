@@ -13,7 +13,7 @@ namespace Gateway.Backends.Sql;
 /// </summary>
 public sealed class SqlDatabase : IAsyncDisposable
 {
-    private static readonly string[] StatusNames = ["ok", "timeout", "statement_not_found", "bad_argument", "backend_error", "circuit_open", "result_too_large"];
+    internal static readonly string[] StatusNames = ["ok", "timeout", "statement_not_found", "bad_argument", "backend_error", "circuit_open", "result_too_large"];
     private static readonly Action<Task> ObserveFault = static t => _ = t.Exception;
     private static readonly Func<string, SqlDatabase, SqlPluginLane> NewLane = static (plugin, database) =>
         new SqlPluginLane(plugin, database.PluginShare, database._options.CircuitBreaker);
@@ -24,11 +24,11 @@ public sealed class SqlDatabase : IAsyncDisposable
     private readonly SqlProvider? _provider;
     private readonly ConcurrentDictionary<string, SqlPluginLane> _lanes = new(StringComparer.Ordinal);
 
-    internal SqlDatabase(DatabaseOptions options, ILogger logger)
+    internal SqlDatabase(DatabaseOptions options, ILogger logger, TargetMetrics metrics)
     {
         _options = options;
         _logger = logger;
-        Metrics = new TargetMetrics(options.Name, StatusNames);
+        Metrics = metrics;
         PluginShare = options.MaxConnectionsPerPlugin > 0
             ? Math.Min(options.MaxConnectionsPerPlugin, options.MaxPoolSize)
             : Math.Max(1, (options.MaxPoolSize + 1) / 2);

@@ -9,8 +9,11 @@ namespace Gateway.Plugins.Runtime;
 /// <summary>One configured plugin, process-wide: its options, compiled module, metrics and failure counters.</summary>
 internal sealed class PluginDefinition
 {
-    public PluginDefinition(PluginOptions options, VmGroup group, ILogger logger)
+    public PluginDefinition(PluginOptions options, VmGroup group, ILogger logger, PluginSeries series)
     {
+        Metrics = series.Guest;
+        Counters = series.Counters;
+        Refusals = series.Refusals;
         Options = options;
         Group = group;
         Logger = logger;
@@ -33,14 +36,14 @@ internal sealed class PluginDefinition
     /// <summary>Buffer type 7, byte for byte (docs/proxy-wasm.md).</summary>
     public byte[] Configuration { get; }
 
-    public GuestMetrics Metrics { get; } = new();
+    /// <summary>The series below live for the process (<see cref="PluginMetrics"/>): a reload keeps counting on them.</summary>
+    public GuestMetrics Metrics { get; }
 
-    public PluginCounters Counters { get; } = new();
+    public PluginCounters Counters { get; }
 
     /// <summary>What the host refused this plugin, per limit (exported on /metrics).</summary>
-    public Sandbox.PluginRefusals Refusals { get; } = new();
+    public Sandbox.PluginRefusals Refusals { get; }
 
-    /// <summary>Counts a refusal and logs it, rate-limited.</summary>
     /// <summary>The lowest level the plugin's logger emits, in proxy-wasm numbering (trace 0 to critical 5, as <see cref="LogLevel"/>).</summary>
     public int ProxyWasmLogLevel()
     {
@@ -54,6 +57,7 @@ internal sealed class PluginDefinition
         return 5;
     }
 
+    /// <summary>Counts a refusal and logs it, rate-limited.</summary>
     public void Refuse(Sandbox.HostLimit limit, string detail) => Refusals.Record(limit, Logger, Name, detail);
 
     private int _backendCallsInFlight;

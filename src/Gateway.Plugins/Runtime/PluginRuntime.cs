@@ -196,7 +196,7 @@ public sealed class PluginRuntime : IDisposable
         foreach (var options in members)
         {
             var pluginLogger = options == first ? logger : Services.LoggerFactory.CreateLogger("Gateway.Plugins." + options.Name);
-            group.Plugins.Add(new PluginDefinition(options, group, pluginLogger));
+            group.Plugins.Add(new PluginDefinition(options, group, pluginLogger, Services.Metrics.For(options.Name)));
         }
         return group;
     }

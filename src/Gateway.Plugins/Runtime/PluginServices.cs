@@ -29,6 +29,9 @@ public sealed class PluginServices
     /// <summary>Where compiled modules are cached across starts; null compiles every module at every start.</summary>
     public string? ModuleCacheDirectory { get; init; }
 
+    /// <summary>The plugins' series; the gateway passes one instance for the whole process so reloads keep counting.</summary>
+    public Metrics.PluginMetrics Metrics { get; init; } = new();
+
     /// <summary>Identity reported by the <c>node.id</c> property.</summary>
     public string NodeId { get; init; } = Environment.MachineName;
 }

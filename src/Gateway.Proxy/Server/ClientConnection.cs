@@ -39,6 +39,7 @@ public sealed class ClientConnection
     // Open while the connection waits for its next request reading straight into a buffer (see ReadHeadAsync).
     private CancellationTokenRegistration _activeWindow;
     private bool _windowOpen;
+    private int _keptAlive;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -215,7 +216,9 @@ public sealed class ClientConnection
             return HeadResult.Closed;
         }
         int idleLeft = snapshot.Limits.IdleTimeoutMs - ActiveWindowMs;
-        if (!first && idleLeft > 0)
+        // Only a connection that has carried more than one request earns the window: one that made a single request
+        // and went quiet (most idle keep-alive connections) waits without a buffer from the start.
+        if (!first && ++_keptAlive > 1 && idleLeft > 0)
         {
             OpenActiveWindow();
         }

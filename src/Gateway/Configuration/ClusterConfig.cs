@@ -11,6 +11,8 @@ public sealed record ClusterConfig
     public int RequestTimeoutMs { get; init; } = 15_000;
     public int MaxConnectionsPerWorker { get; init; } = 256;
     public EjectionConfig Ejection { get; init; } = new();
+    /// <summary>A pooled upstream connection idle longer than this is closed instead of reused.</summary>
+    public int PooledIdleTimeoutMs { get; init; } = 30_000;
     public ClusterTlsConfig? Tls { get; init; }
 
     public bool Equals(ClusterConfig? other) =>
@@ -21,6 +23,7 @@ public sealed record ClusterConfig
         && RequestTimeoutMs == other.RequestTimeoutMs
         && MaxConnectionsPerWorker == other.MaxConnectionsPerWorker
         && Ejection == other.Ejection
+        && PooledIdleTimeoutMs == other.PooledIdleTimeoutMs
         && Tls == other.Tls;
 
     public override int GetHashCode() =>

@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Http.Paths;
+using Gateway.Http.Transport;
 
 namespace Gateway.Configuration;
 
@@ -158,6 +159,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             Positive($"{path}.maxConnectionsPerWorker", cluster.MaxConnectionsPerWorker);
             Positive($"{path}.ejection.consecutiveFailures", cluster.Ejection.ConsecutiveFailures);
             Positive($"{path}.ejection.cooldownMs", cluster.Ejection.CooldownMs);
+            Positive($"{path}.pooledIdleTimeoutMs", cluster.PooledIdleTimeoutMs);
             if (cluster.Tls is { Enabled: true } tls)
             {
                 new TlsConfigValidator(errors).ValidateUpstream($"{path}.tls", tls);
@@ -303,6 +305,19 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             foreach (var (target, access) in plugin.Redis)
             {
                 PluginRedisRules.Validate(errors, ConfigPath.Property($"{path}.redis", target), target, access, config.Redis);
+            }
+
+            foreach (var (variable, value) in plugin.Environment)
+            {
+                // environ_get hands the guest NAME=value strings ended by NUL: neither may break that shape.
+                if (variable.Length == 0 || variable.Contains('=') || variable.Contains('\0'))
+                {
+                    errors.Add(ConfigPath.Property($"{path}.environment", variable), "a variable name must be non-empty and contain neither '=' nor NUL");
+                }
+                else if (value.Contains('\0'))
+                {
+                    errors.Add(ConfigPath.Property($"{path}.environment", variable), "the value must not contain NUL");
+                }
             }
         }
     }

@@ -39,6 +39,9 @@ public sealed record PluginConfig
 
     /// <summary>Per Redis target: scripts and extra commands this plugin may run, and its own ACL identity.</summary>
     public PluginRedisAccess Redis { get; init; } = new();
+
+    /// <summary>Variables the guest reads through WASI <c>environ_get</c>, in this order.</summary>
+    public PluginEnvironment Environment { get; init; } = new();
 }
 
 /// <summary>What a request gets when its plugin traps or exceeds a limit (README, 'What a client sees when something goes wrong').</summary>

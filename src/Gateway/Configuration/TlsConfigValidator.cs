@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Gateway.Http.Transport;
 using Gateway.Proxy.Tls;
 
 namespace Gateway.Configuration;

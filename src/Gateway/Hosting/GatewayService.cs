@@ -2,6 +2,7 @@ using System.Text;
 using Gateway.Admin;
 using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Plugins.Metrics;
 using Gateway.Proxy;
 using Gateway.Proxy.Metrics;
 using Gateway.Proxy.Server;
@@ -32,6 +33,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private readonly object _reloadGate = new();
     // The data path's counters outlive every snapshot: a reload must not reset them.
     private readonly ProxyCounters _counters = new();
+    private readonly PluginMetrics _pluginMetrics = new();
+    private readonly BackendMetrics _backendMetrics = new();
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
@@ -53,9 +56,9 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         long started = Environment.TickCount64;
-        _backends = RuntimeBuilder.Backends(_config, _loggers);
+        _backends = RuntimeBuilder.Backends(_config, _loggers, _backendMetrics);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
-        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors);
+        ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors, pluginMetrics: _pluginMetrics);
         problems.AddRange(pluginErrors);
         if (problems.Count > 0)
         {
@@ -129,11 +132,11 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
             bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases)
                 || !SamePluginRedisAccess(_config, config);
-            BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers) : _backends;
+            BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers, _backendMetrics) : _backends;
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;
-            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, _counters, out var pluginErrors, previous);
+            ProxySnapshot snapshot = RuntimeBuilder.Snapshot(config, backends, _loggers, _counters, out var pluginErrors, previous, _pluginMetrics);
             if (pluginErrors.Count > 0)
             {
                 snapshot.Plugins?.Retire();

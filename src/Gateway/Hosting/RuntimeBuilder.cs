@@ -1,6 +1,8 @@
 using System.Net;
 using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Http.Transport;
+using Gateway.Plugins.Metrics;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy;
 using Gateway.Proxy.Forwarding;
@@ -69,7 +71,11 @@ public static class RuntimeBuilder
         return new AccessLog(output, ownsOutput: c.File is not null, c.QueueCapacity, loggers.CreateLogger("Gateway.AccessLog"));
     }
 
-    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers)
+    /// <summary>The Redis targets and databases of <paramref name="config"/>, counting into the process's <paramref name="metrics"/>.</summary>
+    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers, BackendMetrics? metrics = null) =>
+        BackendRegistry.Create(RedisTargets(config), Databases(config), loggers, metrics);
+
+    public static List<RedisTargetOptions> RedisTargets(GatewayConfig config)
     {
         var redis = new List<RedisTargetOptions>();
         foreach (var (name, r) in config.Redis)
@@ -101,6 +107,11 @@ public static class RuntimeBuilder
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = r.CircuitBreaker.FailureThreshold, OpenMs = r.CircuitBreaker.OpenMs },
             });
         }
+        return redis;
+    }
+
+    public static List<DatabaseOptions> Databases(GatewayConfig config)
+    {
         var databases = new List<DatabaseOptions>();
         foreach (var (name, d) in config.Databases)
         {
@@ -124,7 +135,7 @@ public static class RuntimeBuilder
                 CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = d.CircuitBreaker.FailureThreshold, OpenMs = d.CircuitBreaker.OpenMs },
             });
         }
-        return BackendRegistry.Create(redis, databases, loggers);
+        return databases;
     }
 
     /// <summary>What each plugin configured for one Redis target, by plugin name.</summary>
@@ -163,6 +174,7 @@ public static class RuntimeBuilder
                 VmId = p.VmId,
                 FailurePolicy = p.FailurePolicy == ConfigFailurePolicy.Open ? PluginFailurePolicy.Open : PluginFailurePolicy.Closed,
                 Singleton = p.Singleton,
+                Environment = p.Environment,
                 Limits = new PluginLimits
                 {
                     MemoryBytes = p.Limits.MemoryBytes,
@@ -188,9 +200,8 @@ public static class RuntimeBuilder
             for (int i = 0; i < endpoints.Length; i++)
             {
                 // Validation has already checked the host:port shape.
-                string e = c.Endpoints[i];
-                int colon = e.LastIndexOf(':');
-                endpoints[i] = new DnsEndPoint(e[..colon].Trim('[', ']'), int.Parse(e[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                HostPort.TryParse(c.Endpoints[i], out var endpoint);
+                endpoints[i] = new DnsEndPoint(endpoint.Host, endpoint.Port);
             }
             list.Add(new ClusterOptions
             {
@@ -202,6 +213,7 @@ public static class RuntimeBuilder
                 MaxConnectionsPerWorker = c.MaxConnectionsPerWorker,
                 EjectionConsecutiveFailures = c.Ejection.ConsecutiveFailures,
                 EjectionCooldownMs = c.Ejection.CooldownMs,
+                PooledIdleTimeoutMs = c.PooledIdleTimeoutMs,
                 Tls = c.Tls is { Enabled: true } tls
                     ? new UpstreamTls(name, new UpstreamTlsOptions { CaFile = tls.CaFile, ServerName = tls.ServerName, CertFile = tls.CertFile, KeyFile = tls.KeyFile },
                         (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Proxy"))
@@ -235,11 +247,12 @@ public static class RuntimeBuilder
     /// <summary>
     /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
     /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
-    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/>, which live for the process.
+    /// keep their VMs and state. The snapshot counts into <paramref name="counters"/> and its plugins into
+    /// <paramref name="pluginMetrics"/>, which live for the process.
     /// </summary>
     public static ProxySnapshot Snapshot(
         GatewayConfig config, BackendRegistry backends, ILoggerFactory loggers, ProxyCounters counters, out IReadOnlyList<string> errors,
-        LoadedPlugins? previous = null)
+        LoadedPlugins? previous = null, PluginMetrics? pluginMetrics = null)
     {
         IReadOnlyList<ClusterOptions> clusters = Clusters(config, loggers);
         LoadedPlugins? plugins = null;
@@ -253,6 +266,7 @@ public static class RuntimeBuilder
                 Backends = backends,
                 MessageLimits = config.Limits.ToHttpLimits(),
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
+                Metrics = pluginMetrics ?? new PluginMetrics(),
             };
             PluginRuntime runtime = previous is null
                 ? PluginRuntime.Load(Plugins(config), services, out errors)

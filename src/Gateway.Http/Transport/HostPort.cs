@@ -2,9 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Gateway.Configuration;
+namespace Gateway.Http.Transport;
 
-/// <summary>An endpoint written <c>host:port</c>, <c>1.2.3.4:port</c> or <c>[v6]:port</c>.</summary>
+/// <summary>
+/// An endpoint written <c>host:port</c>, <c>1.2.3.4:port</c> or <c>[v6]:port</c>: config endpoints (clusters, Redis)
+/// and the addresses Redis reports are all read by this one parser.
+/// </summary>
 public readonly record struct HostPort(string Host, int Port)
 {
     public static bool TryParse(string text, out HostPort value)
@@ -78,6 +81,10 @@ public readonly record struct HostPort(string Host, int Port)
 
         return true;
     }
+
+    /// <summary>An IP literal as an <see cref="IPEndPoint"/>, a name as a <see cref="DnsEndPoint"/> resolved at connect time.</summary>
+    public EndPoint ToEndPoint() =>
+        IPAddress.TryParse(Host, out var address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port);
 
     public override string ToString() =>
         Host.Contains(':') ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}" : $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";

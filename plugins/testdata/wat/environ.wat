@@ -1,0 +1,32 @@
+;; Reads the variables the gateway passes through WASI environ_get and adds them to the request as one header:
+;; x-environ: NAME=value;NAME2=value2 (the entries' NUL terminators become ';', the last one dropped).
+(module
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "x-environ")
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (param $eos i32) (result i32)
+    (local $size i32)
+    (local $i i32)
+    (drop (call $sizes (i32.const 100) (i32.const 104)))
+    (local.set $size (i32.load (i32.const 104)))
+    (if (i32.eqz (local.get $size)) (then (return (i32.const 0))))
+    (drop (call $environ (i32.const 1024) (i32.const 2048)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $size)))
+        (if (i32.eqz (i32.load8_u (i32.add (i32.const 2048) (local.get $i))))
+          (then (i32.store8 (i32.add (i32.const 2048) (local.get $i)) (i32.const 59))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (drop (call $add (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 2048) (i32.sub (local.get $size) (i32.const 1))))
+    (i32.const 0)))
