@@ -286,6 +286,20 @@ public sealed class PluginStream
         {
             _holdingHeaders = false;
         }
+        if (RunGuarded(from) is { } done)
+        {
+            return new ValueTask<FilterOutcome>(done);
+        }
+        _pending = true;
+        return _source.Pending();
+    }
+
+    /// <summary>
+    /// Runs the current phase from plugin <paramref name="from"/> with re-entry refused meanwhile; a finished phase of
+    /// response headers that continued means the head went downstream, so no local reply may follow.
+    /// </summary>
+    private FilterOutcome? RunGuarded(int from)
+    {
         _running = true;
         FilterOutcome? outcome;
         try
@@ -298,15 +312,10 @@ public sealed class PluginStream
         }
         if (outcome is { } done)
         {
-            NoteResponseSent(done);
-            return new ValueTask<FilterOutcome>(done);
+            _responseSent |= _phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue;
         }
-        _pending = true;
-        return _source.Pending();
+        return outcome;
     }
-
-    /// <summary>Response headers that continued went downstream: no local reply may follow.</summary>
-    private void NoteResponseSent(FilterOutcome done) => _responseSent |= _phase == StreamPhase.ResponseHeaders && done.Action == FilterAction.Continue;
 
     private void Resume()
     {
@@ -324,19 +333,8 @@ public sealed class PluginStream
             // The held body goes on to the next plugin, with whatever the paused plugin changed (docs/proxy-wasm.md, 'Stream control').
             _transit.PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
         }
-        _running = true;
-        FilterOutcome? outcome;
-        try
+        if (RunGuarded(from) is { } done)
         {
-            outcome = RunFrom(from);
-        }
-        finally
-        {
-            _running = false;
-        }
-        if (outcome is { } done)
-        {
-            NoteResponseSent(done);
             _pending = false;
             _source.SetResult(done);
         }
