@@ -36,7 +36,7 @@ public sealed class EdgeMetrics
         Interlocked.Increment(ref _tunnelsActive);
     }
 
-    public void TunnelClosed(TunnelEnd end, long bytesUp, long bytesDown)
+    internal void TunnelClosed(TunnelEnd end, long bytesUp, long bytesDown)
     {
         Interlocked.Decrement(ref _tunnelsActive);
         Interlocked.Increment(ref _tunnelsClosed[(int)end]);

@@ -10,7 +10,7 @@ namespace Gateway.Proxy;
 /// indexes to their named series once, so the request path counts with an array index and an interlocked add, no
 /// lookup, lock or allocation. Every snapshot's view reaches the same counters.
 /// </summary>
-public sealed class ProxyMetrics
+internal sealed class ProxyMetrics
 {
     private readonly ProxyCounters _counters;
     private readonly RouteSeries[] _routes;        // route index + 1; slot 0 counts requests that matched no route

@@ -54,10 +54,10 @@ public sealed class ProxySnapshot
 
     public IReadOnlyDictionary<string, Cluster> ClustersByName { get; }
 
-    public RouteTable Routes { get; }
+    internal RouteTable Routes { get; }
 
     public LoadedPlugins? Plugins { get; }
 
     /// <summary>This snapshot's routes and clusters resolved to the process-wide counters (they outlive it).</summary>
-    public ProxyMetrics Metrics { get; }
+    internal ProxyMetrics Metrics { get; }
 }

@@ -6,7 +6,7 @@ namespace Gateway.Proxy.Forwarding;
 /// turned a 204 or 304 into one that allows a body, says 0: without a length, an HTTP/1.1 client would read the
 /// connection to its end as the body.
 /// </summary>
-public static class BodilessLength
+internal static class BodilessLength
 {
     /// <summary>The length to write, or -1 for none.</summary>
     public static long Of(int status, bool headRequest, long upstreamLength)

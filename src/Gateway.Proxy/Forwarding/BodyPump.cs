@@ -8,7 +8,7 @@ using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
 
-public enum PumpStatus
+internal enum PumpStatus
 {
     Completed,
     /// <summary>The source closed before the body ended (CL-7, RS-4).</summary>
@@ -34,7 +34,7 @@ public enum PumpStatus
 /// A response head a Higress 0.2.100 plugin holds (docs/proxy-wasm.md, 'Stream control'): the pump writes it, as the plugins left it, right before
 /// the first body bytes the chain lets through, or at the end of the body.
 /// </summary>
-public readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFraming Framing, bool Close, long MaxHeldBytes);
+internal readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFraming Framing, bool Close, long MaxHeldBytes);
 
 /// <summary>
 /// Streams one message body from a source pipe to a destination pipe, decoding the source framing and
@@ -43,7 +43,7 @@ public readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFramin
 /// <see cref="TransferWatchdog"/>, a request pump reports the client's progress to it (TO-2) and a response
 /// pump its blocked writes to the client (TO-4).
 /// </summary>
-public sealed class BodyPump
+internal sealed class BodyPump
 {
     // Made on first use: most routes have no body-inspecting plugin, and an idle connection should hold no buffer.
     private ArrayBufferWriter<byte>? _filtered;

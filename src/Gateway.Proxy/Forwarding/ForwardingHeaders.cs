@@ -8,7 +8,7 @@ namespace Gateway.Proxy.Forwarding;
 /// (FW-2, FW-3). Connection options are applied to received fields only, before the gateway adds its
 /// own, so a client can never strip what the gateway sets.
 /// </summary>
-public static class ForwardingHeaders
+internal static class ForwardingHeaders
 {
     private static readonly string[] AlwaysHopByHop =
         ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer",

@@ -7,7 +7,7 @@ namespace Gateway.Proxy.Forwarding;
 /// Responses the gateway produces itself: errors (a small JSON body, its own Content-Length, and
 /// <c>connection: close</c> when the connection will close, LIM) and plugin local replies.
 /// </summary>
-public static class LocalResponse
+internal static class LocalResponse
 {
     /// <summary>Writes an error response; returns the body bytes written (0 for HEAD), for the access log.</summary>
     public static int WriteError(IBufferWriter<byte> w, int status, string message, string requestId, bool close, bool headRequest = false)

@@ -11,7 +11,7 @@ namespace Gateway.Proxy.Forwarding;
 /// Phases that complete synchronously (the common case) cost nothing extra; a paused one costs a timer, and
 /// resumes on the worker like any other continuation, with no hop through the thread pool.
 /// </summary>
-public static class PluginDeadline
+internal static class PluginDeadline
 {
     private static readonly ReadOnlyMemory<byte> TimeoutBody = Encoding.ASCII.GetBytes("{\"status\":504,\"error\":\"plugin did not resume the request in time\"}\n");
 

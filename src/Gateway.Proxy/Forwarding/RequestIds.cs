@@ -5,7 +5,7 @@ namespace Gateway.Proxy.Forwarding;
 /// to be unique, not unguessable: the runtime's per-thread generator (seeded once from the OS) makes them without the
 /// read of the kernel's random device that <see cref="Guid.NewGuid"/> costs on every request.
 /// </summary>
-public static class RequestIds
+internal static class RequestIds
 {
     public static string Next()
     {

@@ -5,7 +5,7 @@ using Gateway.Http;
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>The client deadline that ended an exchange: TO-1, TO-2 or TO-4.</summary>
-public enum ClientTimeout
+internal enum ClientTimeout
 {
     None,
     /// <summary>TO-1: the request head did not arrive in time.</summary>
@@ -18,7 +18,7 @@ public enum ClientTimeout
     ResponseWrite,
 }
 
-public static class ClientTimeouts
+internal static class ClientTimeouts
 {
     public const int Count = (int)ClientTimeout.ResponseWrite + 1;
 
@@ -39,7 +39,7 @@ public static class ClientTimeouts
 /// read or flush); the timer's tick, on a pool thread, judges them and ends a stalled transfer by cancelling
 /// the pending read or flush, which the pump sees as a cancelled result rather than an exception.
 /// </summary>
-public sealed class TransferWatchdog : IDisposable
+internal sealed class TransferWatchdog : IDisposable
 {
     // Request-body progress is sampled every quarter window; eight samples reach one window back unless
     // the upstream held the body up for most of that time, and then the client is not the one to judge.

@@ -8,7 +8,7 @@ namespace Gateway.Proxy.Forwarding;
 /// nothing moves for the idle timeout; then both connections close (the upstream one is never pooled again).
 /// Plugins do not see these bytes: body callbacks belong to HTTP messages, and a tunnel carries none.
 /// </summary>
-public sealed class Tunnel
+internal sealed class Tunnel
 {
     private readonly CancellationTokenSource _stop = new();
     private long _lastActivity = Environment.TickCount64;

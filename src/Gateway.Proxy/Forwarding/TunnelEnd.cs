@@ -1,7 +1,7 @@
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>Why a tunnel ended.</summary>
-public enum TunnelEnd
+internal enum TunnelEnd
 {
     ClientClosed,
     UpstreamClosed,
@@ -10,7 +10,7 @@ public enum TunnelEnd
 }
 
 /// <summary>Metric labels of <see cref="TunnelEnd"/>.</summary>
-public static class TunnelEnds
+internal static class TunnelEnds
 {
     public const int Count = 4;
 

@@ -7,7 +7,7 @@ namespace Gateway.Proxy.Forwarding;
 /// <c>Upgrade</c> keeps both fields upstream when its route allows the protocol, and only a 101 naming a protocol
 /// the client offered switches the connection into a tunnel.
 /// </summary>
-public static class UpgradeRequest
+internal static class UpgradeRequest
 {
     /// <summary>The client's <c>Upgrade</c> value when the request asks to switch protocols; read before hop-by-hop fields go.</summary>
     public static string? Offered(HttpRequestHead request)

@@ -39,7 +39,7 @@ public sealed class AccessLog : IAsyncDisposable
     }
 
     /// <summary>Queues one line; never blocks.</summary>
-    public void Write(in AccessLogEntry entry)
+    internal void Write(in AccessLogEntry entry)
     {
         if (!_queue.Writer.TryWrite(entry))
         {

@@ -6,7 +6,7 @@ namespace Gateway.Proxy.Logging;
 /// One finished request as the access log writes it. Only references and numbers: every field is a string the
 /// exchange already holds, so taking an entry allocates nothing; formatting happens on the writer's thread.
 /// </summary>
-public readonly record struct AccessLogEntry(
+internal readonly record struct AccessLogEntry(
     DateTime Time,
     string Listener,
     string? Route,

@@ -7,7 +7,7 @@ namespace Gateway.Proxy.Logging;
 /// What one exchange fills in as it goes, for its access log line. One per connection, reused for every request;
 /// <see cref="Begin"/> clears it.
 /// </summary>
-public sealed class AccessRecord
+internal sealed class AccessRecord
 {
     public DateTime Time { get; private set; }
 
@@ -57,7 +57,7 @@ public sealed class AccessRecord
 }
 
 /// <summary>The <c>plugins</c> field of an access log line.</summary>
-public static class PluginOutcomes
+internal static class PluginOutcomes
 {
     public const string None = "none";
     public const string Continue = "continue";

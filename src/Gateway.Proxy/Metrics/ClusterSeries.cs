@@ -6,7 +6,7 @@ namespace Gateway.Proxy.Metrics;
 /// The upstream connection gauges and error counters of one cluster name, for the life of the process. Pools of a
 /// replaced snapshot keep reporting their closing connections here, so the gauges return to what is really open.
 /// </summary>
-public sealed class ClusterSeries
+internal sealed class ClusterSeries
 {
     private readonly long[] _errors = new long[UpstreamErrors.Count];
     private long _open;

@@ -23,12 +23,12 @@ public sealed class ProxyCounters
     private long _acceptedConnections;
 
     /// <summary>The series of requests that matched no route.</summary>
-    public RouteSeries Unrouted => _routes[0];
+    internal RouteSeries Unrouted => _routes[0];
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
     /// <summary>The series of route <paramref name="name"/>, created on first use (at snapshot build, not per request).</summary>
-    public RouteSeries Route(string name)
+    internal RouteSeries Route(string name)
     {
         lock (_routes)
         {
@@ -46,7 +46,7 @@ public sealed class ProxyCounters
     }
 
     /// <summary>The series of cluster <paramref name="name"/>, created on first use.</summary>
-    public ClusterSeries Cluster(string name)
+    internal ClusterSeries Cluster(string name)
     {
         lock (_clusters)
         {
@@ -65,7 +65,7 @@ public sealed class ProxyCounters
 
     public void Rejected(RequestRejection reason) => Interlocked.Increment(ref _rejections[(int)reason]);
 
-    public void ClientTimedOut(ClientTimeout timeout) => Interlocked.Increment(ref _clientTimeouts[(int)timeout]);
+    internal void ClientTimedOut(ClientTimeout timeout) => Interlocked.Increment(ref _clientTimeouts[(int)timeout]);
 
     public void ConnectionOpened()
     {

@@ -4,7 +4,7 @@ namespace Gateway.Proxy.Metrics;
 /// The request counters and latency histogram of one route name. One instance per name for the life of the process,
 /// so a reload that keeps the route keeps its counts.
 /// </summary>
-public sealed class RouteSeries
+internal sealed class RouteSeries
 {
     /// <summary>Upper bounds of the latency buckets, in seconds; one more bucket holds everything above.</summary>
     public static readonly double[] LatencyBoundsSeconds =

@@ -3,7 +3,7 @@ using Gateway.Proxy.Upstream;
 namespace Gateway.Proxy.Routing;
 
 /// <summary>Routes in config order; the first match wins (README, 'Configuration reference'), none means 404.</summary>
-public sealed class RouteTable
+internal sealed class RouteTable
 {
     private readonly Route[] _routes;
 

@@ -20,7 +20,7 @@ namespace Gateway.Proxy.Server;
 /// Requests are handled strictly in order (KA-1); after a framing error the connection never carries
 /// another request (G-8).
 /// </summary>
-public sealed class ClientConnection
+internal sealed class ClientConnection
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;

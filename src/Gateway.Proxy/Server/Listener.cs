@@ -30,7 +30,7 @@ public sealed class Listener
     internal Socket Socket { get; }
 
     /// <summary>Set when the listener terminates TLS.</summary>
-    public TlsTerminator? Tls { get; }
+    internal TlsTerminator? Tls { get; }
 
     /// <summary><c>http</c>; <c>https</c> on a TLS listener.</summary>
     public string Scheme { get; }

@@ -21,7 +21,7 @@ namespace Gateway.Proxy.Server;
 /// timeout) → response plugins → response body. Returns whether the client connection may carry another
 /// request. One instance per connection, reused for every request on it.
 /// </summary>
-public sealed class ProxyExchange : IDisposable
+internal sealed class ProxyExchange : IDisposable
 {
     private const int MaxInterimResponses = 8;
 

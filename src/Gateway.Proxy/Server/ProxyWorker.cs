@@ -21,7 +21,7 @@ public sealed class ProxyWorker : IDisposable
     public WorkerLoop Loop { get; }
 
     /// <summary>The state for <paramref name="snapshot"/>, held until <see cref="WorkerState.Release"/>.</summary>
-    public WorkerState Acquire(ProxySnapshot snapshot)
+    internal WorkerState Acquire(ProxySnapshot snapshot)
     {
         if (_current is null || !ReferenceEquals(_current.Snapshot, snapshot))
         {
@@ -42,7 +42,7 @@ public sealed class ProxyWorker : IDisposable
 }
 
 /// <summary>One worker's pools and VMs for one snapshot, disposed once retired and unused.</summary>
-public sealed class WorkerState
+internal sealed class WorkerState
 {
     private bool _retired;
 

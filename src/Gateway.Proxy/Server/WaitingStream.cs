@@ -6,7 +6,7 @@ namespace Gateway.Proxy.Server;
 /// (a one-byte peek) on top of the read. While the connection is active (<see cref="WaitForData"/> off) the wait is
 /// answered at once and the reader reads straight into a pooled buffer, as an event loop reads a socket it knows is busy.
 /// </summary>
-public sealed class WaitingStream : Stream
+internal sealed class WaitingStream : Stream
 {
     private readonly Stream _inner;
 

@@ -13,7 +13,7 @@ namespace Gateway.Proxy.Tls;
 /// swaps the files) is picked up within a watch interval for new handshakes; open connections keep theirs; a new
 /// pair that does not load is refused with one log line and the previous set keeps serving.
 /// </summary>
-public sealed class TlsTerminator : IDisposable
+internal sealed class TlsTerminator : IDisposable
 {
     private static readonly List<SslApplicationProtocol> Http11 = [SslApplicationProtocol.Http11];
 
@@ -154,4 +154,4 @@ public sealed class TlsTerminator : IDisposable
 }
 
 /// <summary>A handshake the gateway refused on purpose; its message is the log line's reason.</summary>
-public sealed class TlsRefusedException(string message) : Exception(message);
+internal sealed class TlsRefusedException(string message) : Exception(message);

@@ -25,7 +25,7 @@ public sealed class Cluster
 
     public ClusterOptions Options { get; }
 
-    public IReadOnlyList<UpstreamEndpoint> Endpoints => _endpoints;
+    internal IReadOnlyList<UpstreamEndpoint> Endpoints => _endpoints;
 
     /// <summary>
     /// Picks an endpoint, skipping ejected ones and <paramref name="exclude"/> (the one a retry moves away from).

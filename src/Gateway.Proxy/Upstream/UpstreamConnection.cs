@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Gateway.Proxy.Upstream;
 
 /// <summary>One keep-alive TCP connection to an upstream endpoint, owned by one worker's pool.</summary>
-public sealed class UpstreamConnection : IDisposable
+internal sealed class UpstreamConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;

@@ -6,7 +6,7 @@ namespace Gateway.Proxy.Upstream;
 /// One address of a cluster, shared by all workers. Health state is kept in plain fields updated with
 /// <see cref="Interlocked"/> so workers never take a lock to pick or report on an endpoint.
 /// </summary>
-public sealed class UpstreamEndpoint
+internal sealed class UpstreamEndpoint
 {
     private int _consecutiveFailures;
     private long _ejectedUntilTicks;

@@ -1,7 +1,7 @@
 namespace Gateway.Proxy.Upstream;
 
 /// <summary>Why an exchange with an upstream failed, each mapped to one client status (README, 'What a client sees when something goes wrong').</summary>
-public enum UpstreamError
+internal enum UpstreamError
 {
     None,
     ConnectRefused,
@@ -14,7 +14,7 @@ public enum UpstreamError
     TlsHandshake,
 }
 
-public static class UpstreamErrors
+internal static class UpstreamErrors
 {
     public static readonly int Count = Enum.GetValues<UpstreamError>().Length;
 

@@ -7,7 +7,7 @@ namespace Gateway.Proxy.Upstream;
 /// A worker's keep-alive connections to one cluster. Only its worker touches it, so it has no locks;
 /// the endpoints' health and request counters are shared through <see cref="UpstreamEndpoint"/>.
 /// </summary>
-public sealed class UpstreamPool : IDisposable
+internal sealed class UpstreamPool : IDisposable
 {
     private readonly Stack<UpstreamConnection>[] _idle;
     private const int MaxPendingPerWorker = 4096;
