@@ -44,6 +44,7 @@ bench-quick: prerequisites plugins publish
 # Rewrites whitespace to what .editorconfig says; format-check is the same check scripts/test.sh (and so CI) runs.
 format:
 	dotnet format whitespace Gateway.sln
+	dotnet format whitespace perf --folder
 
 format-check:
 	@bash scripts/format-check.sh

@@ -79,7 +79,8 @@ public sealed class OpenLoopRun
             failure = $"{recorder.Errors} errors";
         }
         return new LoadResult("open", _connections, _rate, _duration.TotalSeconds, completed, recorder.Errors,
-            reconnects, elapsed, achieved, recorder.Summarize(), failure) { SendLag = lag.Summarize() };
+            reconnects, elapsed, achieved, recorder.Summarize(), failure)
+        { SendLag = lag.Summarize() };
     }
 
     private void Drive(LoadConnection connection, LatencyRecorder recorder, LatencyRecorder lag, long total, long startNs, long stopSendingNs)
