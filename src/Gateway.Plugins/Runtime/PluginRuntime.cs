@@ -232,31 +232,11 @@ public sealed class PluginRuntime : IDisposable
     /// <summary>Plugin metrics in the Prometheus text format: guest-defined series and the host's failure counters.</summary>
     public void WritePrometheus(StringBuilder output)
     {
-        output.Append("# TYPE gateway_plugin_traps_total counter\n");
-        foreach (var plugin in _plugins.Values)
-        {
-            AppendCounter(output, "gateway_plugin_traps_total", plugin.Name, plugin.Counters.Traps);
-        }
-        output.Append("# TYPE gateway_plugin_deadline_exceeded_total counter\n");
-        foreach (var plugin in _plugins.Values)
-        {
-            AppendCounter(output, "gateway_plugin_deadline_exceeded_total", plugin.Name, plugin.Counters.DeadlineHits);
-        }
-        output.Append("# TYPE gateway_plugin_memory_limit_total counter\n");
-        foreach (var plugin in _plugins.Values)
-        {
-            AppendCounter(output, "gateway_plugin_memory_limit_total", plugin.Name, plugin.Counters.MemoryLimitHits);
-        }
-        output.Append("# TYPE gateway_plugin_vm_recreations_total counter\n");
-        foreach (var plugin in _plugins.Values)
-        {
-            AppendCounter(output, "gateway_plugin_vm_recreations_total", plugin.Name, plugin.Counters.Recreations);
-        }
-        output.Append("# TYPE gateway_plugin_log_dropped_total counter\n");
-        foreach (var plugin in _plugins.Values)
-        {
-            AppendCounter(output, "gateway_plugin_log_dropped_total", plugin.Name, plugin.GuestLog.Dropped);
-        }
+        AppendFamily(output, "gateway_plugin_traps_total", static plugin => plugin.Counters.Traps);
+        AppendFamily(output, "gateway_plugin_deadline_exceeded_total", static plugin => plugin.Counters.DeadlineHits);
+        AppendFamily(output, "gateway_plugin_memory_limit_total", static plugin => plugin.Counters.MemoryLimitHits);
+        AppendFamily(output, "gateway_plugin_vm_recreations_total", static plugin => plugin.Counters.Recreations);
+        AppendFamily(output, "gateway_plugin_log_dropped_total", static plugin => plugin.GuestLog.Dropped);
         output.Append("# TYPE gateway_plugin_refusals_total counter\n");
         foreach (var plugin in _plugins.Values)
         {
@@ -297,6 +277,16 @@ public sealed class PluginRuntime : IDisposable
                 continue;
             }
             vm.Dispose();
+        }
+    }
+
+    /// <summary>One counter family: its TYPE line, then a series per plugin.</summary>
+    private void AppendFamily(StringBuilder output, string metric, Func<PluginDefinition, long> value)
+    {
+        output.Append("# TYPE ").Append(metric).Append(" counter\n");
+        foreach (var plugin in _plugins.Values)
+        {
+            AppendCounter(output, metric, plugin.Name, value(plugin));
         }
     }
 
