@@ -1,45 +1,64 @@
+using System.Security.Authentication;
+
 namespace Gateway.Perf.Load;
 
 /// <summary>
-/// Closed loop: N connections, each sending its next request as soon as the
-/// previous response is complete, for a fixed time. This measures saturation
-/// throughput (many connections) and the bare round trip (one connection);
-/// latency here is from the actual send, so it is not an open-loop figure.
+/// Closed loop: N connections, plain or TLS, each sending its next request as soon as the previous response is
+/// complete, for a fixed time. Kept alive, this measures saturation throughput (many connections) and the bare round
+/// trip (one connection), over TLS what TLS adds per request; latency here is from the actual send, so it is not an
+/// open-loop figure. With a connection per request over TLS it measures how many full handshakes (each with one
+/// request) the server completes per second.
 /// </summary>
 public sealed class ClosedLoopRun
 {
     private readonly RequestTemplate _template;
     private readonly TimeSpan _duration;
     private readonly int _connections;
+    private readonly TlsClient? _tls;
+    private readonly bool _connectionPerRequest;
     private long _next;
 
-    public ClosedLoopRun(RequestTemplate template, TimeSpan duration, int connections)
+    public ClosedLoopRun(RequestTemplate template, TimeSpan duration, int connections, TlsClient? tls = null, bool connectionPerRequest = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
         _template = template;
         _duration = duration;
         _connections = connections;
+        _tls = tls;
+        _connectionPerRequest = connectionPerRequest;
     }
+
+    /// <summary>Connections opened while the last run's clock ran (over TLS, full handshakes).</summary>
+    public long Connects { get; private set; }
+
+    /// <summary>The TLS version the last run negotiated (e.g. Tls13); None over plain TCP.</summary>
+    public SslProtocols Protocol { get; private set; }
 
     public LoadResult Run()
     {
         var recorder = new LatencyRecorder();
         var connections = new LoadConnection[_connections];
+        var connectsBefore = 0L;
         for (var i = 0; i < connections.Length; i++)
         {
-            connections[i] = new LoadConnection(_template);
+            connections[i] = new LoadConnection(_template, _tls, _connectionPerRequest);
+            if (_connectionPerRequest)
+            {
+                continue;
+            }
             try
             {
+                // Kept-alive connections connect (and shake hands) before the clock starts: the phase measures requests only.
                 connections[i].Open();
+                connectsBefore++;
             }
-            catch (System.Net.Sockets.SocketException)
+            catch (Exception e) when (IsConnectionFailure(e))
             {
                 recorder.RecordError();
             }
         }
         using var start = new ManualResetEventSlim();
         var threads = new Thread[connections.Length];
-        var startNs = 0L;
         var endNs = 0L;
         for (var i = 0; i < threads.Length; i++)
         {
@@ -52,7 +71,7 @@ public sealed class ClosedLoopRun
             { IsBackground = true, Name = "closed-loop " + i };
             threads[i].Start();
         }
-        startNs = MonotonicClock.NowNs;
+        var startNs = MonotonicClock.NowNs;
         Volatile.Write(ref endNs, startNs + (long)(_duration.TotalSeconds * 1e9));
         start.Set();
         foreach (var thread in threads)
@@ -60,17 +79,34 @@ public sealed class ClosedLoopRun
             thread.Join();
         }
         var elapsed = (MonotonicClock.NowNs - startNs) / 1e9;
-        var reconnects = 0L;
+        var connects = -connectsBefore;
         foreach (var connection in connections)
         {
-            reconnects += Math.Max(0, connection.Connects - 1);
+            connects += connection.Connects;
+            if (connection.Connects > 0)
+            {
+                Protocol = connection.Protocol;
+            }
             connection.Dispose();
         }
+        Connects = connects;
         var completed = recorder.Count;
         var failure = recorder.Errors > 0 ? $"{recorder.Errors} errors" : completed == 0 ? "no response" : null;
-        return new LoadResult("closed", _connections, 0, _duration.TotalSeconds, completed, recorder.Errors,
+        var reconnects = _connectionPerRequest ? 0 : connects;
+        return new LoadResult(Mode, _connections, 0, _duration.TotalSeconds, completed, recorder.Errors,
             reconnects, elapsed, completed / elapsed, recorder.Summarize(), failure);
     }
+
+    private string Mode => (_tls, _connectionPerRequest) switch
+    {
+        (null, false) => "closed",
+        (null, true) => "connect-per-request",
+        (_, false) => "tls-closed",
+        (_, true) => "tls-handshake",
+    };
+
+    private static bool IsConnectionFailure(Exception e) =>
+        e is IOException or System.Net.Sockets.SocketException or InvalidDataException or AuthenticationException;
 
     private void Drive(LoadConnection connection, LatencyRecorder recorder, long endNs)
     {
@@ -88,7 +124,7 @@ public sealed class ClosedLoopRun
                     continue;
                 }
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidDataException)
+            catch (Exception e) when (IsConnectionFailure(e))
             {
             }
             recorder.RecordError();

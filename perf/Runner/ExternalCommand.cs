@@ -36,6 +36,15 @@ public static class ExternalCommand
         }
     }
 
+    /// <summary>Throws with the tool's output when <paramref name="result"/> is a failure; <paramref name="what"/> names the step.</summary>
+    public static void Check((int ExitCode, string Output) result, string what)
+    {
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{what} failed: {result.Output}");
+        }
+    }
+
     /// <summary>The first line a tool prints for its version, or "unavailable".</summary>
     public static string Version(string program, params string[] arguments)
     {

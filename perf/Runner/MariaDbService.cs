@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Perf.Load;
 using MySqlConnector;
 
@@ -40,7 +39,7 @@ public sealed class MariaDbService : IDisposable
         {
             install.Add("--user=root");
         }
-        Check(ExternalCommand.Run("mariadb-install-db", install, TimeSpan.FromSeconds(120)), "mariadb-install-db");
+        ExternalCommand.Check(ExternalCommand.Run("mariadb-install-db", install, TimeSpan.FromSeconds(120)), "mariadb-install-db");
         var port = FreePort.Next();
         var socket = Path.Combine(root, "mariadb.sock");
         List<string> arguments =
@@ -66,7 +65,7 @@ public sealed class MariaDbService : IDisposable
                 }
                 Thread.Sleep(100);
             }
-            Check(service.Sql($"""
+            ExternalCommand.Check(service.Sql($"""
                 CREATE DATABASE gw; CREATE USER 'gateway'@'%'; GRANT ALL ON gw.* TO 'gateway'@'%';
                 USE gw;
                 CREATE TABLE api_keys (key_hash CHAR(64) PRIMARY KEY, tenant VARCHAR(64) NOT NULL, plan VARCHAR(32) NOT NULL,
@@ -89,34 +88,12 @@ public sealed class MariaDbService : IDisposable
         using var connection = new MySqlConnection(ConnectionString(Port) + ";Pooling=false");
         connection.Open();
         using var command = new MySqlCommand(FindApiKey, connection);
-        var parameter = command.Parameters.Add(new MySqlParameter { MySqlDbType = MySqlDbType.VarChar });
-        var recorder = new LatencyRecorder();
-        for (var i = 0; i < samples; i++)
-        {
-            parameter.Value = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes("key-" + (i % SeededKeys).ToString(CultureInfo.InvariantCulture))));
-            var start = MonotonicClock.NowNs;
-            using (var reader = command.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                }
-            }
-            recorder.Record(MonotonicClock.NowNs - start);
-        }
-        return recorder.Summarize();
+        var keyHash = command.Parameters.Add(new MySqlParameter { MySqlDbType = MySqlDbType.VarChar });
+        return KeyLookupFloor.Measure(command, keyHash, SeededKeys, samples);
     }
 
     private (int ExitCode, string Output) Sql(string sql, string database) =>
         ExternalCommand.Run("mariadb", ["--no-defaults", $"--socket={_socket}", "-uroot", "-e", sql, database], TimeSpan.FromSeconds(300));
-
-    private static void Check((int ExitCode, string Output) result, string what)
-    {
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} failed: {result.Output}");
-        }
-    }
 
     public void Dispose() => _server.Dispose();
 }

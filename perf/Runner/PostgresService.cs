@@ -47,10 +47,10 @@ public sealed class PostgresService : IDisposable
         Directory.CreateDirectory(root);
         if (asPostgresUser)
         {
-            Check(ExternalCommand.Run("chown", ["postgres:postgres", root]), "chown");
+            ExternalCommand.Check(ExternalCommand.Run("chown", ["postgres:postgres", root]), "chown");
         }
         var data = Path.Combine(root, "data");
-        Check(Tool(asPostgresUser, "initdb", ["-D", data, "-U", "gateway", "--auth=trust", "--no-sync", "-E", "UTF8"]), "initdb");
+        ExternalCommand.Check(Tool(asPostgresUser, "initdb", ["-D", data, "-U", "gateway", "--auth=trust", "--no-sync", "-E", "UTF8"]), "initdb");
         var port = FreePort.Next();
         var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off " +
                       "-c full_page_writes=off -c shared_buffers=64MB -c max_connections=100";
@@ -60,7 +60,7 @@ public sealed class PostgresService : IDisposable
                 "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-o", options, "start"])
             : ExternalCommand.Run("taskset", ["-c", "0", Path.Combine(Binaries, "pg_ctl"),
                 "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-o", options, "start"]);
-        Check(start, "pg_ctl start");
+        ExternalCommand.Check(start, "pg_ctl start");
         var pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
         var service = new PostgresService(data, asPostgresUser, port, pid, seededKeys);
         try
@@ -104,38 +104,16 @@ public sealed class PostgresService : IDisposable
         using var connection = new NpgsqlConnection(ConnectionString(Port));
         connection.Open();
         using var command = new NpgsqlCommand(FindApiKey, connection);
-        var parameter = command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        parameter.Value = "0";
+        var keyHash = command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        keyHash.Value = "0";
         command.Prepare();
-        var recorder = new LatencyRecorder();
-        for (var i = 0; i < samples; i++)
-        {
-            parameter.Value = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes("key-" + (i % SeededKeys).ToString(CultureInfo.InvariantCulture))));
-            var start = MonotonicClock.NowNs;
-            using (var reader = command.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                }
-            }
-            recorder.Record(MonotonicClock.NowNs - start);
-        }
-        return recorder.Summarize();
+        return KeyLookupFloor.Measure(command, keyHash, SeededKeys, samples);
     }
 
     private static (int, string) Tool(bool asPostgresUser, string tool, string[] arguments) =>
         asPostgresUser
             ? ExternalCommand.Run("runuser", ["-u", "postgres", "--", Path.Combine(Binaries, tool), .. arguments])
             : ExternalCommand.Run(Path.Combine(Binaries, tool), arguments);
-
-    private static void Check((int ExitCode, string Output) result, string what)
-    {
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} failed: {result.Output}");
-        }
-    }
 
     public void Dispose() => Tool(_asPostgresUser, "pg_ctl", ["-D", _data, "-m", "immediate", "-w", "stop"]);
 }

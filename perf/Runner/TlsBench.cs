@@ -116,7 +116,7 @@ internal static class TlsBench
         var deadline = DateTime.UtcNow + ReadyTimeout;
         while (DateTime.UtcNow < deadline && !target.Process.HasExited)
         {
-            using var probe = new TlsLoadConnection(Request(target.Port), TlsCertificates.ServerName, certificates.Ca, handshakePerRequest: true, timeoutMs: 2_000);
+            using var probe = new LoadConnection(Request(target.Port), Client(certificates), connectionPerRequest: true, receiveTimeoutMs: 2_000);
             try
             {
                 if (probe.Exchange(0) is >= 200 and < 300)
@@ -136,10 +136,10 @@ internal static class TlsBench
     private static string? MeasureRound(Target target, BenchPlan plan, TlsCertificates certificates)
     {
         RequestTemplate request = Request(target.Port);
-        new TlsClosedLoopRun(request, TlsCertificates.ServerName, certificates.Ca, plan.WarmUp, KeptAliveConnections, handshakePerRequest: false).Run();
+        new ClosedLoopRun(request, plan.WarmUp, KeptAliveConnections, Client(certificates)).Run();
         int pid = target.Process!.Pid;
 
-        var keptAlive = new TlsClosedLoopRun(request, TlsCertificates.ServerName, certificates.Ca, plan.Phase, KeptAliveConnections, handshakePerRequest: false);
+        var keptAlive = new ClosedLoopRun(request, plan.Phase, KeptAliveConnections, Client(certificates));
         long cpuBefore = ProcessProbe.CpuMicroseconds(pid);
         LoadResult kept = keptAlive.Run();
         long cpu = ProcessProbe.CpuMicroseconds(pid) - cpuBefore;
@@ -153,23 +153,25 @@ internal static class TlsBench
             target.KeptAliveCpu.Add((double)cpu / kept.Completed);
         }
 
-        var handshaking = new TlsClosedLoopRun(request, TlsCertificates.ServerName, certificates.Ca, plan.Phase, HandshakeConnections, handshakePerRequest: true);
+        var handshaking = new ClosedLoopRun(request, plan.Phase, HandshakeConnections, Client(certificates), connectionPerRequest: true);
         cpuBefore = ProcessProbe.CpuMicroseconds(pid);
         LoadResult shaken = handshaking.Run();
         cpu = ProcessProbe.CpuMicroseconds(pid) - cpuBefore;
-        if (shaken.Failed || handshaking.Handshakes == 0)
+        if (shaken.Failed || handshaking.Connects == 0)
         {
             target.FailedRuns++;
         }
         else
         {
-            target.HandshakeRate.Add(handshaking.Handshakes / shaken.ElapsedSeconds);
-            target.HandshakeCpu.Add((double)cpu / handshaking.Handshakes);
+            target.HandshakeRate.Add(handshaking.Connects / shaken.ElapsedSeconds);
+            target.HandshakeCpu.Add((double)cpu / handshaking.Connects);
         }
-        return handshaking.Handshakes > 0 ? handshaking.Protocol.ToString() : null;
+        return handshaking.Connects > 0 ? handshaking.Protocol.ToString() : null;
     }
 
     private static RequestTemplate Request(int port) => new("127.0.0.1", port, "/", []);
+
+    private static TlsClient Client(TlsCertificates certificates) => new(TlsCertificates.ServerName, certificates.Ca);
 
     private static TargetResult Summarize(Target t) => new(
         t.Name, t.Description, Spread.Of(t.KeptAliveRate), Spread.Of(t.KeptAliveCpu), Spread.Of(t.HandshakeRate), Spread.Of(t.HandshakeCpu),

@@ -37,7 +37,7 @@ public sealed class MySqlDatabaseTests(MariaDbFixture mariadb) : IAsyncLifetime
     private DatabaseOptions Options(string name, int timeoutMs = 2000, int maxPoolSize = 8, int share = 0) => new()
     {
         Name = name,
-        Provider = "mysql",
+        Provider = DatabaseProvider.MySql,
         ConnectionString = _server.ConnectionString,
         Password = _server.Password,
         TimeoutMs = timeoutMs,

@@ -303,12 +303,12 @@ public sealed class SqlDatabaseTests(PostgresFixture postgres) : IAsyncLifetime
                 ["syntax"] = new() { Sql = "SELEC 1" },
             },
         };
-        await using var registry = BackendRegistry.Create([], [options, Options("odd", "x") with { Provider = "oracle" }], NullLoggerFactory.Instance);
+        await using var registry = BackendRegistry.Create([], [options, Options("odd", "x") with { ConnectionString = "Host=127.0.0.1;NoSuchKeyword=1" }], NullLoggerFactory.Instance);
         var problems = await registry.CheckAsync(Ct);
         Assert.Equal(3, problems.Count);
         Assert.Contains(problems, p => p.StartsWith("databases.broken.statements.missing_table: 42P01", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("databases.broken.statements.syntax: 42601", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.StartsWith("databases.odd.provider:", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("databases.odd.connectionString:", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -25,11 +25,11 @@ public sealed class SqlTlsTests : IDisposable
         var connectionString = $"Server=127.0.0.1;Port={server.Port};Database={server.Database};User ID={server.User};SSL Mode=VerifyFull";
         const string Cipher = "SELECT VARIABLE_VALUE AS cipher FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'";
 
-        var cipher = await RunAsync("mysql", connectionString, server.Password, _certificates.CaFile, Cipher);
+        var cipher = await RunAsync(DatabaseProvider.MySql, connectionString, server.Password, _certificates.CaFile, Cipher);
         Assert.True(cipher.Status == SqlCallStatus.Ok, Encoding.UTF8.GetString(cipher.Body));
         Assert.False(string.IsNullOrEmpty((string?)SqlWire.Decode(cipher.Body).Rows.Single()[0]));
 
-        var refused = await RunAsync("mysql", connectionString, server.Password, _certificates.OtherCaFile, Cipher);
+        var refused = await RunAsync(DatabaseProvider.MySql, connectionString, server.Password, _certificates.OtherCaFile, Cipher);
         Assert.Equal(SqlCallStatus.BackendError, refused.Status);
         Assert.DoesNotContain(server.Password, Encoding.UTF8.GetString(refused.Body));
     }
@@ -43,15 +43,15 @@ public sealed class SqlTlsTests : IDisposable
         var connectionString = server.ConnectionString + ";SSL Mode=VerifyFull";
         const string Ssl = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
 
-        var ssl = await RunAsync("postgresql", connectionString, server.Password, _certificates.CaFile, Ssl);
+        var ssl = await RunAsync(DatabaseProvider.PostgreSql, connectionString, server.Password, _certificates.CaFile, Ssl);
         Assert.True(ssl.Status == SqlCallStatus.Ok, Encoding.UTF8.GetString(ssl.Body));
         Assert.Equal(true, SqlWire.Decode(ssl.Body).Rows.Single()[0]);
 
-        var refused = await RunAsync("postgresql", connectionString, server.Password, _certificates.OtherCaFile, Ssl);
+        var refused = await RunAsync(DatabaseProvider.PostgreSql, connectionString, server.Password, _certificates.OtherCaFile, Ssl);
         Assert.Equal(SqlCallStatus.BackendError, refused.Status);
     }
 
-    private static async Task<SqlResult> RunAsync(string provider, string connectionString, string password, string caFile, string sql)
+    private static async Task<SqlResult> RunAsync(DatabaseProvider provider, string connectionString, string password, string caFile, string sql)
     {
         await using var registry = BackendRegistry.Create([],
             [new DatabaseOptions

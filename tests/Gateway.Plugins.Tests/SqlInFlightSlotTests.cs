@@ -20,12 +20,12 @@ public sealed class SqlInFlightSlotTests
     private const int TimeoutMs = 3000;
 
     /// <summary>A real server with a statement that sleeps for the seconds given as text, and a way to freeze it.</summary>
-    private sealed record Server(string Provider, string ConnectionString, string Password, string SleepSql, string Prefix,
+    private sealed record Server(DatabaseProvider Provider, string ConnectionString, string Password, string SleepSql, string Prefix,
         Func<Task<SuspendedProcess>> SuspendWhileSleeping, Func<Task<int>> Sleeping, IAsyncDisposable Owner);
 
-    private static async Task<Server> StartAsync(string provider)
+    private static async Task<Server> StartAsync(DatabaseProvider provider)
     {
-        if (provider == "postgresql")
+        if (provider == DatabaseProvider.PostgreSql)
         {
             var postgres = await PostgresServer.StartAsync();
             const string prefix = "SELECT 'slept'";
@@ -41,9 +41,9 @@ public sealed class SqlInFlightSlotTests
     }
 
     [Theory]
-    [InlineData("postgresql")]
-    [InlineData("mysql")]
-    public async Task TimedOutStatement_KeepsTheSlotUntilItEndedOnTheServer(string provider)
+    [InlineData(DatabaseProvider.PostgreSql)]
+    [InlineData(DatabaseProvider.MySql)]
+    public async Task TimedOutStatement_KeepsTheSlotUntilItEndedOnTheServer(DatabaseProvider provider)
     {
         var server = await StartAsync(provider);
         await using var owner = server.Owner;

@@ -40,17 +40,11 @@ public sealed class SqlDatabase : IAsyncDisposable
 
         try
         {
-            _provider = options.Provider switch
-            {
-                "postgresql" or "postgres" => new PostgresProvider(options),
-                "mysql" => new MySqlProvider(options),
-                // Reported by CheckAsync with its key path; calls fail with BACKEND_ERROR meanwhile.
-                _ => null,
-            };
-            ConfigurationProblem = _provider is null ? $"provider: '{options.Provider}' is not supported (postgresql, mysql)" : null;
+            _provider = options.Provider == DatabaseProvider.MySql ? new MySqlProvider(options) : new PostgresProvider(options);
         }
         catch (ArgumentException ex)
         {
+            // Reported by CheckAsync with its key path; calls fail with BACKEND_ERROR meanwhile.
             ConfigurationProblem = "connectionString: " + ex.Message;
         }
     }

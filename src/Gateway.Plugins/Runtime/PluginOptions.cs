@@ -1,15 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace Gateway.Plugins.Runtime;
 
-/// <summary>What a request gets when its plugin traps or hits a limit (README, 'What a client sees when something goes wrong').</summary>
+/// <summary>
+/// What a request gets when its plugin traps or hits a limit (config <c>plugins.&lt;name&gt;.failurePolicy</c>; README, 'What a
+/// client sees when something goes wrong').
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FailurePolicy>))]
 public enum FailurePolicy
 {
     /// <summary>The request goes on without the plugin.</summary>
-    Open,
+    [JsonStringEnumMemberName("open")] Open,
     /// <summary>The request is answered with 500.</summary>
-    Closed,
+    [JsonStringEnumMemberName("closed")] Closed,
 }
 
-/// <summary>Per-VM isolation limits (config <c>plugins.&lt;name&gt;.limits</c>).</summary>
+/// <summary>Per-VM isolation limits (config <c>plugins.&lt;name&gt;.limits</c>, bound as is).</summary>
 public sealed record PluginLimits
 {
     /// <summary>Cap on the VM's linear memory; growth beyond it fails inside the guest.</summary>
@@ -24,7 +30,8 @@ public sealed record PluginLimits
     /// </summary>
     public int WallMillisecondsPerCall { get; init; }
 
-    /// <summary>The effective wall-clock cap.</summary>
+    /// <summary>The effective wall-clock cap; derived, so no config key.</summary>
+    [JsonIgnore]
     public int WallCapMilliseconds => WallMillisecondsPerCall > 0 ? WallMillisecondsPerCall : CpuMillisecondsPerCall + 50;
 
     /// <summary>Most bytes one import may take in or produce (compress, uncompress, fd_write): bounds the host work of one call.</summary>
@@ -43,9 +50,14 @@ public sealed record PluginLimits
     public int MaxMetrics { get; init; } = 256;
 }
 
-/// <summary>One entry of config <c>plugins</c> (README, 'Configuration reference'), already resolved by the config loader.</summary>
+/// <summary>
+/// One entry of config <c>plugins</c> (README, 'Configuration reference'), already resolved by the config loader; owns the
+/// defaults the config record uses.
+/// </summary>
 public sealed record PluginOptions
 {
+    public const FailurePolicy DefaultFailurePolicy = FailurePolicy.Closed;
+
     public required string Name { get; init; }
 
     /// <summary>Absolute path of the <c>.wasm</c> file.</summary>
@@ -63,7 +75,7 @@ public sealed record PluginOptions
     /// <summary>Plugins with the same VM id and module share one VM per worker, and shared data and queues.</summary>
     public string VmId { get; init; } = "";
 
-    public FailurePolicy FailurePolicy { get; init; } = FailurePolicy.Closed;
+    public FailurePolicy FailurePolicy { get; init; } = DefaultFailurePolicy;
 
     /// <summary>Runs as a background service on one worker instead of on routes (Envoy's wasm service).</summary>
     public bool Singleton { get; init; }

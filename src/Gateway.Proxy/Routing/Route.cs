@@ -54,6 +54,6 @@ public sealed class Route
             // "*.example.com" matches "a.example.com" and "a.b.example.com", never "example.com".
             return host.Length > _hostSuffix.Length && host.EndsWith(_hostSuffix, StringComparison.OrdinalIgnoreCase);
         }
-        return Options.Host == "*" || host.Equals(Options.Host, StringComparison.OrdinalIgnoreCase);
+        return Options.Host == RouteOptions.AnyHost || host.Equals(Options.Host, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -16,7 +16,8 @@ public sealed record ListenerTlsOptions
     /// <summary>When set, clients must present a certificate issued by one of these CAs (mTLS).</summary>
     public string? ClientCaFile { get; init; }
 
-    public SslProtocols Protocols { get; init; } = SslProtocols.Tls12 | SslProtocols.Tls13;
+    /// <summary>From <c>minVersion</c>, whose default (TLS 1.2 and 1.3) the config record owns.</summary>
+    public required SslProtocols Protocols { get; init; }
 
     /// <summary>How often the files are checked for a rotation.</summary>
     public int WatchIntervalMs { get; init; } = 1000;

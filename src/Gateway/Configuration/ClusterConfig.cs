@@ -1,18 +1,20 @@
-using System.Text.Json.Serialization;
+using Gateway.Proxy.Routing;
+using Gateway.Proxy.Upstream;
 
 namespace Gateway.Configuration;
 
+/// <summary>Config <c>clusters.&lt;name&gt;</c>; defaults are <see cref="ClusterOptions"/>'s.</summary>
 public sealed record ClusterConfig
 {
     /// <summary><c>host:port</c> items; see <see cref="HostPort"/>.</summary>
     public required IReadOnlyList<string> Endpoints { get; init; }
-    public LoadBalancing LoadBalancing { get; init; } = LoadBalancing.RoundRobin;
-    public int ConnectTimeoutMs { get; init; } = 1000;
-    public int RequestTimeoutMs { get; init; } = 15_000;
-    public int MaxConnectionsPerWorker { get; init; } = 256;
+    public LoadBalancing LoadBalancing { get; init; }
+    public int ConnectTimeoutMs { get; init; } = ClusterOptions.DefaultConnectTimeoutMs;
+    public int RequestTimeoutMs { get; init; } = ClusterOptions.DefaultRequestTimeoutMs;
+    public int MaxConnectionsPerWorker { get; init; } = ClusterOptions.DefaultMaxConnectionsPerWorker;
     public EjectionConfig Ejection { get; init; } = new();
     /// <summary>A pooled upstream connection idle longer than this is closed instead of reused.</summary>
-    public int PooledIdleTimeoutMs { get; init; } = 30_000;
+    public int PooledIdleTimeoutMs { get; init; } = ClusterOptions.DefaultPooledIdleTimeoutMs;
     public ClusterTlsConfig? Tls { get; init; }
 
     public bool Equals(ClusterConfig? other) =>
@@ -30,20 +32,14 @@ public sealed record ClusterConfig
         HashCode.Combine(ConfigEquality.ListHash(Endpoints), LoadBalancing, ConnectTimeoutMs, RequestTimeoutMs, MaxConnectionsPerWorker, Ejection);
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<LoadBalancing>))]
-public enum LoadBalancing
-{
-    [JsonStringEnumMemberName("roundRobin")] RoundRobin,
-    [JsonStringEnumMemberName("leastRequest")] LeastRequest,
-}
-
 /// <summary>Passive health: an endpoint is taken out after consecutive failures, then retried after a cool-down.</summary>
 public sealed record EjectionConfig
 {
-    public int ConsecutiveFailures { get; init; } = 5;
-    public int CooldownMs { get; init; } = 10_000;
+    public int ConsecutiveFailures { get; init; } = ClusterOptions.DefaultEjectionConsecutiveFailures;
+    public int CooldownMs { get; init; } = ClusterOptions.DefaultEjectionCooldownMs;
 }
 
+/// <summary>One entry of config <c>routes</c>; defaults are <see cref="RouteOptions"/>'s.</summary>
 public sealed record RouteConfig
 {
     /// <summary>Unique; metrics and logs label requests with it.</summary>
@@ -53,7 +49,7 @@ public sealed record RouteConfig
     /// <summary>Plugin names, in the order they run.</summary>
     public IReadOnlyList<string> Plugins { get; init; } = [];
     /// <summary>Upgrade protocols relayed as tunnels on this route; other Upgrade requests go on as plain HTTP.</summary>
-    public IReadOnlyList<string> Upgrades { get; init; } = ["websocket"];
+    public IReadOnlyList<string> Upgrades { get; init; } = RouteOptions.DefaultUpgrades;
 
     public bool Equals(RouteConfig? other) =>
         other is not null
@@ -69,11 +65,11 @@ public sealed record RouteConfig
 public sealed record RouteMatch
 {
     /// <summary><c>*</c>, an exact host, or a <c>*.example.com</c> wildcard.</summary>
-    public string Host { get; init; } = "*";
+    public string Host { get; init; } = RouteOptions.AnyHost;
     /// <summary>At most one of <see cref="PathPrefix"/> and <see cref="Path"/>; with neither, every path matches.</summary>
     public string? PathPrefix { get; init; }
     /// <summary>Exact path match.</summary>
     public string? Path { get; init; }
     /// <summary>False: <see cref="Path"/> and <see cref="PathPrefix"/> match regardless of ASCII case.</summary>
-    public bool CaseSensitive { get; init; } = true;
+    public bool CaseSensitive { get; init; } = RouteOptions.DefaultCaseSensitive;
 }

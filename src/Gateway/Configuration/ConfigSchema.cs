@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Gateway.Backends;
+using Gateway.Http.Paths;
+using Gateway.Plugins.Runtime;
+using Gateway.Proxy.Upstream;
 
 namespace Gateway.Configuration;
 
@@ -83,9 +87,9 @@ internal static class ConfigSchema
     public static string[]? EnumNames(Type type) =>
         type == typeof(LoadBalancing) ? ["roundRobin", "leastRequest"]
         : type == typeof(FailurePolicy) ? ["open", "closed"]
-        : type == typeof(EscapedSlashes) ? ["reject", "keep", "unescape"]
+        : type == typeof(EscapedSlashAction) ? ["reject", "keep", "unescape"]
         : type == typeof(DatabaseProvider) ? ["postgresql", "mysql"]
-        : type == typeof(RedisTopologyConfig) ? ["standalone", "cluster", "sentinel"]
+        : type == typeof(RedisTopology) ? ["standalone", "cluster", "sentinel"]
         : null;
 
     public static JsonPropertyInfo? FindProperty(JsonTypeInfo type, string name, StringComparison comparison)

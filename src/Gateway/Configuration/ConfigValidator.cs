@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Backends;
 using Gateway.Http.Paths;
 using Gateway.Http.Transport;
 
@@ -274,7 +275,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             return;
         }
 
-        var result = PathNormalizer.Normalize(routePath, config.Paths.ToNormalization(), out var normalized);
+        var result = PathNormalizer.Normalize(routePath, config.Paths, out var normalized);
         if (result != PathNormalizer.Result.Unchanged)
         {
             var expected = result == PathNormalizer.Result.Changed ? $"; write \"{normalized}\"" : "";
@@ -403,7 +404,7 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
         }
     }
 
-    private void CircuitBreaker(string path, CircuitBreakerConfig breaker)
+    private void CircuitBreaker(string path, CircuitBreakerOptions breaker)
     {
         Positive($"{path}.failureThreshold", breaker.FailureThreshold);
         Positive($"{path}.openMs", breaker.OpenMs);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Gateway.Backends;
 
 namespace Gateway.Configuration;
 
@@ -218,7 +219,7 @@ internal static class EnvironmentOverrides
                     return TryParseJson(text, out value, out problem);
                 }
 
-                if (type!.Type == typeof(StatementConfig))
+                if (type!.Type == typeof(StatementOptions))
                 {
                     value = new JsonObject { ["sql"] = text };
                     return true;

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using Gateway.Http;
+using Gateway.Http.Paths;
+using Gateway.Proxy.Server;
 
 namespace Gateway.Configuration;
 
@@ -13,8 +15,10 @@ public sealed record GatewayConfig
     public int Workers { get; init; }
     public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
     public AdminConfig Admin { get; init; } = new();
-    public LimitsConfig Limits { get; init; } = new();
-    public PathsConfig Paths { get; init; } = new();
+    /// <summary>What a client may send; the HTTP layer's own options record, bound as is.</summary>
+    public HttpLimits Limits { get; init; } = new();
+    /// <summary>How request paths are normalized before routing; the HTTP layer's own options record, bound as is.</summary>
+    public PathNormalization Paths { get; init; } = new();
     public AccessLogConfig AccessLog { get; init; } = new();
     public IReadOnlyDictionary<string, ClusterConfig> Clusters { get; init; } = new Dictionary<string, ClusterConfig>();
     /// <summary>In match order: the first route that matches a request wins.</summary>
@@ -57,11 +61,11 @@ public sealed record ListenerConfig
 {
     /// <summary>Unique; metrics and logs name the listener by it.</summary>
     public required string Name { get; init; }
-    public string Address { get; init; } = "0.0.0.0";
+    public string Address { get; init; } = ListenerOptions.DefaultAddress;
     /// <summary>0 binds an ephemeral port (tests).</summary>
     public required int Port { get; init; }
     /// <summary>Client connections open at once; above it a new connection is closed at accept.</summary>
-    public int MaxConnections { get; init; } = 10_000;
+    public int MaxConnections { get; init; } = ListenerOptions.DefaultMaxConnections;
     /// <summary>Set to terminate TLS on this listener.</summary>
     public ListenerTlsConfig? Tls { get; init; }
 }
@@ -72,37 +76,6 @@ public sealed record AdminConfig
     public int Port { get; init; } = 9901;
     /// <summary>Admin connections open at once (probes and scrapes); above it a new one is closed at accept.</summary>
     public int MaxConnections { get; init; } = 64;
-}
-
-/// <summary>Config key <c>limits</c>: what a client may send.</summary>
-public sealed record LimitsConfig
-{
-    public int MaxRequestLineBytes { get; init; } = 8192;
-    public int MaxHeaderBytes { get; init; } = 65536;
-    public int MaxHeaderCount { get; init; } = 100;
-    public long MaxBodyBytes { get; init; } = 10 * 1024 * 1024;
-    public int HeaderTimeoutMs { get; init; } = 10_000;
-    public int IdleTimeoutMs { get; init; } = 60_000;
-    public int RequestBodyTimeoutMs { get; init; } = 60_000;
-    public int MinRequestBodyBytesPerSecond { get; init; } = 1024;
-    public int RequestBodyRateWindowMs { get; init; } = 5_000;
-    public int ResponseWriteTimeoutMs { get; init; } = 30_000;
-    public int TunnelIdleTimeoutMs { get; init; } = 300_000;
-
-    public HttpLimits ToHttpLimits() => new()
-    {
-        MaxRequestLineBytes = MaxRequestLineBytes,
-        MaxHeaderBytes = MaxHeaderBytes,
-        MaxHeaderCount = MaxHeaderCount,
-        MaxBodyBytes = MaxBodyBytes,
-        HeaderTimeoutMs = HeaderTimeoutMs,
-        IdleTimeoutMs = IdleTimeoutMs,
-        RequestBodyTimeoutMs = RequestBodyTimeoutMs,
-        MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond,
-        RequestBodyRateWindowMs = RequestBodyRateWindowMs,
-        ResponseWriteTimeoutMs = ResponseWriteTimeoutMs,
-        TunnelIdleTimeoutMs = TunnelIdleTimeoutMs,
-    };
 }
 
 /// <summary>Config key <c>shutdown</c>: how SIGTERM drains.</summary>

@@ -1,10 +1,12 @@
 using System.Text.Json.Serialization;
+using Gateway.Plugins.Runtime;
 
 namespace Gateway.Configuration;
 
 /// <summary>
 /// Config <c>plugins.&lt;name&gt;</c>. Records compare by value, so a reload can tell which plugins
-/// changed (module or configuration) and must be re-created.
+/// changed (module or configuration) and must be re-created. Defaults are <see cref="PluginOptions"/>'s; the
+/// limits bind to the plugin layer's own record.
 /// </summary>
 public sealed record PluginConfig
 {
@@ -30,7 +32,7 @@ public sealed record PluginConfig
     /// <summary>Plugins with the same module and vmId share one VM per worker, and their shared data and queues.</summary>
     public string VmId { get; init; } = "";
 
-    public FailurePolicy FailurePolicy { get; init; } = FailurePolicy.Closed;
+    public FailurePolicy FailurePolicy { get; init; } = PluginOptions.DefaultFailurePolicy;
 
     /// <summary>A singleton runs as a background service on one worker and is never put on a route.</summary>
     public bool Singleton { get; init; }
@@ -42,39 +44,4 @@ public sealed record PluginConfig
 
     /// <summary>Variables the guest reads through WASI <c>environ_get</c>, in this order.</summary>
     public PluginEnvironment Environment { get; init; } = new();
-}
-
-/// <summary>What a request gets when its plugin traps or exceeds a limit (README, 'What a client sees when something goes wrong').</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<FailurePolicy>))]
-public enum FailurePolicy
-{
-    /// <summary>The request goes on without the plugin.</summary>
-    [JsonStringEnumMemberName("open")] Open,
-    /// <summary>The request fails with 500.</summary>
-    [JsonStringEnumMemberName("closed")] Closed,
-}
-
-/// <summary>Config <c>plugins.&lt;name&gt;.limits</c>: what one plugin may cost the host.</summary>
-public sealed record PluginLimits
-{
-    public long MemoryBytes { get; init; } = 64 * 1024 * 1024;
-    public int CpuMillisecondsPerCall { get; init; } = 5;
-
-    /// <summary>Wall-clock cap of one callback; 0 means cpuMillisecondsPerCall + 50.</summary>
-    public int WallMillisecondsPerCall { get; init; }
-
-    /// <summary>Most bytes one import takes in or produces (compress, uncompress, fd_write).</summary>
-    public int HostCallBytes { get; init; } = 1024 * 1024;
-
-    /// <summary>Bytes of keys and values in the plugin's shared-data namespace.</summary>
-    public long SharedDataBytes { get; init; } = 16 * 1024 * 1024;
-
-    /// <summary>Bytes of items waiting in the plugin's shared queues.</summary>
-    public long SharedQueueBytes { get; init; } = 16 * 1024 * 1024;
-
-    /// <summary>http_calls one VM may have in flight.</summary>
-    public int HttpCallsInFlight { get; init; } = 256;
-
-    /// <summary>Metric series the plugin may define.</summary>
-    public int MaxMetrics { get; init; } = 256;
 }

@@ -1,3 +1,5 @@
+using Gateway.Backends;
+
 namespace Gateway.Configuration;
 
 /// <summary>Checks of a Redis target's topology, TLS and database choices, each reported at its key path.</summary>
@@ -7,21 +9,21 @@ internal static class RedisTopologyRules
     {
         switch (redis.Topology)
         {
-            case RedisTopologyConfig.Standalone when redis.Endpoints.Count > 1:
+            case RedisTopology.Standalone when redis.Endpoints.Count > 1:
                 errors.Add($"{path}.endpoints", "a standalone target has one endpoint; set topology to cluster (seeds) or sentinel (sentinels) for more");
                 break;
-            case RedisTopologyConfig.Sentinel when string.IsNullOrWhiteSpace(redis.SentinelService):
+            case RedisTopology.Sentinel when string.IsNullOrWhiteSpace(redis.SentinelService):
                 errors.Add($"{path}.sentinelService", "required with topology sentinel: the master's name the sentinels monitor");
                 break;
-            case RedisTopologyConfig.Cluster when redis.Database != 0:
+            case RedisTopology.Cluster when redis.Database != 0:
                 errors.Add($"{path}.database", "a Redis Cluster has only database 0");
                 break;
-            case RedisTopologyConfig.Cluster when redis.AllowedDatabases.Count > 0:
+            case RedisTopology.Cluster when redis.AllowedDatabases.Count > 0:
                 errors.Add($"{path}.allowedDatabases", "a Redis Cluster has only database 0");
                 break;
         }
 
-        if (redis.Topology != RedisTopologyConfig.Sentinel && redis.SentinelService is not null)
+        if (redis.Topology != RedisTopology.Sentinel && redis.SentinelService is not null)
         {
             errors.Add($"{path}.sentinelService", "only used with topology sentinel");
         }

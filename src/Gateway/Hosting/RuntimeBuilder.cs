@@ -13,17 +13,14 @@ using Gateway.Proxy.Server;
 using Gateway.Proxy.Tls;
 using Gateway.Proxy.Upstream;
 using Microsoft.Extensions.Logging;
-using ConfigFailurePolicy = Gateway.Configuration.FailurePolicy;
-using ConfigLoadBalancing = Gateway.Configuration.LoadBalancing;
-using PluginFailurePolicy = Gateway.Plugins.Runtime.FailurePolicy;
-using PluginLimits = Gateway.Plugins.Runtime.PluginLimits;
-using UpstreamLoadBalancing = Gateway.Proxy.Upstream.LoadBalancing;
 
 namespace Gateway.Hosting;
 
 /// <summary>
 /// Turns a validated <see cref="GatewayConfig"/> into the options each layer owns (one options record per
-/// layer) and builds what runs: backends, the plugin runtime, and the proxy snapshot.
+/// layer) and builds what runs: backends, the plugin runtime, and the proxy snapshot. Sections whose shape is the
+/// layer's own (limits, paths, plugin limits, TLS to Redis, circuit breakers, statements) are bound as they are and
+/// pass through; the rest are mapped here, with the layer's options owning every default.
 /// </summary>
 public static class RuntimeBuilder
 {
@@ -57,7 +54,8 @@ public static class RuntimeBuilder
             KeyFile = tls.KeyFile,
             Certificates = certificates,
             ClientCaFile = tls.ClientCaFile,
-            Protocols = TlsVersions.FromMinimum(tls.MinVersion) ?? (System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13),
+            // Validation refuses another version first; reaching the throw is a host bug.
+            Protocols = TlsVersions.FromMinimum(tls.MinVersion) ?? throw new InvalidOperationException($"tls.minVersion '{tls.MinVersion}' is not known"),
         };
     }
 
@@ -83,17 +81,10 @@ public static class RuntimeBuilder
             redis.Add(new RedisTargetOptions
             {
                 Name = name,
-                Topology = r.Topology switch
-                {
-                    RedisTopologyConfig.Cluster => RedisTopology.Cluster,
-                    RedisTopologyConfig.Sentinel => RedisTopology.Sentinel,
-                    _ => RedisTopology.Standalone,
-                },
+                Topology = r.Topology,
                 Endpoints = r.Endpoints,
                 SentinelService = r.SentinelService,
-                Tls = r.Tls is { } tls
-                    ? new RedisTlsOptions { Enabled = tls.Enabled, CaFile = tls.CaFile, CertFile = tls.CertFile, KeyFile = tls.KeyFile, ServerName = tls.ServerName }
-                    : null,
+                Tls = r.Tls,
                 AllowedDatabases = r.AllowedDatabases,
                 User = r.User,
                 Password = r.Password,
@@ -101,10 +92,10 @@ public static class RuntimeBuilder
                 Database = r.Database,
                 Aliases = r.Aliases,
                 TimeoutMs = r.TimeoutMs,
-                MaxTimeoutMs = r.MaxTimeoutMs ?? Math.Max(r.TimeoutMs, 1000),
+                MaxTimeoutMs = r.MaxTimeoutMs ?? Math.Max(r.TimeoutMs, RedisTargetOptions.DefaultMaxTimeoutMs),
                 ConnectTimeoutMs = r.ConnectTimeoutMs,
                 Plugins = PluginRedisAccessOf(config, name),
-                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = r.CircuitBreaker.FailureThreshold, OpenMs = r.CircuitBreaker.OpenMs },
+                CircuitBreaker = r.CircuitBreaker,
             });
         }
         return redis;
@@ -115,15 +106,10 @@ public static class RuntimeBuilder
         var databases = new List<DatabaseOptions>();
         foreach (var (name, d) in config.Databases)
         {
-            var statements = new Dictionary<string, StatementOptions>(StringComparer.Ordinal);
-            foreach (var (id, s) in d.Statements)
-            {
-                statements[id] = new StatementOptions { Sql = s.Sql, MaxRows = s.MaxRows, MaxResultBytes = s.MaxResultBytes };
-            }
             databases.Add(new DatabaseOptions
             {
                 Name = name,
-                Provider = d.Provider == DatabaseProvider.MySql ? "mysql" : "postgresql",
+                Provider = d.Provider,
                 ConnectionString = d.ConnectionString,
                 Password = d.Password,
                 PasswordFile = d.PasswordFile,
@@ -131,8 +117,8 @@ public static class RuntimeBuilder
                 MaxPoolSize = d.MaxPoolSize,
                 MaxConnectionsPerPlugin = d.MaxConnectionsPerPlugin ?? 0,
                 CaFile = d.CaFile,
-                Statements = statements,
-                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = d.CircuitBreaker.FailureThreshold, OpenMs = d.CircuitBreaker.OpenMs },
+                Statements = d.Statements,
+                CircuitBreaker = d.CircuitBreaker,
             });
         }
         return databases;
@@ -172,20 +158,10 @@ public static class RuntimeBuilder
                 VmConfiguration = p.VmConfiguration,
                 RootId = p.RootId,
                 VmId = p.VmId,
-                FailurePolicy = p.FailurePolicy == ConfigFailurePolicy.Open ? PluginFailurePolicy.Open : PluginFailurePolicy.Closed,
+                FailurePolicy = p.FailurePolicy,
                 Singleton = p.Singleton,
                 Environment = p.Environment,
-                Limits = new PluginLimits
-                {
-                    MemoryBytes = p.Limits.MemoryBytes,
-                    CpuMillisecondsPerCall = p.Limits.CpuMillisecondsPerCall,
-                    WallMillisecondsPerCall = p.Limits.WallMillisecondsPerCall,
-                    HostCallBytes = p.Limits.HostCallBytes,
-                    SharedDataBytes = p.Limits.SharedDataBytes,
-                    SharedQueueBytes = p.Limits.SharedQueueBytes,
-                    HttpCallsInFlight = p.Limits.HttpCallsInFlight,
-                    MaxMetrics = p.Limits.MaxMetrics,
-                },
+                Limits = p.Limits,
             });
         }
         return list;
@@ -210,7 +186,7 @@ public static class RuntimeBuilder
             {
                 Name = name,
                 Endpoints = endpoints,
-                LoadBalancing = c.LoadBalancing == ConfigLoadBalancing.LeastRequest ? UpstreamLoadBalancing.LeastRequest : UpstreamLoadBalancing.RoundRobin,
+                LoadBalancing = c.LoadBalancing,
                 ConnectTimeoutMs = c.ConnectTimeoutMs,
                 RequestTimeoutMs = c.RequestTimeoutMs,
                 MaxConnectionsPerWorker = c.MaxConnectionsPerWorker,
@@ -267,7 +243,7 @@ public static class RuntimeBuilder
                 LoggerFactory = loggers,
                 HttpCalls = new ClusterHttpCalls(clusters),
                 Backends = backends,
-                MessageLimits = config.Limits.ToHttpLimits(),
+                MessageLimits = config.Limits,
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
                 Metrics = pluginMetrics ?? new PluginMetrics(),
             };
@@ -276,7 +252,7 @@ public static class RuntimeBuilder
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
             plugins = new LoadedPlugins(runtime);
         }
-        return new ProxySnapshot(config.Limits.ToHttpLimits(), clusters, Routes(config), plugins, counters, config.Paths.ToNormalization())
+        return new ProxySnapshot(config.Limits, clusters, Routes(config), plugins, counters, config.Paths)
         {
             AccessLogEnabled = config.AccessLog.Enabled,
         };

@@ -1,4 +1,8 @@
+using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Http;
+using Gateway.Plugins.Runtime;
+using Gateway.Proxy.Upstream;
 
 namespace Gateway.Tests.Configuration;
 
@@ -75,7 +79,7 @@ public sealed class ConfigLoaderTests
 
         var config = dir.LoadValid(SampleConfigs.Minimal);
 
-        Assert.Equal(new LimitsConfig(), config.Limits);
+        Assert.Equal(new HttpLimits(), config.Limits);
         Assert.Equal(8192, config.Limits.MaxRequestLineBytes);
         Assert.Equal(("127.0.0.1", 9901), (config.Admin.Address, config.Admin.Port));
         Assert.Equal((15000, 0), (config.Shutdown.DrainTimeoutMs, config.Shutdown.ListenerCloseDelayMs));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Backends;
 using Gateway.Configuration;
 
 namespace Gateway.Tests.Configuration;

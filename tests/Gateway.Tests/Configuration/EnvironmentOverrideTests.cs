@@ -59,7 +59,7 @@ public sealed class EnvironmentOverrideTests
 
         var audit = config.Clusters["audit"];
         Assert.Equal(["10.0.0.1:80", "10.0.0.2:80"], audit.Endpoints);
-        Assert.Equal(Gateway.Configuration.LoadBalancing.LeastRequest, audit.LoadBalancing);
+        Assert.Equal(Gateway.Proxy.Upstream.LoadBalancing.LeastRequest, audit.LoadBalancing);
         Assert.Equal(("second", 0), (config.Listeners[1].Name, config.Listeners[1].Port));
     }
 
@@ -85,7 +85,7 @@ public sealed class EnvironmentOverrideTests
 
         var plugin = config.Plugins["rate-limit"];
         Assert.Equal("""{"limit":5,"strict":true,"redis":"cache"}""", plugin.Configuration);
-        Assert.Equal(Gateway.Configuration.FailurePolicy.Open, plugin.FailurePolicy);
+        Assert.Equal(Gateway.Plugins.Runtime.FailurePolicy.Open, plugin.FailurePolicy);
     }
 
     [Fact]
