@@ -268,7 +268,7 @@ public sealed class BenchSession : IDisposable
                     var path = Path.Combine(_scratch, $"gateway-{port}.json");
                     File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
                         needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
-                        earlierSchema: binary is not null));
+                        earlierSchema: binary is not null && Environment.GetEnvironmentVariable("PERF_BASELINE_SCHEMA") == "earlier"));
                     return ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
                 },
             };

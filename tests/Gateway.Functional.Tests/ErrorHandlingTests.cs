@@ -89,7 +89,7 @@ public sealed class ErrorHandlingTests
         await client.SendAsync(RawClient.Get());
         var response = await client.ReadResponseAsync();
         Assert.Equal(502, response!.Status);
-        Assert.NotEmpty(gateway.LogEntries("connect_refused"));
+        Assert.NotEmpty(await gateway.WaitForLogAsync("connect_refused"));
     }
 
     [Fact]

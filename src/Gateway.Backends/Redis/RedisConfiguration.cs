@@ -30,6 +30,9 @@ internal static class RedisConfiguration
             IncludeDetailInExceptions = false,
             IncludePerformanceCountersInExceptions = false,
             ServiceName = options.Topology == RedisTopology.Sentinel ? options.SentinelService : null,
+            // Plain-TCP command connections on the gateway's own transport: sent from the worker, received on the
+            // socket event thread (RedisSocketTunnel); TLS keeps the client's socket path.
+            Tunnel = new RedisSocketTunnel(Math.Max(1, options.ConnectTimeoutMs)),
         };
         foreach (string text in options.Endpoints)
         {

@@ -23,6 +23,9 @@ internal sealed class RedisConnection
     private int _inFlight;
     private int _retired;
     private int _closed;
+    private const int LostNotLogged = 0;
+    private const int LostLogged = 1;
+    private const int LostAuthenticationLogged = 2;
     private int _lostLogged;
     // With an ACL user or a password configured, calls wait for proof that every connection is authenticated: the
     // client keeps a connection whose AUTH failed open (as the default user, or refusing everything with NOAUTH),
@@ -272,16 +275,28 @@ internal sealed class RedisConnection
 
     private void MarkRestored()
     {
-        if (Interlocked.Exchange(ref _lostLogged, 0) == 1)
+        if (Interlocked.Exchange(ref _lostLogged, LostNotLogged) != LostNotLogged)
         {
             BackendLog.RedisReconnected(_logger, _label);
         }
     }
 
-    /// <summary>Once per outage: a wrong password or an ACL denial says so (AuthenticationFailure), with the target's name.</summary>
+    /// <summary>
+    /// Once per outage, with the target's name. A refused password or ACL identity (AuthenticationFailure) is logged
+    /// even after a plainer cause was: under load the first attempt can fail for want of time before Redis ever says
+    /// why, and the operator must still learn that the secret is wrong.
+    /// </summary>
     private void LogLost(string cause)
     {
-        if (Volatile.Read(ref _closed) == 0 && Interlocked.Exchange(ref _lostLogged, 1) == 0)
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            return;
+        }
+
+        bool logs = cause.StartsWith("AuthenticationFailure", StringComparison.Ordinal)
+            ? Interlocked.Exchange(ref _lostLogged, LostAuthenticationLogged) != LostAuthenticationLogged
+            : Interlocked.CompareExchange(ref _lostLogged, LostLogged, LostNotLogged) == LostNotLogged;
+        if (logs)
         {
             BackendLog.RedisUnreachable(_logger, _label, cause);
         }

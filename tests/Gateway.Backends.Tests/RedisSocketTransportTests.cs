@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Backends.Redis;
+using RESPite.Transports;
+
+#pragma warning disable SER009 // the client's transport seam, as in RedisSocketTransport
+
+namespace Gateway.Backends.Tests;
+
+/// <summary>The gateway's own transport under plain-TCP Redis connections, against a real loopback peer.</summary>
+public sealed class RedisSocketTransportTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FlushedBytes_ArriveInOrder_AndEveryReceivedByteReachesTheReceiver()
+    {
+        using var listener = Listen();
+        var accepting = listener.AcceptSocketAsync(Ct);
+        await using var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        using var peer = await accepting;
+        var receiver = new RecordingReceiver();
+        transport.Start(receiver);
+
+        Stage(transport, "*1\r\n$4\r\nPING\r\n"u8);
+        Assert.True(transport.Flush());
+        Stage(transport, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"u8);
+        Stage(transport, "*1\r\n$4\r\nTIME\r\n"u8);
+        Assert.True(transport.Flush());
+        byte[] expected = [.. "*1\r\n$4\r\nPING\r\n"u8, .. "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"u8, .. "*1\r\n$4\r\nTIME\r\n"u8];
+        Assert.Equal(expected, await ReadExactlyAsync(peer, expected.Length));
+
+        await peer.SendAsync("+PONG\r\n$-1\r\n"u8.ToArray(), Ct);
+        await receiver.WaitForAsync(12);
+        Assert.Equal("+PONG\r\n$-1\r\n"u8.ToArray(), receiver.Received);
+        Assert.True(receiver.Batches >= 1);
+        Assert.Equal(0, receiver.Closed);
+    }
+
+    [Fact]
+    public async Task FlushesWhileTheSocketIsFull_QueueBehindTheWaitingSend_InOrder()
+    {
+        using var listener = Listen();
+        var accepting = listener.AcceptSocketAsync(Ct);
+        await using var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        using var peer = await accepting;
+        transport.Start(new RecordingReceiver());
+
+        // The peer reads nothing yet: after a few MiB the kernel's buffers are full and later flushes must queue.
+        const int chunks = 40;
+        const int chunkBytes = 256 * 1024;
+        bool queued = false;
+        for (int i = 0; i < chunks; i++)
+        {
+            transport.GetSpan(chunkBytes)[..chunkBytes].Fill((byte)i);
+            transport.Advance(chunkBytes);
+            queued |= !transport.Flush();
+        }
+
+        Assert.True(queued, "no flush had to wait: the test did not fill the socket");
+        byte[] all = await ReadExactlyAsync(peer, chunks * chunkBytes);
+        for (int i = 0; i < chunks; i++)
+        {
+            Assert.True(all.AsSpan(i * chunkBytes, chunkBytes).IndexOfAnyExcept((byte)i) < 0, $"chunk {i} out of order");
+        }
+    }
+
+    [Fact]
+    public async Task ClosedByThePeer_IsReportedOnce_ButAClientDisposeIsNot()
+    {
+        using var listener = Listen();
+        var accepting = listener.AcceptSocketAsync(Ct);
+        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        var receiver = new RecordingReceiver();
+        transport.Start(receiver);
+        (await accepting).Dispose();
+        await receiver.WaitForCloseAsync();
+        await transport.DisposeAsync();
+        Assert.Equal(1, receiver.Closed);
+
+        accepting = listener.AcceptSocketAsync(Ct);
+        var disposed = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        using var peer = await accepting;
+        var quiet = new RecordingReceiver();
+        disposed.Start(quiet);
+        await disposed.DisposeAsync();
+        await Task.Delay(200, Ct);
+        Assert.Equal(0, quiet.Closed);
+    }
+
+    [Fact]
+    public async Task NobodyListening_FailsTheConnect()
+    {
+        using var listener = Listen();
+        var endpoint = listener.LocalEndpoint;
+        listener.Stop();
+        await Assert.ThrowsAnyAsync<SocketException>(() => RedisSocketTransport.ConnectAsync(endpoint, 1000, Ct));
+    }
+
+    private static TcpListener Listen()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return listener;
+    }
+
+    private static void Stage(RedisSocketTransport transport, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(transport.GetSpan(bytes.Length));
+        transport.Advance(bytes.Length);
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int length)
+    {
+        var buffer = new byte[length];
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.ReadExactlyAsync(buffer, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        return buffer;
+    }
+
+    private sealed class RecordingReceiver : TransportReceiver
+    {
+        private readonly List<byte> _received = [];
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public byte[] Received
+        {
+            get
+            {
+                lock (_received)
+                {
+                    return [.. _received];
+                }
+            }
+        }
+
+        public int Batches { get; private set; }
+
+        public int Closed { get; private set; }
+
+        public override bool OnReceived(ReadOnlySpan<byte> payload)
+        {
+            lock (_received)
+            {
+                _received.AddRange(payload);
+            }
+
+            return true;
+        }
+
+        public override void OnBatchEnd() => Batches++;
+
+        public override void OnClosed(Exception? fault)
+        {
+            Closed++;
+            _closed.TrySetResult();
+        }
+
+        public async Task WaitForAsync(int bytes)
+        {
+            for (int i = 0; i < 600 && Received.Length < bytes; i++)
+            {
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        public Task WaitForCloseAsync() => _closed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+    }
+}
