@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Gateway.Backends.Sql;
 using Gateway.Testing.Sql;
@@ -6,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;
 
-/// <summary>The <c>mysql</c> provider against a real MariaDB: parameters, every column type, limits, timeouts.</summary>
+/// <summary>The <c>mysql</c> provider against a real MariaDB: parameters and every column type (limits and timeouts: <see cref="MariaDbLimitsTests"/>).</summary>
 [Collection(MariaDbCollection.Name)]
 public sealed class MySqlDatabaseTests(MariaDbFixture mariadb) : IAsyncLifetime
 {
@@ -34,26 +33,20 @@ public sealed class MySqlDatabaseTests(MariaDbFixture mariadb) : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _registry.DisposeAsync();
 
-    private DatabaseOptions Options(string name, int timeoutMs = 2000, int maxPoolSize = 8, int share = 0) => new()
+    private DatabaseOptions Options(string name) => new()
     {
         Name = name,
         Provider = DatabaseProvider.MySql,
         ConnectionString = _server.ConnectionString,
         Password = _server.Password,
-        TimeoutMs = timeoutMs,
-        MaxPoolSize = maxPoolSize,
-        MaxConnectionsPerPlugin = share,
+        TimeoutMs = 2000,
+        MaxPoolSize = 8,
         Statements = new Dictionary<string, StatementOptions>
         {
             ["insert_all"] = new() { Sql = $"INSERT INTO everything ({Columns.Replace("dec", "`dec`")}) VALUES ({string.Join(", ", Enumerable.Repeat("?", 26))})" },
             ["select_row"] = new() { Sql = $"SELECT {Columns.Replace("dec", "`dec`")} FROM everything WHERE id_row = ?" },
             ["last_id"] = new() { Sql = "SELECT MAX(id_row) AS id FROM everything" },
             ["find_key"] = new() { Sql = "SELECT tenant FROM api_keys WHERE key_hash = ? AND NOT revoked" },
-            // Slower than the timeout: every executing one times out, which opens the flooding plugin's breaker.
-            ["slow_miss"] = new() { Sql = "SELECT SLEEP(0.5) AS slept, (SELECT tenant FROM api_keys WHERE key_hash = ?) AS tenant" },
-            ["sleep"] = new() { Sql = "SELECT SLEEP(?) AS slept" },
-            ["huge"] = new() { Sql = "SELECT seq, REPEAT('x', 1000) AS filler FROM seq_1_to_100000000", MaxResultBytes = 10_000, MaxRows = 1_000_000 },
-            ["huge_rows"] = new() { Sql = "SELECT seq FROM seq_1_to_100000000", MaxRows = 5 },
             ["literal_marks"] = new() { Sql = "SELECT '?' AS q, `seq` AS n /* ? */ FROM seq_1_to_3 WHERE seq = ? -- ?\n" },
         },
     };
@@ -157,81 +150,6 @@ public sealed class MySqlDatabaseTests(MariaDbFixture mariadb) : IAsyncLifetime
         var miss = await _database.ExecuteAsync("find_key", SqlWire.Params(hostile), 0);
         Assert.Equal(SqlCallStatus.Ok, miss.Status);
         Assert.Empty(SqlWire.Decode(miss.Body).Rows);
-    }
-
-    [Fact]
-    public async Task ResultOverMaxResultBytes_IsStoppedEarlyOnTheServer()
-    {
-        await using var registry = BackendRegistry.Create([], [Options("limits", timeoutMs: 20_000, maxPoolSize: 1)], NullLoggerFactory.Instance);
-        Assert.Empty(await registry.CheckAsync(Ct));
-        var database = registry.FindDatabase("limits")!;
-        var watch = Stopwatch.StartNew();
-        var result = await database.ExecuteAsync("huge", default, 0);
-        Assert.Equal(SqlCallStatus.ResultTooLarge, result.Status);
-        // 100 million rows of 1 kB cannot be read in this time: the reader stopped at the limit.
-        Assert.True(watch.ElapsedMilliseconds < 5000, $"took {watch.ElapsedMilliseconds} ms");
-        Assert.Equal(0, await _server.RunningStatementsAsync("SELECT seq"));
-
-        var rows = await database.ExecuteAsync("huge_rows", default, 0);
-        Assert.Equal(SqlCallStatus.Ok, rows.Status);
-        Assert.True(SqlWire.Decode(rows.Body).Truncated);
-        Assert.Equal(5, rows.RowCount);
-        Assert.True(watch.ElapsedMilliseconds < 10_000, $"took {watch.ElapsedMilliseconds} ms");
-        // The single pooled connection is usable again.
-        Assert.Equal(["acme"], SqlWire.Decode((await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0)).Body).Rows.Single());
-    }
-
-    [Fact]
-    public async Task TimedOutStatement_IsKilledOnTheServer_AndItsSlotFreedOnlyThen()
-    {
-        await using var registry = BackendRegistry.Create([], [Options("slow", timeoutMs: 300, maxPoolSize: 2, share: 1)], NullLoggerFactory.Instance);
-        Assert.Empty(await registry.CheckAsync(Ct));
-        var database = registry.FindDatabase("slow")!;
-        var ended = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var watch = Stopwatch.StartNew();
-        var result = await database.ExecuteAsync("sleep", SqlWire.Params(30.0), 0, "p", _ => ended.TrySetResult(0));
-        Assert.Equal(SqlCallStatus.Timeout, result.Status);
-        Assert.InRange(watch.ElapsedMilliseconds, 290, 1500);
-
-        await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-        Assert.Equal(0, await _server.RunningStatementsAsync("SELECT SLEEP"));
-        Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0, "p")).Status);
-    }
-
-    [Fact]
-    public async Task FloodOfMissesFromOnePlugin_LeavesOtherPluginsTheirConnections()
-    {
-        var options = Options("shared", timeoutMs: 300, maxPoolSize: 4, share: 2) with { CircuitBreaker = new() { FailureThreshold = 2, OpenMs = 5000 } };
-        await using var registry = BackendRegistry.Create([], [options], NullLoggerFactory.Instance);
-        Assert.Empty(await registry.CheckAsync(Ct));
-        var database = registry.FindDatabase("shared")!;
-        Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0, "steady")).Status);
-
-        using var stop = new CancellationTokenSource();
-        var flood = Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
-        {
-            var statuses = new List<SqlCallStatus>();
-            while (!stop.IsCancellationRequested)
-            {
-                statuses.Add((await database.ExecuteAsync("slow_miss", SqlWire.Params($"random-{i}-{statuses.Count}"), 0, "flood")).Status);
-            }
-
-            return statuses;
-        })).ToArray();
-        await Task.Delay(300, Ct);
-
-        var steady = new List<SqlCallStatus>();
-        for (var i = 0; i < 30; i++)
-        {
-            steady.Add((await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0, "steady")).Status);
-            await Task.Delay(20, Ct);
-        }
-
-        await stop.CancelAsync();
-        var floodStatuses = (await Task.WhenAll(flood)).SelectMany(s => s).ToList();
-        Assert.All(steady, s => Assert.Equal(SqlCallStatus.Ok, s));
-        Assert.Contains(SqlCallStatus.Timeout, floodStatuses);
-        Assert.Contains(SqlCallStatus.CircuitOpen, floodStatuses);
     }
 
     [Fact]

@@ -20,24 +20,24 @@ public sealed class SqlInFlightSlotTests
     private const int TimeoutMs = 3000;
 
     /// <summary>A real server with a statement that sleeps for the seconds given as text, and a way to freeze it.</summary>
-    private sealed record Server(DatabaseProvider Provider, string ConnectionString, string Password, string SleepSql, string Prefix,
-        Func<Task<SuspendedProcess>> SuspendWhileSleeping, Func<Task<int>> Sleeping, IAsyncDisposable Owner);
+    /// <summary>How the sleep statement's text starts, on both providers.</summary>
+    private const string Prefix = "SELECT 'slept'";
+
+    private sealed record Server(DatabaseServer Database, DatabaseProvider Provider, string SleepSql, Func<Task<SuspendedProcess>> SuspendWhileSleeping)
+    {
+        public Task<int> Sleeping() => Database.RunningStatementsAsync(Prefix);
+    }
 
     private static async Task<Server> StartAsync(DatabaseProvider provider)
     {
         if (provider == DatabaseProvider.PostgreSql)
         {
             var postgres = await PostgresServer.StartAsync();
-            const string prefix = "SELECT 'slept'";
-            return new Server(provider, postgres.ConnectionString, postgres.Password,
-                prefix + "::text AS slept FROM pg_sleep(CAST(CAST($1 AS text) AS double precision))", prefix,
-                () => postgres.SuspendStatementAsync(prefix), () => postgres.RunningStatementsAsync(prefix), postgres);
+            return new Server(postgres, provider, Prefix + "::text AS slept FROM pg_sleep(CAST(CAST($1 AS text) AS double precision))",
+                () => postgres.SuspendStatementAsync(Prefix));
         }
         var mariadb = await MariaDbServer.StartAsync();
-        const string mysqlPrefix = "SELECT 'slept'";
-        return new Server(provider, mariadb.ConnectionString, mariadb.Password,
-            mysqlPrefix + " AS slept FROM DUAL WHERE SLEEP(?) = 0", mysqlPrefix,
-            () => Task.FromResult(mariadb.Suspend()), () => mariadb.RunningStatementsAsync(mysqlPrefix), mariadb);
+        return new Server(mariadb, provider, Prefix + " AS slept FROM DUAL WHERE SLEEP(?) = 0", () => Task.FromResult(mariadb.Suspend()));
     }
 
     [Theory]
@@ -46,14 +46,14 @@ public sealed class SqlInFlightSlotTests
     public async Task TimedOutStatement_KeepsTheSlotUntilItEndedOnTheServer(DatabaseProvider provider)
     {
         var server = await StartAsync(provider);
-        await using var owner = server.Owner;
+        await using var owner = server.Database;
         await using var backends = BackendRegistry.Create([],
             [new DatabaseOptions
             {
                 Name = "accounts",
                 Provider = server.Provider,
-                ConnectionString = server.ConnectionString,
-                Password = server.Password,
+                ConnectionString = server.Database.ConnectionString,
+                Password = server.Database.Password,
                 TimeoutMs = TimeoutMs,
                 Statements = new Dictionary<string, StatementOptions> { ["sleep"] = new() { Sql = server.SleepSql } },
             }],

@@ -5,6 +5,7 @@
  * queue, metrics, properties, configuration) plus adversarial ones (infinite loop, memory bomb, traps, bad
  * pointers, never continuing).
  */
+#include "out_of_bounds.h"
 #include "proxy_wasm.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,48 +97,6 @@ EXPORT(proxy_on_configure) uint32_t on_configure(uint32_t root, uint32_t size) {
         proxy_define_metric(2, S("path_length"), &metric_histogram);
     }
     return 1;
-}
-
-/* Every import that takes a pointer, called with one far outside memory; each must answer 6. */
-static void out_of_bounds(void) {
-    char *bad = (char *)0xFFFFFF00u;
-    char **bad_out = (char **)0xFFFFFF00u;
-    size_t *bad_size = (size_t *)0xFFFFFF00u;
-    uint32_t *bad_u32 = (uint32_t *)0xFFFFFF00u;
-    char *p; size_t n; uint32_t u;
-    int results[] = {
-        proxy_log(LOG_INFO, bad, 64),
-        proxy_get_header_map_value(MAP_REQUEST_HEADERS, bad, 8, &p, &n),
-        proxy_get_header_map_value(MAP_REQUEST_HEADERS, S(":path"), bad_out, bad_size),
-        proxy_add_header_map_value(MAP_REQUEST_HEADERS, bad, 4, S("v")),
-        proxy_replace_header_map_value(MAP_REQUEST_HEADERS, S("k"), bad, 4),
-        proxy_remove_header_map_value(MAP_REQUEST_HEADERS, bad, 300),
-        proxy_get_header_map_pairs(MAP_REQUEST_HEADERS, bad_out, &n),
-        proxy_set_header_map_pairs(MAP_REQUEST_HEADERS, bad, 64),
-        proxy_get_buffer_bytes(BUFFER_VM_CONFIGURATION, 0, 100, bad_out, bad_size),
-        proxy_get_property(bad, 10, &p, &n),
-        proxy_set_property(S("k"), bad, 10),
-        proxy_get_shared_data(bad, 3, &p, &n, &u),
-        proxy_set_shared_data(S("k"), bad, 1000, 0),
-        proxy_register_shared_queue(S("oob"), bad_u32),
-        proxy_resolve_shared_queue(bad, 4, S("x"), &u),
-        proxy_define_metric(0, bad, 4, &u),
-        proxy_get_current_time_nanoseconds((uint64_t *)bad),
-        proxy_send_local_response(500, bad, 4, S(""), NULL, 0, -1),
-        proxy_http_call(bad, 4, NULL, 0, NULL, 0, NULL, 0, 100, &u),
-        proxy_call_foreign_function(bad, 8, NULL, 0, &p, &n),
-        proxy_get_header_map_value(MAP_REQUEST_HEADERS, S(":path"), &p, (size_t *)0x7FFFFFF0u),
-        proxy_get_status(bad_u32, &p, &n),
-        proxy_get_log_level(bad_u32),
-        proxy_get_metric(0, (uint64_t *)bad),
-    };
-    char list[256] = "";
-    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
-        char item[8];
-        snprintf(item, sizeof item, i ? ",%d" : "%d", results[i]);
-        strcat(list, item);
-    }
-    add_header(MAP_REQUEST_HEADERS, "x-oob", list);
 }
 
 static uint32_t shared_increment(const char *key) {
@@ -352,7 +311,9 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
     } else if (strcmp(mode, "close") == 0) {
         proxy_close_stream(0);
     } else if (strcmp(mode, "oob") == 0) {
-        out_of_bounds();
+        char list[256];
+        out_of_bounds(list, sizeof list);
+        add_header(MAP_REQUEST_HEADERS, "x-oob", list);
     } else if (strcmp(mode, "loop") == 0) {
         for (volatile int i = 0;; i++) {}
     } else if (strcmp(mode, "bomb") == 0) {

@@ -6,12 +6,13 @@ using System.Text.Json.Nodes;
 namespace Gateway.Configuration;
 
 /// <summary>
-/// How <c>/config</c> shows a plugin's inline configuration: it often carries credentials (API keys, tokens) under
-/// names the gateway cannot know, so it is shown as its SHA-256 and length, enough to tell which version is running.
+/// How <c>/config</c> shows a plugin's inline configuration and the values of its environment: they often carry
+/// credentials (API keys, tokens) under names the gateway cannot know, so each is shown as its SHA-256 and length,
+/// enough to tell which version is running. Environment variable names stay readable.
 /// </summary>
 public static class PluginConfigurationDigest
 {
-    /// <summary>Replaces each plugin's configuration and VM configuration in <paramref name="plugins"/> by its digest.</summary>
+    /// <summary>Replaces each plugin's configuration, VM configuration and environment values in <paramref name="plugins"/> by their digests.</summary>
     public static void Replace(JsonNode? plugins, IReadOnlyDictionary<string, PluginConfig> configured)
     {
         if (plugins is not JsonObject entries)
@@ -25,6 +26,12 @@ public static class PluginConfigurationDigest
             {
                 entry["configuration"] = Describe(options.Configuration);
                 entry["vmConfiguration"] = Describe(options.VmConfiguration);
+                var environment = new JsonObject();
+                foreach (var (variable, value) in options.Environment)
+                {
+                    environment[variable] = Describe(value);
+                }
+                entry["environment"] = environment;
             }
         }
     }

@@ -5,45 +5,30 @@ namespace Gateway.Testing.Sql;
 /// <summary>
 /// A throw-away PostgreSQL 15 cluster: initdb in a temporary folder (as the <c>postgres</c> user when the
 /// tests run as root, since postgres refuses to run as root), a postmaster on a free loopback port with
-/// password (SCRAM) authentication over TCP, and a role <see cref="User"/> owning database
-/// <see cref="Database"/>. Administration goes through psql over the cluster's private Unix socket.
-/// The postmaster is stopped by the PID in its postmaster.pid.
+/// password (SCRAM) authentication over TCP. Administration goes through psql over the cluster's private
+/// Unix socket. The postmaster is stopped by the PID in its postmaster.pid.
 /// </summary>
-public sealed class PostgresServer : IAsyncDisposable
+public sealed class PostgresServer : DatabaseServer
 {
     private const string OsUser = "postgres";
     // Debian's PostgreSQL 15 server binaries; PG_BIN overrides for other layouts.
     private static readonly string BinDirectory = Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
 
-    private readonly string _root;
     private string[] _settings = [];
     private Process? _postmaster;
 
     private PostgresServer(string root, int port)
+        : base(root, port, "Pg-Secret-Initial-51c9")
     {
-        _root = root;
-        Port = port;
     }
 
-    public int Port { get; }
-
-    public string User => "gateway";
-
-    /// <summary>Current password of <see cref="User"/>.</summary>
-    public string Password { get; private set; } = "Pg-Secret-Initial-51c9";
-
-    public string Database => "gw";
-
-    /// <summary>For the gateway's <c>databases.&lt;name&gt;.connectionString</c> (the password goes separately).</summary>
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Database={Database};Username={User}";
-
-    public string DataDirectory => Path.Combine(_root, "data");
+    public override string ConnectionString => $"Host=127.0.0.1;Port={Port};Database={Database};Username={User}";
 
     /// <summary>Gives <paramref name="path"/> to the server's OS user (PostgreSQL refuses a key file others own or can read).</summary>
     public static Task GiveToServerAsync(string path) =>
         ServerProcess.IsRoot ? ServerProcess.RunAsync("chown", ["-R", $"{OsUser}:{OsUser}", path]) : Task.CompletedTask;
 
-    private string SocketDirectory => _root;
+    private string SocketDirectory => Root;
 
     /// <param name="settings">Extra server settings as <c>name=value</c> (each passed with <c>-c</c>).</param>
     public static async Task<PostgresServer> StartAsync(IEnumerable<string>? settings = null)
@@ -72,8 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the postmaster (again, same port and data) and waits until it accepts connections.</summary>
-    public async Task RestartAsync()
+    public override async Task RestartAsync()
     {
         List<string> arguments =
         [
@@ -102,8 +86,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the postmaster by its PID (immediate shutdown: an outage) and waits until it is gone.</summary>
-    public async Task StopAsync()
+    public override async Task StopAsync()
     {
         var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
         if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).First(), out var pid))
@@ -120,11 +103,11 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Runs SQL as the superuser over the private socket; returns psql's unaligned output.</summary>
-    public Task<string> SqlAsync(string sql, string? database = null) =>
+    public override Task<string> SqlAsync(string sql, string? database = null) =>
         ServerProcess.RunAsync("psql", ["-h", SocketDirectory, "-p", Port.ToString(), "-U", "postgres", "-d", database ?? Database,
             "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c", sql]);
 
-    public async Task ChangePasswordAsync(string password)
+    public override async Task ChangePasswordAsync(string password)
     {
         // The server runs with synchronous_commit=off and StopAsync is an immediate shutdown: without the
         // checkpoint, a stop right after this change could lose it, and the restarted server would refuse
@@ -134,8 +117,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Password = password;
     }
 
-    /// <summary>Statements of <see cref="User"/> the server is still running whose text starts with <paramref name="prefix"/>.</summary>
-    public async Task<int> RunningStatementsAsync(string prefix) =>
+    public override async Task<int> RunningStatementsAsync(string prefix) =>
         int.Parse(await SqlAsync(
             $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%'"));
 
@@ -148,27 +130,6 @@ public sealed class PostgresServer : IAsyncDisposable
         var pid = int.Parse(await SqlAsync(
             $"SELECT pid FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%' LIMIT 1"));
         return new SuspendedProcess(pid);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync();
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(_root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
     }
 
     private static string Tool(string name) => Path.Combine(BinDirectory, name);

@@ -22,6 +22,7 @@ public sealed class ConfigRedactionTests
               "plugins": { "p": { "module": "p.wasm",
                                   "configuration": { "token": "${file:token}", "header": "x-api-key" },
                                   "vmConfiguration": "key=${env:VM_KEY}",
+                                  "environment": { "PAYMENTS_API": "env-value-6a2b", "EMPTY": "" },
                                   "redis": { "inline": { "user": "rl", "password": "plugin-pw-0f3e" } } } },
               "redis": {
                 "inline": { "endpoints": ["127.0.0.1:6379"], "password": "inline-pw-3b9d" },
@@ -41,7 +42,7 @@ public sealed class ConfigRedactionTests
 
         var json = ConfigRedaction.ToRedactedJson(config);
 
-        foreach (var secret in new[] { "file-token-8c1f", "redis-pw-77aa", "inline-pw-3b9d", "conn;pw-91e0", "pw-91e0", "upstream-host-5d2e", "vm-key-44c3", "pg-pw-e7a1", "plugin-pw-0f3e" })
+        foreach (var secret in new[] { "file-token-8c1f", "redis-pw-77aa", "inline-pw-3b9d", "conn;pw-91e0", "pw-91e0", "upstream-host-5d2e", "vm-key-44c3", "pg-pw-e7a1", "plugin-pw-0f3e", "env-value-6a2b" })
         {
             Assert.DoesNotContain(secret, json);
         }
@@ -55,6 +56,10 @@ public sealed class ConfigRedactionTests
         Assert.StartsWith("sha256:", plugin.GetProperty("configuration").GetString());
         Assert.EndsWith($"({config.Plugins["p"].Configuration.Length} bytes)", plugin.GetProperty("configuration").GetString());
         Assert.StartsWith("sha256:", plugin.GetProperty("vmConfiguration").GetString());
+        // Environment values are a plugin's other channel for secrets: names shown, values as digests.
+        var environment = plugin.GetProperty("environment");
+        Assert.Equal(PluginConfigurationDigest.Describe("env-value-6a2b"), environment.GetProperty("PAYMENTS_API").GetString());
+        Assert.Equal("", environment.GetProperty("EMPTY").GetString());
         Assert.Equal("***", plugin.GetProperty("redis").GetProperty("inline").GetProperty("password").GetString());
         Assert.Equal("***", root.GetProperty("redis").GetProperty("inline").GetProperty("password").GetString());
         Assert.Equal(config.Redis["mounted"].PasswordFile, root.GetProperty("redis").GetProperty("mounted").GetProperty("passwordFile").GetString());
