@@ -85,7 +85,7 @@ public sealed class RedisTopologyTests
     [Fact]
     public async Task TlsOnlyServer_VerifiedAgainstTheConfiguredCa_WithAClientCertificate()
     {
-        using var ca = await TestCertificateAuthority.CreateAsync();
+        using var ca = TestCertificateAuthority.Create();
         await using var server = await RedisProcess.StartAsync(tls: true, sentinel: false,
             "--tls-cert-file", ca.ServerCertFile, "--tls-key-file", ca.ServerKeyFile, "--tls-ca-cert-file", ca.CaFile, "--tls-auth-clients", "yes");
         var logs = new CapturingLoggerFactory();

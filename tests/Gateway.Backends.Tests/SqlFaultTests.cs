@@ -40,7 +40,8 @@ public sealed class SqlFaultTests(PostgresFixture postgres)
             {
                 var watch = Stopwatch.StartNew();
                 var result = await database.ExecuteAsync("who", SqlWire.Params(1), 0);
-                Assert.True(watch.ElapsedMilliseconds <= 600, $"call {i} took {watch.ElapsedMilliseconds} ms");
+                // Bounded by the 500 ms call timeout (with room for a loaded machine): no call waits on the stopped server.
+                Assert.True(watch.ElapsedMilliseconds <= 1500, $"call {i} took {watch.ElapsedMilliseconds} ms");
                 Assert.DoesNotContain(_server.Password, Encoding.UTF8.GetString(result.Body));
                 statuses.Add(result.Status);
             }

@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Backends.Sql;
+using Gateway.Testing;
 using Gateway.Testing.Sql;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -8,20 +9,17 @@ namespace Gateway.Backends.Tests;
 /// <summary>TLS to the database on both providers: the connection string's SSL Mode, the server verified against caFile.</summary>
 public sealed class SqlTlsTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("gateway-sql-tls-").FullName;
-    private readonly TestCertificates _certificates;
-
-    public SqlTlsTests() => _certificates = TestCertificates.Create(_folder);
+    private readonly TestCertificateAuthority _certificates = TestCertificateAuthority.Create();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _certificates.Dispose();
 
     [Fact]
     public async Task MariaDb_VerifiedAgainstCaFile_AndRefusedWithAnotherCa()
     {
         await using var server = await MariaDbServer.StartAsync(
-            [$"--ssl-ca={_certificates.CaFile}", $"--ssl-cert={_certificates.CertFile}", $"--ssl-key={_certificates.KeyFile}"]);
+            [$"--ssl-ca={_certificates.CaFile}", $"--ssl-cert={_certificates.ServerCertFile}", $"--ssl-key={_certificates.ServerKeyFile}"]);
         var connectionString = $"Server=127.0.0.1;Port={server.Port};Database={server.Database};User ID={server.User};SSL Mode=VerifyFull";
         const string Cipher = "SELECT VARIABLE_VALUE AS cipher FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'";
 
@@ -37,9 +35,9 @@ public sealed class SqlTlsTests : IDisposable
     [Fact]
     public async Task Postgres_VerifiedAgainstCaFile_AndRefusedWithAnotherCa()
     {
-        await PostgresServer.GiveToServerAsync(_folder);
+        await PostgresServer.GiveToServerAsync(_certificates.Directory);
         await using var server = await PostgresServer.StartAsync(
-            ["ssl=on", $"ssl_cert_file={_certificates.CertFile}", $"ssl_key_file={_certificates.KeyFile}"]);
+            ["ssl=on", $"ssl_cert_file={_certificates.ServerCertFile}", $"ssl_key_file={_certificates.ServerKeyFile}"]);
         var connectionString = server.ConnectionString + ";SSL Mode=VerifyFull";
         const string Ssl = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
 

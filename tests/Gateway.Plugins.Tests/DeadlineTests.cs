@@ -18,34 +18,45 @@ public sealed class DeadlineTests
     {
         var loop = Plugin("loop", "behaviors", "loop", policy) with { Limits = new PluginLimits { CpuMillisecondsPerCall = 5 } };
         using var host = Start([loop, Plugin("headers", "behaviors", "headers")]);
-        var other = Get("/other");
-        Task<FilterOutcome>? concurrent = null;
         // One unmeasured round first, so the measured one shows the host's cost and not first-call JIT of the
         // failure path (the gateway itself is published AOT).
         await AsyncTests.RunHeaders(host, "loop", Get("/warm-up"));
-        var (outcome, elapsed) = await host.OnWorker(async worker =>
+        // The deadline is wall-clock: on a loaded machine a round can be descheduled past the bound. Up to three
+        // rounds, the first within the bound counts; without the deadline every round would spin far past it.
+        var bound = TimeSpan.FromMilliseconds(5 + 50);
+        int rounds = 0;
+        TimeSpan elapsed;
+        do
         {
-            // Queued on the same worker behind the looping request.
-            concurrent = host.OnWorker(async w =>
+            rounds++;
+            var other = Get("/other");
+            Task<FilterOutcome>? concurrent = null;
+            (var outcome, elapsed) = await host.OnWorker(async worker =>
             {
-                var s = w.BeginStream(["headers"], Info());
-                var r = await s.OnRequestHeadersAsync(other, true);
-                s.Complete();
-                return r;
+                // Queued on the same worker behind the looping request.
+                concurrent = host.OnWorker(async w =>
+                {
+                    var s = w.BeginStream(["headers"], Info());
+                    var r = await s.OnRequestHeadersAsync(other, true);
+                    s.Complete();
+                    return r;
+                });
+                var stream = worker.BeginStream(["loop"], Info());
+                long start = Stopwatch.GetTimestamp();
+                var result = await stream.OnRequestHeadersAsync(Get("/spin"), true);
+                var took = Stopwatch.GetElapsedTime(start);
+                stream.Complete();
+                return (result, took);
             });
-            var stream = worker.BeginStream(["loop"], Info());
-            long start = Stopwatch.GetTimestamp();
-            var result = await stream.OnRequestHeadersAsync(Get("/spin"), true);
-            var took = Stopwatch.GetElapsedTime(start);
-            stream.Complete();
-            return (result, took);
-        });
-        Assert.Equal(expected, outcome.Action);
-        Assert.True(elapsed < TimeSpan.FromMilliseconds(5 + 50), $"the loop ran {elapsed.TotalMilliseconds:F1} ms");
-        var otherOutcome = await concurrent!;
-        Assert.Equal(FilterAction.Continue, otherOutcome.Action);
-        Assert.Equal("1", other.Headers.Get("x-added"));
-        Assert.Equal("2", AdversarialTests.Metric(host, "gateway_plugin_deadline_exceeded_total", "loop"));
+            Assert.Equal(expected, outcome.Action);
+            var otherOutcome = await concurrent!;
+            Assert.Equal(FilterAction.Continue, otherOutcome.Action);
+            Assert.Equal("1", other.Headers.Get("x-added"));
+        }
+        while (elapsed >= bound && rounds < 3);
+
+        Assert.True(elapsed < bound, $"the loop ran {elapsed.TotalMilliseconds:F1} ms in each of {rounds} rounds");
+        Assert.Equal((1 + rounds).ToString(System.Globalization.CultureInfo.InvariantCulture), AdversarialTests.Metric(host, "gateway_plugin_deadline_exceeded_total", "loop"));
     }
 
 }

@@ -84,10 +84,17 @@ public class AllocationTests
     {
         var head = new HttpRequestHead();
         // A fresh target and request id per request; everything else repeats. The first round warms up the JIT
-        // (including on-stack replacement of the loop), the second is measured.
+        // (including on-stack replacement of the loop); of the next three the least is kept: the runtime's one-off
+        // allocations (a tiered re-JIT that a loaded machine delays into a measured round) do not repeat, while a
+        // per-request object would be in every round.
         CountAllocations(head, first: 0);
-        (long allocated, int completed) = CountAllocations(head, first: Iterations);
-        Assert.Equal(Iterations, completed);
+        long allocated = long.MaxValue;
+        for (int round = 1; round <= 3; round++)
+        {
+            (long bytes, int completed) = CountAllocations(head, first: round * Iterations);
+            Assert.Equal(Iterations, completed);
+            allocated = Math.Min(allocated, bytes);
+        }
 
         // Two new strings per request ("/items/001234" and "req-00001234", 13 and 12 chars), each
         // 8 (header) + 8 (method table) + 4 (length) + 2 * (chars + 1), rounded up to 8 bytes.
@@ -96,7 +103,7 @@ public class AllocationTests
         // (the smallest is 24 bytes) can hide in it.
         long strings = Iterations * (StringSize(13) + StringSize(12));
         Assert.InRange(allocated, strings, strings + 1023);
-        Assert.Equal("req-00001999", head.Headers.Get("x-request-id"));
+        Assert.Equal("req-00003999", head.Headers.Get("x-request-id"));
     }
 
     private static (long Allocated, int Completed) CountAllocations(HttpRequestHead head, int first)

@@ -3,7 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Gateway.Testing;
 
-/// <summary>Certificates made at test time: a test CA and leaf certificates with SANs, written as PEM files.</summary>
+/// <summary>
+/// Certificates made in-process at test time (ECDSA P-256): a test CA and leaf certificates with SANs, written as PEM
+/// files. <see cref="TestCertificateAuthority"/> is a ready folder of them.
+/// </summary>
 public static class TestCertificates
 {
     public static X509Certificate2 CreateCa(string name = "Gateway Test CA")
@@ -38,19 +41,23 @@ public static class TestCertificates
         return issued.CopyWithPrivateKey(key);
     }
 
-    /// <summary>Writes the chain (leaf, then <paramref name="chain"/>) and the key; returns both paths.</summary>
+    /// <summary>Writes the chain (leaf, then <paramref name="chain"/>) and the key (readable by its owner only, as PostgreSQL requires); returns both paths.</summary>
     public static (string Cert, string Key) WritePem(string directory, string name, X509Certificate2 leaf, params X509Certificate2[] chain)
     {
         string cert = Path.Combine(directory, name + ".crt");
         string key = Path.Combine(directory, name + ".key");
         File.WriteAllText(cert, leaf.ExportCertificatePem() + "\n" + string.Concat(chain.Select(c => c.ExportCertificatePem() + "\n")));
         File.WriteAllText(key, leaf.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         return (cert, key);
     }
 
-    public static string WriteCaPem(string directory, X509Certificate2 ca)
+    public static string WriteCaPem(string directory, X509Certificate2 ca, string name = "ca")
     {
-        string path = Path.Combine(directory, "ca.crt");
+        string path = Path.Combine(directory, name + ".crt");
         File.WriteAllText(path, ca.ExportCertificatePem() + "\n");
         return path;
     }
