@@ -21,7 +21,7 @@ internal enum PumpStatus
     Filtered,
     /// <summary>A client deadline (TO-2, TO-4) ended the transfer; <see cref="TransferWatchdog.Expired"/> says which.</summary>
     TimedOut,
-    /// <summary>More than <see cref="HeldResponseHead.MaxHeldBytes"/> arrived while a plugin held the head (docs/proxy-wasm.md, 'Stream control').</summary>
+    /// <summary>More than limits.maxBodyBytes arrived while a plugin held the response head (<see cref="HeldResponseHead"/>).</summary>
     HeldTooLarge,
     /// <summary>
     /// The plugins released the request head they held before the body ended (docs/proxy-wasm.md, 'Stream control'): what they let through is
@@ -31,31 +31,17 @@ internal enum PumpStatus
 }
 
 /// <summary>
-/// A response head a Higress 0.2.100 plugin holds (docs/proxy-wasm.md, 'Stream control'): the pump writes it, as the plugins left it, right before
-/// the first body bytes the chain lets through, or at the end of the body.
-/// </summary>
-internal readonly record struct HeldResponseHead(HttpResponseHead Head, BodyFraming Framing, bool Close, long MaxHeldBytes);
-
-/// <summary>
 /// Streams one message body from a source pipe to a destination pipe, decoding the source framing and
 /// writing the gateway's own framing (P-1). At most one read buffer is held at a time and every write
-/// waits for the destination's flush, so memory stays bounded whatever the body size. With a
-/// <see cref="TransferWatchdog"/>, a request pump reports the client's progress to it (TO-2) and a response
-/// pump its blocked writes to the client (TO-4).
+/// waits for the destination's flush, so memory stays bounded whatever the body size. It moves body bytes only:
+/// heads are the exchange's (a held response head writes itself, <see cref="HeldResponseHead"/>).
 /// </summary>
 internal sealed class BodyPump
 {
     // Made on first use: most routes have no body-inspecting plugin, and an idle connection should hold no buffer.
     private ArrayBufferWriter<byte>? _filtered;
     private ChunkedDecoder _decoder;
-    private int _filterTimeoutMs;
-    private TransferWatchdog? _watch;
-    private bool _isRequest;
-    private HeldResponseHead _heldHead;
-    private bool _untilHeadReleased;
-
-    /// <summary>The held response head was not written: nothing of the response reached the client yet.</summary>
-    public bool HeadPending { get; private set; }
+    private BodyTransfer _transfer;
 
     public RequestRejection Rejection { get; private set; }
 
@@ -76,27 +62,19 @@ internal sealed class BodyPump
 
     // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<PumpStatus> PumpAsync(
-        PipeReader source, BodyFraming framing, long contentLength, long maxBytes,
-        PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers,
-        int filterTimeoutMs = Timeout.Infinite, TransferWatchdog? watch = null, HeldResponseHead? heldHead = null, bool untilHeadReleased = false)
+    public async ValueTask<PumpStatus> PumpAsync(BodyTransfer transfer)
     {
         BytesRead = 0;
         BytesWritten = 0;
-        _untilHeadReleased = untilHeadReleased;
-        HeadPending = heldHead is not null;
-        _heldHead = heldHead.GetValueOrDefault();
-        _filterTimeoutMs = filterTimeoutMs;
-        _watch = watch;
-        _isRequest = isRequest;
+        _transfer = transfer;
         _decoder = default;
         try
         {
-            return framing switch
+            return transfer.Framing switch
             {
-                BodyFraming.ContentLength => await PumpContentLengthAsync(source, contentLength, target, chunkedOut, filter, isRequest, trailers),
-                BodyFraming.Chunked => await PumpChunkedAsync(source, maxBytes, target, chunkedOut, filter, isRequest, trailers),
-                BodyFraming.CloseDelimited => await PumpUntilCloseAsync(source, target, chunkedOut, filter, isRequest, trailers),
+                BodyFraming.ContentLength => await PumpContentLengthAsync(transfer.ContentLength),
+                BodyFraming.Chunked => await PumpChunkedAsync(),
+                BodyFraming.CloseDelimited => await PumpUntilCloseAsync(),
                 _ => PumpStatus.Completed,
             };
         }
@@ -111,16 +89,15 @@ internal sealed class BodyPump
     /// Carries a request body that stopped at <see cref="PumpStatus.HeadReleased"/> on to its end, through the same
     /// plugin chain, with the chunked coding toward <paramref name="target"/>; the deadline settings stay as they were.
     /// </summary>
-    public async ValueTask<PumpStatus> ResumeAsync(
-        PipeReader source, BodyFraming framing, long contentLength, long maxBytes, PipeWriter target, PluginStream filter, HeaderCollection trailers)
+    public async ValueTask<PumpStatus> ResumeAsync(PipeWriter target)
     {
-        _untilHeadReleased = false;
+        _transfer = _transfer with { Target = target, ChunkedOut = true, UntilHeadReleased = false };
         try
         {
             // The chunked decoder kept its state; a declared length continues from what was read.
-            return framing == BodyFraming.ContentLength
-                ? await PumpContentLengthAsync(source, contentLength - BytesRead, target, chunkedOut: true, filter, isRequest: true, trailers)
-                : await PumpChunkedAsync(source, maxBytes, target, chunkedOut: true, filter, isRequest: true, trailers);
+            return _transfer.Framing == BodyFraming.ContentLength
+                ? await PumpContentLengthAsync(_transfer.ContentLength - BytesRead)
+                : await PumpChunkedAsync();
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -129,15 +106,15 @@ internal sealed class BodyPump
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<PumpStatus> PumpContentLengthAsync(
-        PipeReader source, long length, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
+    private async ValueTask<PumpStatus> PumpContentLengthAsync(long length)
     {
         if (length == 0)
         {
             // A declared empty body still ends the message: the head written before it must be flushed,
             // and a plugin told that a body follows sees its end.
-            return await EmitAsync(ReadOnlySequence<byte>.Empty, true, target, chunkedOut, filter, isRequest, trailers);
+            return await EmitAsync(ReadOnlySequence<byte>.Empty, true);
         }
+        PipeReader source = _transfer.Source;
         long remaining = length;
         while (remaining > 0)
         {
@@ -156,8 +133,8 @@ internal sealed class BodyPump
             ReadOnlySequence<byte> take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
             remaining -= take.Length;
             BytesRead += take.Length;
-            _watch?.Progress(BytesRead);
-            PumpStatus status = await EmitAsync(take, remaining == 0, target, chunkedOut, filter, isRequest, trailers);
+            _transfer.Watch?.Progress(BytesRead);
+            PumpStatus status = await EmitAsync(take, remaining == 0);
             source.AdvanceTo(take.End);
             if (status != PumpStatus.Completed)
             {
@@ -168,9 +145,9 @@ internal sealed class BodyPump
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<PumpStatus> PumpChunkedAsync(
-        PipeReader source, long maxBytes, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
+    private async ValueTask<PumpStatus> PumpChunkedAsync()
     {
+        PipeReader source = _transfer.Source;
         while (true)
         {
             ReadResult read = await ReadAsync(source);
@@ -183,12 +160,12 @@ internal sealed class BodyPump
             SequencePosition position = buffer.Start;
             while (true)
             {
-                ChunkStatus step = DecodeStep(buffer.Slice(position), maxBytes, trailers, out ReadOnlySequence<byte> data, out position);
+                ChunkStatus step = DecodeStep(buffer.Slice(position), out ReadOnlySequence<byte> data, out position);
                 if (step == ChunkStatus.Data)
                 {
                     BytesRead += data.Length;
-                    _watch?.Progress(BytesRead);
-                    PumpStatus emitted = await EmitAsync(data, false, target, chunkedOut, filter, isRequest, trailers);
+                    _transfer.Watch?.Progress(BytesRead);
+                    PumpStatus emitted = await EmitAsync(data, false);
                     if (emitted != PumpStatus.Completed)
                     {
                         source.AdvanceTo(position);
@@ -199,7 +176,7 @@ internal sealed class BodyPump
                 if (step == ChunkStatus.Complete)
                 {
                     source.AdvanceTo(position);
-                    return await EmitAsync(ReadOnlySequence<byte>.Empty, true, target, chunkedOut, filter, isRequest, trailers);
+                    return await EmitAsync(ReadOnlySequence<byte>.Empty, true);
                 }
                 if (step == ChunkStatus.Rejected)
                 {
@@ -216,9 +193,9 @@ internal sealed class BodyPump
         }
     }
 
-    private async ValueTask<PumpStatus> PumpUntilCloseAsync(
-        PipeReader source, PipeWriter target, bool chunkedOut, PluginStream? filter, bool isRequest, HeaderCollection trailers)
+    private async ValueTask<PumpStatus> PumpUntilCloseAsync()
     {
+        PipeReader source = _transfer.Source;
         while (true)
         {
             ReadResult read = await ReadAsync(source);
@@ -229,7 +206,7 @@ internal sealed class BodyPump
                 return PumpStatus.TimedOut;
             }
             BytesRead += buffer.Length;
-            PumpStatus status = await EmitAsync(buffer, read.IsCompleted, target, chunkedOut, filter, isRequest, trailers);
+            PumpStatus status = await EmitAsync(buffer, read.IsCompleted);
             source.AdvanceTo(buffer.End);
             if (status != PumpStatus.Completed || read.IsCompleted)
             {
@@ -242,18 +219,17 @@ internal sealed class BodyPump
     private ValueTask<ReadResult> ReadAsync(PipeReader source)
     {
         ValueTask<ReadResult> read = source.ReadAsync();
-        if (!read.IsCompleted && _isRequest)
+        if (!read.IsCompleted && _transfer.IsRequest)
         {
-            _watch?.SourceWaiting();
+            _transfer.Watch?.SourceWaiting();
         }
         return read;
     }
 
-    private ChunkStatus DecodeStep(ReadOnlySequence<byte> buffer, long maxBytes, HeaderCollection trailers,
-        out ReadOnlySequence<byte> data, out SequencePosition position)
+    private ChunkStatus DecodeStep(ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> data, out SequencePosition position)
     {
         var reader = new SequenceReader<byte>(buffer);
-        ChunkStatus status = _decoder.Decode(ref reader, maxBytes, trailers, out data, out RequestRejection rejection);
+        ChunkStatus status = _decoder.Decode(ref reader, _transfer.MaxBytes, _transfer.Trailers, out data, out RequestRejection rejection);
         Rejection = rejection;
         position = reader.Position;
         return status;
@@ -262,28 +238,30 @@ internal sealed class BodyPump
     /// <summary>Awaits one plugin phase within the filter deadline.</summary>
     private async ValueTask<FilterOutcome> FilterAsync(PluginStream filter, ValueTask<FilterOutcome> phase)
     {
-        ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(filter, phase, _filterTimeoutMs);
+        ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(filter, phase, _transfer.FilterTimeoutMs);
         // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).
-        bool paused = !pending.IsCompleted && _isRequest && _watch is not null;
+        TransferWatchdog? watch = _transfer.Watch;
+        bool paused = !pending.IsCompleted && _transfer.IsRequest && watch is not null;
         if (paused)
         {
-            _watch!.WaitBegan();
+            watch!.WaitBegan();
         }
         FilterOutcome outcome = await pending;
         if (paused)
         {
-            _watch!.WaitEnded();
+            watch!.WaitEnded();
         }
         return outcome;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<PumpStatus> EmitAsync(
-        ReadOnlySequence<byte> data, bool endOfStream, PipeWriter target, bool chunkedOut, PluginStream? filter,
-        bool isRequest, HeaderCollection trailers)
+    private async ValueTask<PumpStatus> EmitAsync(ReadOnlySequence<byte> data, bool endOfStream)
     {
+        PipeWriter target = _transfer.Target;
+        bool isRequest = _transfer.IsRequest;
+        HeaderCollection trailers = _transfer.Trailers;
         bool released = false;
-        if (filter is not null)
+        if (_transfer.Filter is { } filter)
         {
             _filtered ??= new ArrayBufferWriter<byte>(16 * 1024);
             _filtered.ResetWrittenCount();
@@ -312,20 +290,18 @@ internal sealed class BodyPump
                 }
             }
             data = new ReadOnlySequence<byte>(_filtered.WrittenMemory);
-            released = _untilHeadReleased && !endOfStream && !filter.HeadersHeld;
-            if (HeadPending)
+            released = _transfer.UntilHeadReleased && !endOfStream && !filter.HeadersHeld;
+            if (_transfer.HeldHead is { } held)
             {
-                if (filter.HeadersHeld && !endOfStream)
+                HeldHeadStep step = held.BeforeData(filter, endOfStream, BytesRead, target);
+                if (step != HeldHeadStep.Write)
                 {
-                    // The chain let nothing through: no bytes, and no head, go out yet.
-                    return BytesRead > _heldHead.MaxHeldBytes ? PumpStatus.HeldTooLarge : PumpStatus.Completed;
+                    return step == HeldHeadStep.TooLarge ? PumpStatus.HeldTooLarge : PumpStatus.Completed;
                 }
-                HeadPending = false;
-                HeadWriter.WriteResponse(target, _heldHead.Head, _heldHead.Framing, _heldHead.Head.ContentLength, _heldHead.Close);
             }
         }
         BytesWritten += data.Length;
-        if (chunkedOut)
+        if (_transfer.ChunkedOut)
         {
             HeadWriter.WriteChunk(target, data);
             if (endOfStream)
@@ -343,19 +319,20 @@ internal sealed class BodyPump
         }
         try
         {
+            TransferWatchdog? watch = _transfer.Watch;
             ValueTask<FlushResult> pending = target.FlushAsync();
             FlushResult flushed;
-            if (pending.IsCompleted || _watch is null)
+            if (pending.IsCompleted || watch is null)
             {
                 flushed = await pending;
             }
             else
             {
-                _watch.WaitBegan();
+                watch.WaitBegan();
                 flushed = await pending;
-                _watch.WaitEnded();
+                watch.WaitEnded();
             }
-            if (flushed.IsCanceled && _watch is { Expired: not ClientTimeout.None })
+            if (flushed.IsCanceled && watch is { Expired: not ClientTimeout.None })
             {
                 return PumpStatus.TimedOut;
             }

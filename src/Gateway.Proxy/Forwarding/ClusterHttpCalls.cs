@@ -112,7 +112,8 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
         var body = new ArrayBufferWriter<byte>();
         var pump = new BodyPump();
         var sink = PipeWriter.Create(new BoundedStream(body, MaxResponseBodyBytes));
-        PumpStatus status = await pump.PumpAsync(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, chunkedOut: false, filter: null, isRequest: false, new HeaderCollection()).ConfigureAwait(false);
+        PumpStatus status = await pump.PumpAsync(
+            new BodyTransfer(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, ChunkedOut: false, IsRequest: false, new HeaderCollection())).ConfigureAwait(false);
         return status == PumpStatus.Completed
             ? new HttpCallResult(true, head, body.WrittenSpan.ToArray(), null)
             : new HttpCallResult(false, null, [], status == PumpStatus.TargetClosed ? "response body too large" : "bad response body");

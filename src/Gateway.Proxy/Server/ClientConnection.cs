@@ -27,7 +27,8 @@ internal sealed class ClientConnection
     private readonly ProxyServer _server;
     private readonly ProxyWorker _worker;
     private readonly ILogger _logger;
-    private readonly HttpRequestHead _request = new();
+    // The request's state, reset per request; the head parser fills its request head.
+    private readonly ExchangeState _state = new();
     private readonly ProxyExchange _exchange;
     private CancellationTokenSource _deadline = new();
     private TransferWatchdog? _watchdog;
@@ -56,7 +57,7 @@ internal sealed class ClientConnection
         }
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;
-        _exchange = new ProxyExchange(this, worker, logger);
+        _exchange = new ProxyExchange(this, _state, worker, logger);
     }
 
     /// <summary>The listener that accepted this connection; its slot is released when the connection closes.</summary>
@@ -121,16 +122,7 @@ internal sealed class ClientConnection
                 // The head may have waited through a reload: the exchange runs on the newest snapshot, so a worker
                 // never goes back to one it has left (whose plugins may be gone).
                 ProxySnapshot current = _server.Snapshot;
-                bool keepAlive;
-                try
-                {
-                    keepAlive = await _exchange.RunAsync(current, _request);
-                }
-                finally
-                {
-                    // Also for an exchange the client abandoned: its line says status 0 (no response completed).
-                    LogAccess(current);
-                }
+                bool keepAlive = await _exchange.RunAsync(current);
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;
@@ -206,7 +198,7 @@ internal sealed class ClientConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
     {
-        _request.Reset();
+        _state.Request.Reset();
         // TO-1 counts from accept for the first request; later ones get the idle deadline until their first byte.
         bool headerClockRunning = first;
         Arm(first ? snapshot.Limits.HeaderTimeoutMs : snapshot.Limits.IdleTimeoutMs);
@@ -269,7 +261,7 @@ internal sealed class ClientConnection
                 _idle = false;
             }
             var reader = new SequenceReader<byte>(buffer);
-            ParseStatus status = RequestHeadParser.TryParse(ref reader, snapshot.Limits, _request, out _rejection);
+            ParseStatus status = RequestHeadParser.TryParse(ref reader, snapshot.Limits, _state.Request, out _rejection);
             if (status == ParseStatus.Complete)
             {
                 Input.AdvanceTo(reader.Position);
@@ -290,37 +282,9 @@ internal sealed class ClientConnection
         }
     }
 
-    private async ValueTask RejectAsync(ProxySnapshot snapshot, HeadResult head)
-    {
-        int status;
-        string reason;
-        if (head == HeadResult.TimedOut)
-        {
-            status = 408;
-            reason = "request head not received in time";
-            snapshot.Metrics.ClientTimedOut(ClientTimeout.Header);
-        }
-        else
-        {
-            snapshot.Metrics.Rejected(_rejection);
-            status = RequestRejections.StatusCode(_rejection);
-            reason = RequestRejections.Reason(_rejection);
-        }
-        snapshot.Metrics.RequestCompleted(-1, status, 0);
-        ProxyLog.RequestRejected(_logger, "request_head", head == HeadResult.TimedOut ? "header_timeout" : _rejection.ToString(), status, Remote?.ToString() ?? "");
-        int written = LocalResponse.WriteError(Output, status, reason, "", close: true);
-        _exchange.RecordRejectedHead(status, written);
-        LogAccess(snapshot);
-        await FlushAsync();
-    }
-
-    private void LogAccess(ProxySnapshot snapshot)
-    {
-        if (snapshot.AccessLogEnabled && _server.AccessLog is { } log)
-        {
-            log.Write(_exchange.Access.ToEntry(Listener.Name, _request, _exchange.RequestBodyBytes, _exchange.ResponseBodyBytes, Remote));
-        }
-    }
+    private ValueTask RejectAsync(ProxySnapshot snapshot, HeadResult head) => _exchange.RejectHeadAsync(snapshot, head == HeadResult.TimedOut
+        ? ExchangeError.TimedOut(ExchangeStage.RequestHead, ClientTimeout.Header)
+        : ExchangeError.Rejected(ExchangeStage.RequestHead, _rejection));
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

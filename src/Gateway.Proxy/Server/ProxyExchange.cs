@@ -16,295 +16,271 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Proxy.Server;
 
 /// <summary>
-/// Proxies one request/response exchange, phase by phase: route → request plugins → upstream connect
-/// (one retry for idempotent requests) → request head and body → response head (under the request
-/// timeout) → response plugins → response body. Returns whether the client connection may carry another
-/// request. One instance per connection, reused for every request on it.
+/// Proxies one request/response exchange, phase by phase: (1) route, (2) request plugins, (3) upstream connect (one
+/// retry for idempotent requests), (4) request head and body, (5) response head under the request timeout, (6) response
+/// plugins, (7) response body. A phase that fails records an <see cref="ExchangeError"/> in the request's
+/// <see cref="ExchangeState"/> and returns; every request ends in <see cref="ExchangeCompletion"/>, which answers, counts
+/// and logs it once. A plugin that holds a head (Higress) is handled by <see cref="HeldRequestBody"/> after phase 2 and
+/// <see cref="HeldResponseHead"/> after phase 6. One instance per connection, reused for every request on it.
 /// </summary>
 internal sealed class ProxyExchange : IDisposable
 {
-    private const int MaxInterimResponses = 8;
-
     private readonly ClientConnection _client;
     private readonly ProxyWorker _worker;
     private readonly ILogger _logger;
-    private readonly HttpResponseHead _response = new();
-    private bool _headRequest;
+    private readonly ExchangeState _state;
+    private readonly ExchangeCompletion _completion;
     private readonly BodyPump _requestPump = new();
     private readonly BodyPump _responsePump = new();
-    private readonly HeaderCollection _requestTrailers = new();
-    private readonly HeaderCollection _responseTrailers = new();
-    private readonly AccessRecord _access = new();
-    // Bytes of the last request that no body pump carried: a local answer's body, a tunnel's relayed bytes.
-    private long _localResponseBytes;
-    private long _tunnelRequestBytes;
-    // The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.
-    private string? _upgrade;
-    private CancellationTokenSource _responseDeadline = new();
-    // Made on first use: the request body a Higress plugin decides on before its head may go (docs/proxy-wasm.md, 'Stream control'). Never pauses
-    // its writer; limits.maxBodyBytes bounds it.
-    private Pipe? _heldBody;
+    private readonly ResponseHeadReader _responseHead = new();
+    private readonly HeldRequestBody _heldBody = new();
+    private readonly HeldResponseHead _heldHead = new();
 
-    public ProxyExchange(ClientConnection client, ProxyWorker worker, ILogger logger)
+    public ProxyExchange(ClientConnection client, ExchangeState state, ProxyWorker worker, ILogger logger)
     {
         _client = client;
+        _state = state;
         _worker = worker;
         _logger = logger;
+        _completion = new ExchangeCompletion(client, state, logger);
     }
-
-    /// <summary>What the access log line of the last request says; filled in as the exchange goes.</summary>
-    public AccessRecord Access => _access;
 
     /// <summary>Body bytes the client sent with the last request (for a tunnel, what it relayed upstream).</summary>
-    public long RequestBodyBytes => _requestPump.BytesRead + _tunnelRequestBytes;
+    private long RequestBodyBytes => _requestPump.BytesRead + _state.TunnelRequestBytes;
 
     /// <summary>Body bytes written to the client for the last response, whoever produced them: the upstream (after plugins), a plugin's reply, the gateway's own error, a tunnel.</summary>
-    public long ResponseBodyBytes => _responsePump.BytesWritten + _localResponseBytes;
+    private long ResponseBodyBytes => _responsePump.BytesWritten + _state.LocalResponseBytes;
 
-    /// <summary>Starts the record of a request the connection answered before any exchange ran (a rejected head).</summary>
-    public void RecordRejectedHead(int status, long responseBytes)
+    /// <summary>Answers a request whose head the connection refused (a parse error, TO-1), through the same exit as every other.</summary>
+    public async ValueTask RejectHeadAsync(ProxySnapshot snapshot, ExchangeError error)
     {
-        _access.Begin(Stopwatch.GetTimestamp());
-        _access.Complete(null, status, 0);
-        ResetCounts();
-        _localResponseBytes = responseBytes;
+        Begin(snapshot, headRequest: false, keepAlive: false, hasBody: false);
+        _state.Fail(error);
+        try
+        {
+            await _completion.FinishAsync();
+        }
+        finally
+        {
+            _completion.WriteAccessLine(RequestBodyBytes, ResponseBodyBytes);
+        }
     }
 
-    private void ResetCounts()
-    {
-        _requestPump.ResetCount();
-        _responsePump.ResetCount();
-        _localResponseBytes = 0;
-        _tunnelRequestBytes = 0;
-    }
-
+    /// <summary>Proxies the request the connection parsed into the state; returns whether the connection may carry another.</summary>
     // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> RunAsync(ProxySnapshot snapshot, HttpRequestHead request)
+    public async ValueTask<bool> RunAsync(ProxySnapshot snapshot)
     {
-        long started = Stopwatch.GetTimestamp();
+        ExchangeState s = _state;
+        HttpRequestHead request = s.Request;
         // The client's own method decides what it expects after the response head, whatever plugins do later.
-        _headRequest = request.Method == "HEAD";
-        _access.Begin(started);
-        ResetCounts();
-        _requestTrailers.Clear();
-        _responseTrailers.Clear();
-        bool bodyPending = request.Framing != BodyFraming.None;
-        bool keepAlive = request.KeepAlive && request.MinorVersion >= 1;
+        Begin(snapshot, request.Method == "HEAD", request.KeepAlive && request.MinorVersion >= 1, request.Framing != BodyFraming.None);
+        WorkerState? worker = null;
+        try
+        {
+            // 1. Route.
+            if (Admit(snapshot, request))
+            {
+                Route route = s.Route!;
+                worker = _worker.Acquire(snapshot);
+                s.Filters = route.Plugins.Count > 0 && worker.Plugins is not null
+                    ? worker.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, s.RequestId, "HTTP/1.1", _client.Tls))
+                    : null;
+                // 2. Request plugins; 3-7 on the upstream the (possibly re-routed) route names.
+                if (s.Filters is null || await FilterRequestHeadAsync(worker, s.Filters))
+                {
+                    await ForwardAsync(worker.Pools[s.Route!.Cluster.Index]);
+                }
+            }
+            return await _completion.FinishAsync();
+        }
+        finally
+        {
+            s.Filters?.Complete();
+            worker?.Release();
+            if (_heldBody.Active)
+            {
+                _heldBody.End(_client.Watchdog);
+            }
+            _completion.WriteAccessLine(RequestBodyBytes, ResponseBodyBytes);
+        }
+    }
 
-        _upgrade = UpgradeRequest.Offered(request);
+    /// <summary>Starts a request's state and counts, also for one whose body is never pumped (its access log line says 0).</summary>
+    private void Begin(ProxySnapshot snapshot, bool headRequest, bool keepAlive, bool hasBody)
+    {
+        _state.Begin(snapshot, Stopwatch.GetTimestamp(), headRequest, keepAlive, hasBody);
+        _requestPump.ResetCount();
+        _responsePump.ResetCount();
+    }
+
+    /// <summary>The request's own checks and its route; false when the exchange ends here.</summary>
+    private bool Admit(ProxySnapshot snapshot, HttpRequestHead request)
+    {
+        ExchangeState s = _state;
+        s.Upgrade = UpgradeRequest.Offered(request);
         if (!ForwardingHeaders.RemoveHopByHop(request.Headers))
         {
-            snapshot.Metrics.Rejected(RequestRejection.InvalidHeaderValue);
-            return await FinishLocalAsync(snapshot, null, started, 400, "invalid connection option", "", keepAlive: false);
+            s.Fail(ExchangeError.Rejected(ExchangeStage.RequestHead, RequestRejection.InvalidConnection));
+            return false;
         }
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
-        string requestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.ForwardedFor, request.Scheme);
-        _access.RequestId = requestId;
+        s.RequestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.ForwardedFor, request.Scheme);
+        s.Access.RequestId = s.RequestId;
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
         {
-            snapshot.Metrics.Rejected(RequestRejection.EscapedSlash);
-            ProxyLog.RequestRejected(_logger, "request_path", nameof(RequestRejection.EscapedSlash), 400, _client.Remote?.ToString() ?? "");
-            return await FinishLocalAsync(snapshot, null, started, 400, RequestRejections.Reason(RequestRejection.EscapedSlash), requestId, keepAlive && !bodyPending);
+            s.Fail(ExchangeError.Rejected(ExchangeStage.RequestPath, RequestRejection.EscapedSlash));
+            return false;
         }
         request.Target = target;
 
         Route? route = snapshot.Routes.Match(request.Authority, request.Path);
         if (route is null)
         {
-            ProxyLog.NoRoute(_logger, request.Authority, requestId);
-            return await FinishLocalAsync(snapshot, null, started, 404, "no route", requestId, keepAlive && !bodyPending);
+            s.Fail(new ExchangeError(ExchangeStage.Routing, ExchangeFault.NoRoute));
+            return false;
         }
-        _upgrade = UpgradeRequest.Allowed(_upgrade, route.Options.Upgrades);
-        if (_upgrade is not null)
+        s.Route = route;
+        s.Upgrade = UpgradeRequest.Allowed(s.Upgrade, route.Options.Upgrades);
+        if (s.Upgrade is not null)
         {
             // Plugins see the upgrade request as Envoy shows it: with its Connection and Upgrade fields.
-            UpgradeRequest.AddFields(request.Headers, _upgrade);
+            UpgradeRequest.AddFields(request.Headers, s.Upgrade);
         }
+        return true;
+    }
 
-        WorkerState state = _worker.Acquire(snapshot);
-        PluginStream? filters = route.Plugins.Count > 0 && state.Plugins is not null
-            ? state.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, requestId, "HTTP/1.1", _client.Tls))
-            : null;
-        RequestHold hold = RequestHold.None;
-        try
+    /// <summary>Phase 2: the request head through the plugins, re-routing as they ask; false when the exchange ends here.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FilterRequestHeadAsync(WorkerState worker, PluginStream filters)
+    {
+        ExchangeState s = _state;
+        HttpRequestHead request = s.Request;
+        s.Access.Plugins = PluginOutcomes.Continue;
+        FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !s.HasBody), s.Route!.Cluster.Options.RequestTimeoutMs);
+        // Ends: every pass either returns or adds at least one plugin that was not in the chain.
+        while (true)
         {
-            if (filters is not null)
+            if (outcome.Action == FilterAction.HoldHeaders && !_heldBody.Active)
             {
-                _access.Plugins = PluginOutcomes.Continue;
-                FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !bodyPending), route.Cluster.Options.RequestTimeoutMs);
-                // Ends: every pass either breaks or adds at least one plugin that was not in the chain.
-                while (true)
+                // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go.
+                if (!await ReceiveHeldBodyAsync(filters))
                 {
-                    if (outcome.Action == FilterAction.HoldHeaders && hold == RequestHold.None)
-                    {
-                        // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go. The body runs through the
-                        // chain into memory until the plugins let data through, then the head leaves with what they changed.
-                        hold = RequestHold.Receiving; // the finally below cleans up even if receiving throws
-                        hold = await ReceiveHeldBodyAsync(snapshot, route, filters, request, requestId, started);
-                        if (hold == RequestHold.Answered)
-                        {
-                            return false;
-                        }
-                    }
-                    else if (outcome.Action is not (FilterAction.Continue or FilterAction.HoldHeaders))
-                    {
-                        return await FinishFilteredAsync(snapshot, route, started, outcome, "request_headers", requestId, keepAlive && !bodyPending);
-                    }
-                    // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
-                    // route cache. The chain already running finishes the exchange; the new route picks the cluster, and
-                    // its plugins that have not run yet run now, so re-routing never steps around another route's checks.
-                    if (!filters.RouteInvalidated)
-                    {
-                        break;
-                    }
-                    Route? rerouted = snapshot.Routes.Match(request.Authority, request.Path);
-                    if (rerouted is null)
-                    {
-                        ProxyLog.NoRoute(_logger, request.Authority, requestId);
-                        return await FinishLocalAsync(snapshot, route, started, 404, "no route", requestId, keepAlive && !bodyPending);
-                    }
-                    route = rerouted;
-                    int added = state.Plugins!.ExtendStream(filters, route.Plugins);
-                    if (added < 0)
-                    {
-                        break;
-                    }
-                    outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), route.Cluster.Options.RequestTimeoutMs);
+                    return false;
                 }
             }
-            return await ForwardAsync(snapshot, route, state.Pools[route.Cluster.Index], filters, request, requestId, keepAlive, hold, started);
-        }
-        finally
-        {
-            filters?.Complete();
-            state.Release();
-            if (hold != RequestHold.None)
+            else if (outcome.Action is not (FilterAction.Continue or FilterAction.HoldHeaders))
             {
-                // A body still streaming when the exchange ended early (no route, no upstream) keeps no deadline running.
-                _client.Watchdog.End();
-                // Returns the held body's segments to the pool and readies the pipe for the connection's next request.
-                _heldBody!.Reader.Complete();
-                _heldBody.Writer.Complete();
-                _heldBody.Reset();
+                s.Filtered(outcome, ExchangeStage.RequestHeaders);
+                return false;
             }
+            // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
+            // route cache. The chain already running finishes the exchange; the new route picks the cluster, and
+            // its plugins that have not run yet run now, so re-routing never steps around another route's checks.
+            if (!filters.RouteInvalidated)
+            {
+                return true;
+            }
+            Route? rerouted = s.Snapshot.Routes.Match(request.Authority, request.Path);
+            if (rerouted is null)
+            {
+                s.Fail(new ExchangeError(ExchangeStage.Routing, ExchangeFault.NoRoute));
+                return false;
+            }
+            s.Route = rerouted;
+            int added = worker.Plugins!.ExtendStream(filters, rerouted.Plugins);
+            if (added < 0)
+            {
+                return true;
+            }
+            outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), rerouted.Cluster.Options.RequestTimeoutMs);
         }
     }
 
-    /// <summary>Where a request whose head a plugin held (docs/proxy-wasm.md, 'Stream control') stands.</summary>
-    private enum RequestHold
+    /// <summary>The seam after phase 2 for a held request head; false when the exchange ends here.</summary>
+    private async ValueTask<bool> ReceiveHeldBodyAsync(PluginStream filters)
     {
-        None,
-        Receiving,
-        /// <summary>The exchange already ended with an answer (413, 408, a plugin's reply...).</summary>
-        Answered,
-        /// <summary>The whole body passed the chain while the head was held; it is in <see cref="_heldBody"/>.</summary>
-        WholeBody,
-        /// <summary>
-        /// The plugins let data through before the body ended: that data is in <see cref="_heldBody"/>, the rest still
-        /// comes from the client, and the TO-2 deadline started for the body keeps running.
-        /// </summary>
-        BodyStarted,
-    }
-
-    /// <summary>
-    /// Receives the request body through the plugin chain while a plugin holds the head (docs/proxy-wasm.md, 'Stream control'), into
-    /// <see cref="_heldBody"/>, until the plugins let data through or the body ends.
-    /// </summary>
-    private async ValueTask<RequestHold> ReceiveHeldBodyAsync(
-        ProxySnapshot snapshot, Route route, PluginStream filters, HttpRequestHead request, string requestId, long started)
-    {
-        _heldBody ??= new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        ExchangeState s = _state;
+        HttpRequestHead request = s.Request;
         if (request.ExpectContinue)
         {
             // EX-3: the body is wanted now, for the plugins.
-            _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
-            await _client.FlushAsync();
+            await ContinueAsync();
         }
-        TransferWatchdog watch = _client.Watchdog;
-        // TO-2 covers the whole body, also the part streamed after a release; the watchdog then still names this pipe as
-        // the upstream side, so its expiry ends the transfer through the client read only.
-        watch.BeginRequestBody(snapshot.Limits, _heldBody.Writer);
-        PumpStatus received = PumpStatus.SourceClosed;
-        try
+        BodyTransfer transfer = RequestBody(_heldBody.Writer, chunkedOut: false, filters, _client.Watchdog);
+        PumpStatus received = await _heldBody.ReceiveAsync(_requestPump, transfer, _client.Watchdog, s.Snapshot.Limits);
+        if (received == PumpStatus.Completed)
         {
-            // The chunked decoder enforces limits.maxBodyBytes (413); a declared length above it never got here.
-            received = await _requestPump.PumpAsync(
-                _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
-                _heldBody.Writer, chunkedOut: false, filters, isRequest: true, _requestTrailers,
-                route.Cluster.Options.RequestTimeoutMs, watch, untilHeadReleased: true);
+            s.BodyRead = true;
         }
-        finally
+        else if (received != PumpStatus.HeadReleased)
         {
-            if (received != PumpStatus.HeadReleased)
-            {
-                watch.End();
-            }
+            s.RequestBodyFailed(received, _requestPump, _client.Watchdog.Expired);
+            return false;
         }
-        if (watch.Expired != ClientTimeout.None)
-        {
-            received = PumpStatus.TimedOut;
-        }
-        switch (received)
-        {
-            case PumpStatus.HeadReleased:
-                return RequestHold.BodyStarted;
-            case PumpStatus.Completed:
-                // A plugin that kept the headers past the end of the body (it took every byte, result 3) cannot release
-                // them any more: the head goes with what came out of the chain.
-                return RequestHold.WholeBody;
-            default:
-                await FailRequestBodyAsync(snapshot, route, started, received, requestId);
-                return RequestHold.Answered;
-        }
+        return true;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardAsync(
-        ProxySnapshot snapshot, Route route, UpstreamPool pool, PluginStream? filters, HttpRequestHead request,
-        string requestId, bool keepAlive, RequestHold hold, long started)
+    /// <summary>The request body from the client to <paramref name="target"/>, bounded by limits.maxBodyBytes.</summary>
+    private BodyTransfer RequestBody(PipeWriter target, bool chunkedOut, PluginStream? filter, TransferWatchdog watch)
     {
-        bool bodyPending = request.Framing != BodyFraming.None;
-        bool idempotent = request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
-        bool filterBody = filters is not null && filters.InspectsRequestBody && bodyPending && hold == RequestHold.None;
+        HttpRequestHead request = _state.Request;
+        return new BodyTransfer(_client.Input, request.Framing, request.ContentLength, _state.Snapshot.Limits.MaxBodyBytes, target, chunkedOut, IsRequest: true, _state.RequestTrailers)
+        {
+            Filter = filter,
+            FilterTimeoutMs = _state.Route!.Cluster.Options.RequestTimeoutMs,
+            Watch = watch,
+        };
+    }
+
+    /// <summary>Phase 3: an upstream connection, and a second one where a first attempt may be repeated (KA-7).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardAsync(UpstreamPool pool)
+    {
+        ExchangeState s = _state;
+        Route route = s.Route!;
+        bool idempotent = s.Request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
+        bool filterBody = s.Filters is not null && s.Filters.InspectsRequestBody && s.HasBody && !_heldBody.Active;
         UpstreamEndpoint? avoid = null;
 
         for (int attempt = 0; ; attempt++)
         {
             var (upstream, tried, error) = await pool.AcquireAsync(avoid);
+            s.Upstream = upstream;
             if (upstream is null)
             {
-                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
                 // KA-7: a connect failure sent nothing, so an idempotent request may try another endpoint once.
                 if (attempt == 0 && idempotent && error is UpstreamError.ConnectRefused or UpstreamError.ConnectTimeout)
                 {
+                    // The exit counts only the failure that ends the exchange; this one is counted here.
+                    s.Snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
                     avoid = tried;
                     continue;
                 }
-                return await FinishUpstreamErrorAsync(snapshot, route, started, error, "connect", "", requestId, keepAlive && !bodyPending);
+                s.Fail(ExchangeError.OfUpstream(ExchangeStage.Connect, error));
+                return;
             }
 
-            _access.Upstream = upstream.Endpoint.HostHeader;
+            s.Access.Upstream = upstream.Endpoint.HostHeader;
             bool reused = upstream.RequestCount > 0;
             upstream.RequestCount++;
             upstream.Endpoint.BeginRequest();
             try
             {
-                ExchangeResult result = await ExchangeAsync(snapshot, route, pool, upstream, filters, request, requestId, keepAlive, filterBody, hold, started);
-                // A wholly held body is still in memory, so it can be sent again.
-                if (result == ExchangeResult.RetryOnFreshConnection && attempt == 0 && idempotent && reused && (!bodyPending || hold == RequestHold.WholeBody))
+                if (!await ExchangeAsync(pool, upstream, filterBody))
+                {
+                    return;
+                }
+                // The connection closed before any response. A wholly held body is still in memory, so it can be sent again.
+                if (attempt == 0 && idempotent && reused && (!s.HasBody || _heldBody.IsWhole))
                 {
                     continue;
                 }
-                if (result == ExchangeResult.RetryOnFreshConnection)
-                {
-                    snapshot.Metrics.UpstreamFailed(route.Cluster.Index, UpstreamError.Reset);
-                    pool.ReportFailure(upstream.Endpoint);
-                    return await FinishUpstreamErrorAsync(snapshot, route, started, UpstreamError.Reset, "response_head", upstream.Endpoint.HostHeader, requestId, keepAlive && !bodyPending);
-                }
-                return result == ExchangeResult.KeepAlive;
+                pool.ReportFailure(upstream.Endpoint);
+                s.Fail(ExchangeError.OfUpstream(ExchangeStage.ResponseHead, UpstreamError.Reset));
+                return;
             }
             finally
             {
@@ -313,73 +289,47 @@ internal sealed class ProxyExchange : IDisposable
         }
     }
 
-    private enum ExchangeResult
-    {
-        KeepAlive,
-        Close,
-        RetryOnFreshConnection,
-    }
-
+    /// <summary>
+    /// Phases 4-7 on one upstream connection, which it releases. Returns true only when the connection closed before any
+    /// response, so that a fresh one may be tried; every other end is in the state.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ExchangeResult> ExchangeAsync(
-        ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, PluginStream? filters,
-        HttpRequestHead request, string requestId, bool keepAlive, bool filterBody, RequestHold hold, long started)
+    private async ValueTask<bool> ExchangeAsync(UpstreamPool pool, UpstreamConnection upstream, bool filterBody)
     {
-        bool bodyPending = request.Framing != BodyFraming.None;
+        ExchangeState s = _state;
+        HttpRequestHead request = s.Request;
+        Route route = s.Route!;
+        int timeoutMs = route.Cluster.Options.RequestTimeoutMs;
+
+        // 4. Request head and body.
         BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
-        if (hold != RequestHold.None)
+        if (_heldBody.Active)
         {
-            // What the plugins let through while they held the head; an empty pipe has no read to complete.
-            bool any = _heldBody!.Reader.TryRead(out ReadResult held);
-            if (hold == RequestHold.BodyStarted)
-            {
-                // The head goes with the first data the plugins let through; the rest streams through the chain.
-                HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.Chunked, 0);
-                HeadWriter.WriteChunk(upstream.Output, held.Buffer);
-            }
-            else
-            {
-                // The whole filtered body is known: it goes with its length.
-                HeadWriter.WriteRequest(upstream.Output, request, BodyFraming.ContentLength, held.Buffer.Length);
-                foreach (ReadOnlyMemory<byte> segment in held.Buffer)
-                {
-                    upstream.Output.Write(segment.Span);
-                }
-            }
-            if (any)
-            {
-                // A whole body stays in the pipe for a retry on a fresh connection; a started one is sent once.
-                _heldBody.Reader.AdvanceTo(hold == RequestHold.WholeBody ? held.Buffer.Start : held.Buffer.End);
-            }
+            _heldBody.WriteTo(upstream.Output, request);
         }
         else
         {
             HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
         }
-
-        if (bodyPending && hold != RequestHold.WholeBody)
+        if (s.HasBody && !_heldBody.IsWhole)
         {
-            if (request.ExpectContinue && hold == RequestHold.None)
+            if (request.ExpectContinue && !_heldBody.Active)
             {
                 // EX-3: the gateway owns the expectation; it has routed and filtered, so it asks for the body now.
-                _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
-                await _client.FlushAsync();
+                await ContinueAsync();
             }
             TransferWatchdog watch = _client.Watchdog;
-            if (hold == RequestHold.None)
+            if (!_heldBody.Active)
             {
                 // A body released by a plugin keeps the deadline it started with: TO-2 counts from the end of the head.
-                watch.BeginRequestBody(snapshot.Limits, upstream.Output);
+                watch.BeginRequestBody(s.Snapshot.Limits, upstream.Output);
             }
             PumpStatus sent;
             try
             {
-                sent = hold == RequestHold.BodyStarted
-                    ? await _requestPump.ResumeAsync(_client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes, upstream.Output, filters!, _requestTrailers)
-                    : await _requestPump.PumpAsync(
-                        _client.Input, request.Framing, request.ContentLength, snapshot.Limits.MaxBodyBytes,
-                        upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? filters : null, isRequest: true, _requestTrailers,
-                        route.Cluster.Options.RequestTimeoutMs, watch);
+                sent = _heldBody.Started
+                    ? await _requestPump.ResumeAsync(upstream.Output)
+                    : await _requestPump.PumpAsync(RequestBody(upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? s.Filters : null, watch));
             }
             finally
             {
@@ -396,108 +346,110 @@ internal sealed class ProxyExchange : IDisposable
             {
                 // CH-9 / CL-7: the upstream must never see a complete request, so its connection is dropped.
                 pool.Release(upstream, reusable: false);
-                await FailRequestBodyAsync(snapshot, route, started, sent, requestId);
-                return ExchangeResult.Close;
+                s.RequestBodyFailed(sent, _requestPump, watch.Expired);
+                return false;
             }
+            s.BodyRead = true;
         }
         else
         {
+            // A head (and a held body) that no body pump flushes; a connection that turns out closed sent nothing.
+            bool flushed;
             try
             {
-                FlushResult flushed = await upstream.Output.FlushAsync();
-                if (flushed.IsCompleted)
-                {
-                    pool.Release(upstream, reusable: false);
-                    return ExchangeResult.RetryOnFreshConnection;
-                }
+                flushed = !(await upstream.Output.FlushAsync()).IsCompleted;
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
             {
+                flushed = false;
+            }
+            if (!flushed)
+            {
                 pool.Release(upstream, reusable: false);
-                return ExchangeResult.RetryOnFreshConnection;
+                return true;
             }
         }
 
-        ResponseHeadStatus head = await ReadResponseHeadAsync(upstream, route.Cluster.Options.RequestTimeoutMs, request.Method == "HEAD");
-        if (head != ResponseHeadStatus.Parsed)
+        // 5. Response head.
+        UpstreamError headError = await _responseHead.ReadAsync(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null);
+        if (headError != UpstreamError.None)
         {
             pool.Release(upstream, reusable: false);
-            if (head == ResponseHeadStatus.ClosedBeforeResponse)
+            if (headError == UpstreamError.Reset)
             {
-                return ExchangeResult.RetryOnFreshConnection;
+                return true;
             }
-            UpstreamError error = head == ResponseHeadStatus.TimedOut ? UpstreamError.ResponseTimeout : UpstreamError.BadResponse;
-            snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
-            return await FinishUpstreamErrorAsync(snapshot, route, started, error, "response_head", upstream.Endpoint.HostHeader, requestId, keepAlive)
-                ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+            s.Fail(ExchangeError.OfUpstream(ExchangeStage.ResponseHead, headError));
+            return false;
         }
         upstream.Endpoint.ReportSuccess();
+        HttpResponseHead response = s.Response;
         string? switchedTo = null;
-        if (_response.StatusCode == 101 && !UpgradeRequest.Accepts(_response, _upgrade!, out switchedTo))
+        if (response.StatusCode == 101 && !UpgradeRequest.Accepts(response, s.Upgrade!, out switchedTo))
         {
             // UP-4: a switch to a protocol the client never offered is a bad response.
             pool.Release(upstream, reusable: false);
-            snapshot.Metrics.UpstreamFailed(route.Cluster.Index, UpstreamError.BadResponse);
-            await FinishUpstreamErrorAsync(snapshot, route, started, UpstreamError.BadResponse, "upgrade", upstream.Endpoint.HostHeader, requestId, keepAlive: false);
-            return ExchangeResult.Close;
+            s.Fail(ExchangeError.OfUpstream(ExchangeStage.Upgrade, UpstreamError.BadResponse));
+            return false;
         }
 
-        bool responseBodyPending = _response.Framing != BodyFraming.None;
-        ForwardingHeaders.CleanResponse(_response.Headers);
+        // 6. Response plugins.
+        bool responseHasBody = response.Framing != BodyFraming.None;
+        ForwardingHeaders.CleanResponse(response.Headers);
         bool headHeld = false;
-        if (filters is not null)
+        if (s.Filters is { } filters)
         {
-            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(_response, endOfStream: !responseBodyPending), route.Cluster.Options.RequestTimeoutMs);
+            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(response, endOfStream: !responseHasBody), timeoutMs);
             // docs/proxy-wasm.md, 'Stream control' (0.2.100): a held response head goes with the first body bytes the plugins let through.
             headHeld = outcome.Action == FilterAction.HoldHeaders;
             if (outcome.Action != FilterAction.Continue && !headHeld)
             {
                 pool.Release(upstream, reusable: false);
-                return await FinishFilteredAsync(snapshot, route, started, outcome, "response_headers", requestId, keepAlive)
-                    ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+                s.Filtered(outcome, ExchangeStage.ResponseHeaders);
+                return false;
             }
         }
-
+        s.ResponseStatus = response.StatusCode;
         if (switchedTo is not null)
         {
-            return await TunnelAsync(snapshot, route, pool, upstream, switchedTo, started);
+            await UpgradeRelay.RunAsync(_client, s, pool, upstream, switchedTo, _logger);
+            return false;
         }
 
-        bool filterResponseBody = filters is not null && (filters.InspectsResponseBody || headHeld) && responseBodyPending;
-        bool http10Client = request.MinorVersion == 0;
-        BodyFraming clientFraming = _response.Framing switch
-        {
-            BodyFraming.ContentLength when !filterResponseBody => BodyFraming.ContentLength,
-            BodyFraming.None => BodyFraming.None,
-            // RS-5: unknown length goes chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 ones.
-            _ => http10Client ? BodyFraming.CloseDelimited : BodyFraming.Chunked,
-        };
-        bool clientKeepAlive = keepAlive && clientFraming != BodyFraming.CloseDelimited && !_client.Server.IsDraining;
-        HeldResponseHead? heldHead = null;
+        // 7. Response head and body toward the client.
+        bool filterResponseBody = s.Filters is not null && (s.Filters.InspectsResponseBody || headHeld) && responseHasBody;
+        BodyFraming clientFraming = ResponseFraming.ForClient(response.Framing, filterResponseBody, http10Client: request.MinorVersion == 0);
+        bool clientKeepAlive = s.KeepAlive && clientFraming != BodyFraming.CloseDelimited && !_client.Server.IsDraining;
         if (headHeld)
         {
-            // What the plugins hold before releasing the head is bounded like a request body; over it Envoy answers 500.
-            heldHead = new HeldResponseHead(_response, clientFraming, !clientKeepAlive, snapshot.Limits.MaxBodyBytes);
+            // The seam after phase 6 for a held response head.
+            _heldHead.Hold(response, clientFraming, !clientKeepAlive, s.Snapshot.Limits.MaxBodyBytes);
         }
         else
         {
             long length = clientFraming == BodyFraming.None
-                ? BodilessLength.Of(_response.StatusCode, _headRequest, _response.ContentLength)
-                : _response.ContentLength;
-            HeadWriter.WriteResponse(_client.Output, _response, clientFraming, length, close: !clientKeepAlive);
+                ? BodilessLength.Of(response.StatusCode, s.HeadRequest, response.ContentLength)
+                : response.ContentLength;
+            HeadWriter.WriteResponse(_client.Output, response, clientFraming, length, close: !clientKeepAlive);
+            s.ResponseStarted = true;
         }
 
         PumpStatus received = PumpStatus.Completed;
-        if (responseBodyPending)
+        if (responseHasBody)
         {
             TransferWatchdog watch = _client.Watchdog;
-            watch.BeginResponse(snapshot.Limits);
+            watch.BeginResponse(s.Snapshot.Limits);
             try
             {
-                received = await _responsePump.PumpAsync(
-                    upstream.Input, _response.Framing, _response.ContentLength, long.MaxValue,
-                    _client.Output, clientFraming == BodyFraming.Chunked, filterResponseBody ? filters : null, isRequest: false, _responseTrailers,
-                    route.Cluster.Options.RequestTimeoutMs, watch, heldHead);
+                received = await _responsePump.PumpAsync(new BodyTransfer(
+                    upstream.Input, response.Framing, response.ContentLength, long.MaxValue,
+                    _client.Output, clientFraming == BodyFraming.Chunked, IsRequest: false, s.ResponseTrailers)
+                {
+                    Filter = filterResponseBody ? s.Filters : null,
+                    FilterTimeoutMs = timeoutMs,
+                    Watch = watch,
+                    HeldHead = headHeld ? _heldHead : null,
+                });
             }
             finally
             {
@@ -508,11 +460,11 @@ internal sealed class ProxyExchange : IDisposable
                 // As for the request body: an expiry that raced the last write still ends the connection.
                 received = PumpStatus.TimedOut;
             }
-            if (received != PumpStatus.Completed && _responsePump.HeadPending)
+            if (headHeld)
             {
-                // Nothing of the response reached the client yet, so it still gets a whole answer.
-                pool.Release(upstream, reusable: false);
-                return await FailHeldResponseAsync(snapshot, route, upstream, started, received, requestId) ? ExchangeResult.KeepAlive : ExchangeResult.Close;
+                // Until the plugins released the head, nothing of the response reached the client: it can still get a whole answer.
+                s.ResponseStarted = !_heldHead.Pending;
+                _heldHead.Clear();
             }
         }
         else if (!await _client.FlushAsync())
@@ -524,268 +476,22 @@ internal sealed class ProxyExchange : IDisposable
         {
             // RS-4: a truncated upstream body is not completed toward the client: no last chunk, close.
             pool.Release(upstream, reusable: false);
-            UpstreamError error = received == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
-            if (received == PumpStatus.TimedOut)
-            {
-                // TO-4: the client stopped reading; its connection is reset and the upstream one closed above.
-                snapshot.Metrics.ClientTimedOut(ClientTimeout.ResponseWrite);
-                ProxyLog.ClientTimedOut(_logger, route.Name, "response_body", ClientTimeouts.Label(ClientTimeout.ResponseWrite), _response.StatusCode, _client.Remote?.ToString() ?? "", requestId);
-            }
-            else if (received != PumpStatus.TargetClosed)
-            {
-                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
-                ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, "response_body", UpstreamErrors.Label(error), _response.StatusCode, upstream.Endpoint.HostHeader, requestId);
-            }
-            Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
-            return ExchangeResult.Close;
+            s.ResponseBodyFailed(received, _responsePump);
+            return false;
         }
-
         // KA-4: reuse only a connection whose exchange ended exactly at the response's framing.
-        bool reusable = _response.KeepAlive && _response.Framing != BodyFraming.CloseDelimited && !HasExtraBytes(upstream);
+        bool reusable = response.KeepAlive && response.Framing != BodyFraming.CloseDelimited && !ResponseHeadReader.HasExtraBytes(upstream);
         pool.Release(upstream, reusable);
-        Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
-        return clientKeepAlive ? ExchangeResult.KeepAlive : ExchangeResult.Close;
-    }
-
-    private enum ResponseHeadStatus
-    {
-        Parsed,
-        ClosedBeforeResponse,
-        TimedOut,
-        Invalid,
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, int timeoutMs, bool requestWasHead)
-    {
-        if (!_responseDeadline.TryReset())
-        {
-            _responseDeadline.Dispose();
-            _responseDeadline = new CancellationTokenSource();
-        }
-        _responseDeadline.CancelAfter(timeoutMs);
-        int interim = 0;
-        PipeReader input = upstream.Input;
-        // The first read may be the one the pooled connection kept pending while idle, which no token reaches.
-        CancellationTokenRegistration deadline = _responseDeadline.Token.UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input);
-        try
-        {
-            while (true)
-            {
-                _response.Reset();
-                while (true)
-                {
-                    ReadResult read = await upstream.ReadAsync();
-                    var buffer = read.Buffer;
-                    if (read.IsCanceled)
-                    {
-                        input.AdvanceTo(buffer.Start);
-                        return ResponseHeadStatus.TimedOut;
-                    }
-                    var reader = new System.Buffers.SequenceReader<byte>(buffer);
-                    ParseStatus status = ResponseHeadParser.TryParse(ref reader, _client.Server.UpstreamLimits, requestWasHead, _response, out _);
-                    if (status == ParseStatus.Complete)
-                    {
-                        input.AdvanceTo(reader.Position);
-                        break;
-                    }
-                    if (status == ParseStatus.Rejected)
-                    {
-                        input.AdvanceTo(buffer.End);
-                        return ResponseHeadStatus.Invalid;
-                    }
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (read.IsCompleted)
-                    {
-                        return buffer.IsEmpty ? ResponseHeadStatus.ClosedBeforeResponse : ResponseHeadStatus.Invalid;
-                    }
-                }
-                if (_response.StatusCode >= 200)
-                {
-                    // A deadline that fired as the head arrived may have left a cancellation on the reader: the
-                    // connection is not read again, and the exchange ends as a timeout.
-                    return _responseDeadline.IsCancellationRequested ? ResponseHeadStatus.TimedOut : ResponseHeadStatus.Parsed;
-                }
-                // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
-                // a 101 nobody asked for is a bad response.
-                if (_response.StatusCode == 101 && _upgrade is not null)
-                {
-                    return ResponseHeadStatus.Parsed; // UP-3: the switch; its protocol is checked by the caller
-                }
-                if (_response.StatusCode == 101 || ++interim > MaxInterimResponses)
-                {
-                    return ResponseHeadStatus.Invalid;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
-        {
-            return ResponseHeadStatus.ClosedBeforeResponse;
-        }
-        finally
-        {
-            deadline.Dispose();
-            _responseDeadline.CancelAfter(Timeout.Infinite);
-        }
-    }
-
-    private static bool HasExtraBytes(UpstreamConnection upstream)
-    {
-        // KA-5 / RS-6: bytes beyond the response's end mean the upstream and the gateway disagree on framing.
-        if (upstream.Input.TryRead(out ReadResult read))
-        {
-            bool extra = !read.Buffer.IsEmpty || read.IsCompleted;
-            upstream.Input.AdvanceTo(read.Buffer.Start);
-            return extra;
-        }
+        s.ResponseKeepAlive = clientKeepAlive;
         return false;
     }
 
-    /// <summary>Answers a request whose response body failed while a plugin still held the response head (docs/proxy-wasm.md, 'Stream control').</summary>
-    private async ValueTask<bool> FailHeldResponseAsync(
-        ProxySnapshot snapshot, Route route, UpstreamConnection upstream, long started, PumpStatus status, string requestId)
+    /// <summary>EX-3: asks the client for the body it is waiting to send.</summary>
+    private ValueTask<bool> ContinueAsync()
     {
-        switch (status)
-        {
-            case PumpStatus.Filtered:
-                return await FinishFilteredAsync(snapshot, route, started, _responsePump.Outcome, "response_body", requestId, keepAlive: false);
-            case PumpStatus.HeldTooLarge:
-                ProxyLog.HeldBodyTooLarge(_logger, "response", route.Name, 500, requestId);
-                return await FinishLocalAsync(snapshot, route, started, 500, "response body held by a plugin exceeds limits.maxBodyBytes", requestId, keepAlive: false);
-            case PumpStatus.TargetClosed or PumpStatus.TimedOut:
-                Completed(snapshot, route.Index, _response.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
-                return false;
-            default:
-                UpstreamError error = status == PumpStatus.SourceInvalid ? UpstreamError.BadResponse : UpstreamError.Reset;
-                snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
-                await FinishUpstreamErrorAsync(snapshot, route, started, error, "response_body", upstream.Endpoint.HostHeader, requestId, keepAlive: false);
-                return false;
-        }
+        _client.Output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+        return _client.FlushAsync();
     }
 
-    /// <summary>Answers a request whose body could not be forwarded; the connection always closes afterwards.</summary>
-    private async ValueTask FailRequestBodyAsync(ProxySnapshot snapshot, Route route, long started, PumpStatus status, string requestId)
-    {
-        if (status == PumpStatus.Filtered)
-        {
-            await FinishFilteredAsync(snapshot, route, started, _requestPump.Outcome, "request_body", requestId, keepAlive: false);
-            return;
-        }
-        if (status == PumpStatus.TimedOut)
-        {
-            // TO-2: the upstream connection is already closed; 408 (nothing of the response has started), then close.
-            ClientTimeout timeout = _client.Watchdog.Expired;
-            snapshot.Metrics.ClientTimedOut(timeout);
-            ProxyLog.ClientTimedOut(_logger, route.Name, "request_body", ClientTimeouts.Label(timeout), 408, _client.Remote?.ToString() ?? "", requestId);
-            await FinishLocalAsync(snapshot, route, started, 408, "request body not received in time", requestId, keepAlive: false);
-            return;
-        }
-        (int code, string cause) = status switch
-        {
-            PumpStatus.SourceInvalid => (RequestRejections.StatusCode(_requestPump.Rejection), RequestRejections.Reason(_requestPump.Rejection)),
-            PumpStatus.TargetClosed => (502, "upstream closed while receiving the request body"),
-            _ => (400, "request body incomplete"),
-        };
-        if (status == PumpStatus.SourceInvalid)
-        {
-            snapshot.Metrics.Rejected(_requestPump.Rejection);
-        }
-        ProxyLog.ClientBodyFailed(_logger, route.Name, cause, requestId);
-        if (status == PumpStatus.SourceClosed)
-        {
-            // The client is gone: nobody to answer.
-            Completed(snapshot, route.Index, 400, Stopwatch.GetElapsedTime(started).Ticks);
-            return;
-        }
-        await FinishLocalAsync(snapshot, route, started, code, cause, requestId, keepAlive: false);
-    }
-
-    private async ValueTask<bool> FinishUpstreamErrorAsync(
-        ProxySnapshot snapshot, Route route, long started, UpstreamError error, string stage, string endpoint, string requestId, bool keepAlive)
-    {
-        int status = UpstreamErrors.StatusCode(error);
-        ProxyLog.UpstreamFailed(_logger, route.Name, route.Cluster.Name, stage, UpstreamErrors.Label(error), status, endpoint, requestId);
-        return await FinishLocalAsync(snapshot, route, started, status, UpstreamErrors.Label(error), requestId, keepAlive);
-    }
-
-    private async ValueTask<bool> FinishFilteredAsync(
-        ProxySnapshot snapshot, Route route, long started, FilterOutcome outcome, string stage, string requestId, bool keepAlive)
-    {
-        switch (outcome.Action)
-        {
-            case FilterAction.LocalReply when outcome.Reply is { } reply:
-                _access.Plugins = PluginOutcomes.LocalReply;
-                bool close = !keepAlive || _client.Server.IsDraining;
-                _localResponseBytes = LocalResponse.WriteReply(_client.Output, reply.StatusCode, reply.Headers, reply.Body.Span, close, _headRequest);
-                Completed(snapshot, route.Index, reply.StatusCode, Stopwatch.GetElapsedTime(started).Ticks);
-                return await _client.FlushAsync() && !close;
-            case FilterAction.Failed:
-                _access.Plugins = PluginOutcomes.Failed;
-                ProxyLog.PluginFailed(_logger, route.Name, stage, requestId);
-                return await FinishLocalAsync(snapshot, route, started, 500, "plugin failure", requestId, keepAlive);
-            default:
-                // Reset: the plugin closed the stream; the client sees the connection end.
-                _access.Plugins = PluginOutcomes.Reset;
-                Completed(snapshot, route.Index, 500, Stopwatch.GetElapsedTime(started).Ticks);
-                return false;
-        }
-    }
-
-    private async ValueTask<bool> FinishLocalAsync(
-        ProxySnapshot snapshot, Route? route, long started, int status, string message, string requestId, bool keepAlive)
-    {
-        bool close = !keepAlive || _client.Server.IsDraining;
-        _localResponseBytes = LocalResponse.WriteError(_client.Output, status, message, requestId, close, _headRequest);
-        Completed(snapshot, route?.Index ?? -1, status, Stopwatch.GetElapsedTime(started).Ticks);
-        return await _client.FlushAsync() && !close;
-    }
-
-    /// <summary>
-    /// UP-5: after a 101 the connection pair relays opaque bytes both ways until either side closes or the tunnel
-    /// idles past limits.tunnelIdleTimeoutMs; neither connection carries HTTP again.
-    /// </summary>
-    private async ValueTask<ExchangeResult> TunnelAsync(
-        ProxySnapshot snapshot, Route route, UpstreamPool pool, UpstreamConnection upstream, string protocol, long started)
-    {
-        UpgradeRequest.AddResponseFields(_response, protocol);
-        HeadWriter.WriteResponse(_client.Output, _response, BodyFraming.None, 0, close: false);
-        EdgeMetrics metrics = _client.Server.EdgeMetrics;
-        var tunnel = new Tunnel();
-        TunnelEnd end = TunnelEnd.ClientClosed;
-        bool opened = false;
-        try
-        {
-            if (await _client.FlushAsync())
-            {
-                opened = true;
-                metrics.TunnelOpened();
-                end = await tunnel.RunAsync(_client.Input, _client.Output, upstream.Input, upstream.Output, snapshot.Limits.TunnelIdleTimeoutMs);
-            }
-        }
-        finally
-        {
-            pool.Release(upstream, reusable: false);
-            if (opened)
-            {
-                metrics.TunnelClosed(end, tunnel.BytesUpstream, tunnel.BytesDownstream);
-                _tunnelRequestBytes = tunnel.BytesUpstream;
-                _localResponseBytes = tunnel.BytesDownstream;
-            }
-            Completed(snapshot, route.Index, 101, Stopwatch.GetElapsedTime(started).Ticks);
-        }
-        if (end == TunnelEnd.IdleTimeout)
-        {
-            EdgeLog.TunnelIdleTimeout(_logger, route.Name, upstream.Endpoint.HostHeader, _access.RequestId);
-        }
-        return ExchangeResult.Close;
-    }
-
-    /// <summary>Every request ends here once: its metrics and its access log record.</summary>
-    private void Completed(ProxySnapshot snapshot, int routeIndex, int status, long elapsedTicks)
-    {
-        snapshot.Metrics.RequestCompleted(routeIndex, status, elapsedTicks);
-        _access.Complete(routeIndex < 0 ? null : snapshot.Routes.Routes[routeIndex].Name, status, elapsedTicks);
-    }
-
-    public void Dispose() => _responseDeadline.Dispose();
+    public void Dispose() => _responseHead.Dispose();
 }
