@@ -35,7 +35,7 @@ internal sealed class ExchangeState
     /// <summary>The client's own method was HEAD: it expects no body after the response head, whatever plugins do later.</summary>
     public bool HeadRequest { get; private set; }
 
-    /// <summary>The client allows another request on the connection after this one (KA-2).</summary>
+    /// <summary>The client allows another request on the connection after this one (KA-3).</summary>
     public bool KeepAlive { get; private set; }
 
     /// <summary>The request has a body (by its framing), read or not.</summary>
