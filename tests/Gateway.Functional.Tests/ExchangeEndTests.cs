@@ -4,8 +4,8 @@ using Gateway.Testing;
 namespace Gateway.Functional.Tests;
 
 /// <summary>
-/// However an exchange ends (proxied, answered by the gateway or a plugin, failed on either side, abandoned by the
-/// client), it is counted once in gateway_requests_total, has one access log line and at most one error line.
+/// However an exchange ends (proxied, answered by the gateway or a plugin, failed on either side or in a plugin,
+/// abandoned by the client), it is counted once in gateway_requests_total, has one access log line and at most one error line.
 /// </summary>
 public sealed class ExchangeEndTests
 {
@@ -47,10 +47,16 @@ public sealed class ExchangeEndTests
           },
           "routes": [
             { "name": "local", "match": { "pathPrefix": "/local" }, "cluster": "backend", "plugins": ["local"] },
+            { "name": "trap", "match": { "pathPrefix": "/trap" }, "cluster": "backend", "plugins": ["trap"] },
+            { "name": "close", "match": { "pathPrefix": "/close" }, "cluster": "backend", "plugins": ["close"] },
             { "name": "gone", "match": { "pathPrefix": "/gone" }, "cluster": "gone" },
             { "name": "api", "match": { "pathPrefix": "/api/" }, "cluster": "backend" }
           ],
-          "plugins": { "local": { "module": "{{behaviors}}", "configuration": "local", "limits": { "cpuMillisecondsPerCall": 1000 } } }
+          "plugins": {
+            "local": { "module": "{{behaviors}}", "configuration": "local", "limits": { "cpuMillisecondsPerCall": 1000 } },
+            "trap": { "module": "{{behaviors}}", "configuration": "trap_headers", "failurePolicy": "closed", "limits": { "cpuMillisecondsPerCall": 1000 } },
+            "close": { "module": "{{behaviors}}", "configuration": "close", "limits": { "cpuMillisecondsPerCall": 1000 } }
+          }
         }
         """;
         await using var gateway = await GatewayProcess.StartAsync(config);
@@ -61,6 +67,7 @@ public sealed class ExchangeEndTests
             (RawClient.Get("/api/ok"), 200),
             (RawClient.Get("/nowhere"), 404),
             (RawClient.Get("/local"), 401),
+            (RawClient.Get("/trap"), 500),
             (RawClient.Get("/gone"), 502),
             (RawClient.Get("/api/bad"), 502),
             (RawClient.Get("/api/slow"), 504),
@@ -79,16 +86,23 @@ public sealed class ExchangeEndTests
             await truncated.SendAsync(RawClient.Get("/api/cut"));
             Assert.True(await truncated.IsClosedAsync());
         }
+        using (var reset = new RawClient(gateway.Port))
+        {
+            // A plugin closed the stream: the client sees the connection end, the request counts as a 500.
+            await reset.SendAsync(RawClient.Get("/close"));
+            Assert.True(await reset.IsClosedAsync());
+        }
         using (var gone = new RawClient(gateway.Port))
         {
             // The client leaves in the middle of its body: nobody to answer, the request still ends once.
             await gone.SendAsync("POST /api/ok HTTP/1.1\r\nhost: a.test\r\ncontent-length: 10\r\n\r\nabc");
         }
-        int total = exchanges.Length + 2;
+        int total = exchanges.Length + 3;
 
         List<JsonNode> lines = await WaitForAccessLinesAsync(gateway, total);
         int[] statuses = [.. lines.Select(l => (int)l["status"]!).Order()];
-        Assert.Equal([200, 200, 400, 400, 400, 401, 404, 502, 502, 504], statuses);
+        Assert.Equal([200, 200, 400, 400, 400, 401, 404, 500, 500, 502, 502, 504], statuses);
+        Assert.Equal(["failed", "local_reply", "reset"], lines.Select(l => (string)l["plugins"]!).Where(p => p != "none").Order());
         string metrics = await gateway.AdminGetAsync("/metrics");
         long counted = metrics.Split('\n')
             .Where(l => l.StartsWith("gateway_requests_total{", StringComparison.Ordinal))
@@ -97,6 +111,7 @@ public sealed class ExchangeEndTests
         // One error line per failure: the connect refusal retried once is counted, but logged only when it ends the exchange.
         Assert.Equal(4, gateway.LogEntries("\"upstream_error\"").Count);
         Assert.Single(gateway.LogEntries("\"no_route\""));
+        Assert.Single(gateway.LogEntries("\"plugin_failed\""));
         Assert.Single(gateway.LogEntries("\"request_rejected\""));
         Assert.Equal(2, gateway.LogEntries("\"client_body_error\"").Count);
     }
