@@ -67,6 +67,12 @@ public sealed class LifecycleTests
         Assert.Contains("gateway_request_rejections_total{reason=", metrics);
         Assert.Contains("gateway_upstream_connections{cluster=\"backend\",state=\"open\"} 1", metrics);
         Assert.Contains("gateway_upstream_connections{cluster=\"backend\",state=\"idle\"} 1", metrics);
+        // The runtime's figures: collections by generation, their pauses, allocation and the heap.
+        Assert.Contains("gateway_gc_collections_total{generation=\"0\"} ", metrics);
+        Assert.Contains("gateway_gc_collections_total{generation=\"2\"} ", metrics);
+        Assert.Contains("# TYPE gateway_gc_pause_seconds_total counter\n", metrics);
+        Assert.Matches(@"\ngateway_allocated_bytes_total [1-9][0-9]*\n", metrics);
+        Assert.Matches(@"\ngateway_gc_heap_bytes [0-9]+\n", metrics);
         string config = await gateway.AdminGetAsync("/config");
         Assert.Contains("\"backend\"", config);
     }

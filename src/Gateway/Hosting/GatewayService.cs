@@ -228,6 +228,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         output.Append("# HELP gateway_config_reloads_total Config reloads, by result.\n# TYPE gateway_config_reloads_total counter\n");
         output.Append("gateway_config_reloads_total{result=\"applied\"} ").Append(Interlocked.Read(ref _reloadsApplied)).Append('\n');
         output.Append("gateway_config_reloads_total{result=\"refused\"} ").Append(Interlocked.Read(ref _reloadsFailed)).Append('\n');
+        RuntimeMetrics.WritePrometheus(output);
     }
 
     public string RedactedConfigJson() => ConfigRedaction.ToRedactedJson(_config);
