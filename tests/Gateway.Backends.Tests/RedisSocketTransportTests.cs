@@ -47,7 +47,7 @@ public sealed class RedisSocketTransportTests
         transport.Start(new RecordingReceiver());
 
         // The peer reads nothing yet: after a few MiB the kernel's buffers are full and later flushes must queue.
-        const int chunks = 40;
+        const int chunks = 256; // 64 MiB: more than both loopback buffers hold even when autotuned to their maximum
         const int chunkBytes = 256 * 1024;
         bool queued = false;
         for (int i = 0; i < chunks; i++)
@@ -134,7 +134,9 @@ public sealed class RedisSocketTransportTests
             }
         }
 
-        public int Batches { get; private set; }
+        private int _batches;
+
+        public int Batches => Volatile.Read(ref _batches);
 
         public int Closed { get; private set; }
 
@@ -148,7 +150,7 @@ public sealed class RedisSocketTransportTests
             return true;
         }
 
-        public override void OnBatchEnd() => Batches++;
+        public override void OnBatchEnd() => Interlocked.Increment(ref _batches);
 
         public override void OnClosed(Exception? fault)
         {
@@ -156,9 +158,10 @@ public sealed class RedisSocketTransportTests
             _closed.TrySetResult();
         }
 
+        /// <summary>Until <paramref name="bytes"/> have arrived and the batch that brought them has ended.</summary>
         public async Task WaitForAsync(int bytes)
         {
-            for (int i = 0; i < 600 && Received.Length < bytes; i++)
+            for (int i = 0; i < 600 && (Received.Length < bytes || Batches == 0); i++)
             {
                 await Task.Delay(50, Ct);
             }
