@@ -77,8 +77,31 @@ internal sealed class HeldRequestBody
         return received;
     }
 
+    /// <summary>
+    /// Phase 4 for a held request: the head as the plugins left it and what they let through; when they released it
+    /// before the body ended, the rest streams through the chain (keeping the TO-2 deadline it started with). Null when
+    /// the whole body was written: the request waits for the caller's flush.
+    /// </summary>
+    public async ValueTask<PumpStatus?> SendAsync(PipeWriter upstream, HttpRequestHead request, BodyPump pump, TransferWatchdog watch)
+    {
+        WriteTo(upstream, request);
+        if (_stage != Stage.Started)
+        {
+            return null;
+        }
+        try
+        {
+            return await pump.ResumeAsync(upstream);
+        }
+        finally
+        {
+            // Before the upstream connection can be released: no tick may cancel a write on it afterwards.
+            watch.End();
+        }
+    }
+
     /// <summary>Writes the request head, as the plugins left it, and what they let through of the body.</summary>
-    public void WriteTo(PipeWriter upstream, HttpRequestHead request)
+    private void WriteTo(PipeWriter upstream, HttpRequestHead request)
     {
         // An empty pipe has no read to complete.
         bool any = _pipe!.Reader.TryRead(out ReadResult held);

@@ -98,10 +98,7 @@ internal sealed class ProxyExchange : IDisposable
         {
             s.Filters?.Complete();
             worker?.Release();
-            if (_heldBody.Active)
-            {
-                _heldBody.End(_client.Watchdog);
-            }
+            _heldBody.End(_client.Watchdog);
             _completion.WriteAccessLine(RequestBodyBytes, ResponseBodyBytes);
         }
     }
@@ -223,6 +220,38 @@ internal sealed class ProxyExchange : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Phase 4 for a request no plugin held: the head, and the body streamed from the client (through the plugins that
+    /// inspect it, then chunked). Null when there is no body: the head waits for the caller's flush.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PumpStatus?> SendRequestAsync(PipeWriter upstream, TransferWatchdog watch)
+    {
+        ExchangeState s = _state;
+        HttpRequestHead request = s.Request;
+        bool filterBody = s.Filters is not null && s.Filters.InspectsRequestBody && s.HasBody;
+        HeadWriter.WriteRequest(upstream, request, filterBody ? BodyFraming.Chunked : request.Framing, request.ContentLength);
+        if (!s.HasBody)
+        {
+            return null;
+        }
+        if (request.ExpectContinue)
+        {
+            // EX-3: the gateway owns the expectation; it has routed and filtered, so it asks for the body now.
+            await ContinueAsync();
+        }
+        watch.BeginRequestBody(s.Snapshot.Limits, upstream);
+        try
+        {
+            return await _requestPump.PumpAsync(RequestBody(upstream, chunkedOut: filterBody || request.Framing == BodyFraming.Chunked, filterBody ? s.Filters : null, watch));
+        }
+        finally
+        {
+            // Before the upstream connection can be released: no tick may cancel a write on it afterwards.
+            watch.End();
+        }
+    }
+
     /// <summary>The request body from the client to <paramref name="target"/>, bounded by limits.maxBodyBytes.</summary>
     private BodyTransfer RequestBody(PipeWriter target, bool chunkedOut, PluginStream? filter, TransferWatchdog watch)
     {
@@ -242,7 +271,6 @@ internal sealed class ProxyExchange : IDisposable
         ExchangeState s = _state;
         Route route = s.Route!;
         bool idempotent = s.Request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
-        bool filterBody = s.Filters is not null && s.Filters.InspectsRequestBody && s.HasBody && !_heldBody.Active;
         UpstreamEndpoint? avoid = null;
 
         for (int attempt = 0; ; attempt++)
@@ -269,7 +297,7 @@ internal sealed class ProxyExchange : IDisposable
             upstream.Endpoint.BeginRequest();
             try
             {
-                if (!await ExchangeAsync(pool, upstream, filterBody))
+                if (!await ExchangeAsync(pool, upstream))
                 {
                     return;
                 }
@@ -294,48 +322,20 @@ internal sealed class ProxyExchange : IDisposable
     /// response, so that a fresh one may be tried; every other end is in the state.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ExchangeAsync(UpstreamPool pool, UpstreamConnection upstream, bool filterBody)
+    private async ValueTask<bool> ExchangeAsync(UpstreamPool pool, UpstreamConnection upstream)
     {
         ExchangeState s = _state;
         HttpRequestHead request = s.Request;
         Route route = s.Route!;
         int timeoutMs = route.Cluster.Options.RequestTimeoutMs;
 
-        // 4. Request head and body.
-        BodyFraming upstreamFraming = filterBody ? BodyFraming.Chunked : request.Framing;
-        if (_heldBody.Active)
+        // 4. Request head and body: a head a plugin held goes as the plugins left it, any other straight from the client.
+        TransferWatchdog watch = _client.Watchdog;
+        PumpStatus? streamed = _heldBody.Active
+            ? await _heldBody.SendAsync(upstream.Output, request, _requestPump, watch)
+            : await SendRequestAsync(upstream.Output, watch);
+        if (streamed is PumpStatus sent)
         {
-            _heldBody.WriteTo(upstream.Output, request);
-        }
-        else
-        {
-            HeadWriter.WriteRequest(upstream.Output, request, upstreamFraming, request.ContentLength);
-        }
-        if (s.HasBody && !_heldBody.IsWhole)
-        {
-            if (request.ExpectContinue && !_heldBody.Active)
-            {
-                // EX-3: the gateway owns the expectation; it has routed and filtered, so it asks for the body now.
-                await ContinueAsync();
-            }
-            TransferWatchdog watch = _client.Watchdog;
-            if (!_heldBody.Active)
-            {
-                // A body released by a plugin keeps the deadline it started with: TO-2 counts from the end of the head.
-                watch.BeginRequestBody(s.Snapshot.Limits, upstream.Output);
-            }
-            PumpStatus sent;
-            try
-            {
-                sent = _heldBody.Started
-                    ? await _requestPump.ResumeAsync(upstream.Output)
-                    : await _requestPump.PumpAsync(RequestBody(upstream.Output, upstreamFraming == BodyFraming.Chunked, filterBody ? s.Filters : null, watch));
-            }
-            finally
-            {
-                // Before the upstream connection can be released: no tick may cancel a write on it afterwards.
-                watch.End();
-            }
             if (watch.Expired != ClientTimeout.None)
             {
                 // A deadline that expired as the last bytes arrived still ends the exchange: its cancellation
@@ -437,7 +437,6 @@ internal sealed class ProxyExchange : IDisposable
         PumpStatus received = PumpStatus.Completed;
         if (responseHasBody)
         {
-            TransferWatchdog watch = _client.Watchdog;
             watch.BeginResponse(s.Snapshot.Limits);
             try
             {
