@@ -16,11 +16,9 @@ public sealed class RedisSocketTransportTests
     public async Task FlushedBytes_ArriveInOrder_AndEveryReceivedByteReachesTheReceiver()
     {
         using var listener = Listen();
-        var accepting = listener.AcceptSocketAsync(Ct);
-        await using var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
-        using var peer = await accepting;
         var receiver = new RecordingReceiver();
-        transport.Start(receiver);
+        await using var pair = await ConnectAsync(listener, receiver);
+        var (transport, peer) = (pair.Transport, pair.Peer);
 
         Stage(transport, "*1\r\n$4\r\nPING\r\n"u8);
         Assert.True(transport.Flush());
@@ -41,10 +39,8 @@ public sealed class RedisSocketTransportTests
     public async Task FlushesWhileTheSocketIsFull_QueueBehindTheWaitingSend_InOrder()
     {
         using var listener = Listen();
-        var accepting = listener.AcceptSocketAsync(Ct);
-        await using var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
-        using var peer = await accepting;
-        transport.Start(new RecordingReceiver());
+        await using var pair = await ConnectAsync(listener, new RecordingReceiver());
+        var (transport, peer) = (pair.Transport, pair.Peer);
 
         // The peer reads nothing yet: after a few MiB the kernel's buffers are full and later flushes must queue.
         const int chunks = 256; // 64 MiB: more than both loopback buffers hold even when autotuned to their maximum
@@ -104,6 +100,16 @@ public sealed class RedisSocketTransportTests
         return listener;
     }
 
+    /// <summary>A transport connected to a loopback peer, receiving into <paramref name="receiver"/>.</summary>
+    private static async Task<LoopbackPair> ConnectAsync(TcpListener listener, RecordingReceiver receiver)
+    {
+        var accepting = listener.AcceptSocketAsync(Ct);
+        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        var peer = await accepting;
+        transport.Start(receiver);
+        return new LoopbackPair(transport, peer);
+    }
+
     private static void Stage(RedisSocketTransport transport, ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(transport.GetSpan(bytes.Length));
@@ -116,6 +122,15 @@ public sealed class RedisSocketTransportTests
         using var stream = new NetworkStream(socket, ownsSocket: false);
         await stream.ReadExactlyAsync(buffer, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
         return buffer;
+    }
+
+    private sealed record LoopbackPair(RedisSocketTransport Transport, Socket Peer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transport.DisposeAsync();
+            Peer.Dispose();
+        }
     }
 
     private sealed class RecordingReceiver : TransportReceiver
