@@ -101,11 +101,7 @@ public sealed class RedisFaultTests(RedisServer server)
             }
 
             // On a loaded machine the first attempt can give up before Redis says why; the cause comes with a retry.
-            var deadline = Stopwatch.StartNew();
-            while (!logs.AllText.Contains("AuthenticationFailure", StringComparison.Ordinal) && deadline.Elapsed < TimeSpan.FromSeconds(15))
-            {
-                await Task.Delay(50, Ct);
-            }
+            await logs.WaitForAsync("AuthenticationFailure", TimeSpan.FromSeconds(15), Ct);
         }
         finally
         {
@@ -191,12 +187,7 @@ public sealed class RedisFaultTests(RedisServer server)
             var inFlight = target.CallAsync(RawRedisClient.Command("EVAL", Busy, "0"), 0);
             await Task.Delay(100, Ct);
             await File.WriteAllTextAsync(passwordFile, newPassword, Ct);
-            var watch = Stopwatch.StartNew();
-            while (!logs.AllText.Contains("password file changed") && watch.Elapsed < TimeSpan.FromSeconds(2))
-            {
-                await Task.Delay(20, Ct);
-            }
-
+            await logs.WaitForAsync("password file changed", TimeSpan.FromSeconds(2), Ct);
             Assert.Contains("password file changed", logs.AllText);
             Assert.False(inFlight.IsCompleted, "the rotation should have happened while the call was in flight");
 

@@ -10,6 +10,21 @@ public sealed class CapturingLoggerFactory : ILoggerFactory, ILoggerProvider
 
     public string AllText => string.Join("\n", Lines);
 
+    /// <summary>Waits until a line contains <paramref name="text"/> (the backends log off the caller's path); false at the timeout.</summary>
+    public async Task<bool> WaitForAsync(string text, TimeSpan timeout, CancellationToken ct)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!AllText.Contains(text, StringComparison.Ordinal))
+        {
+            if (watch.Elapsed >= timeout)
+            {
+                return false;
+            }
+            await Task.Delay(20, ct);
+        }
+        return true;
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider)
