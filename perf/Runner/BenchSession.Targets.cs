@@ -11,6 +11,7 @@ public sealed partial class BenchSession
         var pluginFolder = Path.Combine(_repoRoot, "artifacts", "plugins");
         var yarp = Path.Combine(_repoRoot, "perf", "YarpPeer", "bin", "Release", "net10.0", "YarpPeer.dll");
         var gatewayMissing = File.Exists(gatewayBinary) ? null : $"{gatewayBinary} not found (run `make publish`)";
+        bool baselineEarlierSchema = Environment.GetEnvironmentVariable("PERF_BASELINE_SCHEMA") == "earlier";
 
         Targets.Add(new BenchTarget { Name = "direct", Description = "loader → upstream nginx, no proxy" });
         Targets.Add(Gateway("gateway", "gateway, no plugins", []));
@@ -101,7 +102,7 @@ public sealed partial class BenchSession
                     var path = Path.Combine(_scratch, $"gateway-{port}.json");
                     File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
                         needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
-                        earlierSchema: binary is not null && Environment.GetEnvironmentVariable("PERF_BASELINE_SCHEMA") == "earlier"));
+                        earlierSchema: binary is not null && baselineEarlierSchema));
                     return ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
                 },
             };
