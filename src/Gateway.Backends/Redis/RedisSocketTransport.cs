@@ -27,7 +27,8 @@ internal sealed class RedisSocketTransport : DuplexTransport
 
     private readonly Socket _socket;
     private readonly object _gate = new();
-    private readonly ArrayBufferWriter<byte> _staged = new(4096);
+    // Written only under the client's single-writer lock: staged by GetMemory/Advance, swapped out by Flush.
+    private ArrayBufferWriter<byte> _staged = new(4096);
     private ArrayBufferWriter<byte> _queued = new(4096);
     private ArrayBufferWriter<byte> _sending = new(4096);
     private bool _sendInProgress;
@@ -80,9 +81,9 @@ internal sealed class RedisSocketTransport : DuplexTransport
                 return false;
             }
 
+            // Nothing is being sent, so the send buffer is empty: the staged one becomes it, without a copy.
             _sendInProgress = true;
-            _sending.Write(_staged.WrittenSpan);
-            _staged.ResetWrittenCount();
+            (_staged, _sending) = (_sending, _staged);
         }
 
         _ = SendAsync();
