@@ -97,13 +97,17 @@ public sealed partial class BenchSession
                 OwnKeys = mariadb ? new ApiKeyRange() : null,
                 Saturate = !freshKeys,
                 NotRunReason = reason,
+                ServesMetrics = true,
                 Launch = port =>
                 {
                     var path = Path.Combine(_scratch, $"gateway-{port}.json");
-                    File.WriteAllText(path, GatewayConfig.Build(port, FreePort.Next(), _upstreamPort, pluginFolder, plugins,
+                    var adminPort = FreePort.Next();
+                    File.WriteAllText(path, GatewayConfig.Build(port, adminPort, _upstreamPort, pluginFolder, plugins,
                         needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
                         earlierSchema: binary is not null && baselineEarlierSchema));
-                    return ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
+                    var gateway = ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
+                    gateway.MetricsPort = adminPort;
+                    return gateway;
                 },
             };
         }

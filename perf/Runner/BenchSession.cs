@@ -261,6 +261,8 @@ public sealed partial class BenchSession : IDisposable
                 pid = process.Pid;
             }
             result.RssStartKiB = ProcessProbe.RssKiB(pid);
+            // A gateway's heap counters are read around the saturation phases only: no admin request near a latency phase.
+            var metricsPort = process?.MetricsPort;
             // Warm-up: JIT tiers, pools and caches fill; not recorded.
             if (target.FreshApiKeyPerRequest)
             {
@@ -273,25 +275,25 @@ public sealed partial class BenchSession : IDisposable
             }
             result.RssWarmKiB = ProcessProbe.RssKiB(pid);
 
-            Measure(result, Phases.OneConnection, pid, () =>
+            Measure(result, Phases.OneConnection, pid, null, () =>
                 new ClosedLoopRun(target.Request(port, _keys, OneConnectionKeys(_plan)), _plan.Phase, 1).Run());
             // The plugin-less gateway always gets the moderate rate: it is the baseline of the api_key miss goal.
             if (_plan.MeasureModerateRate || target.FreshApiKeyPerRequest || target.Name == "gateway")
             {
-                Measure(result, Phases.Moderate, pid, () => new OpenLoopRun(
+                Measure(result, Phases.Moderate, pid, null, () => new OpenLoopRun(
                     target.Request(port, _keys, (long)(BenchPlan.ModerateRate * _plan.Phase.TotalSeconds) + 10),
                     BenchPlan.ModerateRate, _plan.Phase, BenchPlan.OpenLoopConnections).Run());
             }
-            Measure(result, Phases.High, pid, () => new OpenLoopRun(
+            Measure(result, Phases.High, pid, null, () => new OpenLoopRun(
                 target.Request(port, _keys, (long)(BenchPlan.HighRate * _plan.Phase.TotalSeconds) + 10),
                 BenchPlan.HighRate, _plan.Phase, BenchPlan.OpenLoopConnections).Run());
             if (target.Saturate)
             {
-                Measure(result, Phases.Saturation64, pid, () =>
+                Measure(result, Phases.Saturation64, pid, metricsPort, () =>
                     new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 64).Run());
                 if (_plan.MeasureSaturation256)
                 {
-                    Measure(result, Phases.Saturation256, pid, () =>
+                    Measure(result, Phases.Saturation256, pid, metricsPort, () =>
                         new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 256).Run());
                 }
             }
@@ -308,16 +310,28 @@ public sealed partial class BenchSession : IDisposable
         return result;
     }
 
-    private static void Measure(TargetRound result, string phase, int pid, Func<LoadResult> run)
+    /// <summary>
+    /// Runs one phase and records the target's CPU time, context switches and, when <paramref name="metricsPort"/> is
+    /// given (a gateway's saturation phases), its heap counters, each read before and after the phase.
+    /// </summary>
+    private static void Measure(TargetRound result, string phase, int pid, int? metricsPort, Func<LoadResult> run)
     {
-        var cpuBefore = ProcessProbe.CpuMicroseconds(pid);
+        var heapBefore = metricsPort is int before ? HeapCounters.Read(before) : null;
+        var cpuBefore = ProcessProbe.Cpu(pid);
         var switchesBefore = ProcessProbe.ContextSwitches(pid);
         var load = run();
-        var cpu = ProcessProbe.CpuMicroseconds(pid) - cpuBefore;
+        var cpu = ProcessProbe.Cpu(pid) - cpuBefore;
         var switches = ProcessProbe.ContextSwitches(pid) - switchesBefore;
-        result.Phases.Add(load.Completed > 0
-            ? new PhaseResult(phase, load, (double)cpu / load.Completed, (double)switches / load.Completed)
-            : new PhaseResult(phase, load, null, null));
+        var heapAfter = metricsPort is int after ? HeapCounters.Read(after) : null;
+        if (load.Completed == 0)
+        {
+            result.Phases.Add(new PhaseResult(phase, load, null, null));
+            return;
+        }
+        double responses = load.Completed;
+        result.Phases.Add(new PhaseResult(phase, load, cpu.TotalMicroseconds / responses, switches / responses,
+            cpu.UserMicroseconds / responses, cpu.KernelMicroseconds / responses,
+            heapBefore is not null && heapAfter is not null ? heapAfter.Since(heapBefore, load.Completed, load.ElapsedSeconds) : null));
     }
 
     /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>

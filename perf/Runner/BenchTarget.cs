@@ -31,6 +31,9 @@ public sealed class BenchTarget
 
     public string? NotRunReason { get; set; }
 
+    /// <summary>A gateway: its admin listener serves `/metrics`, whose heap counters are read around each phase.</summary>
+    public bool ServesMetrics { get; init; }
+
     /// <summary>
     /// Fresh keys of this target's own database when it is not the shared one: every database is seeded with the
     /// same keys, and drawing both databases' misses from one range would run out of seeded keys mid-run.

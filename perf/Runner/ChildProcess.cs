@@ -27,6 +27,9 @@ public sealed partial class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Where the process serves Prometheus `/metrics`, when it does (a gateway's admin listener).</summary>
+    public int? MetricsPort { get; set; }
+
     public static ChildProcess Start(string name, int cpu, string program, IEnumerable<string> arguments, string logFolder,
         IReadOnlyDictionary<string, string>? environment = null)
     {

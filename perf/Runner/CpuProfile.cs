@@ -7,10 +7,16 @@ namespace Gateway.Perf.Runner;
 /// <summary>One frame of a sampled profile: its share of the samples as the running frame (self) and on the stack (inclusive).</summary>
 public sealed record ProfileFrame(string Module, bool Kernel, string Symbol, double SelfPercent, double InclusivePercent);
 
-/// <summary>A sampled CPU profile of a target over one closed-loop phase.</summary>
+/// <summary>
+/// A sampled CPU profile of a target over one closed-loop phase, with the process's CPU time over that phase (so a
+/// layer's share of the samples converts to µs per response) and the samples' self time summed by layer.
+/// </summary>
 public sealed record CpuProfileResult(
     int Connections, long Responses, long Samples, double KernelSelfPercent, double UnresolvedSelfPercent,
-    IReadOnlyList<ProfileFrame> Frames, string? Error);
+    IReadOnlyList<ProfileFrame> Frames, CpuTime Cpu, IReadOnlyList<LayerShare> Layers, string? Error)
+{
+    public double? CpuMicrosecondsPerRequest => Responses > 0 && Error is null ? (double)Cpu.TotalMicroseconds / Responses : null;
+}
 
 /// <summary>
 /// `perf record -g` attached to a target for one load phase, summarized with `perf report`. The gateway's AOT binary
@@ -32,7 +38,9 @@ public static partial class CpuProfile
         {
             return Failed(connections, 0, problem!);
         }
+        var cpuBefore = ProcessProbe.Cpu(pid);
         var result = load();
+        var cpu = ProcessProbe.Cpu(pid) - cpuBefore;
         var printed = tool.Finish();
         if (!File.Exists(data))
         {
@@ -49,7 +57,13 @@ public static partial class CpuProfile
         var frames = Parse(report.Split('\n'));
         var kernel = frames.Where(f => f.Kernel).Sum(f => f.SelfPercent);
         var unresolved = frames.Where(f => f.Symbol.StartsWith("0x", StringComparison.Ordinal)).Sum(f => f.SelfPercent);
-        return new CpuProfileResult(connections, result.Completed, SampleCount(report), kernel, unresolved, frames, null);
+        // Every sample with its period, running frame and caller: the report above lists only frames over 0.1 %, and
+        // a layer is the sum of many small frames; the caller tells the GC's memset from any other.
+        var (scriptExit, samples) = ExternalCommand.Run("sh",
+            ["-c", $"cd '{folder}' && perf script -i '{data}' -F period,event,ip,sym,dso --no-inline 2>/dev/null"],
+            TimeSpan.FromSeconds(120));
+        var layers = scriptExit == 0 ? ProfileLayers.FromScript(samples.Split('\n')) : [];
+        return new CpuProfileResult(connections, result.Completed, SampleCount(report), kernel, unresolved, frames, cpu, layers, null);
     }
 
     /// <summary>Rows of `perf report --children --sort dso,sym -g none`: "children% self% module [k|.] symbol".</summary>
@@ -85,7 +99,7 @@ public static partial class CpuProfile
     }
 
     private static CpuProfileResult Failed(int connections, long responses, string error) =>
-        new(connections, responses, 0, 0, 0, [], error);
+        new(connections, responses, 0, 0, 0, [], default, [], error);
 
     [GeneratedRegex(@"^\s+(\d+\.\d+)%\s+(\d+\.\d+)%\s+(\S+)\s+\[(k|\.)\]\s+(.+)$")]
     private static partial Regex Row();

@@ -87,6 +87,8 @@ public static class MarkdownReport
                 $"{F(s.Phase(target.Name, Phases.Saturation64, r => r.ContextSwitchesPerRequest), "F2")} | " +
                 $"{F(s.Phase(target.Name, Phases.High, r => r.ContextSwitchesPerRequest), "F2")} |");
         }
+        UserKernelTable(md, session, s);
+        HeapTable(md, session, s);
         md.AppendLine();
         md.AppendLine("## Memory and start-up");
         md.AppendLine();
@@ -152,6 +154,61 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("Versions: " + string.Join(", ", machine.Versions.Select(v => $"{v.Key} {v.Value}")) + ".");
         return md.ToString();
+    }
+
+    /// <summary>The saturation phases' CPU per request apart: the target's own code (utime) and the kernel working for it (stime).</summary>
+    private static void UserKernelTable(StringBuilder md, BenchSession session, RunSummary s)
+    {
+        md.AppendLine();
+        md.AppendLine("### CPU µs/request, user + kernel");
+        md.AppendLine();
+        md.AppendLine("The CPU µs/request above apart: utime (the process's own code and libraries) and stime (system calls and the network stack " +
+                      "working for it) over the phase ÷ responses; user + kernel = the total of each round.");
+        md.AppendLine();
+        md.AppendLine("| target | 64 conns user | 64 conns kernel | 256 conns user | 256 conns kernel |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var target in session.Targets)
+        {
+            if (!s.Ran(target.Name))
+            {
+                continue;
+            }
+            md.AppendLine($"| {target.Name} | {F(s.Phase(target.Name, Phases.Saturation64, r => r.UserMicrosecondsPerRequest))} | " +
+                $"{F(s.Phase(target.Name, Phases.Saturation64, r => r.KernelMicrosecondsPerRequest))} | " +
+                $"{F(s.Phase(target.Name, Phases.Saturation256, r => r.UserMicrosecondsPerRequest))} | " +
+                $"{F(s.Phase(target.Name, Phases.Saturation256, r => r.KernelMicrosecondsPerRequest))} |");
+        }
+    }
+
+    /// <summary>The gateway targets' managed heap over the saturation phases, from the admin listener's `/metrics` before and after.</summary>
+    private static void HeapTable(StringBuilder md, BenchSession session, RunSummary s)
+    {
+        md.AppendLine();
+        md.AppendLine("### Managed heap per request (gateway targets)");
+        md.AppendLine();
+        md.AppendLine("From the gateway's `/metrics` (`gateway_allocated_bytes_total`, `gateway_gc_collections_total`, `gateway_gc_pause_seconds_total`) " +
+                      "read before and after each saturation phase: bytes allocated per response, collections per 100k responses (as .NET counts them, " +
+                      "a gen1 collection is in gen0's count too), GC pause ms per second of the phase. — where the build serves no such counters.");
+        md.AppendLine();
+        md.AppendLine("| target | conns | bytes/response | gen0 per 100k | gen1 per 100k | gen2 per 100k | GC pause ms/s |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var target in session.Targets)
+        {
+            if (!s.Ran(target.Name) || !target.ServesMetrics)
+            {
+                continue;
+            }
+            foreach (var (phase, connections) in new[] { (Phases.Saturation64, 64), (Phases.Saturation256, 256) })
+            {
+                if (s.Failures(target.Name, phase).Total == 0)
+                {
+                    continue;
+                }
+                md.AppendLine($"| {target.Name} | {connections} | {F(s.Phase(target.Name, phase, r => r.Heap?.BytesPerRequest), "F0")} | " +
+                    $"{F(s.Phase(target.Name, phase, r => r.Heap?.Gen0Per100k))} | {F(s.Phase(target.Name, phase, r => r.Heap?.Gen1Per100k))} | " +
+                    $"{F(s.Phase(target.Name, phase, r => r.Heap?.Gen2Per100k))} | {F(s.Phase(target.Name, phase, r => r.Heap?.PauseMsPerSecond), "F2")} |");
+            }
+        }
     }
 
     private static string F(Spread? spread, string format = "F1") => spread?.Format(format) ?? "—";

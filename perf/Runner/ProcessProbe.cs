@@ -9,18 +9,22 @@ public static partial class ProcessProbe
     private static readonly long TicksPerSecond = ReadClockTicks();
 
     /// <summary>utime + stime of every thread, live or exited, in microseconds (/proc/PID/stat fields 14 and 15).</summary>
-    public static long CpuMicroseconds(int pid) => CpuMicroseconds($"/proc/{pid}/stat");
+    public static long CpuMicroseconds(int pid) => Cpu(pid).TotalMicroseconds;
 
     /// <summary>utime + stime of one thread of <paramref name="pid"/>, in microseconds.</summary>
-    public static long CpuMicroseconds(int pid, int thread) => CpuMicroseconds($"/proc/{pid}/task/{thread}/stat");
+    public static long CpuMicroseconds(int pid, int thread) => Cpu($"/proc/{pid}/task/{thread}/stat").TotalMicroseconds;
 
-    private static long CpuMicroseconds(string statFile)
+    /// <summary>utime and stime of every thread, live or exited, apart: the process's own code and the kernel working for it.</summary>
+    public static CpuTime Cpu(int pid) => Cpu($"/proc/{pid}/stat");
+
+    private static CpuTime Cpu(string statFile)
     {
         var stat = File.ReadAllText(statFile);
         // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks * 1_000_000 / TicksPerSecond;
+        var user = long.Parse(fields[11], CultureInfo.InvariantCulture);
+        var kernel = long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return new CpuTime(user * 1_000_000 / TicksPerSecond, kernel * 1_000_000 / TicksPerSecond);
     }
 
     /// <summary>
@@ -80,4 +84,13 @@ public static partial class ProcessProbe
 
     [LibraryImport("libc", EntryPoint = "sysconf")]
     private static partial long Sysconf(int name);
+}
+
+/// <summary>CPU time of a process in user mode (utime) and in the kernel (stime), in microseconds.</summary>
+public readonly record struct CpuTime(long UserMicroseconds, long KernelMicroseconds)
+{
+    public long TotalMicroseconds => UserMicroseconds + KernelMicroseconds;
+
+    public static CpuTime operator -(CpuTime after, CpuTime before) =>
+        new(after.UserMicroseconds - before.UserMicroseconds, after.KernelMicroseconds - before.KernelMicroseconds);
 }

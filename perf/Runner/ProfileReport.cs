@@ -74,12 +74,9 @@ public static class ProfileReport
             md.AppendLine("| CPU µs/response (untraced) |" + string.Concat(columns.Select(c =>
                 " " + (s.Phase(c.Title.Split(',')[0], c.Census.Connections == 64 ? Phases.Saturation64 : Phases.Saturation256, r => r.CpuMicrosecondsPerRequest)?.Format("F1") ?? "—") + " |")));
         }
-        foreach (var profile in profiles)
+        LayerTable(md, profiles);
+        foreach (var (profile, cpu) in profiles.SelectMany(p => p.CpuProfiles.Select(c => (p, c))))
         {
-            if (profile.Profile is not { } cpu)
-            {
-                continue;
-            }
             md.AppendLine();
             md.AppendLine($"### CPU profile: {profile.Target}, {cpu.Connections} connections");
             md.AppendLine();
@@ -110,6 +107,57 @@ public static class ProfileReport
             }
         }
         return md.ToString();
+    }
+
+    /// <summary>
+    /// Self time summed by layer for every profile, as a share of the samples and as µs per response (the share times
+    /// the profiled process's CPU µs per response over the same phase): which layer's code separates the targets.
+    /// </summary>
+    private static void LayerTable(StringBuilder md, IReadOnlyList<TargetProfile> profiles)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var columns = new List<(string Title, CpuProfileResult Profile)>();
+        foreach (var connections in new[] { 64, 256 })
+        {
+            foreach (var profile in profiles)
+            {
+                foreach (var cpu in profile.CpuProfiles)
+                {
+                    if (cpu.Connections == connections && cpu.Error is null && cpu.Layers.Count > 0 && cpu.CpuMicrosecondsPerRequest is not null)
+                    {
+                        columns.Add(($"{profile.Target}, {connections} conns", cpu));
+                    }
+                }
+            }
+        }
+        if (columns.Count == 0)
+        {
+            return;
+        }
+        md.AppendLine();
+        md.AppendLine("### CPU by layer");
+        md.AppendLine();
+        md.AppendLine("Self time of the profiles below summed by layer, from every sample's running frame (`perf script`; a libc frame called " +
+                      "from the GC counts as GC), as a share of the samples and as µs per response: the share × the profiled process's CPU µs per " +
+                      "response (utime+stime over the profiled phase ÷ its responses; `perf record` runs beside it, so these are a little above " +
+                      "the untraced figures). The kernel row against the phase's stime per response is a check of the sampling.");
+        md.AppendLine();
+        md.AppendLine("| layer |" + string.Concat(columns.Select(c => $" {c.Title}: self % | µs/resp |")));
+        md.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|---|")));
+        for (var i = 0; i < ProfileLayers.Names.Length; i++)
+        {
+            md.Append($"| {ProfileLayers.Names[i]} |");
+            foreach (var (_, cpu) in columns)
+            {
+                var share = cpu.Layers[i].SelfPercent;
+                md.Append(string.Create(inv, $" {share:F1} | {share / 100 * cpu.CpuMicrosecondsPerRequest:F2} |"));
+            }
+            md.AppendLine();
+        }
+        md.AppendLine("| **all** |" + string.Concat(columns.Select(c => string.Create(inv, $" 100 | **{c.Profile.CpuMicrosecondsPerRequest:F2}** |"))));
+        md.AppendLine("| user + kernel µs/resp over the phase (/proc) |" + string.Concat(columns.Select(c => string.Create(inv,
+            $" | {(double)c.Profile.Cpu.UserMicroseconds / c.Profile.Responses:F2} + {(double)c.Profile.Cpu.KernelMicroseconds / c.Profile.Responses:F2} |"))));
+        md.AppendLine("| samples, responses |" + string.Concat(columns.Select(c => string.Create(inv, $" | {c.Profile.Samples}, {c.Profile.Responses} |"))));
     }
 
     private static string Short(string symbol) => symbol.Length <= 110 ? symbol : symbol[..107] + "...";

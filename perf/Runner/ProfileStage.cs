@@ -3,12 +3,12 @@ using Gateway.Perf.Load;
 namespace Gateway.Perf.Runner;
 
 /// <summary>What the profile stage measured for one target.</summary>
-public sealed record TargetProfile(string Target, IReadOnlyList<SyscallCensusResult> Census, CpuProfileResult? Profile, string? Error);
+public sealed record TargetProfile(string Target, IReadOnlyList<SyscallCensusResult> Census, IReadOnlyList<CpuProfileResult> CpuProfiles, string? Error);
 
 /// <summary>
 /// After the rounds, the gateway and the nginx peer once more, each alone on its CPU, for the figures that do not
-/// depend on machine load: system calls per response by kind (64 and 256 connections) and a sampled CPU profile at
-/// 64 connections. Each is started fresh and warmed up as in a round.
+/// depend on machine load: system calls per response by kind and a sampled CPU profile, each at 64 and 256
+/// connections. Each is started fresh and warmed up as in a round.
 /// </summary>
 public static class ProfileStage
 {
@@ -21,7 +21,7 @@ public static class ProfileStage
         var request = target.Request(port, keys, 0);
         if (BenchSession.WaitUntilAnswering(request, process) is null)
         {
-            return new TargetProfile(target.Name, [], null, "did not answer: " + process.Tail());
+            return new TargetProfile(target.Name, [], [], "did not answer: " + process.Tail());
         }
         new ClosedLoopRun(request, plan.WarmUp, 16).Run();
         // Traced, the target runs several times slower: a longer phase keeps the count over thousands of responses.
@@ -35,10 +35,16 @@ public static class ProfileStage
                 ? $"  syscalls {target.Name}, {connections} connections: {result.TotalPerRequest:F2} per response over {result.Responses} responses"
                 : $"  syscalls {target.Name}, {connections} connections: {result.Error}");
         }
-        var profile = CpuProfile.Measure(process.Pid, 64, scratch, symbolFolder, () => new ClosedLoopRun(request, plan.Phase, 64).Run());
-        progress.WriteLine(profile.Error is null
-            ? $"  profile {target.Name}: {profile.Samples} samples, kernel {profile.KernelSelfPercent:F0}% self, unresolved {profile.UnresolvedSelfPercent:F1}%"
-            : $"  profile {target.Name}: {profile.Error}");
-        return new TargetProfile(target.Name, census, profile, null);
+        var profiles = new List<CpuProfileResult>();
+        foreach (var connections in new[] { 64, 256 })
+        {
+            var profile = CpuProfile.Measure(process.Pid, connections, scratch, symbolFolder, () => new ClosedLoopRun(request, plan.Phase, connections).Run());
+            profiles.Add(profile);
+            progress.WriteLine(profile.Error is null
+                ? $"  profile {target.Name}, {connections} connections: {profile.Samples} samples, kernel {profile.KernelSelfPercent:F0}% self, " +
+                  $"unresolved {profile.UnresolvedSelfPercent:F1}%, {profile.CpuMicrosecondsPerRequest:F1} CPU µs/response"
+                : $"  profile {target.Name}, {connections} connections: {profile.Error}");
+        }
+        return new TargetProfile(target.Name, census, profiles, null);
     }
 }

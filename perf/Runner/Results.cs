@@ -2,8 +2,13 @@ using Gateway.Perf.Load;
 
 namespace Gateway.Perf.Runner;
 
-/// <summary>One load phase of one target in one round, with the proxy's CPU time over it.</summary>
-public sealed record PhaseResult(string Phase, LoadResult Load, double? CpuMicrosecondsPerRequest, double? ContextSwitchesPerRequest);
+/// <summary>
+/// One load phase of one target in one round, with the proxy's CPU time over it (in total, and apart in user mode
+/// and in the kernel) and, for a gateway, what its managed heap did (null where it serves no heap counters).
+/// </summary>
+public sealed record PhaseResult(
+    string Phase, LoadResult Load, double? CpuMicrosecondsPerRequest, double? ContextSwitchesPerRequest,
+    double? UserMicrosecondsPerRequest = null, double? KernelMicrosecondsPerRequest = null, HeapPerRequest? Heap = null);
 
 /// <summary>Everything measured for one target in one round: every repeat goes to the JSON report.</summary>
 public sealed class TargetRound
