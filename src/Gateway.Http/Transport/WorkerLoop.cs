@@ -59,6 +59,20 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
     /// <summary>Runs continuations on this worker (see <see cref="WorkerLoopScheduler"/>).</summary>
     public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
 
+    /// <summary>
+    /// Throws unless the caller runs as a worker. The exchange awaits its own pooled steps without the captured context
+    /// (ConfigureAwait(false)): a step that completes on the worker then resumes its caller there at once, instead of
+    /// posting the continuation through the queue, level by level. A step that completed anywhere else would leave the
+    /// exchange running off its worker, so the exchange checks after such awaits and fails the request instead.
+    /// </summary>
+    public static void EnsureRunning()
+    {
+        if (t_running is null)
+        {
+            throw new InvalidOperationException("an exchange step resumed off its worker");
+        }
+    }
+
     /// <summary>True when the caller is running as this worker.</summary>
     public bool IsCurrent => t_running == this;
 

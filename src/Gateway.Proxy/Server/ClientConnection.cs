@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
@@ -108,7 +109,9 @@ internal sealed class ClientConnection
             while (true)
             {
                 ProxySnapshot snapshot = _server.Snapshot;
-                HeadResult head = await ReadHeadAsync(snapshot, first);
+                // The connection's pooled steps end on its worker and resume this loop there without a post (EnsureRunning).
+                HeadResult head = await ReadHeadAsync(snapshot, first).ConfigureAwait(false);
+                WorkerLoop.EnsureRunning();
                 first = false;
                 if (head == HeadResult.Closed)
                 {
@@ -122,7 +125,8 @@ internal sealed class ClientConnection
                 // The head may have waited through a reload: the exchange runs on the newest snapshot, so a worker
                 // never goes back to one it has left (whose plugins may be gone).
                 ProxySnapshot current = _server.Snapshot;
-                bool keepAlive = await _exchange.RunAsync(current);
+                bool keepAlive = await _exchange.RunAsync(current).ConfigureAwait(false);
+                WorkerLoop.EnsureRunning();
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
+using Gateway.Http.Transport;
 using Gateway.Plugins.Contexts;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
@@ -18,10 +19,10 @@ namespace Gateway.Proxy.Server;
 /// <summary>
 /// Proxies one request/response exchange, phase by phase: (1) route, (2) request plugins, (3) upstream connect (one
 /// retry for idempotent requests), (4) request head and body, (5) response head under the request timeout, (6) response
-/// plugins, (7) response body. A phase that fails records an <see cref="ExchangeError"/> in the request's
-/// <see cref="ExchangeState"/> and returns; every request ends in <see cref="ExchangeCompletion"/>, which answers, counts
-/// and logs it once. A plugin that holds a head (Higress) is handled by <see cref="HeldRequestBody"/> after phase 2 and
-/// <see cref="HeldResponseHead"/> after phase 6. One instance per connection, reused for every request on it.
+/// plugins, (7) response body. A failed phase records an <see cref="ExchangeError"/> in the <see cref="ExchangeState"/>
+/// and returns; every request ends in <see cref="ExchangeCompletion"/>, which answers, counts and logs it once. A held
+/// head (Higress) is handled by <see cref="HeldRequestBody"/> and <see cref="HeldResponseHead"/>. One instance per
+/// connection. Its pooled steps are awaited without the captured context: they end on the worker (EnsureRunning).
 /// </summary>
 internal sealed class ProxyExchange : IDisposable
 {
@@ -89,10 +90,12 @@ internal sealed class ProxyExchange : IDisposable
                 // 2. Request plugins; 3-7 on the upstream the (possibly re-routed) route names.
                 if (s.Filters is null || await FilterRequestHeadAsync(worker, s.Filters))
                 {
-                    await ForwardAsync(worker.Pools[s.Route!.Cluster.Index]);
+                    await ForwardAsync(worker.Pools[s.Route!.Cluster.Index]).ConfigureAwait(false);
                 }
             }
-            return await _completion.FinishAsync();
+            bool keepAlive = await _completion.FinishAsync().ConfigureAwait(false);
+            WorkerLoop.EnsureRunning();
+            return keepAlive;
         }
         finally
         {
@@ -297,7 +300,7 @@ internal sealed class ProxyExchange : IDisposable
             upstream.Endpoint.BeginRequest();
             try
             {
-                if (!await ExchangeAsync(pool, upstream))
+                if (!await ExchangeAsync(pool, upstream).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -333,7 +336,7 @@ internal sealed class ProxyExchange : IDisposable
         TransferWatchdog watch = _client.Watchdog;
         PumpStatus? streamed = _heldBody.Active
             ? await _heldBody.SendAsync(upstream.Output, request, _requestPump, watch)
-            : await SendRequestAsync(upstream.Output, watch);
+            : await SendRequestAsync(upstream.Output, watch).ConfigureAwait(false);
         if (streamed is PumpStatus sent)
         {
             if (watch.Expired != ClientTimeout.None)
@@ -371,7 +374,8 @@ internal sealed class ProxyExchange : IDisposable
         }
 
         // 5. Response head.
-        UpstreamError headError = await _responseHead.ReadAsync(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null);
+        UpstreamError headError = await _responseHead.ReadAsync(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null).ConfigureAwait(false);
+        WorkerLoop.EnsureRunning();
         if (headError != UpstreamError.None)
         {
             pool.Release(upstream, reusable: false);
@@ -448,7 +452,7 @@ internal sealed class ProxyExchange : IDisposable
                     FilterTimeoutMs = timeoutMs,
                     Watch = watch,
                     HeldHead = headHeld ? _heldHead : null,
-                });
+                }).ConfigureAwait(false);
             }
             finally
             {
@@ -466,7 +470,7 @@ internal sealed class ProxyExchange : IDisposable
                 _heldHead.Clear();
             }
         }
-        else if (!await _client.FlushAsync())
+        else if (!await _client.FlushAsync().ConfigureAwait(false))
         {
             received = PumpStatus.TargetClosed;
         }
