@@ -43,6 +43,7 @@ build_if_stale() {
 }
 build_if_stale perf/Runner perf/Runner/bin/Release/net10.0/bench.dll
 build_if_stale perf/YarpPeer perf/YarpPeer/bin/Release/net10.0/YarpPeer.dll
+build_if_stale perf/EpollRelay perf/EpollRelay/bin/Release/net10.0/EpollRelay.dll
 
 # On a shared machine the kernel shares CPU per session first (autogroup), so the
 # nice value of our own processes would not count against other sessions' work.

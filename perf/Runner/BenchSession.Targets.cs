@@ -10,6 +10,7 @@ public sealed partial class BenchSession
         var gatewayBinary = GatewayBinary(_repoRoot);
         var pluginFolder = Path.Combine(_repoRoot, "artifacts", "plugins");
         var yarp = Path.Combine(_repoRoot, "perf", "YarpPeer", "bin", "Release", "net10.0", "YarpPeer.dll");
+        var relay = Path.Combine(_repoRoot, "perf", "EpollRelay", "bin", "Release", "net10.0", "EpollRelay.dll");
         var gatewayMissing = File.Exists(gatewayBinary) ? null : $"{gatewayBinary} not found (run `make publish`)";
         bool baselineEarlierSchema = Environment.GetEnvironmentVariable("PERF_BASELINE_SCHEMA") == "earlier";
 
@@ -44,6 +45,15 @@ public sealed partial class BenchSession
             Launch = port => ChildProcess.Start("yarp", ProxyCpu, "dotnet",
                 [yarp, port.ToString(CultureInfo.InvariantCulture), $"127.0.0.1:{_upstreamPort}"], _scratch),
             NotRunReason = File.Exists(yarp) ? null : "perf/YarpPeer is not built (run `dotnet build perf/YarpPeer -c Release`)",
+        });
+        Targets.Add(new BenchTarget
+        {
+            Name = "relay",
+            Description = "C# relaying bytes unread over an epoll loop of its own, an upstream connection per client: a floor under proxies on .NET, not a proxy",
+            Baseline = "direct",
+            Launch = port => ChildProcess.Start("relay", ProxyCpu, "dotnet",
+                [relay, port.ToString(CultureInfo.InvariantCulture), _upstreamPort.ToString(CultureInfo.InvariantCulture)], _scratch),
+            NotRunReason = File.Exists(relay) ? null : "perf/EpollRelay is not built (run `dotnet build perf/EpollRelay -c Release`)",
         });
         Targets.Add(Gateway("gw+passthrough", "gateway, pass-through Wasm plugin", ["passthrough"]));
         Targets.Add(Gateway("gw+add_header", "gateway, header-mutating Wasm plugin", ["add_header"]));

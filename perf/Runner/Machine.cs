@@ -61,6 +61,7 @@ public static class Machine
             ["redis"] = ExternalCommand.Version("redis-server", "--version"),
             ["postgresql"] = ExternalCommand.Version(Path.Combine(PostgresService.Binaries, "postgres"), "--version"),
             ["yarp"] = "Yarp.ReverseProxy 2.3.0",
+            ["relay"] = "perf/EpollRelay, this commit",
         };
         // Environment.ProcessorCount honours this process's affinity (CPU 0 only); count the machine's CPUs instead.
         var cores = 0;
