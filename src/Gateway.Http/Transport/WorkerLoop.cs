@@ -60,14 +60,14 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
     public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
 
     /// <summary>
-    /// Throws unless the caller runs as a worker. The exchange awaits its own pooled steps without the captured context
-    /// (ConfigureAwait(false)): a step that completes on the worker then resumes its caller there at once, instead of
-    /// posting the continuation through the queue, level by level. A step that completed anywhere else would leave the
-    /// exchange running off its worker, so the exchange checks after such awaits and fails the request instead.
+    /// Throws unless the caller runs as this worker. The exchange awaits its own pooled steps without the captured
+    /// context (ConfigureAwait(false)): a step that completes on the worker then resumes its caller there at once,
+    /// instead of posting the continuation through the queue, level by level. A step that completed anywhere else would
+    /// leave the exchange running off its worker, so the exchange checks after such awaits and fails the request instead.
     /// </summary>
-    public static void EnsureRunning()
+    public void EnsureCurrent()
     {
-        if (t_running is null)
+        if (!IsCurrent)
         {
             throw new InvalidOperationException("an exchange step resumed off its worker");
         }

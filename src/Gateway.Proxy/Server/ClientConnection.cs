@@ -6,7 +6,6 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
-using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
@@ -109,9 +108,9 @@ internal sealed class ClientConnection
             while (true)
             {
                 ProxySnapshot snapshot = _server.Snapshot;
-                // The connection's pooled steps end on its worker and resume this loop there without a post (EnsureRunning).
+                // The connection's pooled steps end on its worker and resume this loop there without a post (EnsureCurrent).
                 HeadResult head = await ReadHeadAsync(snapshot, first).ConfigureAwait(false);
-                WorkerLoop.EnsureRunning();
+                _worker.Loop.EnsureCurrent();
                 first = false;
                 if (head == HeadResult.Closed)
                 {
@@ -126,7 +125,7 @@ internal sealed class ClientConnection
                 // never goes back to one it has left (whose plugins may be gone).
                 ProxySnapshot current = _server.Snapshot;
                 bool keepAlive = await _exchange.RunAsync(current).ConfigureAwait(false);
-                WorkerLoop.EnsureRunning();
+                _worker.Loop.EnsureCurrent();
                 if (!keepAlive || _server.IsDraining)
                 {
                     return;

@@ -5,7 +5,6 @@ using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
-using Gateway.Http.Transport;
 using Gateway.Plugins.Contexts;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
@@ -22,7 +21,7 @@ namespace Gateway.Proxy.Server;
 /// plugins, (7) response body. A failed phase records an <see cref="ExchangeError"/> in the <see cref="ExchangeState"/>
 /// and returns; every request ends in <see cref="ExchangeCompletion"/>, which answers, counts and logs it once. A held
 /// head (Higress) is handled by <see cref="HeldRequestBody"/> and <see cref="HeldResponseHead"/>. One instance per
-/// connection. Its pooled steps are awaited without the captured context: they end on the worker (EnsureRunning).
+/// connection. Its pooled steps are awaited without the captured context: they end on the worker (WorkerLoop.EnsureCurrent).
 /// </summary>
 internal sealed class ProxyExchange : IDisposable
 {
@@ -94,7 +93,7 @@ internal sealed class ProxyExchange : IDisposable
                 }
             }
             bool keepAlive = await _completion.FinishAsync().ConfigureAwait(false);
-            WorkerLoop.EnsureRunning();
+            _worker.Loop.EnsureCurrent();
             return keepAlive;
         }
         finally
@@ -375,7 +374,7 @@ internal sealed class ProxyExchange : IDisposable
 
         // 5. Response head.
         UpstreamError headError = await _responseHead.ReadAsync(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null).ConfigureAwait(false);
-        WorkerLoop.EnsureRunning();
+        _worker.Loop.EnsureCurrent();
         if (headError != UpstreamError.None)
         {
             pool.Release(upstream, reusable: false);
