@@ -56,8 +56,7 @@ public sealed class AccessLogTests
         await using var upstream = new TestUpstream();
         // A cluster nobody listens on: its requests end in the gateway's own 502.
         int closedPort = GatewayProcess.FreePort();
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         string config = $$"""
         {
           "workers": 1,
@@ -100,8 +99,7 @@ public sealed class AccessLogTests
     public async Task ResponseBodyRewrittenByAPlugin_ResponseBytesAreWhatTheClientGot()
     {
         await using var upstream = new TestUpstream();
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint)
             .Replace("\"cluster\": \"backend\" }", "\"cluster\": \"backend\", \"plugins\": [\"body\"] }", StringComparison.Ordinal)
             .Replace("\"routes\"", $$$"""

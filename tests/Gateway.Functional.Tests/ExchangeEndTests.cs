@@ -34,8 +34,7 @@ public sealed class ExchangeEndTests
             }
         });
         int closedPort = GatewayProcess.FreePort();
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         string config = $$"""
         {
           "workers": 1,

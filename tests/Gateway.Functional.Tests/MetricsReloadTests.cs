@@ -69,7 +69,7 @@ public sealed partial class MetricsReloadTests
         Assert.Equal(6, Value(await gateway.AdminGetAsync("/metrics"), "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
     }
 
-    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+    private static string Behaviors => RepoPaths.TestModule("behaviors");
 
     /// <summary>A config whose <paramref name="generation"/> changes the plugins' configuration and the Redis timeout: a reload re-creates both.</summary>
     private static string PluginAndRedisConfig(string upstream, RedisProcess redis, string generation, int redisTimeoutMs) => $$"""
@@ -94,7 +94,6 @@ public sealed partial class MetricsReloadTests
     public async Task ReloadRecreatingPluginsAndBackends_GuestAndBackendCountersSurvive()
     {
         Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run scripts/publish.sh");
-        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
         await using var redis = await RedisProcess.StartAsync();
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(PluginAndRedisConfig(upstream.Endpoint, redis, "one", 2000), aot: true);

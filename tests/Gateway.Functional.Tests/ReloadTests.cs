@@ -109,8 +109,7 @@ public sealed class ReloadTests
     public async Task OnePluginChanged_TheOtherKeepsItsVmAndState()
     {
         await using var upstream = new TestUpstream();
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         // Mode "rebuild" counts requests in a guest global: the count lives in the VM's memory and nowhere else.
         string Counter(string policy) =>
             $$"""{ "module": "{{behaviors}}", "configuration": "rebuild", "failurePolicy": "{{policy}}", "limits": { "cpuMillisecondsPerCall": 1000 } }""";

@@ -180,8 +180,7 @@ public sealed class TlsTerminationTests : IDisposable
         // The JIT-built gateway compiles the certificate paths on the first property read, inside the import,
         // and import time counts against the callback's budget: give the first request room, as the other
         // behaviour tests do.
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         string caFile = TestCertificates.WriteCaPem(_dir, _ca);
         await using var upstream = new TestUpstream();
         string config = Config(upstream.Endpoint, DefaultPair() + $", \"clientCaFile\": \"{caFile}\"")

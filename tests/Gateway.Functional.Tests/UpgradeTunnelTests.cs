@@ -148,7 +148,7 @@ public sealed class UpgradeTunnelTests
             using var ca = TestCertificates.CreateCa();
             var (cert, key) = TestCertificates.WritePem(dir, "wss", TestCertificates.IssueLeaf(ca, ["wss.test"]), ca);
             string addHeader = Path.Combine(RepoPaths.PluginsDir, "add_header.wasm");
-            string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+            string behaviors = RepoPaths.TestModule("behaviors");
             Assert.True(File.Exists(addHeader) && File.Exists(behaviors), "plugins missing: run `make plugins`");
             await using var upstream = new TestUpstream(EchoWebSocketAsync);
             // add_header marks both heads; behaviors' "body" mode holds every body to its end and rewrites it, so a

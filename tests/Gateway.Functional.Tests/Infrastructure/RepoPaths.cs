@@ -9,6 +9,14 @@ public static class RepoPaths
 
     public static string AotBinary => Path.Combine(Root, "artifacts", "bin", "gateway");
 
+    /// <summary>A compiled test module (artifacts/plugins/testdata/NAME.wasm); fails the test, naming the make target, when it is missing.</summary>
+    public static string TestModule(string name)
+    {
+        string path = Path.Combine(PluginsDir, "testdata", name + ".wasm");
+        Xunit.Assert.True(File.Exists(path), $"{path} is missing: run `make plugins`");
+        return path;
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -11,13 +11,12 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class HigressAbiTests
 {
-    private static string Hold => Path.Combine(RepoPaths.PluginsDir, "testdata", "higress_hold.wasm");
+    private static string Hold => RepoPaths.TestModule("higress_hold");
 
-    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+    private static string Behaviors => RepoPaths.TestModule("behaviors");
 
     private static string Config(string upstream, string routePlugins = "\"hold\"", string limits = "", string holdConfiguration = "")
     {
-        Assert.True(File.Exists(Hold), $"{Hold} is missing: run `make plugins`");
         return $$"""
         {
           "workers": 1,

@@ -26,8 +26,7 @@ public sealed class HttpCallTlsTests : IDisposable
 
     private static string Config(string backend, string auth, string caFile)
     {
-        string behaviors = Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
-        Assert.True(File.Exists(behaviors), $"{behaviors} is missing: run `make plugins`");
+        string behaviors = RepoPaths.TestModule("behaviors");
         // The plugin calls the cluster named in its configuration and copies a 200's body into x-auth; a failed call
         // (no response headers) becomes its 503.
         return $$"""

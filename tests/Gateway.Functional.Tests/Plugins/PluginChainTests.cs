@@ -11,11 +11,10 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class PluginChainTests
 {
-    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+    private static string Behaviors => RepoPaths.TestModule("behaviors");
 
     private static string Config(string upstream, string plugins, string routePlugins, string cluster = "", string extraClusters = "")
     {
-        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
         return $$"""
         {
           "workers": 1,
@@ -70,7 +69,6 @@ public sealed class PluginChainTests
     {
         await using var backend = new TestUpstream();
         await using var canary = new TestUpstream();
-        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
         string config = $$"""
         {
           "workers": 1,

@@ -8,7 +8,7 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class PluginEnvironmentTests
 {
-    private static string Module => Path.Combine(RepoPaths.PluginsDir, "testdata", "environ.wasm");
+    private static string Module => RepoPaths.TestModule("environ");
 
     private static string Config(string upstream, string environment) => $$"""
         {
@@ -24,7 +24,6 @@ public sealed class PluginEnvironmentTests
     [Fact]
     public async Task ConfiguredVariables_AreWhatEnvironGetReturns()
     {
-        Assert.True(File.Exists(Module), $"{Module} is missing: run `make plugins`");
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(
             Config(upstream.Endpoint, """{ "GREETING": "hello world", "MODE": "a=b" }"""), aot: true);
@@ -41,7 +40,6 @@ public sealed class PluginEnvironmentTests
     [Fact]
     public async Task NoVariablesConfigured_GuestSeesAnEmptyEnvironment()
     {
-        Assert.True(File.Exists(Module), $"{Module} is missing: run `make plugins`");
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, "{}"), aot: true);
         using var client = new RawClient(gateway.Port);

@@ -11,7 +11,7 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class RedisPolicyTests
 {
-    private static string Behaviors => Path.Combine(RepoPaths.PluginsDir, "testdata", "behaviors.wasm");
+    private static string Behaviors => RepoPaths.TestModule("behaviors");
 
     private static string Config(string upstream, RedisProcess redis) => $$"""
         {
@@ -43,7 +43,6 @@ public sealed class RedisPolicyTests
     [Fact]
     public async Task HostileCommands_AreRefused_AndTheVictimAlwaysGetsItsOwnReply()
     {
-        Assert.True(File.Exists(Behaviors), $"{Behaviors} is missing: run `make plugins`");
         await using var redis = await RedisProcess.StartAsync();
         await redis.CommandAsync("SET", "victim:key", "victim-value");
         await using var upstream = new TestUpstream();

@@ -11,11 +11,8 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class TrailersTests
 {
-    private static string TestData(string module) => Path.Combine(RepoPaths.PluginsDir, "testdata", module + ".wasm");
-
     private static string Config(string upstream, string module, string configuration = "")
     {
-        Assert.True(File.Exists(TestData(module)), $"{TestData(module)} is missing: run `make plugins`");
         return $$"""
         {
           "workers": 1,
@@ -23,7 +20,7 @@ public sealed class TrailersTests
           "admin": { "address": "127.0.0.1", "port": 0 },
           "clusters": { "backend": { "endpoints": ["{{upstream}}"], "requestTimeoutMs": 10000 } },
           "routes": [ { "name": "all", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["p"] } ],
-          "plugins": { "p": { "module": "{{TestData(module)}}", "configuration": "{{configuration}}", "limits": { "cpuMillisecondsPerCall": 1000 } } }
+          "plugins": { "p": { "module": "{{RepoPaths.TestModule(module)}}", "configuration": "{{configuration}}", "limits": { "cpuMillisecondsPerCall": 1000 } } }
         }
         """;
     }

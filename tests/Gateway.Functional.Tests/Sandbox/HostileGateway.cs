@@ -16,8 +16,7 @@ internal static class HostileGateway
 
     private static string Module(string name)
     {
-        string path = Path.Combine(RepoPaths.PluginsDir, "testdata", name + ".wasm");
-        Assert.True(File.Exists(path), $"{path} is missing: run `make plugins`");
+        string path = RepoPaths.TestModule(name);
         return path;
     }
 
