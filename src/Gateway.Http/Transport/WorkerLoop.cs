@@ -3,58 +3,43 @@ using System.Collections.Concurrent;
 namespace Gateway.Http.Transport;
 
 /// <summary>
-/// One worker of the fixed worker set: a serial executor. Work posted to it runs one item at a time, never
-/// two at once, so a worker can own its plugin VMs and pools without locks (docs/design.md, 'Workers'). It is also the
-/// <see cref="SynchronizationContext"/> of everything it runs, so every <c>await</c> in a connection or plugin
+/// One worker of the fixed worker set: a thread that runs an event loop. Work posted to it runs one item at a time,
+/// never two at once, so a worker can own its plugin VMs and pools without locks (docs/design.md, 'Workers'). It is also
+/// the <see cref="SynchronizationContext"/> of everything it runs, so every <c>await</c> in a connection or plugin
 /// callback resumes on the same worker.
 /// <para>
-/// It has no thread of its own: when idle, the thread that posts a socket completion (the runtime's epoll
-/// thread with inline completions, or a thread-pool thread) runs the queue itself, so a completion reaches
-/// its connection without a hand-off between threads; otherwise the queue is drained by one thread-pool work
-/// item. Posts from other threads (client libraries' own I/O threads) and from inside another worker's
-/// drain are never run inline, so nobody else's thread is borrowed and no caller sees a callback run before
-/// its Post returns by surprise.
+/// The thread waits in its own epoll (<see cref="Poller"/>) for the sockets of its connections
+/// (<see cref="WorkerSocketStream"/>) and completes their reads and writes itself, continuations included, then runs
+/// what was posted. A post from its own thread is just queued; a post from any other thread (a client library's I/O
+/// thread, a timer) also wakes the loop through an eventfd.
 /// </para>
 /// </summary>
-public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, IDisposable
+public sealed class WorkerLoop : SynchronizationContext, IDisposable
 {
+    /// <summary>Posted items run per turn before the loop polls its sockets again, so a busy queue cannot starve them.</summary>
+    private const int ItemsPerTurn = 1024;
+
     [ThreadStatic]
     private static WorkerLoop? t_running;
 
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
-    private int _scheduled;
     private volatile bool _disposed;
     private TaskScheduler? _scheduler;
-
-    /// <summary>0 not yet known, 1 yes, 2 no: whether the current thread is a socket event thread.</summary>
-    [ThreadStatic]
-    private static int t_socketEventThread;
-
-    /// <summary>
-    /// The runtime's epoll threads (".NET Sockets") run socket completions themselves when inline completions
-    /// are on; a worker drained there handles its I/O on the thread that saw it, as an event loop does.
-    /// </summary>
-    private static bool IsSocketEventThread
-    {
-        get
-        {
-            if (t_socketEventThread == 0)
-            {
-                t_socketEventThread = Thread.CurrentThread.Name == ".NET Sockets" ? 1 : 2;
-            }
-            return t_socketEventThread == 1;
-        }
-    }
 
     public WorkerLoop(int index)
     {
         Index = index;
+        Poller = new SocketPoller();
+        new Thread(Run) { IsBackground = true, Name = index >= 0 ? $"worker {index}" : "worker" }.Start();
     }
 
     public int Index { get; }
 
     /// <summary>Called with any exception a work item lets escape; the worker goes on with the next item.</summary>
     public Action<Exception>? OnUnhandledException { get; set; }
+
+    /// <summary>The worker's epoll: its connections' sockets.</summary>
+    internal SocketPoller Poller { get; }
 
     /// <summary>Runs continuations on this worker (see <see cref="WorkerLoopScheduler"/>).</summary>
     public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
@@ -83,17 +68,9 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
             return;
         }
         _queue.Enqueue((d, state));
-        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+        if (t_running != this)
         {
-            return;
-        }
-        if (t_running is null && (Thread.CurrentThread.IsThreadPoolThread || IsSocketEventThread))
-        {
-            Drain();
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Poller.Wake();
         }
     }
 
@@ -125,42 +102,37 @@ public sealed class WorkerLoop : SynchronizationContext, IThreadPoolWorkItem, ID
 
     public override SynchronizationContext CreateCopy() => this;
 
-    void IThreadPoolWorkItem.Execute() => Drain();
-
-    public void Dispose() => _disposed = true;
-
-    private void Drain()
+    public void Dispose()
     {
-        SynchronizationContext? previous = Current;
+        _disposed = true;
+        Poller.Wake();
+    }
+
+    private void Run()
+    {
         SetSynchronizationContext(this);
         t_running = this;
-        try
+        Action runPosted = RunPosted;
+        while (!_disposed)
         {
-            while (true)
-            {
-                while (_queue.TryDequeue(out var item))
-                {
-                    try
-                    {
-                        item.Callback(item.State);
-                    }
-                    catch (Exception e) when (OnUnhandledException is not null)
-                    {
-                        OnUnhandledException(e);
-                    }
-                }
-                Volatile.Write(ref _scheduled, 0);
-                // An item enqueued after the last TryDequeue but before the flag cleared must not be stranded.
-                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
-                {
-                    return;
-                }
-            }
+            Poller.Poll(_queue.IsEmpty ? Timeout.Infinite : 0, runPosted, OnUnhandledException);
+            RunPosted();
         }
-        finally
+        Poller.Dispose();
+    }
+
+    private void RunPosted()
+    {
+        for (int i = 0; i < ItemsPerTurn && _queue.TryDequeue(out var item); i++)
         {
-            t_running = null;
-            SetSynchronizationContext(previous);
+            try
+            {
+                item.Callback(item.State);
+            }
+            catch (Exception e) when (OnUnhandledException is not null)
+            {
+                OnUnhandledException(e);
+            }
         }
     }
 }

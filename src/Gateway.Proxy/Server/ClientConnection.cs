@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Tls;
@@ -23,7 +24,8 @@ namespace Gateway.Proxy.Server;
 internal sealed class ClientConnection
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    // Made on the worker when the connection starts there (RunAsync): the worker's epoll carries it.
+    private WorkerSocketStream _stream = null!;
     private readonly ProxyServer _server;
     private readonly ProxyWorker _worker;
     private readonly ILogger _logger;
@@ -36,11 +38,6 @@ internal sealed class ClientConnection
     private bool _idle;
     private SslStream? _tlsStream;
     private string? _forwardedFor;
-    private WaitingStream _waiting = null!;
-    // Open while the connection waits for its next request reading straight into a buffer (see ReadHeadAsync).
-    private CancellationTokenRegistration _activeWindow;
-    private bool _windowOpen;
-    private int _keptAlive;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -49,12 +46,6 @@ internal sealed class ClientConnection
         _server = server;
         _worker = worker;
         _logger = logger;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        if (listener.Tls is null)
-        {
-            // A TLS connection gets its pipes over the TLS stream once the handshake is done.
-            CreatePipes(_stream);
-        }
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;
         _exchange = new ProxyExchange(this, _state, worker, logger);
@@ -94,12 +85,27 @@ internal sealed class ClientConnection
     public async Task RunAsync()
     {
         _server.ConnectionOpened(this, _worker);
-        if (Listener.Tls is { } terminator && !await StartTlsAsync(terminator))
+        try
+        {
+            _stream = new WorkerSocketStream(_socket, _worker.Loop);
+        }
+        catch (IOException e)
+        {
+            // The worker's epoll refused the socket (out of watches or memory): the connection cannot be served.
+            ProxyLog.ConnectionFailed(_logger, e, "connection");
+            _socket.Dispose();
+            Discard();
+            return;
+        }
+        if (Listener.Tls is null)
+        {
+            // A TLS connection gets its pipes over the TLS stream once the handshake is done.
+            CreatePipes(_stream);
+        }
+        else if (!await StartTlsAsync(Listener.Tls))
         {
             _stream.Dispose();
-            _deadline.Dispose();
-            _exchange.Dispose();
-            _server.ConnectionClosed(this, _worker);
+            Discard();
             return;
         }
         try
@@ -147,12 +153,20 @@ internal sealed class ClientConnection
         }
     }
 
+    /// <summary>Ends a connection that never got to its first request.</summary>
+    private void Discard()
+    {
+        _deadline.Dispose();
+        _exchange.Dispose();
+        _server.ConnectionClosed(this, _worker);
+    }
+
     private void CreatePipes(Stream stream)
     {
         // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        // Zero-byte reads: an idle keep-alive connection waits without holding a buffer; the gate skips them while active.
-        _waiting = new WaitingStream(stream);
-        Input = PipeReader.Create(_waiting, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+        // Zero-byte reads: a connection waiting for its next request holds no buffer. On the worker's socket such a wait
+        // costs no system call (WorkerSocketStream), so it is taken between every two requests.
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 
@@ -165,7 +179,7 @@ internal sealed class ClientConnection
         Arm(_server.Snapshot.Limits.HeaderTimeoutMs);
         try
         {
-            SslStream tls = await terminator.AuthenticateAsync(_socket, _stream, _deadline.Token);
+            SslStream tls = await terminator.AuthenticateAsync(_stream, _deadline.Token);
             _tlsStream = tls;
             Tls = new ConnectionTls(
                 TlsVersions.Label(tls.SslProtocol),
@@ -210,21 +224,12 @@ internal sealed class ClientConnection
         {
             return HeadResult.Closed;
         }
-        int idleLeft = snapshot.Limits.IdleTimeoutMs - ActiveWindowMs;
-        // Only a connection that has carried more than one request earns the window: one that made a single request
-        // and went quiet (most idle keep-alive connections) waits without a buffer from the start.
-        if (!first && ++_keptAlive > 1 && idleLeft > 0)
-        {
-            OpenActiveWindow();
-        }
         while (true)
         {
             ReadResult read;
             try
             {
-                // In the active window the read has no token: the window ends it through CancelPendingRead, which hands
-                // back the empty buffer (a cancelled token would leave the reader holding it).
-                read = await (_windowOpen ? Input.ReadAsync() : Input.ReadAsync(_deadline.Token));
+                read = await Input.ReadAsync(_deadline.Token);
             }
             catch (OperationCanceledException)
             {
@@ -233,27 +238,6 @@ internal sealed class ClientConnection
                 return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
             }
             ReadOnlySequence<byte> buffer = read.Buffer;
-            if (read.IsCanceled)
-            {
-                // The active window ended with no request: wait for data without a buffer for the rest of the idle time.
-                Input.AdvanceTo(buffer.Start);
-                if (_windowOpen)
-                {
-                    CloseActiveWindow();
-                    if (_server.IsDraining && buffer.IsEmpty)
-                    {
-                        // A graceful drain cancelled the wait (CloseIfIdle), not the window's end.
-                        return HeadResult.Closed;
-                    }
-                    _waiting.WaitForData = true;
-                    Arm(idleLeft);
-                }
-                continue;
-            }
-            if (_windowOpen)
-            {
-                CloseActiveWindow();
-            }
             if (!buffer.IsEmpty && !headerClockRunning)
             {
                 headerClockRunning = true;
@@ -328,33 +312,6 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>
-    /// How long a keep-alive connection waits for its next request reading straight into a pooled buffer before it
-    /// falls back to waiting without one. A busy client's next request comes well within it (at 1k requests/s over 32
-    /// connections, every 32 ms); a connection that goes quiet gives its buffer back after it.
-    /// </summary>
-    private const int ActiveWindowMs = 50;
-
-    private void OpenActiveWindow()
-    {
-        _waiting.WaitForData = false;
-        Arm(ActiveWindowMs);
-        _activeWindow = _deadline.Token.UnsafeRegister(static s => ((ClientConnection)s!).Input.CancelPendingRead(), this);
-        _windowOpen = true;
-    }
-
-    private void CloseActiveWindow()
-    {
-        _windowOpen = false;
-        // Waits for a window callback already running; one that ran as data arrived may have left the cancellation
-        // pending on the reader, where the request's body would see it: it is taken here.
-        _activeWindow.Dispose();
-        if (_deadline.IsCancellationRequested && Input.TryRead(out ReadResult pending))
-        {
-            Input.AdvanceTo(pending.Buffer.Start);
-        }
-    }
-
     private void Arm(int milliseconds)
     {
         if (!_deadline.TryReset())
@@ -393,7 +350,7 @@ internal sealed class ClientConnection
                 int total = 0;
                 while (total < 64 * 1024)
                 {
-                    int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, linger.Token);
+                    int n = await _stream.ReadAsync(buffer, linger.Token);
                     if (n == 0)
                     {
                         break;

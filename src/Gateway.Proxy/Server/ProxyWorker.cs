@@ -52,7 +52,7 @@ internal sealed class WorkerState
         Pools = new UpstreamPool[snapshot.Clusters.Count];
         for (int i = 0; i < Pools.Length; i++)
         {
-            Pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, loop.Index);
+            Pools[i] = new UpstreamPool(snapshot.Clusters[i], snapshot.Metrics, loop);
         }
         // VMs of plugins the reload kept move over with their state; requests still running on the previous
         // state keep using them.

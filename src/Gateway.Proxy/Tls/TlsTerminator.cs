@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Proxy.Tls;
@@ -43,10 +44,10 @@ internal sealed class TlsTerminator : IDisposable
     /// Runs the server handshake. Anything that does not start like a TLS handshake record (plain HTTP sent to the
     /// TLS port) is refused before the handshake, so not a byte is written back.
     /// </summary>
-    public async Task<SslStream> AuthenticateAsync(Socket socket, Stream transport, CancellationToken cancellation)
+    public async Task<SslStream> AuthenticateAsync(WorkerSocketStream transport, CancellationToken cancellation)
     {
         var first = new byte[1];
-        int n = await socket.ReceiveAsync(first, SocketFlags.Peek, cancellation);
+        int n = await transport.PeekAsync(first, cancellation);
         if (n == 0)
         {
             throw new TlsRefusedException("closed before the handshake");

@@ -1,27 +1,27 @@
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using Gateway.Http.Transport;
 
 namespace Gateway.Proxy.Upstream;
 
 /// <summary>One keep-alive TCP connection to an upstream endpoint, owned by one worker's pool.</summary>
 internal sealed class UpstreamConnection : IDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly WorkerSocketStream _stream;
     private readonly SslStream? _tls;
     private ValueTask<ReadResult> _idleRead;
     private bool _watching;
 
-    internal UpstreamConnection(UpstreamEndpoint endpoint, Socket socket, NetworkStream stream, SslStream? tls)
+    internal UpstreamConnection(UpstreamEndpoint endpoint, WorkerSocketStream stream, SslStream? tls)
     {
         Endpoint = endpoint;
-        _socket = socket;
         _stream = stream;
         _tls = tls;
-        // Small pipes: a response body is streamed through, never buffered whole.
+        // Small pipes: a response body is streamed through, never buffered whole. Zero-byte reads: a pooled connection
+        // watching for a response holds no buffer, and on the worker's socket that wait costs no system call.
         Stream transport = tls is null ? stream : tls;
-        Input = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        Input = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using Gateway.Http.Transport;
 
 namespace Gateway.Proxy.Upstream;
 
@@ -13,15 +14,17 @@ internal sealed class UpstreamPool : IDisposable
     private const int MaxPendingPerWorker = 4096;
 
     private readonly ProxyMetrics _metrics;
+    private readonly WorkerLoop _loop;
     private readonly Queue<TaskCompletionSource> _waiters = new();
     private int _roundRobinCursor;
     private int _open;
 
-    public UpstreamPool(Cluster cluster, ProxyMetrics metrics, int workerIndex)
+    public UpstreamPool(Cluster cluster, ProxyMetrics metrics, WorkerLoop loop)
     {
         Cluster = cluster;
         _metrics = metrics;
-        _roundRobinCursor = workerIndex;
+        _loop = loop;
+        _roundRobinCursor = loop.Index;
         _idle = new Stack<UpstreamConnection>[cluster.Endpoints.Count];
         for (int i = 0; i < _idle.Length; i++)
         {
@@ -151,21 +154,20 @@ internal sealed class UpstreamPool : IDisposable
     {
         // The slot is taken before the connect is awaited, so requests arriving meanwhile see the cap.
         _open++;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = new CancellationTokenSource(Cluster.Options.ConnectTimeoutMs);
+        WorkerSocketStream stream;
         try
         {
-            await socket.ConnectAsync(endpoint.Address, timeout.Token);
+            // On the worker's own epoll from the start: the runtime's socket engine never watches the connection.
+            stream = await WorkerSocketStream.ConnectAsync(endpoint.Address, _loop, timeout.Token);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            socket.Dispose();
             _open--;
             ReportFailure(endpoint);
             WakeOneWaiter();
             return (null, e is OperationCanceledException ? UpstreamError.ConnectTimeout : UpstreamError.ConnectRefused);
         }
-        var stream = new NetworkStream(socket, ownsSocket: true);
         SslStream? tls = null;
         if (Cluster.Options.Tls is { } upstreamTls)
         {
@@ -180,7 +182,7 @@ internal sealed class UpstreamPool : IDisposable
             }
         }
         _metrics.UpstreamOpenChanged(Cluster.Index, +1);
-        return (new UpstreamConnection(endpoint, socket, stream, tls), UpstreamError.None);
+        return (new UpstreamConnection(endpoint, stream, tls), UpstreamError.None);
     }
 
     private void Close(UpstreamConnection connection)

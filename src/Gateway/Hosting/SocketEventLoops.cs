@@ -3,12 +3,12 @@ using System.Globalization;
 namespace Gateway.Hosting;
 
 /// <summary>
-/// Makes the runtime's epoll threads the workers' event loops. With inline completions a socket completion runs
-/// on the epoll thread that saw it, which drains the connection's worker right there (see <c>WorkerLoop</c>)
-/// instead of handing every completion to the thread pool: about two context switches per request instead of
-/// ten or more, as nginx has. One epoll thread per worker. Nothing on a worker blocks, which is what inline
-/// completions require. The runtime reads both settings when it creates its first socket, so this runs before
-/// any; values the operator set in the environment win.
+/// Settings of the runtime's socket engine, which carries the sockets the workers' own epolls do not: accepts, Redis,
+/// SQL, plugin http_calls and the admin port. With inline completions a completion runs on the engine's epoll thread
+/// that saw it (a Redis reply is parsed there and its call's continuation posted to its worker) instead of being
+/// handed to the thread pool first. Nothing run there blocks, which is what inline completions require. One epoll
+/// thread per worker. The runtime reads both settings when it creates its first socket, so this runs before any;
+/// values the operator set in the environment win.
 /// </summary>
 internal static class SocketEventLoops
 {

@@ -1,0 +1,114 @@
+using System.Threading.Tasks.Sources;
+
+namespace Gateway.Http.Transport;
+
+/// <summary>
+/// The one pending read or the one pending write of a <see cref="WorkerSocketStream"/>: what it waits to move, and the
+/// awaitable its caller holds. One instance serves every operation of its kind on the connection, so waiting on the
+/// network allocates nothing. It completes on the worker's thread, running the caller's continuation right there.
+/// </summary>
+internal sealed class SocketOperation : IValueTaskSource<int>, IValueTaskSource
+{
+    private readonly WorkerLoop _loop;
+    private ManualResetValueTaskSourceCore<int> _core;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+
+    public SocketOperation(WorkerLoop loop)
+    {
+        _loop = loop;
+    }
+
+    public bool IsPending { get; private set; }
+
+    /// <summary>Where a pending read puts what arrives.</summary>
+    public Memory<byte> Into { get; set; }
+
+    /// <summary>What a pending write has still to send.</summary>
+    public ReadOnlyMemory<byte> From { get; set; }
+
+    /// <summary>recv flags of a pending read (a peek).</summary>
+    public int Flags { get; set; }
+
+    /// <summary>Marks the operation pending; returns the token of the awaitable its caller gets.</summary>
+    public short Pend(CancellationToken token)
+    {
+        IsPending = true;
+        if (token.CanBeCanceled)
+        {
+            _token = token;
+            // A deadline fires on a timer thread: the cancellation itself is done on the worker, like every completion.
+            _registration = token.UnsafeRegister(static s => ((SocketOperation)s!).RequestCancel(), this);
+        }
+        return _core.Version;
+    }
+
+    public void Complete(int result)
+    {
+        End();
+        _core.SetResult(result);
+    }
+
+    public void Fail(Exception e)
+    {
+        End();
+        _core.SetException(e);
+    }
+
+    /// <summary>The socket closed under a pending operation: it fails, as a later step on the worker.</summary>
+    public void Abort()
+    {
+        if (IsPending)
+        {
+            _loop.Post(static s => ((SocketOperation)s!).FailIfPending(), this);
+        }
+    }
+
+    private void End()
+    {
+        IsPending = false;
+        _registration.Unregister();
+        _registration = default;
+        _token = default;
+        Into = default;
+        From = default;
+    }
+
+    private void RequestCancel() => _loop.Post(static s => ((SocketOperation)s!).CancelIfRequested(), this);
+
+    private void CancelIfRequested()
+    {
+        // The operation may have completed since, and a later one with another token may be pending.
+        if (IsPending && _token.IsCancellationRequested)
+        {
+            Fail(new OperationCanceledException(_token));
+        }
+    }
+
+    private void FailIfPending()
+    {
+        if (IsPending)
+        {
+            Fail(WorkerSocketStream.Aborted());
+        }
+    }
+
+    public int GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
