@@ -113,10 +113,15 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
         SetSynchronizationContext(this);
         t_running = this;
         Action runPosted = RunPosted;
-        while (!_disposed)
+        // Nothing a worker runs keeps AsyncLocal state, so its async frames capture no execution context: resuming one
+        // is its MoveNext, not a run under the default context, and its timers capture none either.
+        using (ExecutionContext.SuppressFlow())
         {
-            Poller.Poll(_queue.IsEmpty ? Timeout.Infinite : 0, runPosted, OnUnhandledException);
-            RunPosted();
+            while (!_disposed)
+            {
+                Poller.Poll(_queue.IsEmpty ? Timeout.Infinite : 0, runPosted, OnUnhandledException);
+                RunPosted();
+            }
         }
         Poller.Dispose();
     }

@@ -43,7 +43,9 @@ internal sealed class ResponseHeadReader : IDisposable
                 response.Reset();
                 while (true)
                 {
-                    ReadResult read = await upstream.ReadAsync();
+                    // Completed on the worker by its socket (or by the deadline's cancellation, which the socket carries
+                    // there too): resumed at once, not through the worker's queue (the caller checks: EnsureCurrent).
+                    ReadResult read = await upstream.ReadAsync().ConfigureAwait(false);
                     var buffer = read.Buffer;
                     if (read.IsCanceled)
                     {

@@ -229,7 +229,9 @@ internal sealed class ClientConnection
             ReadResult read;
             try
             {
-                read = await Input.ReadAsync(_deadline.Token);
+                // The socket completes its reads on the worker, its deadline included, so the read resumes this step right
+                // there instead of through the worker's queue (the caller checks: EnsureCurrent).
+                read = await Input.ReadAsync(_deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
