@@ -83,15 +83,17 @@ internal sealed unsafe class SocketPoller : IDisposable
         }
     }
 
+    /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: until an event) and returns how many it fetched.</summary>
+    public int Wait(int timeoutMs) => epoll_wait(_epoll, _events, MaxEvents, timeoutMs);
+
     /// <summary>
-    /// Waits up to <paramref name="timeoutMs"/> (-1: until an event) and hands each socket its events. The sockets
-    /// complete their operations right here, so a completion reaches its connection on this thread without a post.
-    /// <paramref name="afterEach"/> runs after each socket's events: what a completion posted runs before the next
-    /// socket's, as it would have if it had not been posted, so the frames it releases serve the next connection.
+    /// Hands each socket the events <see cref="Wait"/> fetched. The sockets complete their operations right here, so a
+    /// completion reaches its connection on this thread without a post. <paramref name="afterEach"/> runs after each
+    /// socket's events: what a completion posted runs before the next socket's, as it would have if it had not been
+    /// posted, so the frames it releases serve the next connection.
     /// </summary>
-    public void Poll(int timeoutMs, Action afterEach, Action<Exception>? onUnhandledException)
+    public void Dispatch(int count, Action afterEach, Action<Exception>? onUnhandledException)
     {
-        int count = epoll_wait(_epoll, _events, MaxEvents, timeoutMs);
         for (int i = 0; i < count; i++)
         {
             byte* entry = _events + (i * EpollEventSize);

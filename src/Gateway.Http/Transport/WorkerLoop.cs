@@ -10,8 +10,10 @@ namespace Gateway.Http.Transport;
 /// <para>
 /// The thread waits in its own epoll (<see cref="Poller"/>) for the sockets of its connections
 /// (<see cref="WorkerSocketStream"/>) and completes their reads and writes itself, continuations included, then runs
-/// what was posted. A post from its own thread is just queued; a post from any other thread (a client library's I/O
-/// thread, a timer) also wakes the loop through an eventfd.
+/// what was posted. A post from its own thread is just queued. A post from the runtime's socket event thread or the
+/// thread pool (a Redis reply, a timer, an accept) finds the worker either busy, and wakes its loop through an eventfd,
+/// or asleep in its poll with nothing queued: then the posting thread runs the worker's queue itself, right there, as
+/// the worker, and no thread is woken. Other threads (client libraries' own) and other workers never borrow it.
 /// </para>
 /// </summary>
 public sealed class WorkerLoop : SynchronizationContext, IDisposable
@@ -22,7 +24,17 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
     [ThreadStatic]
     private static WorkerLoop? t_running;
 
+    // Who runs the worker: its own thread, nobody (the thread waits in its poll with nothing queued), or a posting thread.
+    private const int Running = 0;
+    private const int Asleep = 1;
+    private const int Borrowed = 2;
+
+    /// <summary>0 not yet known, 1 yes, 2 no: whether the current thread is the runtime's socket event thread.</summary>
+    [ThreadStatic]
+    private static int t_socketEventThread;
+
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
+    private int _state;
     private volatile bool _disposed;
     private TaskScheduler? _scheduler;
 
@@ -68,7 +80,16 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
             return;
         }
         _queue.Enqueue((d, state));
-        if (t_running != this)
+        if (t_running == this)
+        {
+            return;
+        }
+        if (t_running is null && (Thread.CurrentThread.IsThreadPoolThread || IsSocketEventThread)
+            && Interlocked.CompareExchange(ref _state, Borrowed, Asleep) == Asleep)
+        {
+            RunBorrowed();
+        }
+        else
         {
             Poller.Wake();
         }
@@ -119,11 +140,70 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
         {
             while (!_disposed)
             {
-                Poller.Poll(_queue.IsEmpty ? Timeout.Infinite : 0, runPosted, OnUnhandledException);
+                bool idle = _queue.IsEmpty;
+                if (idle)
+                {
+                    Volatile.Write(ref _state, Asleep);
+                }
+                int count = Poller.Wait(idle ? Timeout.Infinite : 0);
+                if (idle)
+                {
+                    Reclaim();
+                }
+                Poller.Dispatch(count, runPosted, OnUnhandledException);
                 RunPosted();
             }
         }
         Poller.Dispose();
+    }
+
+    /// <summary>Takes the worker back for its own thread, waiting out a posting thread that runs it meanwhile.</summary>
+    private void Reclaim()
+    {
+        var spinner = default(SpinWait);
+        while (Interlocked.CompareExchange(ref _state, Running, Asleep) != Asleep)
+        {
+            spinner.SpinOnce();
+        }
+    }
+
+    /// <summary>Runs the queue on the posting thread, as the worker, and gives the worker back asleep.</summary>
+    private void RunBorrowed()
+    {
+        SynchronizationContext? previous = Current;
+        SetSynchronizationContext(this);
+        t_running = this;
+        try
+        {
+            RunPosted();
+        }
+        finally
+        {
+            t_running = null;
+            SetSynchronizationContext(previous);
+            Volatile.Write(ref _state, Asleep);
+        }
+        // What others posted meanwhile (they found the worker borrowed) or what one turn left: the worker's thread takes it.
+        if (!_queue.IsEmpty)
+        {
+            Poller.Wake();
+        }
+    }
+
+    /// <summary>
+    /// The runtime's epoll threads (".NET Sockets") run socket completions themselves when inline completions are on: a
+    /// worker borrowed there handles a Redis reply on the thread that read it.
+    /// </summary>
+    private static bool IsSocketEventThread
+    {
+        get
+        {
+            if (t_socketEventThread == 0)
+            {
+                t_socketEventThread = Thread.CurrentThread.Name == ".NET Sockets" ? 1 : 2;
+            }
+            return t_socketEventThread == 1;
+        }
     }
 
     private void RunPosted()
