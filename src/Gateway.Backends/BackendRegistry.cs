@@ -1,6 +1,7 @@
 using System.Text;
 using Gateway.Backends.Redis;
 using Gateway.Backends.Sql;
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
@@ -33,10 +34,12 @@ public sealed class BackendRegistry : IAsyncDisposable
 
     /// <summary>
     /// Builds the targets of one configuration. Their call metrics come from <paramref name="metrics"/>, which the
-    /// gateway keeps for the process; without it the registry counts on its own.
+    /// gateway keeps for the process; without it the registry counts on its own. Redis connections live on
+    /// <paramref name="homes"/> (the gateway's workers); without them, on <see cref="SocketHomes.OwnLoop"/>.
     /// </summary>
     public static BackendRegistry Create(
-        IReadOnlyList<RedisTargetOptions> redis, IReadOnlyList<DatabaseOptions> databases, ILoggerFactory loggerFactory, BackendMetrics? metrics = null)
+        IReadOnlyList<RedisTargetOptions> redis, IReadOnlyList<DatabaseOptions> databases, ILoggerFactory loggerFactory,
+        BackendMetrics? metrics = null, SocketHomes? homes = null)
     {
         metrics ??= new BackendMetrics();
         var problems = new List<string>();
@@ -46,7 +49,7 @@ public sealed class BackendRegistry : IAsyncDisposable
         for (var i = 0; i < redis.Count; i++)
         {
             var options = redis[i];
-            var target = redisTargets[i] = new RedisTarget(options, redisLogger, metrics.Redis(options.Name, RedisTarget.OutcomeNames));
+            var target = redisTargets[i] = new RedisTarget(options, redisLogger, metrics.Redis(options.Name, RedisTarget.OutcomeNames), homes);
             if (!redisByName.TryAdd(options.Name, target))
             {
                 problems.Add($"redis.{options.Name}: the name is already used by another target or alias");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Backends.Redis;
+using Gateway.Http.Transport;
 using RESPite.Transports;
 
 #pragma warning disable SER009 // the client's transport seam, as in RedisSocketTransport
@@ -66,7 +67,7 @@ public sealed class RedisSocketTransportTests
     {
         using var listener = Listen();
         var accepting = listener.AcceptSocketAsync(Ct);
-        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, SocketHomes.OwnLoop.Next(), 1000, Ct);
         var receiver = new RecordingReceiver();
         transport.Start(receiver);
         (await accepting).Dispose();
@@ -75,7 +76,7 @@ public sealed class RedisSocketTransportTests
         Assert.Equal(1, receiver.Closed);
 
         accepting = listener.AcceptSocketAsync(Ct);
-        var disposed = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        var disposed = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, SocketHomes.OwnLoop.Next(), 1000, Ct);
         using var peer = await accepting;
         var quiet = new RecordingReceiver();
         disposed.Start(quiet);
@@ -85,12 +86,30 @@ public sealed class RedisSocketTransportTests
     }
 
     [Fact]
+    public async Task Replies_ReachTheParserOnTheConnectionsLoop()
+    {
+        using var listener = Listen();
+        using var home = new WorkerLoop(0);
+        var accepting = listener.AcceptSocketAsync(Ct);
+        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, home, 1000, Ct);
+        using var peer = await accepting;
+        var receiver = new RecordingReceiver { Home = home };
+        transport.Start(receiver);
+        await peer.SendAsync("+PONG\r\n"u8.ToArray(), Ct);
+        await receiver.WaitForAsync(7);
+        await transport.DisposeAsync();
+
+        Assert.Equal("+PONG\r\n"u8.ToArray(), receiver.Received);
+        Assert.Equal(0, receiver.OffTheLoop);
+    }
+
+    [Fact]
     public async Task NobodyListening_FailsTheConnect()
     {
         using var listener = Listen();
         var endpoint = listener.LocalEndpoint;
         listener.Stop();
-        await Assert.ThrowsAnyAsync<SocketException>(() => RedisSocketTransport.ConnectAsync(endpoint, 1000, Ct));
+        await Assert.ThrowsAnyAsync<SocketException>(() => RedisSocketTransport.ConnectAsync(endpoint, SocketHomes.OwnLoop.Next(), 1000, Ct));
     }
 
     private static TcpListener Listen()
@@ -104,7 +123,7 @@ public sealed class RedisSocketTransportTests
     private static async Task<LoopbackPair> ConnectAsync(TcpListener listener, RecordingReceiver receiver)
     {
         var accepting = listener.AcceptSocketAsync(Ct);
-        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, 1000, Ct);
+        var transport = await RedisSocketTransport.ConnectAsync(listener.LocalEndpoint, SocketHomes.OwnLoop.Next(), 1000, Ct);
         var peer = await accepting;
         transport.Start(receiver);
         return new LoopbackPair(transport, peer);
@@ -155,8 +174,19 @@ public sealed class RedisSocketTransportTests
 
         public int Closed { get; private set; }
 
+        /// <summary>The loop the replies must arrive on, when the test names one.</summary>
+        public WorkerLoop? Home { get; init; }
+
+        /// <summary>How many payloads arrived anywhere else.</summary>
+        public int OffTheLoop { get; private set; }
+
         public override bool OnReceived(ReadOnlySpan<byte> payload)
         {
+            if (Home is not null && !Home.IsCurrent)
+            {
+                OffTheLoop++;
+            }
+
             lock (_received)
             {
                 _received.AddRange(payload);

@@ -1,3 +1,4 @@
+using Gateway.Http.Transport;
 using StackExchange.Redis;
 
 namespace Gateway.Backends.Redis;
@@ -5,7 +6,7 @@ namespace Gateway.Backends.Redis;
 /// <summary>The client's configuration for one identity on a target.</summary>
 internal static class RedisConfiguration
 {
-    public static ConfigurationOptions Build(RedisTargetOptions options, string? password, out string? endpointProblem)
+    public static ConfigurationOptions Build(RedisTargetOptions options, string? password, SocketHomes homes, out string? endpointProblem)
     {
         endpointProblem = null;
         int maxTimeoutMs = Math.Max(options.TimeoutMs, options.MaxTimeoutMs);
@@ -30,9 +31,9 @@ internal static class RedisConfiguration
             IncludeDetailInExceptions = false,
             IncludePerformanceCountersInExceptions = false,
             ServiceName = options.Topology == RedisTopology.Sentinel ? options.SentinelService : null,
-            // Plain-TCP command connections on the gateway's own transport: sent from the worker, received on the
-            // socket event thread (RedisSocketTunnel); TLS keeps the client's socket path.
-            Tunnel = new RedisSocketTunnel(Math.Max(1, options.ConnectTimeoutMs)),
+            // Plain-TCP command connections on the gateway's own transport: sent from the worker, received on a worker's
+            // loop (RedisSocketTunnel); TLS keeps the client's socket path.
+            Tunnel = new RedisSocketTunnel(Math.Max(1, options.ConnectTimeoutMs), homes),
         };
         foreach (string text in options.Endpoints)
         {

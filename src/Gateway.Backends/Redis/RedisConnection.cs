@@ -53,10 +53,10 @@ internal sealed class RedisConnection
     public bool IsConnected => Volatile.Read(ref _multiplexer) is { IsConnected: true } && Volatile.Read(ref _verified) == 1;
 
     /// <summary>Starts connecting in the background.</summary>
-    public static RedisConnection Start(RedisTargetOptions options, string? password, string label, ILogger logger)
+    public static RedisConnection Start(RedisTargetOptions options, string? password, string label, ILogger logger, SocketHomes homes)
     {
         var connection = new RedisConnection(options, password, label, logger);
-        var configuration = RedisConfiguration.Build(options, password, out string? problem);
+        var configuration = RedisConfiguration.Build(options, password, homes, out string? problem);
         connection.EndpointProblem = problem;
         connection.FirstAttempt = connection.ConnectAsync(configuration);
         return connection;

@@ -1,3 +1,4 @@
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends.Redis;
@@ -16,6 +17,7 @@ internal sealed class RedisIdentity : IAsyncDisposable
     private readonly RedisTargetOptions _options;
     private readonly string _label;
     private readonly ILogger _logger;
+    private readonly SocketHomes _homes;
     private readonly SecretFile? _passwordFile;
     private readonly Timer? _passwordPoll;
     private RedisConnection _connection;
@@ -26,11 +28,12 @@ internal sealed class RedisIdentity : IAsyncDisposable
 
     /// <param name="options">The target's options with this identity's user.</param>
     /// <param name="label">The target name, with the plugin for a plugin's identity: what log lines name.</param>
-    public RedisIdentity(RedisTargetOptions options, string? password, string? passwordFile, string label, ILogger logger)
+    public RedisIdentity(RedisTargetOptions options, string? password, string? passwordFile, string label, ILogger logger, SocketHomes homes)
     {
         _options = options;
         _label = label;
         _logger = logger;
+        _homes = homes;
         _password = password;
         if (passwordFile is not null)
         {
@@ -48,7 +51,7 @@ internal sealed class RedisIdentity : IAsyncDisposable
             _passwordPoll = new Timer(static state => ((RedisIdentity)state!).OnPasswordPoll(), this, PasswordPollInterval, PasswordPollInterval);
         }
 
-        _connection = RedisConnection.Start(options, _password, label, logger);
+        _connection = RedisConnection.Start(options, _password, label, logger, homes);
     }
 
     public bool PasswordFileUnreadable => _passwordFile is not null && _passwordFileUnreadable;
@@ -101,7 +104,7 @@ internal sealed class RedisIdentity : IAsyncDisposable
 
             // Calls already on the old connection finish there; it closes when they drain.
             _password = password;
-            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password, _label, _logger));
+            var previous = Interlocked.Exchange(ref _connection, RedisConnection.Start(_options, password, _label, _logger, _homes));
             previous.Retire();
             BackendLog.RedisPasswordRotated(_logger, _label);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Http.Transport;
 using RESPite.Transports;
 
 // The client's transport seam is marked experimental (SER009): the package version is pinned in
@@ -11,10 +12,10 @@ namespace Gateway.Backends.Redis;
 
 /// <summary>
 /// The byte transport under a plain-TCP Redis connection, owned by the gateway instead of the client library's own
-/// socket threads. Commands are sent from the thread that issues them (a worker), with the send the runtime tries
-/// at once before it waits for readiness; replies are received where the socket completes, the runtime's socket
-/// event thread, and handed to the client's parser right there. With inline socket completions that thread is a
-/// worker's event loop, so a reply resumes its plugin without a hand-off between threads.
+/// socket threads. The connection lives on an event loop of the gateway's (<see cref="SocketHomes"/>: a worker), whose
+/// epoll reads the replies and hands them to the client's parser right there, so a reply resumes a plugin of that
+/// worker on its thread, with no hand-off. Commands are sent from the thread that issues them (a worker), with a
+/// non-blocking send; only when the socket is full does the rest wait, on the connection's loop, for room.
 /// <para>
 /// The client stages each command with <see cref="GetMemory"/> and <see cref="Advance"/> and then calls
 /// <see cref="Flush"/>, all under its single-writer lock. A flush sends the staged bytes; while a send that had to
@@ -25,7 +26,8 @@ internal sealed class RedisSocketTransport : DuplexTransport
 {
     private const int ReceiveBufferBytes = 16 * 1024;
 
-    private readonly Socket _socket;
+    private readonly WorkerSocketStream _stream;
+    private readonly WorkerLoop _home;
     private readonly object _gate = new();
     // Written only under the client's single-writer lock: staged by GetMemory/Advance, swapped out by Flush.
     private ArrayBufferWriter<byte> _staged = new(4096);
@@ -34,28 +36,29 @@ internal sealed class RedisSocketTransport : DuplexTransport
     private bool _sendInProgress;
     private volatile bool _disposed;
 
-    private RedisSocketTransport(Socket socket)
+    private RedisSocketTransport(WorkerSocketStream stream, WorkerLoop home)
     {
-        _socket = socket;
+        _stream = stream;
+        _home = home;
     }
 
-    /// <summary>Connects to <paramref name="endpoint"/> (an IP or a DNS name) within <paramref name="timeoutMs"/>.</summary>
-    public static async Task<RedisSocketTransport> ConnectAsync(EndPoint endpoint, int timeoutMs, CancellationToken cancellation)
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> (an IP or a DNS name) within <paramref name="timeoutMs"/>, on
+    /// <paramref name="home"/>'s epoll.
+    /// </summary>
+    public static async Task<RedisSocketTransport> ConnectAsync(EndPoint endpoint, WorkerLoop home, int timeoutMs, CancellationToken cancellation)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        DnsEndPoint target = endpoint switch
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timeout.CancelAfter(Math.Max(1, timeoutMs));
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            return new RedisSocketTransport(socket);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+            DnsEndPoint name => name,
+            IPEndPoint address => new DnsEndPoint(address.Address.ToString(), address.Port),
+            _ => throw new ArgumentException($"cannot connect to {endpoint}", nameof(endpoint)),
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(Math.Max(1, timeoutMs));
+        WorkerSocketStream stream = await home.RunAsync(() => WorkerSocketStream.ConnectAsync(target, home, timeout.Token)).ConfigureAwait(false);
+        stream.Socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        return new RedisSocketTransport(stream, home);
     }
 
     public override Memory<byte> GetMemory(int sizeHint) => _staged.GetMemory(Math.Max(sizeHint, 1));
@@ -72,6 +75,7 @@ internal sealed class RedisSocketTransport : DuplexTransport
             return true;
         }
 
+        int sent;
         lock (_gate)
         {
             if (_sendInProgress)
@@ -81,55 +85,90 @@ internal sealed class RedisSocketTransport : DuplexTransport
                 return false;
             }
 
-            // Nothing is being sent, so the send buffer is empty: the staged one becomes it, without a copy.
-            _sendInProgress = true;
+            // Nothing waits for the socket, so the send buffer is empty: the staged one becomes it, without a copy.
             (_staged, _sending) = (_sending, _staged);
+            sent = SendNow(_sending.WrittenSpan);
+            if (sent == _sending.WrittenCount)
+            {
+                _sending.ResetWrittenCount();
+                return true;
+            }
+
+            _sendInProgress = true;
         }
 
-        _ = SendAsync();
+        // The socket is full: the rest waits for room on the connection's loop, and later flushes queue behind it.
+        _ = SendRestAsync(sent);
         return true;
     }
 
-    public override void Start(TransportReceiver receiver) => _ = ReceiveAsync(receiver);
+    public override void Start(TransportReceiver receiver) => _home.Post(() => _ = ReceiveAsync(receiver));
 
     public override ValueTask DisposeAsync()
     {
         _disposed = true;
-        _socket.Dispose();
+        _stream.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Sends until nothing is queued; each round sends what the flushes queued meanwhile in one write.</summary>
-    private async Task SendAsync()
+    /// <summary>
+    /// A non-blocking send from the calling thread; how much the socket took. A broken connection takes nothing: the
+    /// receive loop sees it and reports it.
+    /// </summary>
+    private int SendNow(ReadOnlySpan<byte> data)
+    {
+        int sent = 0;
+        try
+        {
+            while (sent < data.Length)
+            {
+                int n = _stream.Socket.Send(data[sent..], SocketFlags.None, out SocketError error);
+                if (error != SocketError.Success)
+                {
+                    return error == SocketError.WouldBlock ? sent : data.Length;
+                }
+                sent += n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return data.Length;
+        }
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends the rest of <see cref="_sending"/> from <paramref name="offset"/> on the connection's loop, where the socket
+    /// reports room, then what the flushes queued meanwhile, a round at a time.
+    /// </summary>
+    private async Task SendRestAsync(int offset)
     {
         try
         {
-            while (true)
+            await _home.RunAsync(async () =>
             {
-                var pending = _sending.WrittenMemory;
-                while (!pending.IsEmpty)
+                while (true)
                 {
-                    int sent = await _socket.SendAsync(pending, SocketFlags.None).ConfigureAwait(false);
-                    pending = pending[sent..];
-                }
-
-                lock (_gate)
-                {
-                    _sending.ResetWrittenCount();
-                    if (_queued.WrittenCount == 0)
+                    await _stream.WriteAsync(_sending.WrittenMemory[offset..]).ConfigureAwait(false);
+                    offset = 0;
+                    lock (_gate)
                     {
-                        _sendInProgress = false;
-                        return;
-                    }
+                        _sending.ResetWrittenCount();
+                        if (_queued.WrittenCount == 0)
+                        {
+                            _sendInProgress = false;
+                            return;
+                        }
 
-                    (_sending, _queued) = (_queued, _sending);
+                        (_sending, _queued) = (_queued, _sending);
+                    }
                 }
-            }
+            }).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The receive loop sees the broken connection and reports it; nothing more can be sent.
-            _socket.Dispose();
+            _stream.Dispose();
         }
     }
 
@@ -141,7 +180,8 @@ internal sealed class RedisSocketTransport : DuplexTransport
         {
             while (true)
             {
-                int received = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                // Completed on the connection's loop, where the client's parser then runs.
+                int received = await _stream.ReadAsync(buffer.AsMemory()).ConfigureAwait(false);
                 if (received == 0 || !receiver.OnReceived(buffer.AsSpan(0, received)))
                 {
                     break;
@@ -150,8 +190,9 @@ internal sealed class RedisSocketTransport : DuplexTransport
                 receiver.OnBatchEnd();
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Whatever ended the loop (the network, or the client's parser), the client must hear the connection closed.
             fault = e;
         }
         finally
@@ -159,7 +200,7 @@ internal sealed class RedisSocketTransport : DuplexTransport
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        _socket.Dispose();
+        _stream.Dispose();
         if (!_disposed)
         {
             // Closed by Redis or the network, not by the client: it records the failure and reconnects.

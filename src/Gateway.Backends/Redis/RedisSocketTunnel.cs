@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Http.Transport;
 using RESPite.Transports;
 using StackExchange.Redis;
 using StackExchange.Redis.Configuration;
@@ -10,11 +11,11 @@ using StackExchange.Redis.Configuration;
 namespace Gateway.Backends.Redis;
 
 /// <summary>
-/// Gives the client a <see cref="RedisSocketTransport"/> for every plain-TCP command connection, so commands go
-/// out from the worker that issues them and replies come in on the runtime's socket event thread. TLS connections
-/// and the subscription connection keep the client's own socket path (null).
+/// Gives the client a <see cref="RedisSocketTransport"/> for every plain-TCP command connection, each on the next of
+/// <paramref name="homes"/>, so commands go out from the worker that issues them and replies come in on a worker's
+/// own loop. TLS connections and the subscription connection keep the client's own socket path (null).
 /// </summary>
-internal sealed class RedisSocketTunnel(int connectTimeoutMs) : Tunnel
+internal sealed class RedisSocketTunnel(int connectTimeoutMs, SocketHomes homes) : Tunnel
 {
     public override async ValueTask<DuplexTransport?> ConnectTransportAsync(
         EndPoint endpoint, ConnectionType connectionType, TlsOptions tls, CancellationToken cancellationToken)
@@ -24,6 +25,6 @@ internal sealed class RedisSocketTunnel(int connectTimeoutMs) : Tunnel
             return null;
         }
 
-        return await RedisSocketTransport.ConnectAsync(endpoint, connectTimeoutMs, cancellationToken).ConfigureAwait(false);
+        return await RedisSocketTransport.ConnectAsync(endpoint, homes.Next(), connectTimeoutMs, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -24,19 +25,21 @@ public sealed class RedisTarget : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RedisPluginClient> _clients = new(StringComparer.Ordinal);
     private readonly RedisDeadlines _deadlines;
 
-    internal RedisTarget(RedisTargetOptions options, ILogger logger, TargetMetrics metrics)
+    /// <param name="homes">The loops its connections live on; none: <see cref="SocketHomes.OwnLoop"/>.</param>
+    internal RedisTarget(RedisTargetOptions options, ILogger logger, TargetMetrics metrics, SocketHomes? homes = null)
     {
+        homes ??= SocketHomes.OwnLoop;
         _options = options;
         _logger = logger;
         Metrics = metrics;
         _deadlines = new RedisDeadlines(Expire);
-        _identity = new RedisIdentity(options, options.Password, options.PasswordFile, options.Name, logger);
+        _identity = new RedisIdentity(options, options.Password, options.PasswordFile, options.Name, logger, homes);
         foreach (var (plugin, access) in options.Plugins)
         {
             if (access.User is not null)
             {
                 _pluginIdentities[plugin] = new RedisIdentity(
-                    options with { User = access.User }, access.Password, access.PasswordFile, $"{options.Name} (plugin {plugin})", logger);
+                    options with { User = access.User }, access.Password, access.PasswordFile, $"{options.Name} (plugin {plugin})", logger, homes);
             }
         }
     }

@@ -99,15 +99,21 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
     public void Post(Action action) => Post(static s => ((Action)s!)(), action);
 
     /// <summary>Starts <paramref name="work"/> on the worker and completes with it.</summary>
-    public Task RunAsync(Func<Task> work)
+    public Task RunAsync(Func<Task> work) => RunAsync(async () =>
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await work();
+        return true;
+    });
+
+    /// <summary>Starts <paramref name="work"/> on the worker and completes with its result.</summary>
+    public Task<T> RunAsync<T>(Func<Task<T>> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(async () =>
         {
             try
             {
-                await work();
-                done.TrySetResult();
+                done.TrySetResult(await work());
             }
             catch (Exception e)
             {

@@ -25,19 +25,33 @@ public sealed class ProxyServer : IAsyncDisposable
     private long _connections;
     private volatile bool _draining;
 
-    public ProxyServer(ProxySnapshot snapshot, int workers, ILoggerFactory loggerFactory)
+    /// <param name="loops">The workers' loops (<see cref="StartWorkers"/>), which the server owns from now on.</param>
+    public ProxyServer(ProxySnapshot snapshot, IReadOnlyList<WorkerLoop> loops, ILoggerFactory loggerFactory)
     {
         _snapshot = snapshot;
         _logger = loggerFactory.CreateLogger("Gateway.Proxy");
-        int count = WorkerCount(workers);
-        _workers = new ProxyWorker[count];
-        _connectionsByWorker = new HashSet<ClientConnection>[count];
-        for (int i = 0; i < count; i++)
+        _workers = new ProxyWorker[loops.Count];
+        _connectionsByWorker = new HashSet<ClientConnection>[loops.Count];
+        for (int i = 0; i < loops.Count; i++)
         {
-            var loop = new WorkerLoop(i) { OnUnhandledException = e => ProxyLog.ConnectionFailed(_logger, e, "worker") };
-            _workers[i] = new ProxyWorker(loop);
+            _workers[i] = new ProxyWorker(loops[i]);
             _connectionsByWorker[i] = [];
         }
+    }
+
+    /// <summary>
+    /// Starts the workers' loops, before anything that lives on them: the Redis connections of the backends, then the
+    /// server. A work item's unhandled exception is logged and the worker goes on.
+    /// </summary>
+    public static WorkerLoop[] StartWorkers(int workers, ILoggerFactory loggerFactory)
+    {
+        ILogger logger = loggerFactory.CreateLogger("Gateway.Proxy");
+        var loops = new WorkerLoop[WorkerCount(workers)];
+        for (int i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new WorkerLoop(i) { OnUnhandledException = e => ProxyLog.ConnectionFailed(logger, e, "worker") };
+        }
+        return loops;
     }
 
     /// <summary>How many workers config <c>workers</c> asks for: 0 means one per CPU.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using Gateway.Admin;
 using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Http.Transport;
 using Gateway.Plugins.Metrics;
 using Gateway.Proxy;
 using Gateway.Proxy.Metrics;
@@ -38,6 +39,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
+    // The backends' Redis connections live on the workers' loops: made before the backends, owned by the server.
+    private SocketHomes? _homes;
     private AdminServer? _admin;
     private Proxy.Logging.AccessLog? _accessLog;
     private ConfigWatcher? _watcher;
@@ -56,7 +59,9 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         long started = Environment.TickCount64;
-        _backends = RuntimeBuilder.Backends(_config, _loggers, _backendMetrics);
+        WorkerLoop[] workers = ProxyServer.StartWorkers(_config.Workers, _loggers);
+        _homes = new SocketHomes(workers);
+        _backends = RuntimeBuilder.Backends(_config, _loggers, _backendMetrics, _homes);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
         ProxySnapshot snapshot = RuntimeBuilder.Snapshot(_config, _backends, _loggers, _counters, out var pluginErrors, pluginMetrics: _pluginMetrics);
         problems.AddRange(pluginErrors);
@@ -68,7 +73,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             }
             throw new GatewayStartException(problems);
         }
-        _server = new ProxyServer(snapshot, _config.Workers, _loggers);
+        _server = new ProxyServer(snapshot, workers, _loggers);
         try
         {
             _accessLog = RuntimeBuilder.AccessLog(_config, _loggers);
@@ -132,7 +137,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             // Backends are rebuilt only when their config changed, so pools and breakers survive route edits.
             bool backendsChanged = !ConfigEquality.Maps(_config.Redis, config.Redis) || !ConfigEquality.Maps(_config.Databases, config.Databases)
                 || !SamePluginRedisAccess(_config, config);
-            BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers, _backendMetrics) : _backends;
+            BackendRegistry backends = backendsChanged ? RuntimeBuilder.Backends(config, _loggers, _backendMetrics, _homes) : _backends;
             // Plugins whose module bytes and options are unchanged keep their VMs; their host calls reach the new
             // backends and clusters.
             LoadedPlugins? previous = _server.Snapshot.Plugins;

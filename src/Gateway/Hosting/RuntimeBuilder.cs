@@ -70,8 +70,8 @@ public static class RuntimeBuilder
     }
 
     /// <summary>The Redis targets and databases of <paramref name="config"/>, counting into the process's <paramref name="metrics"/>.</summary>
-    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers, BackendMetrics? metrics = null) =>
-        BackendRegistry.Create(RedisTargets(config), Databases(config), loggers, metrics);
+    public static BackendRegistry Backends(GatewayConfig config, ILoggerFactory loggers, BackendMetrics? metrics = null, SocketHomes? homes = null) =>
+        BackendRegistry.Create(RedisTargets(config), Databases(config), loggers, metrics, homes);
 
     public static List<RedisTargetOptions> RedisTargets(GatewayConfig config)
     {
