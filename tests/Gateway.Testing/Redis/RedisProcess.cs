@@ -41,7 +41,24 @@ public sealed class RedisProcess : IAsyncDisposable
     /// <param name="sentinel">Runs in Sentinel mode, from a config file in its folder (Sentinel rewrites it).</param>
     public static async Task<RedisProcess> StartAsync(bool tls, bool sentinel, params string[] extraArguments)
     {
-        int port = FreePort();
+        for (int attempt = 1; ; attempt++)
+        {
+            RedisProcess process = Prepare(FreePort(), tls, sentinel, extraArguments);
+            try
+            {
+                await process.RestartAsync();
+                return process;
+            }
+            catch (Exception) when (attempt < 3 && !process.IsRunning)
+            {
+                // A free port is free when picked, not necessarily when the server binds it: another one.
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    private static RedisProcess Prepare(int port, bool tls, bool sentinel, string[] extraArguments)
+    {
         string directory = System.IO.Directory.CreateTempSubdirectory("gw-redis-").FullName;
         var arguments = new List<string>();
         if (sentinel)
@@ -62,10 +79,14 @@ public sealed class RedisProcess : IAsyncDisposable
         }
 
         arguments.AddRange(tls ? ["--port", "0", "--tls-port", port.ToString()] : ["--port", port.ToString()]);
+        if (extraArguments.Contains("--cluster-enabled"))
+        {
+            // A Cluster node's bus port is its port + 10000 unless named, which fails for ports above 55535 (about a
+            // fifth of the free ports the kernel hands out): a free port of its own.
+            arguments.AddRange(["--cluster-port", FreePort().ToString()]);
+        }
         arguments.AddRange(extraArguments);
-        var process = new RedisProcess("redis-server", port, directory, [.. arguments]);
-        await process.RestartAsync();
-        return process;
+        return new RedisProcess("redis-server", port, directory, [.. arguments]);
     }
 
     /// <summary>Starts the process (again) with the same port and folder, and waits until it answers PING.</summary>
