@@ -105,13 +105,10 @@ public sealed class WorkerSocketStream : Stream
 
     // The calls from another thread have their own methods: a lambda's captures would otherwise be allocated on every call.
     private Task<int> ReceiveOnWorker(Memory<byte> buffer, int flags, CancellationToken cancellationToken) =>
-        OnWorker(() => Receive(buffer, flags, cancellationToken));
+        _loop.RunAsync(() => Receive(buffer, flags, cancellationToken).AsTask());
 
-    private Task<int> SendOnWorker(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) => OnWorker(async () =>
-    {
-        await Send(buffer, cancellationToken).ConfigureAwait(false);
-        return 0;
-    });
+    private Task SendOnWorker(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        _loop.RunAsync(() => Send(buffer, cancellationToken).AsTask());
 
     private ValueTask Send(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -292,26 +289,6 @@ public sealed class WorkerSocketStream : Stream
             }
         }
         return true;
-    }
-
-    /// <summary>Starts <paramref name="operation"/> on the worker for a caller on another thread, and completes with it.</summary>
-    private Task<int> OnWorker(Func<ValueTask<int>> operation)
-    {
-        var done = new TaskCompletionSource<int>();
-        _loop.Post(() => _ = ForwardAsync(operation, done));
-        return done.Task;
-    }
-
-    private static async Task ForwardAsync(Func<ValueTask<int>> operation, TaskCompletionSource<int> done)
-    {
-        try
-        {
-            done.SetResult(await operation().ConfigureAwait(false));
-        }
-        catch (Exception e)
-        {
-            done.SetException(e);
-        }
     }
 
     private void Begin(SocketOperation operation)
