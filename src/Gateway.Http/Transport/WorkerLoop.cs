@@ -11,7 +11,7 @@ namespace Gateway.Http.Transport;
 /// The thread waits in its own epoll (<see cref="Poller"/>) for the sockets of its connections
 /// (<see cref="WorkerSocketStream"/>) and completes their reads and writes itself, continuations included, then runs
 /// what was posted. A post from its own thread is just queued. A post from the runtime's socket event thread or the
-/// thread pool (a Redis reply, a timer, an accept) finds the worker either busy, and wakes its loop through an eventfd,
+/// thread pool (a timer, an accept, a reply on a TLS Redis connection) finds the worker either busy, and wakes its loop through an eventfd,
 /// or asleep in its poll with nothing queued: then the posting thread runs the worker's queue itself, right there, as
 /// the worker, and no thread is woken. Other threads (client libraries' own) and other workers never borrow it.
 /// </para>
@@ -198,7 +198,7 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
 
     /// <summary>
     /// The runtime's epoll threads (".NET Sockets") run socket completions themselves when inline completions are on: a
-    /// worker borrowed there handles a Redis reply on the thread that read it.
+    /// worker borrowed there handles a TLS Redis reply or an accepted connection on the thread that saw it.
     /// </summary>
     private static bool IsSocketEventThread
     {
