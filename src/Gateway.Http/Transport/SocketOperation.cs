@@ -55,6 +55,15 @@ internal sealed class SocketOperation : IValueTaskSource<int>, IValueTaskSource
         _core.SetException(e);
     }
 
+    /// <summary>Ends a pending operation with a cancellation, at once; its caller's continuation runs inside this call.</summary>
+    public void Cancel()
+    {
+        if (IsPending)
+        {
+            Fail(new OperationCanceledException());
+        }
+    }
+
     /// <summary>The socket closed under a pending operation: it fails, as a later step on the worker.</summary>
     public void Abort()
     {

@@ -90,6 +90,9 @@ public sealed class WorkerSocketStream : Stream
         throw failure;
     }
 
+    /// <summary>The worker whose epoll carries the socket; its operations run there.</summary>
+    internal WorkerLoop Loop => _loop;
+
     /// <summary>The socket, for its addresses and options and for shutting down a direction; never for I/O.</summary>
     public Socket Socket { get; }
 
@@ -109,6 +112,42 @@ public sealed class WorkerSocketStream : Stream
 
     private Task SendOnWorker(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
         _loop.RunAsync(() => Send(buffer, cancellationToken).AsTask());
+
+    /// <summary>
+    /// One receive into <paramref name="buffer"/> now, never waiting: false, with no system call, when the socket is known
+    /// to be drained, or when the receive finds it so. A pipe over the socket (<see cref="SocketPipeReader"/>) then waits
+    /// for the next edge with <see cref="WaitReadableAsync"/>, holding no buffer.
+    /// </summary>
+    internal bool TryReceiveNow(Memory<byte> buffer, out int received)
+    {
+        Begin(_read);
+        received = 0;
+        return _readable && TryReceive(buffer, 0, out received);
+    }
+
+    /// <summary>Completes at the socket's next readable edge (data, the FIN or an error), reading nothing.</summary>
+    internal ValueTask<int> WaitReadableAsync() => Receive(Memory<byte>.Empty, 0, default);
+
+    /// <summary>Sends as much as the socket takes now; false, with <paramref name="data"/> left to send, when it is full.</summary>
+    internal bool TrySendNow(ref ReadOnlyMemory<byte> data)
+    {
+        Begin(_write);
+        return TrySend(ref data);
+    }
+
+    /// <summary>Sends <paramref name="rest"/>, which a full socket refused a moment ago, as the socket drains.</summary>
+    internal ValueTask SendWhenWritableAsync(ReadOnlyMemory<byte> rest)
+    {
+        Begin(_write);
+        _write.From = rest;
+        return new ValueTask(_write, _write.Pend(default));
+    }
+
+    /// <summary>Ends a pending read with an <see cref="OperationCanceledException"/>, on the worker, at once.</summary>
+    internal void CancelPendingRead() => _read.Cancel();
+
+    /// <summary>Ends a pending write the same way; what it had not sent stays unsent.</summary>
+    internal void CancelPendingWrite() => _write.Cancel();
 
     private ValueTask Send(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {

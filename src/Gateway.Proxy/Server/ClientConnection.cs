@@ -100,7 +100,8 @@ internal sealed class ClientConnection
         if (Listener.Tls is null)
         {
             // A TLS connection gets its pipes over the TLS stream once the handshake is done.
-            CreatePipes(_stream);
+            Input = new SocketPipeReader(_stream);
+            Output = new SocketPipeWriter(_stream);
         }
         else if (!await StartTlsAsync(Listener.Tls))
         {
@@ -161,13 +162,12 @@ internal sealed class ClientConnection
         _server.ConnectionClosed(this, _worker);
     }
 
-    private void CreatePipes(Stream stream)
+    private void CreateTlsPipes(SslStream tls)
     {
-        // Back-pressure: the reader pulls from the socket only as the proxy consumes (StreamPipeReader reads on demand).
-        // Zero-byte reads: a connection waiting for its next request holds no buffer. On the worker's socket such a wait
-        // costs no system call (WorkerSocketStream), so it is taken between every two requests.
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
-        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        // Back-pressure: the reader pulls from the stream only as the proxy consumes (StreamPipeReader reads on demand).
+        // Zero-byte reads: a connection waiting for its next request holds no buffer (SslStream passes them through).
+        Input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+        Output = PipeWriter.Create(tls, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
     }
 
     /// <summary>
@@ -186,7 +186,7 @@ internal sealed class ClientConnection
                 tls.RemoteCertificate is not null,
                 tls.RemoteCertificate?.Subject,
                 tls.TargetHostName.Length > 0 ? tls.TargetHostName : null);
-            CreatePipes(tls);
+            CreateTlsPipes(tls);
             return true;
         }
         catch (Exception e)

@@ -18,11 +18,18 @@ internal sealed class UpstreamConnection : IDisposable
         Endpoint = endpoint;
         _stream = stream;
         _tls = tls;
-        // Small pipes: a response body is streamed through, never buffered whole. Zero-byte reads: a pooled connection
-        // watching for a response holds no buffer, and on the worker's socket that wait costs no system call.
-        Stream transport = tls is null ? stream : tls;
-        Input = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
-        Output = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        // A response body is streamed through, never buffered whole, and a pooled connection watching for a response
+        // holds no buffer: the socket's own pipes wait for data without one, and over TLS the pipe uses zero-byte reads.
+        if (tls is null)
+        {
+            Input = new SocketPipeReader(stream);
+            Output = new SocketPipeWriter(stream);
+        }
+        else
+        {
+            Input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+            Output = PipeWriter.Create(tls, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        }
     }
 
     public UpstreamEndpoint Endpoint { get; }

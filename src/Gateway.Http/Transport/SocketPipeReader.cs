@@ -1,0 +1,392 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace Gateway.Http.Transport;
+
+/// <summary>
+/// The input of a plain connection, read straight from its <see cref="WorkerSocketStream"/>. One pooled buffer holds what
+/// has arrived and not been consumed; a read that finds data in the socket fills it with one non-blocking receive and
+/// completes at once, with no async frame. Only a read that finds the socket drained waits, for the next readable edge
+/// and without a buffer: a connection waiting for its next request holds no memory but this object.
+/// <para>
+/// Like the stream it runs on the worker. A cancellation (<see cref="CancelPendingRead"/>, a token) from another thread
+/// is carried there. The buffer is one array: a consumer that examines everything without consuming (a head not yet
+/// complete) has it grown, its unconsumed bytes kept in order; the consumers bound that by their own limits.
+/// </para>
+/// </summary>
+public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
+{
+    private const int BufferSize = 16 * 1024;
+    private const int MinimumReadSize = 4096;
+
+    private readonly WorkerSocketStream _socket;
+    private readonly WorkerLoop _loop;
+    private readonly Action _onReadable;
+    private ManualResetValueTaskSourceCore<ReadResult> _pending;
+    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _wait;
+    private byte[]? _buffer;
+    // The unconsumed bytes are _buffer[_start.._end].
+    private int _start;
+    private int _end;
+    // The consumer examined all it was given: the next read needs bytes that have not arrived yet.
+    private bool _examinedEverything;
+    private bool _ended;
+    // A read's buffer is out with the consumer until it advances.
+    private bool _lent;
+    private bool _readPending;
+    // A wait for the socket's next edge is outstanding; it holds no buffer.
+    private bool _waiting;
+    private bool _cancelRequested;
+    private bool _tokenCancelled;
+    private bool _completed;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+
+    public SocketPipeReader(WorkerSocketStream socket)
+    {
+        _socket = socket;
+        _loop = socket.Loop;
+        _onReadable = OnReadable;
+    }
+
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_loop.IsCurrent)
+        {
+            return new(_loop.RunAsync(() => ReadAsync(cancellationToken).AsTask()));
+        }
+        ThrowIfUnusable();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ReadResult>(cancellationToken);
+        }
+        if (TryTake(out ReadResult result))
+        {
+            return new(result);
+        }
+        try
+        {
+            if (!_waiting && TryFill())
+            {
+                return new(Lend(isCanceled: false));
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return ValueTask.FromException<ReadResult>(e);
+        }
+        _readPending = true;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _token = cancellationToken;
+            _registration = cancellationToken.UnsafeRegister(static s => ((SocketPipeReader)s!).OnTokenCancelled(), this);
+        }
+        if (!_waiting)
+        {
+            WaitForEdge();
+        }
+        return new(this, _pending.Version);
+    }
+
+    public override bool TryRead(out ReadResult result)
+    {
+        ThrowIfUnusable();
+        return TryTake(out result);
+    }
+
+    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+    {
+        if (!_lent)
+        {
+            throw new InvalidOperationException("no read to advance: AdvanceTo follows each read, once");
+        }
+        _lent = false;
+        if (_buffer is null)
+        {
+            return;
+        }
+        int consumedAt = IndexOf(consumed);
+        int examinedAt = IndexOf(examined);
+        if (consumedAt < _start || examinedAt < consumedAt)
+        {
+            throw new ArgumentOutOfRangeException(nameof(consumed), "positions must lie in the last read's buffer, consumed before examined");
+        }
+        _examinedEverything = examinedAt == _end;
+        _start = consumedAt;
+        if (_start == _end)
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Ends the pending read (or else the next one) with a cancelled result; from any thread.</summary>
+    public override void CancelPendingRead()
+    {
+        if (_loop.IsCurrent)
+        {
+            CancelOnWorker();
+        }
+        else
+        {
+            _loop.Post(static s => ((SocketPipeReader)s!).CancelOnWorker(), this);
+        }
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (!_loop.IsCurrent)
+        {
+            _loop.Post(static s => ((SocketPipeReader)s!).Complete(), this);
+            return;
+        }
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        // No socket operation ever holds the buffer (waits read nothing), so it can go back at once.
+        Release();
+        if (_readPending)
+        {
+            Fail(new InvalidOperationException("the reader was completed while a read was pending"));
+        }
+    }
+
+    /// <summary>A read that can be answered without the socket: the consumer's unexamined bytes, the end, a cancellation.</summary>
+    private bool TryTake(out ReadResult result)
+    {
+        if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            result = Lend(isCanceled: true);
+            return true;
+        }
+        if (_ended || (_end > _start && !_examinedEverything))
+        {
+            result = Lend(isCanceled: false);
+            return true;
+        }
+        result = default;
+        return false;
+    }
+
+    /// <summary>One receive after the bytes kept; false when the socket had nothing (the buffer goes back if it is empty).</summary>
+    private bool TryFill()
+    {
+        MakeRoom();
+        if (!_socket.TryReceiveNow(_buffer.AsMemory(_end), out int received))
+        {
+            if (_end == _start)
+            {
+                Release();
+            }
+            return false;
+        }
+        if (received == 0)
+        {
+            _ended = true;
+        }
+        _end += received;
+        _examinedEverything = false;
+        return true;
+    }
+
+    private void MakeRoom()
+    {
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            return;
+        }
+        if (_buffer.Length - _end >= MinimumReadSize)
+        {
+            return;
+        }
+        int kept = _end - _start;
+        byte[] target = _buffer.Length - kept >= MinimumReadSize
+            ? _buffer
+            : ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, kept + MinimumReadSize));
+        Buffer.BlockCopy(_buffer, _start, target, 0, kept);
+        if (target != _buffer)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = target;
+        }
+        _start = 0;
+        _end = kept;
+    }
+
+    private void WaitForEdge()
+    {
+        _waiting = true;
+        // Consumed once, through its awaiter: OnReadable takes the result.
+#pragma warning disable CA2012
+        _wait = _socket.WaitReadableAsync().ConfigureAwait(false).GetAwaiter();
+#pragma warning restore CA2012
+        if (_wait.IsCompleted)
+        {
+            OnReadable();
+        }
+        else
+        {
+            _wait.UnsafeOnCompleted(_onReadable);
+        }
+    }
+
+    /// <summary>The socket's edge (or its failure, or a cancellation of the wait) came: the pending read goes on.</summary>
+    private void OnReadable()
+    {
+        _waiting = false;
+        Exception? failure = null;
+        try
+        {
+            _wait.GetResult();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        if (!_readPending)
+        {
+            return;
+        }
+        if (_tokenCancelled)
+        {
+            Fail(new OperationCanceledException(_token));
+        }
+        else if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            Resolve(isCanceled: true);
+        }
+        else if (failure is not null)
+        {
+            Fail(failure);
+        }
+        else
+        {
+            try
+            {
+                if (TryFill())
+                {
+                    Resolve(isCanceled: false);
+                }
+                else
+                {
+                    WaitForEdge();
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                Fail(e);
+            }
+        }
+    }
+
+    private void CancelOnWorker()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _cancelRequested = true;
+        if (_waiting)
+        {
+            // The wait ends now, and its continuation answers the pending read as cancelled.
+            _socket.CancelPendingRead();
+        }
+    }
+
+    private void OnTokenCancelled() => _loop.Post(static s => ((SocketPipeReader)s!).CancelByToken(), this);
+
+    private void CancelByToken()
+    {
+        if (_readPending && _token.IsCancellationRequested && _waiting)
+        {
+            _tokenCancelled = true;
+            _socket.CancelPendingRead();
+        }
+    }
+
+    private ReadResult Lend(bool isCanceled)
+    {
+        _lent = true;
+        ReadOnlySequence<byte> data = _buffer is null ? ReadOnlySequence<byte>.Empty : new(_buffer, _start, _end - _start);
+        return new ReadResult(data, isCanceled, _ended);
+    }
+
+    private void Resolve(bool isCanceled)
+    {
+        ReadResult result = Lend(isCanceled);
+        EndPending();
+        _pending.SetResult(result);
+    }
+
+    private void Fail(Exception e)
+    {
+        EndPending();
+        _pending.SetException(e);
+    }
+
+    private void EndPending()
+    {
+        _readPending = false;
+        _tokenCancelled = false;
+        _registration.Unregister();
+        _registration = default;
+        _token = default;
+    }
+
+    private int IndexOf(SequencePosition position)
+    {
+        if (!ReferenceEquals(position.GetObject(), _buffer) || position.GetInteger() > _end)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), "the position is not in the last read's buffer");
+        }
+        return position.GetInteger();
+    }
+
+    private void Release()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+        _start = 0;
+        _end = 0;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("reading is not allowed after the reader was completed");
+        }
+        if (_readPending)
+        {
+            throw new InvalidOperationException("a read is already pending");
+        }
+    }
+
+    public ReadResult GetResult(short token)
+    {
+        try
+        {
+            return _pending.GetResult(token);
+        }
+        finally
+        {
+            _pending.Reset();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _pending.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _pending.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,286 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace Gateway.Http.Transport;
+
+/// <summary>
+/// The output of a plain connection, written straight to its <see cref="WorkerSocketStream"/>. What is written collects in
+/// one pooled buffer; a flush sends it with one non-blocking send and, when the socket takes it all (the usual case),
+/// completes at once with no async frame and gives the buffer back, so an idle connection holds none. Only a flush the
+/// socket cannot take whole waits, on the worker, for room.
+/// <para>
+/// A cancelled flush (<see cref="CancelPendingFlush"/>, TO-4) ends the socket's pending send too, and drops what it had
+/// not sent: the connection cannot carry a response any more. A completion with an error discards what is unsent.
+/// </para>
+/// </summary>
+public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
+{
+    private const int BufferSize = 4096;
+
+    private readonly WorkerSocketStream _socket;
+    private readonly WorkerLoop _loop;
+    private readonly Action _onSent;
+    private ManualResetValueTaskSourceCore<FlushResult> _pending;
+    private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _send;
+    private byte[]? _buffer;
+    private int _written;
+    // The socket is sending from _buffer: it stays ours until the send ends.
+    private bool _sending;
+    private bool _flushPending;
+    private bool _cancelRequested;
+    private bool _tokenCancelled;
+    private bool _completed;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+
+    public SocketPipeWriter(WorkerSocketStream socket)
+    {
+        _socket = socket;
+        _loop = socket.Loop;
+        _onSent = OnSent;
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        if (_completed || _sending)
+        {
+            throw new InvalidOperationException(_completed ? "writing is not allowed after the writer was completed" : "a flush is in progress");
+        }
+        int needed = Math.Max(sizeHint, 1);
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, BufferSize));
+        }
+        else if (_buffer.Length - _written < needed)
+        {
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+            Buffer.BlockCopy(_buffer, 0, larger, 0, _written);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+        return _buffer.AsMemory(_written);
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    public override void Advance(int bytes)
+    {
+        if (bytes < 0 || _buffer is null || _written + bytes > _buffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), "advanced past the memory that was asked for");
+        }
+        _written += bytes;
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_loop.IsCurrent)
+        {
+            return new(_loop.RunAsync(() => FlushAsync(cancellationToken).AsTask()));
+        }
+        if (_completed || _flushPending)
+        {
+            throw new InvalidOperationException(_completed ? "flushing is not allowed after the writer was completed" : "a flush is already pending");
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<FlushResult>(cancellationToken);
+        }
+        if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            return new(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+        if (_written == 0)
+        {
+            return default;
+        }
+        ReadOnlyMemory<byte> data = _buffer.AsMemory(0, _written);
+        try
+        {
+            if (_socket.TrySendNow(ref data))
+            {
+                Release();
+                return default;
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            Release();
+            return ValueTask.FromException<FlushResult>(e);
+        }
+        _flushPending = true;
+        _sending = true;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _token = cancellationToken;
+            _registration = cancellationToken.UnsafeRegister(static s => ((SocketPipeWriter)s!).OnTokenCancelled(), this);
+        }
+        // Consumed once, through its awaiter: OnSent takes the result.
+#pragma warning disable CA2012
+        _send = _socket.SendWhenWritableAsync(data).ConfigureAwait(false).GetAwaiter();
+#pragma warning restore CA2012
+        _send.UnsafeOnCompleted(_onSent);
+        return new(this, _pending.Version);
+    }
+
+    /// <summary>Ends the pending flush (or else the next one) with a cancelled result; from any thread.</summary>
+    public override void CancelPendingFlush()
+    {
+        if (_loop.IsCurrent)
+        {
+            CancelOnWorker();
+        }
+        else
+        {
+            _loop.Post(static s => ((SocketPipeWriter)s!).CancelOnWorker(), this);
+        }
+    }
+
+    /// <summary>Flushes what is unsent, unless <paramref name="exception"/> says the output is abandoned, then completes.</summary>
+    public override async ValueTask CompleteAsync(Exception? exception = null)
+    {
+        try
+        {
+            if (exception is null && !_completed && _written > 0 && !_flushPending)
+            {
+                await FlushAsync();
+            }
+        }
+        finally
+        {
+            Complete(exception);
+        }
+    }
+
+    /// <summary>Completes the output. Bytes written but not flushed are dropped: a flush sends, a completion only ends.</summary>
+    public override void Complete(Exception? exception = null)
+    {
+        if (!_loop.IsCurrent)
+        {
+            _loop.Post(static s => ((SocketPipeWriter)s!).Complete(), this);
+            return;
+        }
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        if (!_sending)
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The socket took the rest, failed, or had the send cancelled: the pending flush ends accordingly.</summary>
+    private void OnSent()
+    {
+        _sending = false;
+        Exception? failure = null;
+        try
+        {
+            _send.GetResult();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        // Sent or abandoned, the bytes are done with: the buffer goes back whatever the outcome.
+        Release();
+        if (!_flushPending)
+        {
+            return;
+        }
+        if (_tokenCancelled)
+        {
+            Fail(new OperationCanceledException(_token));
+        }
+        else if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            Resolve(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+        else if (failure is not null)
+        {
+            Fail(failure);
+        }
+        else
+        {
+            Resolve(default);
+        }
+    }
+
+    private void CancelOnWorker()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _cancelRequested = true;
+        if (_sending)
+        {
+            _socket.CancelPendingWrite();
+        }
+    }
+
+    private void OnTokenCancelled() => _loop.Post(static s => ((SocketPipeWriter)s!).CancelByToken(), this);
+
+    private void CancelByToken()
+    {
+        if (_flushPending && _token.IsCancellationRequested && _sending)
+        {
+            _tokenCancelled = true;
+            _socket.CancelPendingWrite();
+        }
+    }
+
+    private void Resolve(FlushResult result)
+    {
+        EndPending();
+        _pending.SetResult(result);
+    }
+
+    private void Fail(Exception e)
+    {
+        EndPending();
+        _pending.SetException(e);
+    }
+
+    private void EndPending()
+    {
+        _flushPending = false;
+        _tokenCancelled = false;
+        _registration.Unregister();
+        _registration = default;
+        _token = default;
+    }
+
+    private void Release()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+        _written = 0;
+    }
+
+    public FlushResult GetResult(short token)
+    {
+        try
+        {
+            return _pending.GetResult(token);
+        }
+        finally
+        {
+            _pending.Reset();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _pending.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _pending.OnCompleted(continuation, state, token, flags);
+}
