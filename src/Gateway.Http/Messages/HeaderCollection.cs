@@ -60,7 +60,8 @@ public sealed class HeaderCollection
         int first = IndexOf(name, 0);
         if (first < 0)
         {
-            Add(name.ToLowerInvariant(), value);
+            // The gateway's own names are constants in lower case already: only a plugin's may need the copy.
+            Add(name.AsSpan().ContainsAnyInRange('A', 'Z') ? name.ToLowerInvariant() : name, value);
             return;
         }
         _fields[first] = new KeyValuePair<string, string>(_fields[first].Key, value);
@@ -69,6 +70,20 @@ public sealed class HeaderCollection
 
     /// <summary>Removes every field named <paramref name="name"/>; returns how many were removed.</summary>
     public int Remove(string name) => RemoveFrom(name, 0);
+
+    /// <summary>Removes, in one pass, every field whose (lower-case) name <paramref name="matches"/>.</summary>
+    public void RemoveWhere(Func<string, bool> matches)
+    {
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (!matches(_fields[i].Key))
+            {
+                _fields[kept++] = _fields[i];
+            }
+        }
+        Truncate(kept);
+    }
 
     public void RemoveAt(int index)
     {
@@ -95,8 +110,16 @@ public sealed class HeaderCollection
             }
         }
         int removed = _count - kept;
-        Array.Clear(_fields, kept, removed);
-        _count = kept;
+        Truncate(kept);
         return removed;
+    }
+
+    private void Truncate(int count)
+    {
+        if (count < _count)
+        {
+            Array.Clear(_fields, count, _count - count);
+            _count = count;
+        }
     }
 }

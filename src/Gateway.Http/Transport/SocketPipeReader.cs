@@ -55,7 +55,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {
         if (!_loop.IsCurrent)
         {
-            return new(_loop.RunAsync(() => ReadAsync(cancellationToken).AsTask()));
+            return new(ReadOnWorker(cancellationToken));
         }
         ThrowIfUnusable();
         if (cancellationToken.IsCancellationRequested)
@@ -89,6 +89,10 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         }
         return new(this, _pending.Version);
     }
+
+    // Its own method: a lambda's captures would otherwise be allocated on every read, on the worker too.
+    private Task<ReadResult> ReadOnWorker(CancellationToken cancellationToken) =>
+        _loop.RunAsync(() => ReadAsync(cancellationToken).AsTask());
 
     public override bool TryRead(out ReadResult result)
     {

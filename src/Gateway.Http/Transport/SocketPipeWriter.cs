@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
@@ -44,26 +45,16 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        if (_completed || _sending)
-        {
-            throw new InvalidOperationException(_completed ? "writing is not allowed after the writer was completed" : "a flush is in progress");
-        }
-        int needed = Math.Max(sizeHint, 1);
-        if (_buffer is null)
-        {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, BufferSize));
-        }
-        else if (_buffer.Length - _written < needed)
-        {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
-            Buffer.BlockCopy(_buffer, 0, larger, 0, _written);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = larger;
-        }
+        MakeRoom(sizeHint);
         return _buffer.AsMemory(_written);
     }
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    // Not through GetMemory: a head is written field by field, and Memory.Span costs more than the write it serves.
+    public override Span<byte> GetSpan(int sizeHint = 0)
+    {
+        MakeRoom(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
 
     public override void Advance(int bytes)
     {
@@ -78,7 +69,7 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
     {
         if (!_loop.IsCurrent)
         {
-            return new(_loop.RunAsync(() => FlushAsync(cancellationToken).AsTask()));
+            return new(FlushOnWorker(cancellationToken));
         }
         if (_completed || _flushPending)
         {
@@ -125,6 +116,10 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         _send.UnsafeOnCompleted(_onSent);
         return new(this, _pending.Version);
     }
+
+    // Its own method: a lambda's captures would otherwise be allocated on every flush, on the worker too.
+    private Task<FlushResult> FlushOnWorker(CancellationToken cancellationToken) =>
+        _loop.RunAsync(() => FlushAsync(cancellationToken).AsTask());
 
     /// <summary>Ends the pending flush (or else the next one) with a cancelled result; from any thread.</summary>
     public override void CancelPendingFlush()
@@ -255,6 +250,27 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         _registration.Unregister();
         _registration = default;
         _token = default;
+    }
+
+    [MemberNotNull(nameof(_buffer))]
+    private void MakeRoom(int sizeHint)
+    {
+        if (_completed || _sending)
+        {
+            throw new InvalidOperationException(_completed ? "writing is not allowed after the writer was completed" : "a flush is in progress");
+        }
+        int needed = Math.Max(sizeHint, 1);
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, BufferSize));
+        }
+        else if (_buffer.Length - _written < needed)
+        {
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+            Buffer.BlockCopy(_buffer, 0, larger, 0, _written);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
     }
 
     private void Release()

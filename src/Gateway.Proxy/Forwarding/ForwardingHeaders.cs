@@ -10,9 +10,13 @@ namespace Gateway.Proxy.Forwarding;
 /// </summary>
 internal static class ForwardingHeaders
 {
-    private static readonly string[] AlwaysHopByHop =
-        ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer",
-         "proxy-authorization", "proxy-authenticate", "http2-settings"];
+    // Field names are stored in lower case, so an ordinal switch matches them.
+    private static bool IsAlwaysHopByHop(string name) => name switch
+    {
+        "connection" or "keep-alive" or "proxy-connection" or "te" or "transfer-encoding" or "upgrade" or "trailer"
+            or "proxy-authorization" or "proxy-authenticate" or "http2-settings" => true,
+        _ => false,
+    };
 
     // HOP-3: options that name these are refused: they are framing, routing or gateway-owned fields.
     private static readonly string[] Protected =
@@ -73,12 +77,11 @@ internal static class ForwardingHeaders
                 headers.Remove(option.ToString());
             }
         }
-        foreach (string name in AlwaysHopByHop)
-        {
-            headers.Remove(name);
-        }
+        headers.RemoveWhere(IsAlwaysHopByHopField);
         return true;
     }
+
+    private static readonly Func<string, bool> IsAlwaysHopByHopField = IsAlwaysHopByHop;
 
     private static bool IsProtected(ReadOnlySpan<char> option)
     {
