@@ -15,6 +15,10 @@ namespace Gateway.Http.Transport;
 /// or asleep in its poll with nothing queued: then the posting thread runs the worker's queue itself, right there, as
 /// the worker, and no thread is woken. Other threads (client libraries' own) and other workers never borrow it.
 /// </para>
+/// <para>
+/// The worker also keeps its connections' deadlines (<see cref="Deadlines"/>): each turn fires those that are due, and
+/// an idle worker sleeps in its poll until the earliest one rather than waking on a timer thread's post.
+/// </para>
 /// </summary>
 public sealed class WorkerLoop : SynchronizationContext, IDisposable
 {
@@ -42,6 +46,7 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
     {
         Index = index;
         Poller = new SocketPoller();
+        Deadlines = new WorkerDeadlines(this);
         new Thread(Run) { IsBackground = true, Name = index >= 0 ? $"worker {index}" : "worker" }.Start();
     }
 
@@ -52,6 +57,9 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
 
     /// <summary>The worker's epoll: its connections' sockets.</summary>
     internal SocketPoller Poller { get; }
+
+    /// <summary>The deadlines of this worker's connections, run on its own clock.</summary>
+    public WorkerDeadlines Deadlines { get; }
 
     /// <summary>Runs continuations on this worker (see <see cref="WorkerLoopScheduler"/>).</summary>
     public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
@@ -147,16 +155,21 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
             while (!_disposed)
             {
                 bool idle = _queue.IsEmpty;
+                int timeout = 0;
                 if (idle)
                 {
+                    // Asleep until a socket event, a post, or the earliest deadline.
+                    timeout = Deadlines.SleepTimeout();
                     Volatile.Write(ref _state, Asleep);
                 }
-                int count = Poller.Wait(idle ? Timeout.Infinite : 0);
+                int count = Poller.Wait(timeout);
                 if (idle)
                 {
                     Reclaim();
+                    Deadlines.Awake();
                 }
                 Poller.Dispatch(count, runPosted, OnUnhandledException);
+                Deadlines.RunExpired();
                 RunPosted();
             }
         }

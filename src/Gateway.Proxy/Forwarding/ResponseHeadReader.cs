@@ -3,19 +3,28 @@ using System.Runtime.CompilerServices;
 using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Http.Transport;
 using Gateway.Proxy.Upstream;
 
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
 /// Reads an upstream's response head under the route's request timeout, absorbing interim responses (RS-8). One per
-/// client connection, reused: its deadline is re-armed, not made, per request.
+/// client connection, reused: its deadline, on the worker's clock, is re-armed, not made, per request.
 /// </summary>
 internal sealed class ResponseHeadReader : IDisposable
 {
     private const int MaxInterimResponses = 8;
 
-    private CancellationTokenSource _deadline = new();
+    private readonly Deadline _deadline;
+    // The reader the deadline cancels, while a head is read; and whether it did.
+    private PipeReader? _input;
+    private bool _expired;
+
+    public ResponseHeadReader(WorkerDeadlines deadlines)
+    {
+        _deadline = new Deadline(deadlines, static s => ((ResponseHeadReader)s!).Expire(), this);
+    }
 
     /// <summary>
     /// Parses the final response head (or a 101 when <paramref name="upgradeOffered"/>) into <paramref name="response"/>.
@@ -26,16 +35,13 @@ internal sealed class ResponseHeadReader : IDisposable
     public async ValueTask<UpstreamError> ReadAsync(
         UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
     {
-        if (!_deadline.TryReset())
-        {
-            _deadline.Dispose();
-            _deadline = new CancellationTokenSource();
-        }
-        _deadline.CancelAfter(timeoutMs);
         int interim = 0;
         PipeReader input = upstream.Input;
-        // The first read may be the one the pooled connection kept pending while idle, which no token reaches.
-        CancellationTokenRegistration deadline = _deadline.Token.UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input);
+        // The first read may be the one the pooled connection kept pending while idle, which no token reaches: the
+        // deadline cancels the reader itself.
+        _input = input;
+        _expired = false;
+        _deadline.Arm(timeoutMs);
         try
         {
             while (true)
@@ -43,8 +49,8 @@ internal sealed class ResponseHeadReader : IDisposable
                 response.Reset();
                 while (true)
                 {
-                    // Completed on the worker by its socket (or by the deadline's cancellation, which the socket carries
-                    // there too): resumed at once, not through the worker's queue (the caller checks: EnsureCurrent).
+                    // Completed on the worker by its socket, or cancelled there by the deadline: resumed at once, not
+                    // through the worker's queue (the caller checks: EnsureCurrent).
                     ReadResult read = await upstream.ReadAsync().ConfigureAwait(false);
                     var buffer = read.Buffer;
                     if (read.IsCanceled)
@@ -74,7 +80,7 @@ internal sealed class ResponseHeadReader : IDisposable
                 {
                     // A deadline that fired as the head arrived may have left a cancellation on the reader: the
                     // connection is not read again, and the exchange ends as a timeout.
-                    return _deadline.IsCancellationRequested ? UpstreamError.ResponseTimeout : UpstreamError.None;
+                    return _expired ? UpstreamError.ResponseTimeout : UpstreamError.None;
                 }
                 // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
                 // a 101 nobody asked for is a bad response.
@@ -94,8 +100,8 @@ internal sealed class ResponseHeadReader : IDisposable
         }
         finally
         {
-            deadline.Dispose();
-            _deadline.CancelAfter(Timeout.Infinite);
+            _deadline.Disarm();
+            _input = null;
         }
     }
 
@@ -112,4 +118,10 @@ internal sealed class ResponseHeadReader : IDisposable
     }
 
     public void Dispose() => _deadline.Dispose();
+
+    private void Expire()
+    {
+        _expired = true;
+        _input?.CancelPendingRead();
+    }
 }

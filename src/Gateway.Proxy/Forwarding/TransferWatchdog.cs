@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Gateway.Http;
+using Gateway.Http.Transport;
 
 namespace Gateway.Proxy.Forwarding;
 
@@ -33,11 +34,12 @@ internal static class ClientTimeouts
 }
 
 /// <summary>
-/// TO-2 and TO-4 for one client connection, with one timer. The timer runs only while a body transfer
-/// actually waits on the network: a body that came with its head, or a response the socket took at once,
-/// never starts it. The worker publishes progress through plain fields (no allocation, no timer call per
-/// read or flush); the timer's tick, on a pool thread, judges them and ends a stalled transfer by cancelling
-/// the pending read or flush, which the pump sees as a cancelled result rather than an exception.
+/// TO-2 and TO-4 for one client connection, with one deadline on its worker's clock (<see cref="WorkerDeadlines"/>).
+/// The deadline is armed only while a body transfer actually waits on the network: a body that came with its head, or a
+/// response the socket took at once, never arms it. The pumps publish progress through plain fields (no allocation, no
+/// clock call per read or flush); the tick, which the worker runs when the deadline expires, judges them and ends a
+/// stalled transfer by cancelling the pending read or flush, which the pump sees as a cancelled result rather than an
+/// exception. Pumps and tick all run on the worker, so no state is shared with another thread.
 /// </summary>
 internal sealed class TransferWatchdog : IDisposable
 {
@@ -47,13 +49,10 @@ internal sealed class TransferWatchdog : IDisposable
 
     private readonly PipeReader _clientInput;
     private readonly PipeWriter _clientOutput;
-    // Orders the worker's Begin/End against a tick, so a tick never cancels a transfer that has already ended.
-    private readonly Lock _gate = new();
+    private readonly Deadline _tick;
     private readonly long[] _sampleTicks = new long[Samples];
     private readonly long[] _sampleBytes = new long[Samples];
     private readonly long[] _sampleWaited = new long[Samples];
-    private Timer? _timer;
-    private bool _armed;
     private Transfer _transfer;
     private PipeWriter? _upstreamOutput;
     private long _deadline;
@@ -62,16 +61,15 @@ internal sealed class TransferWatchdog : IDisposable
     private long _writeTimeoutTicks;
     private int _sampleCount;
     private int _sampleNext;
-    // Written by the worker, read by the tick.
     private long _bytes;
     private long _waitingSince;
     private long _waitedTicks;
-    private volatile ClientTimeout _expired;
 
-    public TransferWatchdog(PipeReader clientInput, PipeWriter clientOutput)
+    public TransferWatchdog(PipeReader clientInput, PipeWriter clientOutput, WorkerDeadlines deadlines)
     {
         _clientInput = clientInput;
         _clientOutput = clientOutput;
+        _tick = new Deadline(deadlines, static s => ((TransferWatchdog)s!).Tick(), this);
     }
 
     private enum Transfer
@@ -82,62 +80,49 @@ internal sealed class TransferWatchdog : IDisposable
     }
 
     /// <summary>The deadline that ended the current (or last) transfer, if any.</summary>
-    public ClientTimeout Expired => _expired;
+    public ClientTimeout Expired { get; private set; }
 
     /// <summary>TO-2: a request body starts now; on expiry the pending client read and upstream write are cancelled.</summary>
     public void BeginRequestBody(HttpLimits limits, PipeWriter upstreamOutput)
     {
         long now = Stopwatch.GetTimestamp();
-        lock (_gate)
-        {
-            Reset(Transfer.RequestBody);
-            _upstreamOutput = upstreamOutput;
-            _deadline = now + Ticks(limits.RequestBodyTimeoutMs);
-            _windowTicks = Ticks(limits.RequestBodyRateWindowMs);
-            _minBytesPerTick = (double)limits.MinRequestBodyBytesPerSecond / Stopwatch.Frequency;
-            // The body's start is the first sample: its first window is the grace period.
-            _sampleTicks[0] = now;
-            _sampleBytes[0] = 0;
-            _sampleWaited[0] = 0;
-            _sampleCount = 1;
-            _sampleNext = 1;
-        }
+        Reset(Transfer.RequestBody);
+        _upstreamOutput = upstreamOutput;
+        _deadline = now + Ticks(limits.RequestBodyTimeoutMs);
+        _windowTicks = Ticks(limits.RequestBodyRateWindowMs);
+        _minBytesPerTick = (double)limits.MinRequestBodyBytesPerSecond / Stopwatch.Frequency;
+        // The body's start is the first sample: its first window is the grace period.
+        _sampleTicks[0] = now;
+        _sampleBytes[0] = 0;
+        _sampleWaited[0] = 0;
+        _sampleCount = 1;
+        _sampleNext = 1;
     }
 
     /// <summary>TO-4: writes to the client start; on expiry the pending client flush is cancelled.</summary>
     public void BeginResponse(HttpLimits limits)
     {
-        lock (_gate)
-        {
-            Reset(Transfer.Response);
-            _writeTimeoutTicks = Ticks(limits.ResponseWriteTimeoutMs);
-        }
+        Reset(Transfer.Response);
+        _writeTimeoutTicks = Ticks(limits.ResponseWriteTimeoutMs);
     }
 
     /// <summary>Ends the transfer; after this no tick touches the pipes it was given.</summary>
     public void End()
     {
-        lock (_gate)
-        {
-            _transfer = Transfer.None;
-            _upstreamOutput = null;
-            if (_armed)
-            {
-                _armed = false;
-                _timer!.Change(Timeout.Infinite, Timeout.Infinite);
-            }
-        }
+        _transfer = Transfer.None;
+        _upstreamOutput = null;
+        _tick.Disarm();
     }
 
     /// <summary>Body bytes read from the source so far; judged in a request body only, where the source is the client.</summary>
-    public void Progress(long bytes) => Volatile.Write(ref _bytes, bytes);
+    public void Progress(long bytes) => _bytes = bytes;
 
     /// <summary>Request body: a read from the client did not complete at once.</summary>
     public void SourceWaiting()
     {
-        if (!_armed)
+        if (!_tick.IsArmed)
         {
-            Arm();
+            Arm(Stopwatch.GetTimestamp());
         }
     }
 
@@ -148,103 +133,73 @@ internal sealed class TransferWatchdog : IDisposable
     /// </summary>
     public void WaitBegan()
     {
-        Volatile.Write(ref _waitingSince, Stopwatch.GetTimestamp());
-        if (!_armed)
+        _waitingSince = Stopwatch.GetTimestamp();
+        if (!_tick.IsArmed)
         {
-            Arm();
+            Arm(_waitingSince);
         }
     }
 
     public void WaitEnded()
     {
-        // The total first: a tick that sees the wait over must also see it counted.
-        Volatile.Write(ref _waitedTicks, _waitedTicks + Stopwatch.GetTimestamp() - _waitingSince);
-        Volatile.Write(ref _waitingSince, 0);
+        _waitedTicks += Stopwatch.GetTimestamp() - _waitingSince;
+        _waitingSince = 0;
     }
 
+    /// <summary>Leaves the worker's deadlines when the connection closes.</summary>
     public void Dispose()
     {
-        End();
-        _timer?.Dispose();
+        _transfer = Transfer.None;
+        _upstreamOutput = null;
+        _tick.Dispose();
     }
 
     private void Reset(Transfer transfer)
     {
         _transfer = transfer;
-        _expired = ClientTimeout.None;
+        Expired = ClientTimeout.None;
         _bytes = 0;
         _waitingSince = 0;
         _waitedTicks = 0;
     }
 
-    private void Arm()
+    private void Arm(long now)
     {
-        lock (_gate)
+        if (_transfer != Transfer.None)
         {
-            if (_transfer == Transfer.None)
-            {
-                return;
-            }
-            _armed = true;
-            _timer ??= CreateTimer();
-            _timer.Change(DueMilliseconds(Stopwatch.GetTimestamp()), Timeout.Infinite);
-        }
-    }
-
-    private Timer CreateTimer()
-    {
-        // The timer lives as long as the connection: it must not keep the first request's async-local
-        // state (its Activity, for one) alive, nor run the tick inside it.
-        bool suppress = !ExecutionContext.IsFlowSuppressed();
-        if (suppress)
-        {
-            ExecutionContext.SuppressFlow();
-        }
-        try
-        {
-            return new Timer(static state => ((TransferWatchdog)state!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
-        }
-        finally
-        {
-            if (suppress)
-            {
-                ExecutionContext.RestoreFlow();
-            }
+            _tick.Arm(DueMilliseconds(now));
         }
     }
 
     private void Tick()
     {
-        lock (_gate)
+        if (_transfer == Transfer.None || Expired != ClientTimeout.None)
         {
-            if (_transfer == Transfer.None || _expired != ClientTimeout.None)
+            return;
+        }
+        long now = Stopwatch.GetTimestamp();
+        ClientTimeout expired = _transfer == Transfer.RequestBody ? CheckRequestBody(now) : CheckResponse(now);
+        if (expired == ClientTimeout.None)
+        {
+            Arm(now);
+            return;
+        }
+        Expired = expired;
+        try
+        {
+            if (_transfer == Transfer.RequestBody)
             {
-                return;
+                _clientInput.CancelPendingRead();
+                _upstreamOutput?.CancelPendingFlush();
             }
-            long now = Stopwatch.GetTimestamp();
-            ClientTimeout expired = _transfer == Transfer.RequestBody ? CheckRequestBody(now) : CheckResponse(now);
-            if (expired == ClientTimeout.None)
+            else
             {
-                _timer!.Change(DueMilliseconds(now), Timeout.Infinite);
-                return;
+                _clientOutput.CancelPendingFlush();
             }
-            _expired = expired;
-            try
-            {
-                if (_transfer == Transfer.RequestBody)
-                {
-                    _clientInput.CancelPendingRead();
-                    _upstreamOutput?.CancelPendingFlush();
-                }
-                else
-                {
-                    _clientOutput.CancelPendingFlush();
-                }
-            }
-            catch (ObjectDisposedException)
-            {
-                // A pipe completed by a close that raced this tick: nothing is left to cancel.
-            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // A pipe its owner already completed: nothing is left to cancel.
         }
     }
 
@@ -254,9 +209,7 @@ internal sealed class TransferWatchdog : IDisposable
         {
             return ClientTimeout.RequestBody;
         }
-        long bytes = Volatile.Read(ref _bytes);
-        long since = Volatile.Read(ref _waitingSince);
-        long waited = Volatile.Read(ref _waitedTicks) + (since != 0 ? now - since : 0);
+        long waited = _waitedTicks + (_waitingSince != 0 ? now - _waitingSince : 0);
         // The newest sample one window of the client's own time ago (waits on the upstream or a plugin left
         // out): since then the client must have sent at the minimum rate.
         for (int i = 0; i < _sampleCount; i++)
@@ -265,7 +218,7 @@ internal sealed class TransferWatchdog : IDisposable
             long clientTicks = now - _sampleTicks[slot] - (waited - _sampleWaited[slot]);
             if (clientTicks >= _windowTicks)
             {
-                if (bytes - _sampleBytes[slot] < _minBytesPerTick * clientTicks)
+                if (_bytes - _sampleBytes[slot] < _minBytesPerTick * clientTicks)
                 {
                     return ClientTimeout.RequestBodyRate;
                 }
@@ -273,20 +226,17 @@ internal sealed class TransferWatchdog : IDisposable
             }
         }
         _sampleTicks[_sampleNext] = now;
-        _sampleBytes[_sampleNext] = bytes;
+        _sampleBytes[_sampleNext] = _bytes;
         _sampleWaited[_sampleNext] = waited;
         _sampleNext = (_sampleNext + 1) % Samples;
         _sampleCount = Math.Min(_sampleCount + 1, Samples);
         return ClientTimeout.None;
     }
 
-    private ClientTimeout CheckResponse(long now)
-    {
-        long since = Volatile.Read(ref _waitingSince);
-        return since != 0 && now - since >= _writeTimeoutTicks ? ClientTimeout.ResponseWrite : ClientTimeout.None;
-    }
+    private ClientTimeout CheckResponse(long now) =>
+        _waitingSince != 0 && now - _waitingSince >= _writeTimeoutTicks ? ClientTimeout.ResponseWrite : ClientTimeout.None;
 
-    private long DueMilliseconds(long now)
+    private int DueMilliseconds(long now)
     {
         long due;
         if (_transfer == Transfer.RequestBody)
@@ -295,10 +245,9 @@ internal sealed class TransferWatchdog : IDisposable
         }
         else
         {
-            long since = Volatile.Read(ref _waitingSince);
-            due = since != 0 ? since + _writeTimeoutTicks - now : _writeTimeoutTicks / 4;
+            due = _waitingSince != 0 ? _waitingSince + _writeTimeoutTicks - now : _writeTimeoutTicks / 4;
         }
-        return Math.Max(1, (due * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+        return (int)Math.Clamp((due * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
     }
 
     private static long Ticks(int milliseconds) => milliseconds * Stopwatch.Frequency / 1000;

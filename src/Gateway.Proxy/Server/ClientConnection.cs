@@ -32,10 +32,13 @@ internal sealed class ClientConnection
     // The request's state, reset per request; the head parser fills its request head.
     private readonly ExchangeState _state = new();
     private readonly ProxyExchange _exchange;
-    private CancellationTokenSource _deadline = new();
+    // TO-1 / TO-3 on the worker's clock: it ends a wait for a head by cancelling the pending read.
+    private readonly Deadline _headDeadline;
     private TransferWatchdog? _watchdog;
     private RequestRejection _rejection;
     private bool _idle;
+    // The head deadline passed or a drain closed the idle connection: the head read in progress ends.
+    private bool _headWaitEnded;
     private SslStream? _tlsStream;
     private string? _forwardedFor;
 
@@ -49,6 +52,7 @@ internal sealed class ClientConnection
         Remote = socket.RemoteEndPoint as IPEndPoint;
         Local = socket.LocalEndPoint as IPEndPoint;
         _exchange = new ProxyExchange(this, _state, worker, logger);
+        _headDeadline = new Deadline(worker.Loop.Deadlines, static s => ((ClientConnection)s!).EndHeadWait(), this);
     }
 
     /// <summary>The listener that accepted this connection; its slot is released when the connection closes.</summary>
@@ -71,14 +75,14 @@ internal sealed class ClientConnection
     public ProxyServer Server => _server;
 
     /// <summary>TO-2 / TO-4 for this connection; made on first use so a connection that never moves a body holds none.</summary>
-    public TransferWatchdog Watchdog => _watchdog ??= new TransferWatchdog(Input, Output);
+    public TransferWatchdog Watchdog => _watchdog ??= new TransferWatchdog(Input, Output, _worker.Loop.Deadlines);
 
-    /// <summary>Closes the connection if it is waiting for a next request (graceful drain).</summary>
+    /// <summary>Closes the connection if it is waiting for a next request (graceful drain); run on the worker (the drain posts it).</summary>
     public void CloseIfIdle()
     {
         if (_idle)
         {
-            _deadline.Cancel();
+            EndHeadWait();
         }
     }
 
@@ -118,6 +122,7 @@ internal sealed class ClientConnection
                 // The connection's pooled steps end on its worker and resume this loop there without a post (EnsureCurrent).
                 HeadResult head = await ReadHeadAsync(snapshot, first).ConfigureAwait(false);
                 _worker.Loop.EnsureCurrent();
+                _headDeadline.Disarm();
                 first = false;
                 if (head == HeadResult.Closed)
                 {
@@ -157,7 +162,7 @@ internal sealed class ClientConnection
     /// <summary>Ends a connection that never got to its first request.</summary>
     private void Discard()
     {
-        _deadline.Dispose();
+        _headDeadline.Dispose();
         _exchange.Dispose();
         _server.ConnectionClosed(this, _worker);
     }
@@ -173,13 +178,14 @@ internal sealed class ClientConnection
     /// <summary>
     /// The TLS handshake, within limits.headerTimeoutMs. A failure of any kind (plain HTTP, unknown SNI without a
     /// default, a refused client certificate, a timeout) ends the connection without a byte of HTTP and one log line.
+    /// The TLS library takes a token, not a reader to cancel: one token source per TLS connection, not per request.
     /// </summary>
     private async ValueTask<bool> StartTlsAsync(TlsTerminator terminator)
     {
-        Arm(_server.Snapshot.Limits.HeaderTimeoutMs);
+        using var handshakeDeadline = new CancellationTokenSource(_server.Snapshot.Limits.HeaderTimeoutMs);
         try
         {
-            SslStream tls = await terminator.AuthenticateAsync(_stream, _deadline.Token);
+            SslStream tls = await terminator.AuthenticateAsync(_stream, handshakeDeadline.Token);
             _tlsStream = tls;
             Tls = new ConnectionTls(
                 TlsVersions.Label(tls.SslProtocol),
@@ -218,7 +224,7 @@ internal sealed class ClientConnection
         _state.Request.Reset();
         // TO-1 counts from accept for the first request; later ones get the idle deadline until their first byte.
         bool headerClockRunning = first;
-        Arm(first ? snapshot.Limits.HeaderTimeoutMs : snapshot.Limits.IdleTimeoutMs);
+        ArmHeadDeadline(first ? snapshot.Limits.HeaderTimeoutMs : snapshot.Limits.IdleTimeoutMs);
         _idle = !first;
         if (_idle && _server.IsDraining)
         {
@@ -226,24 +232,23 @@ internal sealed class ClientConnection
         }
         while (true)
         {
-            ReadResult read;
-            try
+            // The socket completes its reads on the worker, and the deadline cancels them there, so the read resumes
+            // this step right there instead of through the worker's queue (the caller checks: EnsureCurrent).
+            ReadResult read = await Input.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            if (read.IsCanceled || _headWaitEnded)
             {
-                // The socket completes its reads on the worker, its deadline included, so the read resumes this step right
-                // there instead of through the worker's queue (the caller checks: EnsureCurrent).
-                read = await Input.ReadAsync(_deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                // Bytes that came with the deadline do not save the head: the reader may still hold its cancellation,
+                // and the connection is not read again.
+                Input.AdvanceTo(buffer.Start);
                 bool sawBytes = headerClockRunning && !_idle;
                 _idle = false;
                 return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
             }
-            ReadOnlySequence<byte> buffer = read.Buffer;
             if (!buffer.IsEmpty && !headerClockRunning)
             {
                 headerClockRunning = true;
-                Arm(snapshot.Limits.HeaderTimeoutMs);
+                ArmHeadDeadline(snapshot.Limits.HeaderTimeoutMs);
             }
             if (!buffer.IsEmpty)
             {
@@ -254,7 +259,6 @@ internal sealed class ClientConnection
             if (status == ParseStatus.Complete)
             {
                 Input.AdvanceTo(reader.Position);
-                Arm(Timeout.Infinite);
                 return HeadResult.Parsed;
             }
             if (status == ParseStatus.Rejected)
@@ -314,21 +318,23 @@ internal sealed class ClientConnection
         }
     }
 
-    private void Arm(int milliseconds)
+    private void ArmHeadDeadline(int milliseconds)
     {
-        if (!_deadline.TryReset())
-        {
-            _deadline.Dispose();
-            _deadline = new CancellationTokenSource();
-        }
-        if (milliseconds != Timeout.Infinite)
-        {
-            _deadline.CancelAfter(milliseconds);
-        }
+        _headWaitEnded = false;
+        _headDeadline.Arm(milliseconds);
+    }
+
+    private void EndHeadWait()
+    {
+        _headWaitEnded = true;
+        Input.CancelPendingRead();
     }
 
     private async ValueTask CloseAsync()
     {
+        // A drain's later CloseIfIdle must not touch the pipes this completes.
+        _idle = false;
+        _headDeadline.Dispose();
         _exchange.Dispose();
         if (_watchdog is not null)
         {
@@ -379,7 +385,6 @@ internal sealed class ClientConnection
         }
         _tlsStream?.Dispose();
         _stream.Dispose();
-        _deadline.Dispose();
     }
 
     /// <summary>
@@ -400,7 +405,6 @@ internal sealed class ClientConnection
         _stream.Dispose();
         Output.Complete(StalledClient);
         Input.Complete();
-        _deadline.Dispose();
     }
 
     private static readonly Exception StalledClient = new IOException("client stopped reading (TO-4)");

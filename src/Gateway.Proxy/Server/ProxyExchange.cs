@@ -32,7 +32,7 @@ internal sealed class ProxyExchange : IDisposable
     private readonly ExchangeCompletion _completion;
     private readonly BodyPump _requestPump = new();
     private readonly BodyPump _responsePump = new();
-    private readonly ResponseHeadReader _responseHead = new();
+    private readonly ResponseHeadReader _responseHead;
     private readonly HeldRequestBody _heldBody = new();
     private readonly HeldResponseHead _heldHead = new();
 
@@ -43,6 +43,7 @@ internal sealed class ProxyExchange : IDisposable
         _worker = worker;
         _logger = logger;
         _completion = new ExchangeCompletion(client, state, logger);
+        _responseHead = new ResponseHeadReader(worker.Loop.Deadlines);
     }
 
     /// <summary>Body bytes the client sent with the last request (for a tunnel, what it relayed upstream).</summary>
