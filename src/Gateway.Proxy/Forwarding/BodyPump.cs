@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Gateway.Http.Async;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Plugins.Contexts;
@@ -60,8 +61,8 @@ internal sealed class BodyPump
         BytesWritten = 0;
     }
 
-    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<PumpStatus> PumpAsync(BodyTransfer transfer)
     {
         BytesRead = 0;
@@ -105,7 +106,7 @@ internal sealed class BodyPump
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<PumpStatus> PumpContentLengthAsync(long length)
     {
         if (length == 0)
@@ -144,7 +145,7 @@ internal sealed class BodyPump
         return PumpStatus.Completed;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<PumpStatus> PumpChunkedAsync()
     {
         PipeReader source = _transfer.Source;
@@ -254,7 +255,7 @@ internal sealed class BodyPump
         return outcome;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<PumpStatus> EmitAsync(ReadOnlySequence<byte> data, bool endOfStream)
     {
         PipeWriter target = _transfer.Target;

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Gateway.Http.Async;
 using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
@@ -31,7 +32,7 @@ internal sealed class ResponseHeadReader : IDisposable
     /// Returns <see cref="UpstreamError.None"/>; <see cref="UpstreamError.Reset"/> when the connection closed before any
     /// response (a fresh connection may be tried); <see cref="UpstreamError.ResponseTimeout"/>; <see cref="UpstreamError.BadResponse"/>.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<UpstreamError> ReadAsync(
         UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
     {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Gateway.Http.Async;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Transport;
@@ -217,8 +218,8 @@ internal sealed class ClientConnection
         Rejected,
     }
 
-    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
     {
         _state.Request.Reset();
@@ -280,7 +281,7 @@ internal sealed class ClientConnection
         : ExchangeError.Rejected(ExchangeStage.RequestHead, _rejection));
 
     /// <summary>Flushes a response written outside a body pump; false when the connection cannot carry more.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<bool> FlushAsync()
     {
         try

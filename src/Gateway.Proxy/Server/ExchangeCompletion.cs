@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Gateway.Http.Async;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Logging;
 using Gateway.Proxy.Upstream;
@@ -26,7 +27,7 @@ internal sealed class ExchangeCompletion
     }
 
     /// <summary>Ends the request as its state says; returns whether the connection may carry another request.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<bool> FinishAsync()
     {
         ExchangeState s = _state;

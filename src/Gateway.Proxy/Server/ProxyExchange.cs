@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Gateway.Http.Async;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Paths;
@@ -68,8 +69,8 @@ internal sealed class ProxyExchange : IDisposable
     }
 
     /// <summary>Proxies the request the connection parsed into the state; returns whether the connection may carry another.</summary>
-    // Pooled async frames: an exchange that waits on the network allocates no state machine per await.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot)
     {
         ExchangeState s = _state;
@@ -153,7 +154,7 @@ internal sealed class ProxyExchange : IDisposable
     }
 
     /// <summary>Phase 2: the request head through the plugins, re-routing as they ask; false when the exchange ends here.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<bool> FilterRequestHeadAsync(WorkerState worker, PluginStream filters)
     {
         ExchangeState s = _state;
@@ -227,7 +228,7 @@ internal sealed class ProxyExchange : IDisposable
     /// Phase 4 for a request no plugin held: the head, and the body streamed from the client (through the plugins that
     /// inspect it, then chunked). Null when there is no body: the head waits for the caller's flush.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<PumpStatus?> SendRequestAsync(PipeWriter upstream, TransferWatchdog watch)
     {
         ExchangeState s = _state;
@@ -268,7 +269,7 @@ internal sealed class ProxyExchange : IDisposable
     }
 
     /// <summary>Phase 3: an upstream connection, and a second one where a first attempt may be repeated (KA-7).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledFrameVoidBuilder))]
     private async ValueTask ForwardAsync(UpstreamPool pool)
     {
         ExchangeState s = _state;
@@ -324,7 +325,7 @@ internal sealed class ProxyExchange : IDisposable
     /// Phases 4-7 on one upstream connection, which it releases. Returns true only when the connection closed before any
     /// response, so that a fresh one may be tried; every other end is in the state.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(UpstreamPool pool, UpstreamConnection upstream)
     {
         ExchangeState s = _state;
