@@ -69,7 +69,6 @@ internal sealed class ProxyExchange : IDisposable
     }
 
     /// <summary>Proxies the request the connection parsed into the state; returns whether the connection may carry another.</summary>
-    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
     [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     public async ValueTask<bool> RunAsync(ProxySnapshot snapshot)
     {
