@@ -192,12 +192,23 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
         SynchronizationContext? previous = Current;
         SetSynchronizationContext(this);
         t_running = this;
+        // As on the worker's own thread: what starts here (an accepted connection) captures no execution context, so its
+        // frames resume with a plain MoveNext wherever they resume.
+        bool suppress = !ExecutionContext.IsFlowSuppressed();
+        if (suppress)
+        {
+            ExecutionContext.SuppressFlow();
+        }
         try
         {
             RunPosted();
         }
         finally
         {
+            if (suppress)
+            {
+                ExecutionContext.RestoreFlow();
+            }
             t_running = null;
             SetSynchronizationContext(previous);
             Volatile.Write(ref _state, Asleep);

@@ -54,7 +54,7 @@ public sealed class WorkerSocketStream : Stream
         SocketException failure = new((int)SocketError.HostNotFound);
         foreach (IPAddress address in addresses)
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
             WorkerSocketStream? stream = null;
             try
             {

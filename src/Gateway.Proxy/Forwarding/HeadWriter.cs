@@ -105,11 +105,16 @@ public static class HeadWriter
     {
         for (int i = 0; i < headers.Count; i++)
         {
-            var field = headers[i];
-            WriteLatin1(w, field.Key);
-            w.Write(": "u8);
-            WriteLatin1(w, field.Value);
-            w.Write(Crlf);
+            (string name, string value) = headers[i];
+            // One span per field line: Latin-1 is one byte per character, so its length is known before writing.
+            Span<byte> line = w.GetSpan(name.Length + value.Length + 4);
+            int n = Encoding.Latin1.GetBytes(name, line);
+            line[n++] = (byte)':';
+            line[n++] = (byte)' ';
+            n += Encoding.Latin1.GetBytes(value, line[n..]);
+            line[n++] = (byte)'\r';
+            line[n++] = (byte)'\n';
+            w.Advance(n);
         }
     }
 
