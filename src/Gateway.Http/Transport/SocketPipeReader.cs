@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks.Sources;
 
 namespace Gateway.Http.Transport;
 
@@ -16,7 +15,7 @@ namespace Gateway.Http.Transport;
 /// complete) has it grown, its unconsumed bytes kept in order; the consumers bound that by their own limits.
 /// </para>
 /// </summary>
-public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
+public sealed class SocketPipeReader : PipeReader
 {
     private const int BufferSize = 16 * 1024;
     private const int MinimumReadSize = 4096;
@@ -24,7 +23,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
     private readonly WorkerSocketStream _socket;
     private readonly WorkerLoop _loop;
     private readonly Action _onReadable;
-    private ManualResetValueTaskSourceCore<ReadResult> _pending;
+    private readonly PendingPipeCall<ReadResult> _read;
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _wait;
     private byte[]? _buffer;
     // The unconsumed bytes are _buffer[_start.._end].
@@ -35,20 +34,23 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
     private bool _ended;
     // A read's buffer is out with the consumer until it advances.
     private bool _lent;
-    private bool _readPending;
     // A wait for the socket's next edge is outstanding; it holds no buffer.
     private bool _waiting;
-    private bool _cancelRequested;
-    private bool _tokenCancelled;
     private bool _completed;
-    private CancellationToken _token;
-    private CancellationTokenRegistration _registration;
 
     public SocketPipeReader(WorkerSocketStream socket)
     {
         _socket = socket;
         _loop = socket.Loop;
         _onReadable = OnReadable;
+        // A cancellation ends the wait now, and its continuation answers the pending read as cancelled.
+        _read = new PendingPipeCall<ReadResult>(_loop, () =>
+        {
+            if (_waiting)
+            {
+                _socket.CancelPendingRead();
+            }
+        });
     }
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
@@ -77,17 +79,12 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         {
             return ValueTask.FromException<ReadResult>(e);
         }
-        _readPending = true;
-        if (cancellationToken.CanBeCanceled)
-        {
-            _token = cancellationToken;
-            _registration = cancellationToken.UnsafeRegister(static s => ((SocketPipeReader)s!).OnTokenCancelled(), this);
-        }
+        ValueTask<ReadResult> pending = _read.Begin(cancellationToken);
         if (!_waiting)
         {
             WaitForEdge();
         }
-        return new(this, _pending.Version);
+        return pending;
     }
 
     // Its own method: a lambda's captures would otherwise be allocated on every read, on the worker too.
@@ -128,17 +125,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
     }
 
     /// <summary>Ends the pending read (or else the next one) with a cancelled result; from any thread.</summary>
-    public override void CancelPendingRead()
-    {
-        if (_loop.IsCurrent)
-        {
-            CancelOnWorker();
-        }
-        else
-        {
-            _loop.Post(static s => ((SocketPipeReader)s!).CancelOnWorker(), this);
-        }
-    }
+    public override void CancelPendingRead() => _read.RequestCancel();
 
     public override void Complete(Exception? exception = null)
     {
@@ -154,18 +141,17 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         _completed = true;
         // No socket operation ever holds the buffer (waits read nothing), so it can go back at once.
         Release();
-        if (_readPending)
+        if (_read.IsPending)
         {
-            Fail(new InvalidOperationException("the reader was completed while a read was pending"));
+            _read.Fail(new InvalidOperationException("the reader was completed while a read was pending"));
         }
     }
 
     /// <summary>A read that can be answered without the socket: the consumer's unexamined bytes, the end, a cancellation.</summary>
     private bool TryTake(out ReadResult result)
     {
-        if (_cancelRequested)
+        if (_read.TakeCancelRequest())
         {
-            _cancelRequested = false;
             result = Lend(isCanceled: true);
             return true;
         }
@@ -254,22 +240,21 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         {
             failure = e;
         }
-        if (!_readPending)
+        if (!_read.IsPending)
         {
             return;
         }
-        if (_tokenCancelled)
+        if (_read.TokenCancelled)
         {
-            Fail(new OperationCanceledException(_token));
+            _read.Fail(_read.TokenCancellation());
         }
-        else if (_cancelRequested)
+        else if (_read.TakeCancelRequest())
         {
-            _cancelRequested = false;
-            Resolve(isCanceled: true);
+            _read.Resolve(Lend(isCanceled: true));
         }
         else if (failure is not null)
         {
-            Fail(failure);
+            _read.Fail(failure);
         }
         else
         {
@@ -277,7 +262,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
             {
                 if (TryFill())
                 {
-                    Resolve(isCanceled: false);
+                    _read.Resolve(Lend(isCanceled: false));
                 }
                 else
                 {
@@ -286,33 +271,8 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                Fail(e);
+                _read.Fail(e);
             }
-        }
-    }
-
-    private void CancelOnWorker()
-    {
-        if (_completed)
-        {
-            return;
-        }
-        _cancelRequested = true;
-        if (_waiting)
-        {
-            // The wait ends now, and its continuation answers the pending read as cancelled.
-            _socket.CancelPendingRead();
-        }
-    }
-
-    private void OnTokenCancelled() => _loop.Post(static s => ((SocketPipeReader)s!).CancelByToken(), this);
-
-    private void CancelByToken()
-    {
-        if (_readPending && _token.IsCancellationRequested && _waiting)
-        {
-            _tokenCancelled = true;
-            _socket.CancelPendingRead();
         }
     }
 
@@ -321,28 +281,6 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         _lent = true;
         ReadOnlySequence<byte> data = _buffer is null ? ReadOnlySequence<byte>.Empty : new(_buffer, _start, _end - _start);
         return new ReadResult(data, isCanceled, _ended);
-    }
-
-    private void Resolve(bool isCanceled)
-    {
-        ReadResult result = Lend(isCanceled);
-        EndPending();
-        _pending.SetResult(result);
-    }
-
-    private void Fail(Exception e)
-    {
-        EndPending();
-        _pending.SetException(e);
-    }
-
-    private void EndPending()
-    {
-        _readPending = false;
-        _tokenCancelled = false;
-        _registration.Unregister();
-        _registration = default;
-        _token = default;
     }
 
     private int IndexOf(SequencePosition position)
@@ -371,26 +309,9 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         {
             throw new InvalidOperationException("reading is not allowed after the reader was completed");
         }
-        if (_readPending)
+        if (_read.IsPending)
         {
             throw new InvalidOperationException("a read is already pending");
         }
     }
-
-    public ReadResult GetResult(short token)
-    {
-        try
-        {
-            return _pending.GetResult(token);
-        }
-        finally
-        {
-            _pending.Reset();
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token) => _pending.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _pending.OnCompleted(continuation, state, token, flags);
 }

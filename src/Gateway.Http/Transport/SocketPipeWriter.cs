@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks.Sources;
 
 namespace Gateway.Http.Transport;
 
@@ -16,31 +15,34 @@ namespace Gateway.Http.Transport;
 /// not sent: the connection cannot carry a response any more. A completion with an error discards what is unsent.
 /// </para>
 /// </summary>
-public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
+public sealed class SocketPipeWriter : PipeWriter
 {
     private const int BufferSize = 4096;
 
     private readonly WorkerSocketStream _socket;
     private readonly WorkerLoop _loop;
     private readonly Action _onSent;
-    private ManualResetValueTaskSourceCore<FlushResult> _pending;
+    private readonly PendingPipeCall<FlushResult> _flush;
     private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _send;
     private byte[]? _buffer;
     private int _written;
     // The socket is sending from _buffer: it stays ours until the send ends.
     private bool _sending;
-    private bool _flushPending;
-    private bool _cancelRequested;
-    private bool _tokenCancelled;
     private bool _completed;
-    private CancellationToken _token;
-    private CancellationTokenRegistration _registration;
 
     public SocketPipeWriter(WorkerSocketStream socket)
     {
         _socket = socket;
         _loop = socket.Loop;
         _onSent = OnSent;
+        // A cancellation ends the send now, and its continuation answers the pending flush as cancelled.
+        _flush = new PendingPipeCall<FlushResult>(_loop, () =>
+        {
+            if (_sending)
+            {
+                _socket.CancelPendingWrite();
+            }
+        });
     }
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
@@ -71,7 +73,7 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         {
             return new(FlushOnWorker(cancellationToken));
         }
-        if (_completed || _flushPending)
+        if (_completed || _flush.IsPending)
         {
             throw new InvalidOperationException(_completed ? "flushing is not allowed after the writer was completed" : "a flush is already pending");
         }
@@ -79,9 +81,8 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         {
             return ValueTask.FromCanceled<FlushResult>(cancellationToken);
         }
-        if (_cancelRequested)
+        if (_flush.TakeCancelRequest())
         {
-            _cancelRequested = false;
             return new(new FlushResult(isCanceled: true, isCompleted: false));
         }
         if (_written == 0)
@@ -102,19 +103,14 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
             Release();
             return ValueTask.FromException<FlushResult>(e);
         }
-        _flushPending = true;
         _sending = true;
-        if (cancellationToken.CanBeCanceled)
-        {
-            _token = cancellationToken;
-            _registration = cancellationToken.UnsafeRegister(static s => ((SocketPipeWriter)s!).OnTokenCancelled(), this);
-        }
+        ValueTask<FlushResult> pending = _flush.Begin(cancellationToken);
         // Consumed once, through its awaiter: OnSent takes the result.
 #pragma warning disable CA2012
         _send = _socket.SendWhenWritableAsync(data).ConfigureAwait(false).GetAwaiter();
 #pragma warning restore CA2012
         _send.UnsafeOnCompleted(_onSent);
-        return new(this, _pending.Version);
+        return pending;
     }
 
     // Its own method: a lambda's captures would otherwise be allocated on every flush, on the worker too.
@@ -122,24 +118,14 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         _loop.RunAsync(() => FlushAsync(cancellationToken).AsTask());
 
     /// <summary>Ends the pending flush (or else the next one) with a cancelled result; from any thread.</summary>
-    public override void CancelPendingFlush()
-    {
-        if (_loop.IsCurrent)
-        {
-            CancelOnWorker();
-        }
-        else
-        {
-            _loop.Post(static s => ((SocketPipeWriter)s!).CancelOnWorker(), this);
-        }
-    }
+    public override void CancelPendingFlush() => _flush.RequestCancel();
 
     /// <summary>Flushes what is unsent, unless <paramref name="exception"/> says the output is abandoned, then completes.</summary>
     public override async ValueTask CompleteAsync(Exception? exception = null)
     {
         try
         {
-            if (exception is null && !_completed && _written > 0 && !_flushPending)
+            if (exception is null && !_completed && _written > 0 && !_flush.IsPending)
             {
                 await FlushAsync();
             }
@@ -184,72 +170,26 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         }
         // Sent or abandoned, the bytes are done with: the buffer goes back whatever the outcome.
         Release();
-        if (!_flushPending)
+        if (!_flush.IsPending)
         {
             return;
         }
-        if (_tokenCancelled)
+        if (_flush.TokenCancelled)
         {
-            Fail(new OperationCanceledException(_token));
+            _flush.Fail(_flush.TokenCancellation());
         }
-        else if (_cancelRequested)
+        else if (_flush.TakeCancelRequest())
         {
-            _cancelRequested = false;
-            Resolve(new FlushResult(isCanceled: true, isCompleted: false));
+            _flush.Resolve(new FlushResult(isCanceled: true, isCompleted: false));
         }
         else if (failure is not null)
         {
-            Fail(failure);
+            _flush.Fail(failure);
         }
         else
         {
-            Resolve(default);
+            _flush.Resolve(default);
         }
-    }
-
-    private void CancelOnWorker()
-    {
-        if (_completed)
-        {
-            return;
-        }
-        _cancelRequested = true;
-        if (_sending)
-        {
-            _socket.CancelPendingWrite();
-        }
-    }
-
-    private void OnTokenCancelled() => _loop.Post(static s => ((SocketPipeWriter)s!).CancelByToken(), this);
-
-    private void CancelByToken()
-    {
-        if (_flushPending && _token.IsCancellationRequested && _sending)
-        {
-            _tokenCancelled = true;
-            _socket.CancelPendingWrite();
-        }
-    }
-
-    private void Resolve(FlushResult result)
-    {
-        EndPending();
-        _pending.SetResult(result);
-    }
-
-    private void Fail(Exception e)
-    {
-        EndPending();
-        _pending.SetException(e);
-    }
-
-    private void EndPending()
-    {
-        _flushPending = false;
-        _tokenCancelled = false;
-        _registration.Unregister();
-        _registration = default;
-        _token = default;
     }
 
     [MemberNotNull(nameof(_buffer))]
@@ -282,21 +222,4 @@ public sealed class SocketPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
         }
         _written = 0;
     }
-
-    public FlushResult GetResult(short token)
-    {
-        try
-        {
-            return _pending.GetResult(token);
-        }
-        finally
-        {
-            _pending.Reset();
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token) => _pending.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _pending.OnCompleted(continuation, state, token, flags);
 }
