@@ -13,20 +13,8 @@ namespace Gateway.Http.Tests.Transport;
 /// input, cancellations of every kind end only the read or flush they reach, and a flush the socket cannot take whole
 /// waits for the peer to read.
 /// </summary>
-public sealed class SocketPipeTests : IAsyncDisposable
+public sealed class SocketPipeTests : WorkerSocketTest
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-
-    private readonly WorkerLoop _loop = new(0);
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    private CancellationToken Aborted => TestContext.Current.CancellationToken;
-
-    public SocketPipeTests()
-    {
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(8);
-    }
-
     [Fact]
     public Task Read_WhenDataIsThere_CompletesAtOnce() => OnWorker(async (socket, peer) =>
     {
@@ -52,7 +40,7 @@ public sealed class SocketPipeTests : IAsyncDisposable
 
         await peer.SendAsync("hello"u8.ToArray(), Aborted);
         ReadResult result = await read.AsTask().WaitAsync(Patience, Aborted);
-        Assert.True(_loop.IsCurrent);
+        Assert.True(Loop.IsCurrent);
         Assert.Equal("hello", Text(result.Buffer));
         input.AdvanceTo(result.Buffer.End);
         input.Complete();
@@ -273,7 +261,7 @@ public sealed class SocketPipeTests : IAsyncDisposable
         var received = new byte[64];
         Assert.Equal("kept", Encoding.ASCII.GetString(received, 0, await peer.ReceiveAsync(received, Aborted)));
 
-        using Socket second = await AcceptAfter(out Task<WorkerSocketStream> connecting);
+        using Socket second = await AcceptAfter(out Task<WorkerSocketStream> connecting, Endpoint);
         using WorkerSocketStream other = await connecting;
         var dropped = new SocketPipeWriter(other);
         dropped.Write("dropped"u8);
@@ -282,30 +270,8 @@ public sealed class SocketPipeTests : IAsyncDisposable
         Assert.Equal(0, await second.ReceiveAsync(received, Aborted));
     });
 
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Dispose();
-        _loop.Dispose();
-        await Task.CompletedTask;
-    }
-
     private static string Text(ReadOnlySequence<byte> buffer) => Encoding.ASCII.GetString(buffer.ToArray());
 
     private static async Task<ReadResult> ReadAsync(PipeReader input) =>
-        await input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Patience, TestContext.Current.CancellationToken);
-
-    /// <summary>Connects a socket on the worker to an accepted peer and runs <paramref name="test"/> there.</summary>
-    private async Task OnWorker(Func<WorkerSocketStream, Socket, Task> test) =>
-        await _loop.RunAsync(async () =>
-        {
-            using Socket peer = await AcceptAfter(out Task<WorkerSocketStream> connecting);
-            using WorkerSocketStream socket = await connecting;
-            await test(socket, peer);
-        }).WaitAsync(Patience * 3, Aborted);
-
-    private Task<Socket> AcceptAfter(out Task<WorkerSocketStream> connecting)
-    {
-        connecting = WorkerSocketStream.ConnectAsync(new DnsEndPoint("127.0.0.1", ((IPEndPoint)_listener.LocalEndPoint!).Port), _loop, Aborted);
-        return _listener.AcceptAsync(Aborted).AsTask();
-    }
+        await input.ReadAsync(Aborted).AsTask().WaitAsync(Patience, Aborted);
 }

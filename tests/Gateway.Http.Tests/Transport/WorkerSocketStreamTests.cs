@@ -10,22 +10,8 @@ namespace Gateway.Http.Tests.Transport;
 /// waits for the next edge without losing the FIN, zero-byte reads and peeks take nothing, deadlines and disposal end
 /// pending operations, a full socket holds a write back until the peer reads, and connects report refusal.
 /// </summary>
-public sealed class WorkerSocketStreamTests : IAsyncDisposable
+public sealed class WorkerSocketStreamTests : WorkerSocketTest
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-
-    private readonly WorkerLoop _loop = new(0);
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    private CancellationToken Aborted => TestContext.Current.CancellationToken;
-
-    public WorkerSocketStreamTests()
-    {
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(8);
-    }
-
-    private DnsEndPoint Endpoint => new("127.0.0.1", ((IPEndPoint)_listener.LocalEndPoint!).Port);
-
     [Fact]
     public Task Read_TakesWhatArrived_ThenWaitsOnTheWorkerForMore() => OnWorker(async (stream, peer) =>
     {
@@ -37,7 +23,7 @@ public sealed class WorkerSocketStreamTests : IAsyncDisposable
         Assert.False(next.IsCompleted);
         await peer.SendAsync("de"u8.ToArray(), Aborted);
         Assert.Equal(2, await next);
-        Assert.True(_loop.IsCurrent);
+        Assert.True(Loop.IsCurrent);
         Assert.Equal("de", Encoding.ASCII.GetString(buffer, 0, 2));
     });
 
@@ -82,7 +68,7 @@ public sealed class WorkerSocketStreamTests : IAsyncDisposable
         var buffer = new byte[64];
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => _ = await stream.ReadAsync(buffer, deadline.Token));
-        Assert.True(_loop.IsCurrent);
+        Assert.True(Loop.IsCurrent);
 
         await peer.SendAsync("x"u8.ToArray(), Aborted);
         Assert.Equal("x", await ReadTextAsync(stream, buffer));
@@ -153,7 +139,7 @@ public sealed class WorkerSocketStreamTests : IAsyncDisposable
             port = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
         var refusal = await RunOnWorkerAsync(async () =>
-            await Assert.ThrowsAsync<SocketException>(() => WorkerSocketStream.ConnectAsync(new DnsEndPoint("127.0.0.1", port), _loop, Aborted)));
+            await Assert.ThrowsAsync<SocketException>(() => WorkerSocketStream.ConnectAsync(new DnsEndPoint("127.0.0.1", port), Loop, Aborted)));
         Assert.Equal(SocketError.ConnectionRefused, refusal.SocketErrorCode);
     }
 
@@ -166,35 +152,6 @@ public sealed class WorkerSocketStreamTests : IAsyncDisposable
         Assert.Equal(2, await accepted.ReceiveAsync(new byte[8], Aborted));
         return 0;
     });
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Dispose();
-        _loop.Dispose();
-        await Task.CompletedTask;
-    }
-
-    /// <summary>Connects a stream on the worker to an accepted peer and runs <paramref name="test"/> there.</summary>
-    private async Task OnWorker(Func<WorkerSocketStream, Socket, Task> test) => await RunOnWorkerAsync(async () =>
-    {
-        using Socket peer = await AcceptAfter(out Task<WorkerSocketStream> connecting, Endpoint);
-        using WorkerSocketStream stream = await connecting;
-        await test(stream, peer);
-        return 0;
-    });
-
-    private Task<Socket> AcceptAfter(out Task<WorkerSocketStream> connecting, DnsEndPoint endpoint)
-    {
-        connecting = WorkerSocketStream.ConnectAsync(endpoint, _loop, Aborted);
-        return _listener.AcceptAsync(Aborted).AsTask();
-    }
-
-    private async Task<T> RunOnWorkerAsync<T>(Func<Task<T>> work)
-    {
-        T result = default!;
-        await _loop.RunAsync(async () => result = await work()).WaitAsync(Patience * 3, Aborted);
-        return result;
-    }
 
     private async Task<string> ReadTextAsync(WorkerSocketStream stream, byte[] buffer)
     {
