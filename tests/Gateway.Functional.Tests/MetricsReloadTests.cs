@@ -48,7 +48,12 @@ public sealed partial class MetricsReloadTests
             clients.Add(new RawClient(gateway.Port));
             Assert.Equal(200, await StatusAsync(clients[^1], "/b/x"));
 
-            string after = await gateway.AdminGetAsync("/metrics");
+            // A request is counted as its exchange ends, just after the response's last byte went out: the client can
+            // read the response before the count moves.
+            string after = "";
+            Assert.True(await EventuallyAsync(async () =>
+                Value(after = await gateway.AdminGetAsync("/metrics"), "gateway_requests_total{route=\"rb\",status_class=\"2xx\"}") == 1),
+                "the request on the new route was never counted");
             Assert.Equal(6, Value(after, "gateway_requests_total{route=\"ra\",status_class=\"2xx\"}"));
             Assert.Equal(1, Value(after, "gateway_requests_total{route=\"rb\",status_class=\"2xx\"}"));
             Assert.Equal(7, Value(after, "gateway_request_duration_seconds_count{route=\"ra\"}") + Value(after, "gateway_request_duration_seconds_count{route=\"rb\"}"));
