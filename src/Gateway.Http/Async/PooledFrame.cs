@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks.Sources;
 
 namespace Gateway.Http.Async;
 
@@ -7,10 +6,8 @@ namespace Gateway.Http.Async;
 /// The heap frame of a suspended async method built by <see cref="PooledFrameBuilder{TResult}"/>: the state machine,
 /// and the awaitable its caller holds. It goes back to its thread's pool when the caller takes the result.
 /// </summary>
-internal abstract class PooledFrame<TResult> : IValueTaskSource<TResult>, IValueTaskSource
+internal abstract class PooledFrame<TResult> : ReusableValueTaskSource<TResult>
 {
-    private ManualResetValueTaskSourceCore<TResult> _core;
-
     protected PooledFrame()
     {
         MoveNextAction = MoveNext;
@@ -19,31 +16,13 @@ internal abstract class PooledFrame<TResult> : IValueTaskSource<TResult>, IValue
     /// <summary>Resumes the method: the continuation every await of the method registers.</summary>
     public Action MoveNextAction { get; }
 
-    public short Version => _core.Version;
+    /// <summary>The method returned: its caller resumes.</summary>
+    public void Complete(TResult result) => SetResult(result);
 
-    public void SetResult(TResult result) => _core.SetResult(result);
+    /// <summary>The method threw: its caller resumes with the exception.</summary>
+    public void Fail(Exception exception) => SetException(exception);
 
-    public void SetException(Exception exception) => _core.SetException(exception);
-
-    public TResult GetResult(short token)
-    {
-        try
-        {
-            return _core.GetResult(token);
-        }
-        finally
-        {
-            _core.Reset();
-            ReturnToPool();
-        }
-    }
-
-    void IValueTaskSource.GetResult(short token) => GetResult(token);
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+    protected override void OnReset() => ReturnToPool();
 
     protected abstract void MoveNext();
 

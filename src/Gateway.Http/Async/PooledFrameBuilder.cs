@@ -50,7 +50,7 @@ public struct PooledFrameBuilder<TResult>
         }
         else
         {
-            _frame.SetResult(result);
+            _frame.Complete(result);
         }
     }
 
@@ -62,7 +62,7 @@ public struct PooledFrameBuilder<TResult>
         }
         else
         {
-            _frame.SetException(exception);
+            _frame.Fail(exception);
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Threading.Tasks.Sources;
+using Gateway.Http.Async;
 
 namespace Gateway.Http.Transport;
 
@@ -9,11 +9,10 @@ namespace Gateway.Http.Transport;
 /// on the worker, through the pipe's own cancel action; the pipe then answers the call as cancelled. One per pipe, so
 /// waiting allocates nothing.
 /// </summary>
-internal sealed class PendingPipeCall<TResult> : IValueTaskSource<TResult>
+internal sealed class PendingPipeCall<TResult> : ReusableValueTaskSource<TResult>
 {
     private readonly WorkerLoop _loop;
     private readonly Action _cancelSocketOperation;
-    private ManualResetValueTaskSourceCore<TResult> _core;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
 
@@ -41,7 +40,7 @@ internal sealed class PendingPipeCall<TResult> : IValueTaskSource<TResult>
             _token = token;
             _registration = token.UnsafeRegister(static s => ((PendingPipeCall<TResult>)s!).OnTokenCancelled(), this);
         }
-        return new(this, _core.Version);
+        return new(this, Version);
     }
 
     /// <summary>Asks for the pending call (or else the next one) to end as cancelled; from any thread.</summary>
@@ -70,13 +69,13 @@ internal sealed class PendingPipeCall<TResult> : IValueTaskSource<TResult>
     public void Resolve(TResult result)
     {
         End();
-        _core.SetResult(result);
+        SetResult(result);
     }
 
     public void Fail(Exception exception)
     {
         End();
-        _core.SetException(exception);
+        SetException(exception);
     }
 
     private void CancelNow()
@@ -105,21 +104,4 @@ internal sealed class PendingPipeCall<TResult> : IValueTaskSource<TResult>
         _registration = default;
         _token = default;
     }
-
-    public TResult GetResult(short token)
-    {
-        try
-        {
-            return _core.GetResult(token);
-        }
-        finally
-        {
-            _core.Reset();
-        }
-    }
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
 }

@@ -1,4 +1,4 @@
-using System.Threading.Tasks.Sources;
+using Gateway.Http.Async;
 
 namespace Gateway.Http.Transport;
 
@@ -7,10 +7,9 @@ namespace Gateway.Http.Transport;
 /// awaitable its caller holds. One instance serves every operation of its kind on the connection, so waiting on the
 /// network allocates nothing. It completes on the worker's thread, running the caller's continuation right there.
 /// </summary>
-internal sealed class SocketOperation : IValueTaskSource<int>, IValueTaskSource
+internal sealed class SocketOperation : ReusableValueTaskSource<int>
 {
     private readonly WorkerLoop _loop;
-    private ManualResetValueTaskSourceCore<int> _core;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
 
@@ -40,19 +39,19 @@ internal sealed class SocketOperation : IValueTaskSource<int>, IValueTaskSource
             // A deadline fires on a timer thread: the cancellation itself is done on the worker, like every completion.
             _registration = token.UnsafeRegister(static s => ((SocketOperation)s!).RequestCancel(), this);
         }
-        return _core.Version;
+        return Version;
     }
 
     public void Complete(int result)
     {
         End();
-        _core.SetResult(result);
+        SetResult(result);
     }
 
     public void Fail(Exception e)
     {
         End();
-        _core.SetException(e);
+        SetException(e);
     }
 
     /// <summary>Ends a pending operation with a cancellation, at once; its caller's continuation runs inside this call.</summary>
@@ -101,23 +100,4 @@ internal sealed class SocketOperation : IValueTaskSource<int>, IValueTaskSource
             Fail(WorkerSocketStream.Aborted());
         }
     }
-
-    public int GetResult(short token)
-    {
-        try
-        {
-            return _core.GetResult(token);
-        }
-        finally
-        {
-            _core.Reset();
-        }
-    }
-
-    void IValueTaskSource.GetResult(short token) => GetResult(token);
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
 }

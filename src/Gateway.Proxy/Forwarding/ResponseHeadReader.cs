@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Gateway.Http.Async;
 using Gateway.Http;
+using Gateway.Http.Async;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Transport;
