@@ -33,6 +33,22 @@ public sealed class PostgresServer : DatabaseServer
     /// <param name="settings">Extra server settings as <c>name=value</c> (each passed with <c>-c</c>).</param>
     public static async Task<PostgresServer> StartAsync(IEnumerable<string>? settings = null)
     {
+        // A free port can be taken by another test's server between FreePort and the postmaster's bind, and the
+        // postmaster then exits at start: the server is made again on another port, up to three times.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings);
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<PostgresServer> StartOnceAsync(IEnumerable<string>? settings)
+    {
         var root = Directory.CreateTempSubdirectory("gateway-pg-").FullName;
         var server = new PostgresServer(root, ServerProcess.FreePort()) { _settings = [.. settings ?? []] };
         try
