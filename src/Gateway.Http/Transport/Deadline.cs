@@ -31,13 +31,13 @@ public sealed class Deadline : IDisposable
 
     public bool IsArmed => Due != Never;
 
-    /// <summary>Expires <paramref name="milliseconds"/> from now (re-arming moves it).</summary>
+    /// <summary>Expires <paramref name="milliseconds"/> from the current loop turn's start (re-arming moves it).</summary>
     public void Arm(int milliseconds)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(milliseconds);
         _table.EnsureCurrent();
         Fired = false;
-        Due = WorkerDeadlines.Now + (milliseconds * WorkerDeadlines.TicksPerMillisecond);
+        Due = _table.TurnStarted + (milliseconds * WorkerDeadlines.TicksPerMillisecond);
         if (Slot < 0)
         {
             _table.Join(this);

@@ -12,6 +12,11 @@ namespace Gateway.Http.Transport;
 /// A deadline stays in the table from its first arm until its owner disposes it; disarmed, it is skipped. The scan is
 /// linear, but it runs about once per expiry or per shortest timeout, not per request.
 /// </para>
+/// <para>
+/// Arming reads the clock of the loop turn (<see cref="BeginTurn"/>), not the clock itself, as nginx's timers do: a
+/// deadline may end earlier than asked by as long as the turn had run when it was armed (microseconds; a few
+/// milliseconds at worst under load), and the clock is read once per turn instead of once or twice per request.
+/// </para>
 /// </summary>
 public sealed class WorkerDeadlines
 {
@@ -25,6 +30,7 @@ public sealed class WorkerDeadlines
     private long _earliest = Deadline.Never;
     // What the worker's thread sleeps until while a posting thread runs the worker (long.MinValue while it is awake).
     private long _sleepingUntil = long.MinValue;
+    private long _turnStarted = Now;
 
     internal WorkerDeadlines(WorkerLoop loop)
     {
@@ -36,6 +42,12 @@ public sealed class WorkerDeadlines
 
     /// <summary>A monotonic clock with sub-millisecond resolution (the coarse tick count lags by up to a scheduler tick).</summary>
     internal static long Now => Stopwatch.GetTimestamp();
+
+    /// <summary>The clock as the current loop turn began.</summary>
+    internal long TurnStarted => _turnStarted;
+
+    /// <summary>A loop turn begins, on the worker's thread or in a borrowed run.</summary>
+    internal void BeginTurn() => _turnStarted = Now;
 
     internal void EnsureCurrent()
     {

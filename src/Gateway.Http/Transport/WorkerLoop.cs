@@ -168,6 +168,7 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
                     Reclaim();
                     Deadlines.Awake();
                 }
+                Deadlines.BeginTurn();
                 Poller.Dispatch(count, runPosted, OnUnhandledException);
                 Deadlines.RunExpired();
                 RunPosted();
@@ -201,6 +202,7 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
         }
         try
         {
+            Deadlines.BeginTurn();
             RunPosted();
         }
         finally

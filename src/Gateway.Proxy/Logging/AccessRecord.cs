@@ -9,8 +9,6 @@ namespace Gateway.Proxy.Logging;
 /// </summary>
 internal sealed class AccessRecord
 {
-    public DateTime Time { get; private set; }
-
     public long Started { get; private set; }
 
     public string? Route { get; set; }
@@ -30,7 +28,6 @@ internal sealed class AccessRecord
 
     public void Begin(long started)
     {
-        Time = DateTime.UtcNow;
         Started = started;
         Route = null;
         Status = 0;
@@ -50,8 +47,10 @@ internal sealed class AccessRecord
     public AccessLogEntry ToEntry(string listener, HttpRequestHead request, long requestBytes, long responseBytes, System.Net.IPEndPoint? client)
     {
         long ticks = Completed ? DurationTicks : Stopwatch.GetElapsedTime(Started).Ticks;
+        // The wall clock is read once per logged line, not per request: the start is now less the time since it.
+        DateTime time = DateTime.UtcNow - Stopwatch.GetElapsedTime(Started);
         return new AccessLogEntry(
-            Time, listener, Route, request.Method, request.Target, Status, requestBytes, responseBytes,
+            time, listener, Route, request.Method, request.Target, Status, requestBytes, responseBytes,
             ticks / (TimeSpan.TicksPerMillisecond / 1000), Upstream, Plugins, RequestId, client);
     }
 }
