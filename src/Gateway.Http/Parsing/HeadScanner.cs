@@ -27,37 +27,52 @@ internal static class HeadScanner
         out long headLength,
         out RequestRejection rejection)
     {
+        var limits = new Limits(allowLeadingCrlf, maxStartLineBytes, maxFieldLineBytes, maxHeaderBytes, maxFieldCount);
+        // A socket pipe keeps what it has read in one buffer, so a head almost always lies in one span.
+        if (reader.UnreadSpan.Length == reader.Remaining)
+        {
+            var span = new SpanLines(reader.UnreadSpan);
+            return Scan(ref span, limits, out leading, out headLength, out rejection);
+        }
+        var sequence = new SequenceLines(reader);
+        return Scan(ref sequence, limits, out leading, out headLength, out rejection);
+    }
+
+    private static ParseStatus Scan<TLines>(
+        ref TLines lines, in Limits limits, out int leading, out long headLength, out RequestRejection rejection)
+        where TLines : struct, ILines, allows ref struct
+    {
         leading = 0;
         headLength = 0;
         rejection = RequestRejection.None;
 
-        if (allowLeadingCrlf && reader.TryPeek(out byte first) && first == CR)
+        if (limits.AllowLeadingCrlf && lines.TryPeek(0, out byte first) && first == CR)
         {
-            if (!reader.TryPeek(1, out byte second))
+            if (!lines.TryPeek(1, out byte second))
             {
                 return ParseStatus.Incomplete;
             }
             if (second == LF)
             {
                 leading = 2;
-                reader.Advance(2);
+                lines.Advance(2);
             }
         }
 
-        long start = reader.Consumed;
+        long start = lines.Consumed;
 
         // Start line: its content (without CRLF) may not exceed the limit (RL-6 → 414).
-        long startLineLimitAt = (long)maxStartLineBytes + 2;
-        if (!reader.TryAdvanceTo(LF, advancePastDelimiter: true))
+        long startLineLimitAt = (long)limits.MaxStartLineBytes + 2;
+        if (!lines.TryPassLf())
         {
-            return reader.Remaining >= startLineLimitAt ? Reject(RequestRejection.TargetTooLong, out rejection) : ParseStatus.Incomplete;
+            return lines.Remaining >= startLineLimitAt ? Reject(RequestRejection.TargetTooLong, out rejection) : ParseStatus.Incomplete;
         }
-        long lineLength = reader.Consumed - start - 1;
+        long lineLength = lines.Consumed - start - 1;
         if (lineLength >= startLineLimitAt)
         {
             return Reject(RequestRejection.TargetTooLong, out rejection);
         }
-        if (!EndsWithCr(reader, lineLength))
+        if (lineLength == 0 || !lines.CrBeforeLf())
         {
             return Reject(RequestRejection.BareLf, out rejection);
         }
@@ -66,38 +81,38 @@ internal static class HeadScanner
             return Reject(RequestRejection.InvalidRequestLine, out rejection); // a second empty line first (G-4)
         }
 
-        long sectionStart = reader.Consumed;
+        long sectionStart = lines.Consumed;
         int fields = 0;
         while (true)
         {
-            long lineStart = reader.Consumed;
+            long lineStart = lines.Consumed;
             long sectionBefore = lineStart - sectionStart;
             // The first line length (LF excluded) at which each limit breaks: the section needs this line's LF
             // within maxHeaderBytes (HF-9 → 431); a field line's content may not exceed maxFieldLineBytes.
-            long sectionLimitAt = maxHeaderBytes - sectionBefore;
-            long lineLimitAt = (long)maxFieldLineBytes + 2;
+            long sectionLimitAt = limits.MaxHeaderBytes - sectionBefore;
+            long lineLimitAt = (long)limits.MaxFieldLineBytes + 2;
             RequestRejection limit = sectionLimitAt <= lineLimitAt ? RequestRejection.HeadersTooLarge : RequestRejection.FieldLineTooLarge;
             long limitAt = Math.Min(sectionLimitAt, lineLimitAt);
 
-            if (!reader.TryAdvanceTo(LF, advancePastDelimiter: true))
+            if (!lines.TryPassLf())
             {
-                return reader.Remaining >= limitAt ? Reject(limit, out rejection) : ParseStatus.Incomplete;
+                return lines.Remaining >= limitAt ? Reject(limit, out rejection) : ParseStatus.Incomplete;
             }
-            long length = reader.Consumed - lineStart - 1;
+            long length = lines.Consumed - lineStart - 1;
             if (length >= limitAt)
             {
                 return Reject(limit, out rejection);
             }
-            if (!EndsWithCr(reader, length))
+            if (length == 0 || !lines.CrBeforeLf())
             {
                 return Reject(RequestRejection.BareLf, out rejection);
             }
             if (length == 1)
             {
-                headLength = reader.Consumed - start;
+                headLength = lines.Consumed - start;
                 return ParseStatus.Complete;
             }
-            if (++fields > maxFieldCount)
+            if (++fields > limits.MaxFieldCount)
             {
                 return Reject(RequestRejection.TooManyHeaders, out rejection);
             }
@@ -110,14 +125,78 @@ internal static class HeadScanner
         return ParseStatus.Rejected;
     }
 
-    /// <summary>Whether the line of <paramref name="length"/> bytes just passed (LF consumed) ends with CR.</summary>
-    private static bool EndsWithCr(SequenceReader<byte> reader, long length)
+    private readonly record struct Limits(
+        bool AllowLeadingCrlf, int MaxStartLineBytes, int MaxFieldLineBytes, int MaxHeaderBytes, int MaxFieldCount);
+
+    /// <summary>The buffered bytes, walked line by line.</summary>
+    private interface ILines
     {
-        if (length == 0)
+        long Consumed { get; }
+
+        long Remaining { get; }
+
+        bool TryPeek(int offset, out byte value);
+
+        void Advance(int count);
+
+        /// <summary>Moves past the next LF; false, without moving, when none is buffered yet.</summary>
+        bool TryPassLf();
+
+        /// <summary>Whether the LF just passed follows a CR; only after a line of at least one byte.</summary>
+        bool CrBeforeLf();
+    }
+
+    private ref struct SpanLines(ReadOnlySpan<byte> bytes) : ILines
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _position;
+
+        public readonly long Consumed => _position;
+
+        public readonly long Remaining => _bytes.Length - _position;
+
+        public readonly bool TryPeek(int offset, out byte value)
         {
-            return false;
+            int at = _position + offset;
+            value = at < _bytes.Length ? _bytes[at] : (byte)0;
+            return at < _bytes.Length;
         }
-        reader.Rewind(2);
-        return reader.TryPeek(out byte b) && b == CR;
+
+        public void Advance(int count) => _position += count;
+
+        public bool TryPassLf()
+        {
+            int lf = _bytes[_position..].IndexOf(LF);
+            if (lf < 0)
+            {
+                return false;
+            }
+            _position += lf + 1;
+            return true;
+        }
+
+        public readonly bool CrBeforeLf() => _bytes[_position - 2] == CR;
+    }
+
+    private ref struct SequenceLines(SequenceReader<byte> reader) : ILines
+    {
+        private SequenceReader<byte> _reader = reader;
+
+        public readonly long Consumed => _reader.Consumed;
+
+        public readonly long Remaining => _reader.Remaining;
+
+        public readonly bool TryPeek(int offset, out byte value) => _reader.TryPeek(offset, out value);
+
+        public void Advance(int count) => _reader.Advance(count);
+
+        public bool TryPassLf() => _reader.TryAdvanceTo(LF, advancePastDelimiter: true);
+
+        public readonly bool CrBeforeLf()
+        {
+            SequenceReader<byte> back = _reader;
+            back.Rewind(2);
+            return back.TryPeek(out byte b) && b == CR;
+        }
     }
 }

@@ -38,11 +38,13 @@ internal static class HeaderNames
     /// <summary>The interned lower-case name for a validated token, or a cached lower-case string.</summary>
     public static string Get(ReadOnlySpan<byte> token)
     {
-        if ((uint)token.Length < (uint)s_byLength.Length)
+        if (!token.IsEmpty && (uint)token.Length < (uint)s_byLength.Length)
         {
+            // Names are lower case and start with a letter: the first byte rules out most candidates without a compare.
+            byte initial = (byte)(token[0] | 0x20);
             foreach (string known in s_byLength[token.Length])
             {
-                if (Ascii.EqualsIgnoreCase(token, known))
+                if (known[0] == initial && Ascii.EqualsIgnoreCase(token, known))
                 {
                     return known;
                 }
