@@ -13,17 +13,24 @@ public static class HeadWriter
 {
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
 
+    // Room for the framing, the closing and every fixed part of a start line: the heads' variable parts are Latin-1
+    // strings (one byte per character), so a head's size is known before it is written, and it goes into one span.
+    private const int FixedBytes = 128;
+
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength)
     {
-        WriteLatin1(w, head.Method);
-        w.Write(" "u8);
-        WriteLatin1(w, head.Target);
-        w.Write(" HTTP/1.1\r\nhost: "u8);
-        WriteLatin1(w, head.Authority);
-        w.Write(Crlf);
-        WriteFields(w, head.Headers);
-        WriteFraming(w, framing, contentLength);
-        w.Write(Crlf);
+        var b = new HeadBytes(w.GetSpan(
+            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(head.Headers)));
+        b.Latin1(head.Method);
+        b.Write(" "u8);
+        b.Latin1(head.Target);
+        b.Write(" HTTP/1.1\r\nhost: "u8);
+        b.Latin1(head.Authority);
+        b.Write(Crlf);
+        b.Fields(head.Headers);
+        b.Framing(framing, contentLength);
+        b.Write(Crlf);
+        w.Advance(b.Length);
     }
 
     /// <summary>
@@ -32,25 +39,28 @@ public static class HeadWriter
     /// </summary>
     public static void WriteResponse(IBufferWriter<byte> w, HttpResponseHead head, BodyFraming framing, long contentLength, bool close)
     {
-        w.Write("HTTP/1.1 "u8);
-        WriteNumber(w, head.StatusCode);
-        w.Write(" "u8);
-        WriteLatin1(w, head.ReasonPhrase.Length > 0 ? head.ReasonPhrase : ReasonPhrases.For(head.StatusCode));
-        w.Write(Crlf);
-        WriteFields(w, head.Headers);
-        WriteFraming(w, framing, contentLength);
+        string reason = head.ReasonPhrase.Length > 0 ? head.ReasonPhrase : ReasonPhrases.For(head.StatusCode);
+        var b = new HeadBytes(w.GetSpan(FixedBytes + reason.Length + FieldsLength(head.Headers)));
+        b.Write("HTTP/1.1 "u8);
+        b.Number(head.StatusCode);
+        b.Write(" "u8);
+        b.Latin1(reason);
+        b.Write(Crlf);
+        b.Fields(head.Headers);
+        b.Framing(framing, contentLength);
         if (framing == BodyFraming.None && contentLength >= 0)
         {
             // A response without a body that still states a length: metadata of HEAD and 304, or 0 (see BodilessLength).
-            w.Write("content-length: "u8);
-            WriteNumber(w, contentLength);
-            w.Write(Crlf);
+            b.Write("content-length: "u8);
+            b.Number(contentLength);
+            b.Write(Crlf);
         }
         if (close)
         {
-            w.Write("connection: close\r\n"u8);
+            b.Write("connection: close\r\n"u8);
         }
-        w.Write(Crlf);
+        b.Write(Crlf);
+        w.Advance(b.Length);
     }
 
     /// <summary>Writes one chunk of the chunked coding around <paramref name="data"/> (RFC 9112 §7.1).</summary>
@@ -103,32 +113,68 @@ public static class HeadWriter
 
     private static void WriteFields(IBufferWriter<byte> w, HeaderCollection headers)
     {
+        var b = new HeadBytes(w.GetSpan(FieldsLength(headers)));
+        b.Fields(headers);
+        w.Advance(b.Length);
+    }
+
+    /// <summary>Bytes the field lines take: "name: value" and CRLF each.</summary>
+    private static int FieldsLength(HeaderCollection headers)
+    {
+        int length = 0;
         for (int i = 0; i < headers.Count; i++)
         {
             (string name, string value) = headers[i];
-            // One span per field line: Latin-1 is one byte per character, so its length is known before writing.
-            Span<byte> line = w.GetSpan(name.Length + value.Length + 4);
-            int n = Encoding.Latin1.GetBytes(name, line);
-            line[n++] = (byte)':';
-            line[n++] = (byte)' ';
-            n += Encoding.Latin1.GetBytes(value, line[n..]);
-            line[n++] = (byte)'\r';
-            line[n++] = (byte)'\n';
-            w.Advance(n);
+            length += name.Length + value.Length + 4;
         }
+        return length;
     }
 
-    private static void WriteFraming(IBufferWriter<byte> w, BodyFraming framing, long contentLength)
+    /// <summary>A head written into one span the writer lent, advanced once at the end.</summary>
+    private ref struct HeadBytes(Span<byte> span)
     {
-        if (framing == BodyFraming.ContentLength)
+        private readonly Span<byte> _span = span;
+
+        public int Length { get; private set; }
+
+        public void Write(ReadOnlySpan<byte> bytes)
         {
-            w.Write("content-length: "u8);
-            WriteNumber(w, contentLength);
-            w.Write(Crlf);
+            bytes.CopyTo(_span[Length..]);
+            Length += bytes.Length;
         }
-        else if (framing == BodyFraming.Chunked)
+
+        public void Latin1(string value) => Length += Encoding.Latin1.GetBytes(value, _span[Length..]);
+
+        public void Number(long value)
         {
-            w.Write("transfer-encoding: chunked\r\n"u8);
+            Utf8Formatter.TryFormat(value, _span[Length..], out int n);
+            Length += n;
+        }
+
+        public void Fields(HeaderCollection headers)
+        {
+            for (int i = 0; i < headers.Count; i++)
+            {
+                (string name, string value) = headers[i];
+                Latin1(name);
+                Write(": "u8);
+                Latin1(value);
+                Write(Crlf);
+            }
+        }
+
+        public void Framing(BodyFraming framing, long contentLength)
+        {
+            if (framing == BodyFraming.ContentLength)
+            {
+                Write("content-length: "u8);
+                Number(contentLength);
+                Write(Crlf);
+            }
+            else if (framing == BodyFraming.Chunked)
+            {
+                Write("transfer-encoding: chunked\r\n"u8);
+            }
         }
     }
 }

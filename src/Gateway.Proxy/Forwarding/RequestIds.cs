@@ -11,9 +11,9 @@ internal static class RequestIds
     {
         Span<byte> bytes = stackalloc byte[16];
         Random.Shared.NextBytes(bytes);
-        // Version 4, variant 1, as a random UUID has them (Guid keeps its first three groups little-endian).
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
+        // Version 4 (the 13th digit) and variant 1 (the 17th), as a random UUID has them, printed in byte order.
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes).ToString("N");
+        return Convert.ToHexStringLower(bytes);
     }
 }
