@@ -6,12 +6,15 @@ namespace Gateway.Http.Transport;
 /// The one pending read or the one pending write of a <see cref="WorkerSocketStream"/>: what it waits to move, and the
 /// awaitable its caller holds. One instance serves every operation of its kind on the connection, so waiting on the
 /// network allocates nothing. It completes on the worker's thread, running the caller's continuation right there.
+/// A caller on the worker may instead wait with a plain callback (<see cref="PendThen"/>): no awaiter, no result to take.
 /// </summary>
 internal sealed class SocketOperation : ReusableValueTaskSource<int>
 {
     private readonly WorkerLoop _loop;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
+    private Action? _then;
+    private Exception? _failure;
 
     public SocketOperation(WorkerLoop loop)
     {
@@ -42,16 +45,49 @@ internal sealed class SocketOperation : ReusableValueTaskSource<int>
         return Version;
     }
 
+    /// <summary>Marks the operation pending with <paramref name="then"/> to run, on the worker, when it ends.</summary>
+    public void PendThen(Action then)
+    {
+        IsPending = true;
+        _then = then;
+    }
+
+    /// <summary>Why the operation that ran its callback failed; null when it completed.</summary>
+    public Exception? TakeFailure()
+    {
+        Exception? failure = _failure;
+        _failure = null;
+        return failure;
+    }
+
     public void Complete(int result)
     {
         End();
+        if (TakeThen() is { } then)
+        {
+            then();
+            return;
+        }
         SetResult(result);
     }
 
     public void Fail(Exception e)
     {
         End();
+        if (TakeThen() is { } then)
+        {
+            _failure = e;
+            then();
+            return;
+        }
         SetException(e);
+    }
+
+    private Action? TakeThen()
+    {
+        Action? then = _then;
+        _then = null;
+        return then;
     }
 
     /// <summary>Ends a pending operation with a cancellation, at once; its caller's continuation runs inside this call.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 
 namespace Gateway.Http.Transport;
 
@@ -24,7 +23,6 @@ public sealed class SocketPipeReader : PipeReader
     private readonly WorkerLoop _loop;
     private readonly Action _onReadable;
     private readonly PendingPipeCall<ReadResult> _read;
-    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _wait;
     private byte[]? _buffer;
     // The unconsumed bytes are _buffer[_start.._end].
     private int _start;
@@ -213,17 +211,9 @@ public sealed class SocketPipeReader : PipeReader
     private void WaitForEdge()
     {
         _waiting = true;
-        // Consumed once, through its awaiter: OnReadable takes the result.
-#pragma warning disable CA2012
-        _wait = _socket.WaitReadableAsync().ConfigureAwait(false).GetAwaiter();
-#pragma warning restore CA2012
-        if (_wait.IsCompleted)
+        if (_socket.WaitReadable(_onReadable))
         {
             OnReadable();
-        }
-        else
-        {
-            _wait.UnsafeOnCompleted(_onReadable);
         }
     }
 
@@ -231,15 +221,7 @@ public sealed class SocketPipeReader : PipeReader
     private void OnReadable()
     {
         _waiting = false;
-        Exception? failure = null;
-        try
-        {
-            _wait.GetResult();
-        }
-        catch (Exception e)
-        {
-            failure = e;
-        }
+        Exception? failure = _socket.TakeReadFailure();
         if (!_read.IsPending)
         {
             return;

@@ -116,7 +116,7 @@ public sealed class WorkerSocketStream : Stream
     /// <summary>
     /// One receive into <paramref name="buffer"/> now, never waiting: false, with no system call, when the socket is known
     /// to be drained, or when the receive finds it so. A pipe over the socket (<see cref="SocketPipeReader"/>) then waits
-    /// for the next edge with <see cref="WaitReadableAsync"/>, holding no buffer.
+    /// for the next edge with <see cref="WaitReadable"/>, holding no buffer.
     /// </summary>
     internal bool TryReceiveNow(Memory<byte> buffer, out int received)
     {
@@ -125,8 +125,25 @@ public sealed class WorkerSocketStream : Stream
         return _readable && TryReceive(buffer, 0, out received);
     }
 
-    /// <summary>Completes at the socket's next readable edge (data, the FIN or an error), reading nothing.</summary>
-    internal ValueTask<int> WaitReadableAsync() => Receive(Memory<byte>.Empty, 0, default);
+    /// <summary>
+    /// True when the socket is readable now (data, the FIN or an error); otherwise <paramref name="onEdge"/> runs on the
+    /// worker at its next readable edge, or when the wait is cancelled or the socket closed under it, which
+    /// <see cref="TakeReadFailure"/> then tells. Reads nothing.
+    /// </summary>
+    internal bool WaitReadable(Action onEdge)
+    {
+        Begin(_read);
+        if (_readable && TryReceive(Memory<byte>.Empty, 0, out _))
+        {
+            return true;
+        }
+        _read.Flags = 0;
+        _read.PendThen(onEdge);
+        return false;
+    }
+
+    /// <summary>Why the wait that ran its callback ended without an edge; null for an edge.</summary>
+    internal Exception? TakeReadFailure() => _read.TakeFailure();
 
     /// <summary>Sends as much as the socket takes now; false, with <paramref name="data"/> left to send, when it is full.</summary>
     internal bool TrySendNow(ref ReadOnlyMemory<byte> data)
