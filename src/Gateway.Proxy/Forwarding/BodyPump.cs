@@ -177,7 +177,9 @@ internal sealed class BodyPump
                 if (step == ChunkStatus.Complete)
                 {
                     source.AdvanceTo(position);
-                    return await EmitAsync(ReadOnlySequence<byte>.Empty, true);
+                    // Without a plugin or the chunked coding, the end writes nothing: the last data's flush sent it all.
+                    bool sent = BytesWritten > 0 && _transfer.Filter is null && !_transfer.ChunkedOut;
+                    return sent ? PumpStatus.Completed : await EmitAsync(ReadOnlySequence<byte>.Empty, true);
                 }
                 if (step == ChunkStatus.Rejected)
                 {
