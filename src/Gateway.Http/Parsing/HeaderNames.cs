@@ -17,8 +17,10 @@ internal static class HeaderNames
     public const string Authorization = "authorization";
     public const string ContentType = "content-type";
 
-    // Grouped by length so a lookup compares only names that can match.
-    private static readonly string[][] s_byLength = Group(
+    private const int Letters = 26;
+
+    // Grouped by length and first letter (every name starts with one), so a lookup compares about one candidate.
+    private static readonly string[][] s_byShape = Group(
     [
         Host, ContentLength, TransferEncoding, Connection, Expect, Upgrade, Authorization, ContentType,
         "accept", "accept-encoding", "accept-language", "accept-charset", "user-agent", "referer", "origin",
@@ -38,15 +40,18 @@ internal static class HeaderNames
     /// <summary>The interned lower-case name for a validated token, or a cached lower-case string.</summary>
     public static string Get(ReadOnlySpan<byte> token)
     {
-        if (!token.IsEmpty && (uint)token.Length < (uint)s_byLength.Length)
+        if (!token.IsEmpty)
         {
-            // Names are lower case and start with a letter: the first byte rules out most candidates without a compare.
-            byte initial = (byte)(token[0] | 0x20);
-            foreach (string known in s_byLength[token.Length])
+            int letter = (token[0] | 0x20) - 'a';
+            int shape = (token.Length * Letters) + letter;
+            if ((uint)letter < Letters && (uint)shape < (uint)s_byShape.Length)
             {
-                if (known[0] == initial && Ascii.EqualsIgnoreCase(token, known))
+                foreach (string known in s_byShape[shape])
                 {
-                    return known;
+                    if (Ascii.EqualsIgnoreCase(token, known))
+                    {
+                        return known;
+                    }
                 }
             }
         }
@@ -59,19 +64,21 @@ internal static class HeaderNames
         return string.Create(token.Length, token.ToArray(), static (chars, bytes) => Ascii.ToLower(bytes, chars, out _));
     }
 
+    private static int ShapeOf(string name) => (name.Length * Letters) + (name[0] - 'a');
+
     private static string[][] Group(string[] names)
     {
-        int longest = 0;
+        int last = 0;
         foreach (string name in names)
         {
-            longest = Math.Max(longest, name.Length);
+            last = Math.Max(last, ShapeOf(name));
         }
-        var groups = new List<string>[longest + 1];
+        var groups = new List<string>[last + 1];
         foreach (string name in names)
         {
-            (groups[name.Length] ??= []).Add(name);
+            (groups[ShapeOf(name)] ??= []).Add(name);
         }
-        var result = new string[longest + 1][];
+        var result = new string[last + 1][];
         for (int i = 0; i < groups.Length; i++)
         {
             result[i] = groups[i]?.ToArray() ?? [];

@@ -35,6 +35,27 @@ public class HeaderFieldTests
     }
 
     [Theory]
+    [InlineData("Content-Type")]
+    [InlineData("DATE")]
+    [InlineData("x-Request-ID")]
+    [InlineData("Sec-WebSocket-Key")]
+    [InlineData("Accept-Encoding")]
+    public void KnownName_IsTheInternedLowerCaseInstance(string name)
+    {
+        HttpRequestHead head = Request.Accepted(With(name + ": v\r\n"));
+        string? interned = string.IsInterned(name.ToLowerInvariant());
+        Assert.NotNull(interned);
+        Assert.Same(interned, head.Headers[0].Key);
+    }
+
+    [Theory]
+    [InlineData("1-Date", "1-date")]
+    [InlineData("Dat", "dat")]
+    [InlineData("~x", "~x")]
+    public void UnknownName_IsLowerCased(string name, string lower) =>
+        Assert.Equal(lower, Request.Accepted(With(name + ": v\r\n")).Headers[0].Key);
+
+    [Theory]
     [InlineData("Transfer-Encoding : chunked\r\n")]
     [InlineData("Content-Length\t: 5\r\n")]
     [InlineData("X-A  : b\r\n")]
