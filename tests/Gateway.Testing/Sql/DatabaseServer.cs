@@ -46,6 +46,26 @@ public abstract class DatabaseServer : IAsyncDisposable
     /// <summary>Statements of <see cref="User"/> the server is still running whose text starts with <paramref name="prefix"/>.</summary>
     public abstract Task<int> RunningStatementsAsync(string prefix);
 
+    /// <summary>
+    /// Makes a server with <paramref name="startOnce"/>, again on another port when it fails to start, up to three
+    /// times: a free port can be taken by another test's server between <see cref="ServerProcess.FreePort"/> and the
+    /// server's bind, and the server then exits at start. <paramref name="startOnce"/> disposes what it made before it
+    /// throws.
+    /// </summary>
+    protected static async Task<TServer> StartOnFreePortAsync<TServer>(Func<Task<TServer>> startOnce)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await startOnce();
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -24,7 +24,10 @@ public sealed class MariaDbServer : DatabaseServer
 
     private string PidFile => Path.Combine(Root, "mariadb.pid");
 
-    public static async Task<MariaDbServer> StartAsync(IEnumerable<string>? extraServerOptions = null)
+    public static Task<MariaDbServer> StartAsync(IEnumerable<string>? extraServerOptions = null) =>
+        StartOnFreePortAsync(() => StartOnceAsync(extraServerOptions));
+
+    private static async Task<MariaDbServer> StartOnceAsync(IEnumerable<string>? extraServerOptions)
     {
         var root = Directory.CreateTempSubdirectory("gateway-mariadb-").FullName;
         var server = new MariaDbServer(root, ServerProcess.FreePort()) { _extraOptions = [.. extraServerOptions ?? []] };

@@ -31,21 +31,8 @@ public sealed class PostgresServer : DatabaseServer
     private string SocketDirectory => Root;
 
     /// <param name="settings">Extra server settings as <c>name=value</c> (each passed with <c>-c</c>).</param>
-    public static async Task<PostgresServer> StartAsync(IEnumerable<string>? settings = null)
-    {
-        // A free port can be taken by another test's server between FreePort and the postmaster's bind, and the
-        // postmaster then exits at start: the server is made again on another port, up to three times.
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnceAsync(settings);
-            }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-            }
-        }
-    }
+    public static Task<PostgresServer> StartAsync(IEnumerable<string>? settings = null) =>
+        StartOnFreePortAsync(() => StartOnceAsync(settings));
 
     private static async Task<PostgresServer> StartOnceAsync(IEnumerable<string>? settings)
     {
