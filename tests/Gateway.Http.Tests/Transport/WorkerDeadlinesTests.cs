@@ -19,11 +19,10 @@ public sealed class WorkerDeadlinesTests
         var clock = new Stopwatch();
         var deadline = new Deadline(loop.Deadlines, _ => fired.TrySetResult((Thread.CurrentThread.Name, loop.IsCurrent, clock.Elapsed)), null);
 
-        await OnWorker(loop, () =>
-        {
-            clock.Start();
-            deadline.Arm(200);
-        });
+        // A due time counts from the start of the loop turn that arms it (docs/design.md, 'Workers'), which comes after
+        // the post: the clock starts before it.
+        clock.Start();
+        await OnWorker(loop, () => deadline.Arm(200));
         var (thread, asWorker, after) = await fired.Task.WaitAsync(Patience, TestContext.Current.CancellationToken);
 
         Assert.Equal("worker 0", thread);
@@ -58,9 +57,9 @@ public sealed class WorkerDeadlinesTests
         var times = new List<TimeSpan>();
         var deadline = new Deadline(loop.Deadlines, _ => times.Add(clock.Elapsed), null);
 
+        clock.Start();
         await OnWorker(loop, () =>
         {
-            clock.Start();
             deadline.Arm(100);
             deadline.Arm(300);
         });
@@ -154,10 +153,10 @@ public sealed class WorkerDeadlinesTests
         // Posted from a thread that never runs the worker: the worker's own thread arms, then sleeps in its poll.
         var poster = new Thread(() => loop.Post(() =>
         {
-            clock.Start();
             deadline.Arm(300);
             armedOn.SetResult(Thread.CurrentThread.Name);
         }));
+        clock.Start();
         poster.Start();
         TimeSpan after = await fired.Task.WaitAsync(Patience, TestContext.Current.CancellationToken);
 
@@ -178,10 +177,10 @@ public sealed class WorkerDeadlinesTests
         await Task.Delay(200, TestContext.Current.CancellationToken);
 
         var borrowed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        clock.Start();
         await Task.Run(() => loop.Post(() =>
         {
             borrowed.SetResult(loop.IsCurrent && Thread.CurrentThread.IsThreadPoolThread);
-            clock.Start();
             near.Arm(100);
         }), TestContext.Current.CancellationToken);
         TimeSpan after = await fired.Task.WaitAsync(Patience, TestContext.Current.CancellationToken);
