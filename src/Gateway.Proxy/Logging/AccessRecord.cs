@@ -46,9 +46,10 @@ internal sealed class AccessRecord
 
     public AccessLogEntry ToEntry(string listener, HttpRequestHead request, long requestBytes, long responseBytes, System.Net.IPEndPoint? client)
     {
-        long ticks = Completed ? DurationTicks : Stopwatch.GetElapsedTime(Started).Ticks;
+        TimeSpan sinceStart = Stopwatch.GetElapsedTime(Started);
+        long ticks = Completed ? DurationTicks : sinceStart.Ticks;
         // The wall clock is read once per logged line, not per request: the start is now less the time since it.
-        DateTime time = DateTime.UtcNow - Stopwatch.GetElapsedTime(Started);
+        DateTime time = DateTime.UtcNow - sinceStart;
         return new AccessLogEntry(
             time, listener, Route, request.Method, request.Target, Status, requestBytes, responseBytes,
             ticks / (TimeSpan.TicksPerMillisecond / 1000), Upstream, Plugins, RequestId, client);
