@@ -43,7 +43,7 @@ internal static class HeaderNames
         if (!token.IsEmpty)
         {
             int letter = (token[0] | 0x20) - 'a';
-            int shape = (token.Length * Letters) + letter;
+            int shape = Shape(token.Length, letter);
             if ((uint)letter < Letters && (uint)shape < (uint)s_byShape.Length)
             {
                 foreach (string known in s_byShape[shape])
@@ -64,7 +64,10 @@ internal static class HeaderNames
         return string.Create(token.Length, token.ToArray(), static (chars, bytes) => Ascii.ToLower(bytes, chars, out _));
     }
 
-    private static int ShapeOf(string name) => (name.Length * Letters) + (name[0] - 'a');
+    /// <summary>A name's group: its length and its first letter (0 for 'a').</summary>
+    private static int Shape(int length, int letter) => (length * Letters) + letter;
+
+    private static int ShapeOf(string name) => Shape(name.Length, name[0] - 'a');
 
     private static string[][] Group(string[] names)
     {
