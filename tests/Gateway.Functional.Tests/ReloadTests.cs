@@ -203,16 +203,6 @@ public sealed class ReloadTests
         return (await client.ReadResponseAsync())!.Status;
     }
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (int i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-        return false;
-    }
+    private static Task<bool> EventuallyAsync(Func<Task<bool>> condition) =>
+        Eventually.HoldsAsync(condition, TestContext.Current.CancellationToken);
 }

@@ -275,19 +275,8 @@ public sealed class SlowClientTests
     private static Task<bool> LoggedAsync(GatewayProcess gateway, string cause) =>
         EventuallyAsync(() => Task.FromResult(gateway.LogEntries("client_timeout").Any(e => (string?)e["cause"] == cause)));
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-        return false;
-    }
+    private static Task<bool> EventuallyAsync(Func<Task<bool>> condition) =>
+        Eventually.HoldsAsync(condition, TestContext.Current.CancellationToken);
 
     /// <summary>An upstream that waits before it reads a request, then takes the whole body and answers 200.</summary>
     private sealed class LateReadingUpstream : IAsyncDisposable

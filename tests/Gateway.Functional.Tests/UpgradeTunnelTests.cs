@@ -197,13 +197,6 @@ public sealed class UpgradeTunnelTests
         }
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
-            await Task.Delay(100, Ct);
-        }
-    }
+    private static async Task EventuallyAsync(Func<Task<bool>> condition) =>
+        Assert.True(await Eventually.HoldsAsync(condition, Ct), "condition not met within 10 s");
 }
