@@ -95,8 +95,13 @@ public sealed class HeaderCollection
 
     public void Clear()
     {
-        Array.Clear(_fields, 0, _count);
-        _count = 0;
+        // Heads are cleared by their reader and again by their parser, and trailers are almost always empty: the
+        // second and most clears find nothing, and skip the call.
+        if (_count > 0)
+        {
+            Array.Clear(_fields, 0, _count);
+            _count = 0;
+        }
     }
 
     private int RemoveFrom(string name, int start)

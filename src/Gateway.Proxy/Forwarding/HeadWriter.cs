@@ -17,6 +17,9 @@ public static class HeadWriter
     // strings (one byte per character), so a head's size is known before it is written, and it goes into one span.
     private const int FixedBytes = 128;
 
+    // Up to this many characters a part is narrowed by a plain loop (HeadBytes.Latin1).
+    private const int ShortPart = 16;
+
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength)
     {
         var b = new HeadBytes(w.GetSpan(
@@ -143,7 +146,39 @@ public static class HeadWriter
             Length += bytes.Length;
         }
 
-        public void Latin1(string value) => Length += Encoding.Latin1.GetBytes(value, _span[Length..]);
+        public void Latin1(string value)
+        {
+            Span<byte> target = _span.Slice(Length, value.Length);
+            // Most parts of a head are short, and for them a plain loop costs less than a call into the encoder.
+            if (value.Length > ShortPart || !TryNarrow(value, target))
+            {
+                Encoding.Latin1.GetBytes(value, target);
+            }
+            Length += value.Length;
+        }
+
+        /// <summary>Copies a string of Latin-1 characters to bytes; false, with bytes to overwrite, at any other character.</summary>
+        private static bool TryNarrow(string value, Span<byte> target)
+        {
+            for (int i = 0; i < target.Length; i++)
+            {
+                char c = value[i];
+                if (c > 0xFF)
+                {
+                    return false;
+                }
+                target[i] = (byte)c;
+            }
+            return true;
+        }
+
+        /// <summary>Two octets, such as ": " or CRLF, without a copy call.</summary>
+        public void Write(byte first, byte second)
+        {
+            _span[Length] = first;
+            _span[Length + 1] = second;
+            Length += 2;
+        }
 
         public void Number(long value)
         {
@@ -157,9 +192,9 @@ public static class HeadWriter
             {
                 (string name, string value) = headers[i];
                 Latin1(name);
-                Write(": "u8);
+                Write((byte)':', (byte)' ');
                 Latin1(value);
-                Write(Crlf);
+                Write((byte)'\r', (byte)'\n');
             }
         }
 

@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
+using System.Buffers;
 using Gateway.Http;
-using Gateway.Http.Async;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 using Gateway.Http.Transport;
@@ -11,7 +10,9 @@ namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
 /// Reads an upstream's response head under the route's request timeout, absorbing interim responses (RS-8). One per
-/// client connection, reused: its deadline, on the worker's clock, is re-armed, not made, per request.
+/// client connection, reused: its deadline, on the worker's clock, is re-armed, not made, per request. The exchange
+/// awaits the reads itself and hands each to <see cref="TryTake"/>, so a response that waits on the network suspends
+/// one async step fewer.
 /// </summary>
 internal sealed class ResponseHeadReader : IDisposable
 {
@@ -21,89 +22,88 @@ internal sealed class ResponseHeadReader : IDisposable
     // The reader the deadline cancels, while a head is read; and whether it did.
     private PipeReader? _input;
     private bool _expired;
+    private int _interim;
 
     public ResponseHeadReader(WorkerDeadlines deadlines)
     {
         _deadline = new Deadline(deadlines, static s => ((ResponseHeadReader)s!).Expire(), this);
     }
 
-    /// <summary>
-    /// Parses the final response head (or a 101 when <paramref name="upgradeOffered"/>) into <paramref name="response"/>.
-    /// Returns <see cref="UpstreamError.None"/>; <see cref="UpstreamError.Reset"/> when the connection closed before any
-    /// response (a fresh connection may be tried); <see cref="UpstreamError.ResponseTimeout"/>; <see cref="UpstreamError.BadResponse"/>.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
-    public async ValueTask<UpstreamError> ReadAsync(
-        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
+    /// <summary>Starts reading a response head from <paramref name="upstream"/> under <paramref name="timeoutMs"/>.</summary>
+    public void Begin(UpstreamConnection upstream, HttpResponseHead response, int timeoutMs)
     {
-        int interim = 0;
-        PipeReader input = upstream.Input;
         // The first read may be the one the pooled connection kept pending while idle, which no token reaches: the
         // deadline cancels the reader itself.
-        _input = input;
+        _input = upstream.Input;
         _expired = false;
+        _interim = 0;
+        response.Reset();
         _deadline.Arm(timeoutMs);
-        try
+    }
+
+    /// <summary>
+    /// Takes what one read of the upstream brought. False while the final head (or a 101 when
+    /// <paramref name="upgradeOffered"/>) needs another read; true with <see cref="UpstreamError.None"/> when
+    /// <paramref name="response"/> holds it, <see cref="UpstreamError.Reset"/> when the connection closed before any
+    /// response (a fresh connection may be tried), <see cref="UpstreamError.ResponseTimeout"/> or
+    /// <see cref="UpstreamError.BadResponse"/>.
+    /// </summary>
+    public bool TryTake(
+        in ReadResult read, HttpResponseHead response, HttpLimits limits, bool requestWasHead, bool upgradeOffered, out UpstreamError error)
+    {
+        PipeReader input = _input!;
+        ReadOnlySequence<byte> buffer = read.Buffer;
+        if (read.IsCanceled)
         {
-            while (true)
-            {
-                response.Reset();
-                while (true)
-                {
-                    // Completed on the worker by its socket, or cancelled there by the deadline: resumed at once, not
-                    // through the worker's queue (the caller checks: EnsureCurrent).
-                    ReadResult read = await upstream.ReadAsync().ConfigureAwait(false);
-                    var buffer = read.Buffer;
-                    if (read.IsCanceled)
-                    {
-                        input.AdvanceTo(buffer.Start);
-                        return UpstreamError.ResponseTimeout;
-                    }
-                    var reader = new System.Buffers.SequenceReader<byte>(buffer);
-                    ParseStatus status = ResponseHeadParser.TryParse(ref reader, limits, requestWasHead, response, out _);
-                    if (status == ParseStatus.Complete)
-                    {
-                        input.AdvanceTo(reader.Position);
-                        break;
-                    }
-                    if (status == ParseStatus.Rejected)
-                    {
-                        input.AdvanceTo(buffer.End);
-                        return UpstreamError.BadResponse;
-                    }
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (read.IsCompleted)
-                    {
-                        return buffer.IsEmpty ? UpstreamError.Reset : UpstreamError.BadResponse;
-                    }
-                }
-                if (response.StatusCode >= 200)
-                {
-                    // A deadline that fired as the head arrived may have left a cancellation on the reader: the
-                    // connection is not read again, and the exchange ends as a timeout.
-                    return _expired ? UpstreamError.ResponseTimeout : UpstreamError.None;
-                }
-                // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
-                // a 101 nobody asked for is a bad response.
-                if (response.StatusCode == 101 && upgradeOffered)
-                {
-                    return UpstreamError.None; // UP-3: the switch; its protocol is checked by the caller
-                }
-                if (response.StatusCode == 101 || ++interim > MaxInterimResponses)
-                {
-                    return UpstreamError.BadResponse;
-                }
-            }
+            input.AdvanceTo(buffer.Start);
+            error = UpstreamError.ResponseTimeout;
+            return true;
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        var reader = new SequenceReader<byte>(buffer);
+        ParseStatus status = ResponseHeadParser.TryParse(ref reader, limits, requestWasHead, response, out _);
+        if (status == ParseStatus.Rejected)
         {
-            return UpstreamError.Reset;
+            input.AdvanceTo(buffer.End);
+            error = UpstreamError.BadResponse;
+            return true;
         }
-        finally
+        if (status == ParseStatus.Incomplete)
         {
-            _deadline.Disarm();
-            _input = null;
+            input.AdvanceTo(buffer.Start, buffer.End);
+            error = buffer.IsEmpty ? UpstreamError.Reset : UpstreamError.BadResponse;
+            return read.IsCompleted;
         }
+        input.AdvanceTo(reader.Position);
+        if (response.StatusCode >= 200)
+        {
+            // A deadline that fired as the head arrived may have left a cancellation on the reader: the
+            // connection is not read again, and the exchange ends as a timeout.
+            error = _expired ? UpstreamError.ResponseTimeout : UpstreamError.None;
+            return true;
+        }
+        // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
+        // a 101 nobody asked for is a bad response.
+        if (response.StatusCode == 101 && upgradeOffered)
+        {
+            error = UpstreamError.None; // UP-3: the switch; its protocol is checked by the caller
+            return true;
+        }
+        if (response.StatusCode == 101 || ++_interim > MaxInterimResponses)
+        {
+            error = UpstreamError.BadResponse;
+            return true;
+        }
+        // The next read returns at once what followed the interim head in the buffer.
+        response.Reset();
+        error = UpstreamError.None;
+        return false;
+    }
+
+    /// <summary>Ends the read, however it ended.</summary>
+    public void End()
+    {
+        _deadline.Disarm();
+        _input = null;
     }
 
     /// <summary>KA-5 / RS-6: bytes beyond the response's end mean the upstream and the gateway disagree on framing.</summary>

@@ -38,6 +38,8 @@ internal sealed class ClientConnection
     private TransferWatchdog? _watchdog;
     private RequestRejection _rejection;
     private bool _idle;
+    // The head's TO-1 deadline runs: from accept for a first request, from its first byte for a later one.
+    private bool _headerClockRunning;
     // The head deadline passed or a drain closed the idle connection: the head read in progress ends.
     private bool _headWaitEnded;
     private SslStream? _tlsStream;
@@ -120,8 +122,15 @@ internal sealed class ClientConnection
             while (true)
             {
                 ProxySnapshot snapshot = _server.Snapshot;
-                // The connection's pooled steps end on its worker and resume this loop there without a post (EnsureCurrent).
-                HeadResult head = await ReadHeadAsync(snapshot, first).ConfigureAwait(false);
+                HeadResult head = BeginHead(snapshot, first);
+                while (head == HeadResult.Incomplete)
+                {
+                    // The socket completes its reads on the worker, and the deadline cancels them there, so a read
+                    // resumes this loop right there instead of through the worker's queue (checked: EnsureCurrent).
+                    ReadResult read = await Input.ReadAsync().ConfigureAwait(false);
+                    head = TakeHead(read, snapshot, first);
+                }
+                // The connection's pooled steps end on its worker and resume this loop there without a post.
                 _worker.Loop.EnsureCurrent();
                 _headDeadline.Disarm();
                 first = false;
@@ -212,68 +221,64 @@ internal sealed class ClientConnection
 
     private enum HeadResult
     {
+        Incomplete,
         Parsed,
         Closed,
         TimedOut,
         Rejected,
     }
 
-    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
-    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
-    private async ValueTask<HeadResult> ReadHeadAsync(ProxySnapshot snapshot, bool first)
+    /// <summary>
+    /// Starts the wait for a request head: the head cleared and its deadline armed. Incomplete, or Closed when the
+    /// server drains and the connection is idle.
+    /// </summary>
+    private HeadResult BeginHead(ProxySnapshot snapshot, bool first)
     {
         _state.Request.Reset();
         // TO-1 counts from accept for the first request; later ones get the idle deadline until their first byte.
-        bool headerClockRunning = first;
+        _headerClockRunning = first;
         ArmHeadDeadline(first ? snapshot.Limits.HeaderTimeoutMs : snapshot.Limits.IdleTimeoutMs);
         _idle = !first;
-        if (_idle && _server.IsDraining)
+        return _idle && _server.IsDraining ? HeadResult.Closed : HeadResult.Incomplete;
+    }
+
+    /// <summary>Parses what one read of the head brought; Incomplete when the head needs more bytes.</summary>
+    private HeadResult TakeHead(in ReadResult read, ProxySnapshot snapshot, bool first)
+    {
+        ReadOnlySequence<byte> buffer = read.Buffer;
+        if (read.IsCanceled || _headWaitEnded)
         {
-            return HeadResult.Closed;
+            // Bytes that came with the deadline do not save the head: the reader may still hold its cancellation,
+            // and the connection is not read again.
+            Input.AdvanceTo(buffer.Start);
+            bool sawBytes = _headerClockRunning && !_idle;
+            _idle = false;
+            return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
         }
-        while (true)
+        if (!buffer.IsEmpty && !_headerClockRunning)
         {
-            // The socket completes its reads on the worker, and the deadline cancels them there, so the read resumes
-            // this step right there instead of through the worker's queue (the caller checks: EnsureCurrent).
-            ReadResult read = await Input.ReadAsync().ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            if (read.IsCanceled || _headWaitEnded)
-            {
-                // Bytes that came with the deadline do not save the head: the reader may still hold its cancellation,
-                // and the connection is not read again.
-                Input.AdvanceTo(buffer.Start);
-                bool sawBytes = headerClockRunning && !_idle;
-                _idle = false;
-                return sawBytes || first ? HeadResult.TimedOut : HeadResult.Closed;
-            }
-            if (!buffer.IsEmpty && !headerClockRunning)
-            {
-                headerClockRunning = true;
-                ArmHeadDeadline(snapshot.Limits.HeaderTimeoutMs);
-            }
-            if (!buffer.IsEmpty)
-            {
-                _idle = false;
-            }
-            var reader = new SequenceReader<byte>(buffer);
-            ParseStatus status = RequestHeadParser.TryParse(ref reader, snapshot.Limits, _state.Request, out _rejection);
-            if (status == ParseStatus.Complete)
-            {
-                Input.AdvanceTo(reader.Position);
-                return HeadResult.Parsed;
-            }
-            if (status == ParseStatus.Rejected)
-            {
-                Input.AdvanceTo(buffer.End);
-                return HeadResult.Rejected;
-            }
-            Input.AdvanceTo(buffer.Start, buffer.End);
-            if (read.IsCompleted)
-            {
-                // A partial head and then EOF: nothing to answer to.
-                return HeadResult.Closed;
-            }
+            _headerClockRunning = true;
+            ArmHeadDeadline(snapshot.Limits.HeaderTimeoutMs);
         }
+        if (!buffer.IsEmpty)
+        {
+            _idle = false;
+        }
+        var reader = new SequenceReader<byte>(buffer);
+        ParseStatus status = RequestHeadParser.TryParse(ref reader, snapshot.Limits, _state.Request, out _rejection);
+        if (status == ParseStatus.Complete)
+        {
+            Input.AdvanceTo(reader.Position);
+            return HeadResult.Parsed;
+        }
+        if (status == ParseStatus.Rejected)
+        {
+            Input.AdvanceTo(buffer.End);
+            return HeadResult.Rejected;
+        }
+        Input.AdvanceTo(buffer.Start, buffer.End);
+        // A partial head and then EOF: nothing to answer to.
+        return read.IsCompleted ? HeadResult.Closed : HeadResult.Incomplete;
     }
 
     private ValueTask RejectAsync(ProxySnapshot snapshot, HeadResult head) => _exchange.RejectHeadAsync(snapshot, head == HeadResult.TimedOut

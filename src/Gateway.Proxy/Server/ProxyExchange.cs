@@ -373,8 +373,28 @@ internal sealed class ProxyExchange : IDisposable
             }
         }
 
-        // 5. Response head.
-        UpstreamError headError = await _responseHead.ReadAsync(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null).ConfigureAwait(false);
+        // 5. Response head: each read completes on the worker by its socket, or is cancelled there by the deadline,
+        // and resumes this step at once, not through the worker's queue (checked: EnsureCurrent).
+        UpstreamError headError;
+        _responseHead.Begin(upstream, s.Response, timeoutMs);
+        try
+        {
+            bool ended;
+            do
+            {
+                ReadResult read = await upstream.ReadAsync().ConfigureAwait(false);
+                ended = _responseHead.TryTake(read, s.Response, _client.Server.UpstreamLimits, request.Method == "HEAD", s.Upgrade is not null, out headError);
+            }
+            while (!ended);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            headError = UpstreamError.Reset;
+        }
+        finally
+        {
+            _responseHead.End();
+        }
         _worker.Loop.EnsureCurrent();
         if (headError != UpstreamError.None)
         {
