@@ -61,14 +61,63 @@ internal sealed class BodyPump
         BytesWritten = 0;
     }
 
-    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
-    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
-    public async ValueTask<PumpStatus> PumpAsync(BodyTransfer transfer)
+    public ValueTask<PumpStatus> PumpAsync(BodyTransfer transfer)
     {
         BytesRead = 0;
         BytesWritten = 0;
         _transfer = transfer;
         _decoder = default;
+        try
+        {
+            if (TryPumpBuffered(out ValueTask<PumpStatus> pumped))
+            {
+                return pumped;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return new(PumpStatus.SourceClosed);
+        }
+        return PumpStreamAsync(transfer);
+    }
+
+    /// <summary>
+    /// The common small body: a declared length that arrived whole with its head, passed on as it is (no plugin, no
+    /// chunked coding). It is written and flushed without the streaming steps; false when the body is not such a one.
+    /// </summary>
+    private bool TryPumpBuffered(out ValueTask<PumpStatus> pumped)
+    {
+        ref readonly BodyTransfer t = ref _transfer;
+        pumped = default;
+        if (t.Framing != BodyFraming.ContentLength || t.ContentLength == 0 || t.Filter is not null || t.ChunkedOut ||
+            !t.Source.TryRead(out ReadResult read))
+        {
+            return false;
+        }
+        ReadOnlySequence<byte> buffer = read.Buffer;
+        if (read.IsCanceled || buffer.Length < t.ContentLength)
+        {
+            // Not all here yet, or a deadline's cancellation to report: the streaming pump reads it again.
+            t.Source.AdvanceTo(buffer.Start);
+            return false;
+        }
+        ReadOnlySequence<byte> body = buffer.Slice(0, t.ContentLength);
+        BytesRead = body.Length;
+        t.Watch?.Progress(BytesRead);
+        BytesWritten = body.Length;
+        foreach (ReadOnlyMemory<byte> segment in body)
+        {
+            t.Target.Write(segment.Span);
+        }
+        t.Source.AdvanceTo(body.End);
+        pumped = FlushAsync(released: false);
+        return true;
+    }
+
+    // Pooled async frames (per worker): an exchange that waits on the network allocates no state machine per await.
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
+    private async ValueTask<PumpStatus> PumpStreamAsync(BodyTransfer transfer)
+    {
         try
         {
             return transfer.Framing switch
@@ -320,34 +369,50 @@ internal sealed class BodyPump
                 target.Write(segment.Span);
             }
         }
+        return await FlushAsync(released);
+    }
+
+    /// <summary>Sends what was written to the target; completes at once when the target took it all.</summary>
+    private ValueTask<PumpStatus> FlushAsync(bool released)
+    {
         try
         {
-            TransferWatchdog? watch = _transfer.Watch;
-            ValueTask<FlushResult> pending = target.FlushAsync();
-            FlushResult flushed;
-            if (pending.IsCompleted || watch is null)
-            {
-                flushed = await pending;
-            }
-            else
-            {
-                watch.WaitBegan();
-                flushed = await pending;
-                watch.WaitEnded();
-            }
-            if (flushed.IsCanceled && watch is { Expired: not ClientTimeout.None })
-            {
-                return PumpStatus.TimedOut;
-            }
-            if (flushed.IsCompleted || flushed.IsCanceled)
-            {
-                return PumpStatus.TargetClosed;
-            }
-            return released ? PumpStatus.HeadReleased : PumpStatus.Completed;
+            ValueTask<FlushResult> pending = _transfer.Target.FlushAsync();
+            return pending.IsCompleted ? new(Flushed(pending.Result, released)) : AwaitFlushAsync(pending, released);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return new(PumpStatus.TargetClosed);
+        }
+    }
+
+    /// <summary>A flush the target could not take at once: a client's blocked write is TO-4's to time.</summary>
+    private async ValueTask<PumpStatus> AwaitFlushAsync(ValueTask<FlushResult> pending, bool released)
+    {
+        TransferWatchdog? watch = _transfer.Watch;
+        try
+        {
+            watch?.WaitBegan();
+            FlushResult flushed = await pending;
+            watch?.WaitEnded();
+            return Flushed(flushed, released);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             return PumpStatus.TargetClosed;
         }
+    }
+
+    private PumpStatus Flushed(FlushResult flushed, bool released)
+    {
+        if (flushed.IsCanceled && _transfer.Watch is { Expired: not ClientTimeout.None })
+        {
+            return PumpStatus.TimedOut;
+        }
+        if (flushed.IsCompleted || flushed.IsCanceled)
+        {
+            return PumpStatus.TargetClosed;
+        }
+        return released ? PumpStatus.HeadReleased : PumpStatus.Completed;
     }
 }
