@@ -24,7 +24,7 @@ namespace Gateway.Proxy.Server;
 /// head (Higress) is handled by <see cref="HeldRequestBody"/> and <see cref="HeldResponseHead"/>. One instance per
 /// connection. Its pooled steps are awaited without the captured context: they end on the worker (WorkerLoop.EnsureCurrent).
 /// </summary>
-internal sealed class ProxyExchange : IDisposable
+internal sealed partial class ProxyExchange : IDisposable
 {
     private readonly ClientConnection _client;
     private readonly ProxyWorker _worker;
@@ -148,77 +148,6 @@ internal sealed class ProxyExchange : IDisposable
         {
             // Plugins see the upgrade request as Envoy shows it: with its Connection and Upgrade fields.
             UpgradeRequest.AddFields(request.Headers, s.Upgrade);
-        }
-        return true;
-    }
-
-    /// <summary>Phase 2: the request head through the plugins, re-routing as they ask; false when the exchange ends here.</summary>
-    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
-    private async ValueTask<bool> FilterRequestHeadAsync(WorkerState worker, PluginStream filters)
-    {
-        ExchangeState s = _state;
-        HttpRequestHead request = s.Request;
-        s.Access.Plugins = PluginOutcomes.Continue;
-        FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !s.HasBody), s.Route!.Cluster.Options.RequestTimeoutMs);
-        // Ends: every pass either returns or adds at least one plugin that was not in the chain.
-        while (true)
-        {
-            if (outcome.Action == FilterAction.HoldHeaders && !_heldBody.Active)
-            {
-                // ABI §2.3 (0.2.100): a plugin decides on the body before the head may go.
-                if (!await ReceiveHeldBodyAsync(filters))
-                {
-                    return false;
-                }
-            }
-            else if (outcome.Action is not (FilterAction.Continue or FilterAction.HoldHeaders))
-            {
-                s.Filtered(outcome, ExchangeStage.RequestHeaders);
-                return false;
-            }
-            // ABI §3.3 [POLICY]: changed request headers re-route the request, as in Envoy, unless the plugin kept the
-            // route cache. The chain already running finishes the exchange; the new route picks the cluster, and
-            // its plugins that have not run yet run now, so re-routing never steps around another route's checks.
-            if (!filters.RouteInvalidated)
-            {
-                return true;
-            }
-            Route? rerouted = s.Snapshot.Routes.Match(request.Authority, request.Path);
-            if (rerouted is null)
-            {
-                s.Fail(new ExchangeError(ExchangeStage.Routing, ExchangeFault.NoRoute));
-                return false;
-            }
-            s.Route = rerouted;
-            int added = worker.Plugins!.ExtendStream(filters, rerouted.Plugins);
-            if (added < 0)
-            {
-                return true;
-            }
-            outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), rerouted.Cluster.Options.RequestTimeoutMs);
-        }
-    }
-
-    /// <summary>The seam after phase 2 for a held request head; false when the exchange ends here.</summary>
-    private async ValueTask<bool> ReceiveHeldBodyAsync(PluginStream filters)
-    {
-        ExchangeState s = _state;
-        HttpRequestHead request = s.Request;
-        if (request.ExpectContinue)
-        {
-            // EX-3: the body is wanted now, for the plugins.
-            await ContinueAsync();
-        }
-        BodyTransfer transfer = RequestBody(_heldBody.Writer, chunkedOut: false, filters, _client.Watchdog);
-        PumpStatus received = await _heldBody.ReceiveAsync(_requestPump, transfer, _client.Watchdog, s.Snapshot.Limits);
-        if (received == PumpStatus.Completed)
-        {
-            s.BodyRead = true;
-        }
-        else if (received != PumpStatus.HeadReleased)
-        {
-            s.RequestBodyFailed(received, _requestPump, _client.Watchdog.Expired);
-            return false;
         }
         return true;
     }
