@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 RID ?= linux-x64
 
-.PHONY: all prerequisites build plugins publish test test-unit demo bench bench-quick format format-check clean
+.PHONY: all prerequisites bench-prerequisites build plugins publish test test-unit demo bench bench-quick format format-check clean
 
 all: build plugins publish
 
@@ -35,11 +35,14 @@ test-unit:
 demo: prerequisites plugins publish
 	@bash scripts/demo.sh
 
-bench: prerequisites plugins publish
+bench: bench-prerequisites plugins publish
 	@bash perf/run.sh full
 
-bench-quick: prerequisites plugins publish
+bench-quick: bench-prerequisites plugins publish
 	@bash perf/run.sh quick
+
+bench-prerequisites:
+	@bash scripts/prerequisites.sh bench
 
 # Rewrites whitespace to what .editorconfig says; format-check is the same check scripts/test.sh (and so CI) runs.
 format:

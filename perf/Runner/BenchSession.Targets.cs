@@ -22,6 +22,7 @@ public sealed partial class BenchSession
             Description = "nginx 1 worker, upstream keep-alive",
             Baseline = "direct",
             Launch = port => StartNginx("nginx-peer", ProxyCpu, NginxConfig.Proxy(_scratch, port, _upstreamPort)),
+            LaunchUnder = (port, under) => StartNginx("nginx-peer", ProxyCpu, NginxConfig.Proxy(_scratch, port, _upstreamPort), under),
             NotRunReason = OnPath("nginx"),
         });
         Targets.Add(new BenchTarget
@@ -108,18 +109,21 @@ public sealed partial class BenchSession
                 Saturate = !freshKeys,
                 NotRunReason = reason,
                 ServesMetrics = true,
-                Launch = port =>
-                {
-                    var path = Path.Combine(_scratch, $"gateway-{port}.json");
-                    var adminPort = FreePort.Next();
-                    File.WriteAllText(path, GatewayConfig.Build(port, adminPort, _upstreamPort, pluginFolder, plugins,
-                        needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
-                        earlierSchema: binary is not null && baselineEarlierSchema));
-                    var gateway = ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch);
-                    gateway.MetricsPort = adminPort;
-                    return gateway;
-                },
+                Launch = port => Start(port, null),
+                LaunchUnder = Start,
             };
+
+            ChildProcess Start(int port, Func<string, IReadOnlyList<string>>? under)
+            {
+                var path = Path.Combine(_scratch, $"gateway-{port}.json");
+                var adminPort = FreePort.Next();
+                File.WriteAllText(path, GatewayConfig.Build(port, adminPort, _upstreamPort, pluginFolder, plugins,
+                    needsRedis ? _redis?.Port : null, needsPostgres ? _postgres?.Port : null, mariadb ? _mariadb?.Port : null,
+                    earlierSchema: binary is not null && baselineEarlierSchema));
+                var gateway = ChildProcess.Start("gateway", ProxyCpu, binary ?? gatewayBinary, ["--config", path], _scratch, under: under);
+                gateway.MetricsPort = adminPort;
+                return gateway;
+            }
         }
     }
 

@@ -47,6 +47,9 @@ public sealed partial class BenchSession : IDisposable
     /// <summary>System calls by kind and a CPU profile of the gateway and the nginx peer (<see cref="ProfileStage"/>).</summary>
     public List<TargetProfile> Profiles { get; } = [];
 
+    /// <summary>Instructions per response of the gateway and the nginx peer under callgrind (<see cref="InstructionCensus"/>).</summary>
+    public List<InstructionCensusResult> Instructions { get; } = [];
+
     public void Run(TextWriter progress)
     {
         StartServices(progress);
@@ -99,6 +102,13 @@ public sealed partial class BenchSession : IDisposable
             if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
             {
                 Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, SymbolFolder(_repoRoot), progress));
+            }
+        }
+        foreach (var target in Targets)
+        {
+            if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
+            {
+                Instructions.Add(InstructionCensus.Measure(target, _keys, _scratch, SymbolFolder(_repoRoot), progress));
             }
         }
     }
@@ -165,11 +175,11 @@ public sealed partial class BenchSession : IDisposable
         }
     }
 
-    private ChildProcess StartNginx(string name, int cpu, string config)
+    private ChildProcess StartNginx(string name, int cpu, string config, Func<string, IReadOnlyList<string>>? under = null)
     {
         var path = Path.Combine(_scratch, name + ".nginx.conf");
         File.WriteAllText(path, config);
-        return ChildProcess.Start(name, cpu, "nginx", ["-c", path, "-p", _scratch], _scratch);
+        return ChildProcess.Start(name, cpu, "nginx", ["-c", path, "-p", _scratch], _scratch, under: under);
     }
 
     /// <summary>Where the gateway binary's symbols are: beside a PERF_GATEWAY binary that has them, else artifacts/symbols.</summary>

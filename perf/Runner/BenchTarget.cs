@@ -20,6 +20,9 @@ public sealed class BenchTarget
     /// <summary>Starts the target listening on the given port in front of the upstream; null for the direct path.</summary>
     public Func<int, ChildProcess>? Launch { get; init; }
 
+    /// <summary>Starts the target as <see cref="Launch"/> does, under a command given the program's path (valgrind).</summary>
+    public Func<int, Func<string, IReadOnlyList<string>>, ChildProcess>? LaunchUnder { get; init; }
+
     /// <summary>Request headers the scenario needs (an API key, a client id).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 

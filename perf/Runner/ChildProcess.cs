@@ -30,9 +30,19 @@ public sealed partial class ChildProcess : IDisposable
     /// <summary>Where the process serves Prometheus `/metrics`, when it does (a gateway's admin listener).</summary>
     public int? MetricsPort { get; set; }
 
+    /// <param name="under">
+    /// The command that runs <c>program</c> instead of it running alone, given the program's path (valgrind for the
+    /// instruction census); it may name another copy of the program.
+    /// </param>
     public static ChildProcess Start(string name, int cpu, string program, IEnumerable<string> arguments, string logFolder,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, Func<string, IReadOnlyList<string>>? under = null)
     {
+        if (under is not null)
+        {
+            IReadOnlyList<string> command = under(program);
+            program = command[0];
+            arguments = command.Skip(1).Concat(arguments).ToList();
+        }
         var info = new ProcessStartInfo("taskset")
         {
             RedirectStandardOutput = true,

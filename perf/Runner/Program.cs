@@ -78,7 +78,7 @@ goals.AddRange(PluginStartupBench.Goals(pluginStartup));
 // TLS termination against nginx: run unless --only names other targets and not "tls".
 var tls = only is null || only.Contains("tls") ? TlsBench.Run(repoRoot, plan, Console.Error) : new TlsBench.Result(plan.Rounds, null, [], "not selected (--only)");
 var markdown = MarkdownReport.Write(stamp, plan, machine, session, summary, goals) + "\n" + ProfileReport.Write(session.Profiles, summary) +
-    "\n" + PluginStartupBench.Markdown(pluginStartup) + "\n" + TlsBench.Markdown(tls);
+    "\n" + InstructionReport.Write(session.Instructions) + "\n" + PluginStartupBench.Markdown(pluginStartup) + "\n" + TlsBench.Markdown(tls);
 var results = Path.Combine(repoRoot, "perf", "results");
 Directory.CreateDirectory(results);
 File.WriteAllText(Path.Combine(results, stamp + ".md"), markdown);
@@ -96,6 +96,7 @@ var report = new
     pluginStartup,
     tls,
     profiles = session.Profiles,
+    instructions = session.Instructions,
     idleMemory = session.IdleMemory.Select(r => new { r.Target, r.Requested, r.Held, r.RssBeforeKiB, r.RssAfterKiB, r.BytesPerConnection, r.Error }),
 };
 File.WriteAllText(Path.Combine(results, stamp + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
