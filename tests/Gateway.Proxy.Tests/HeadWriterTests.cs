@@ -19,6 +19,33 @@ public sealed class HeadWriterTests
     }
 
     [Fact]
+    public void FieldValues_OfEveryLength_AreWrittenAsTheLatin1EncoderWritesThem()
+    {
+        // Short parts are narrowed by a loop or two overlapping vectors, longer ones by the encoder: every length, with
+        // Latin-1 characters at both ends, and with one beyond Latin-1 (the encoder writes '?') at each position.
+        const string Alphabet = "\u00ffabc\u00e9-0123456789~xyz";
+        for (int length = 1; length <= 40; length++)
+        {
+            string value = string.Concat(Enumerable.Range(0, length).Select(i => Alphabet[i % Alphabet.Length]));
+            AssertWritten(value);
+            for (int at = 0; at < length; at++)
+            {
+                AssertWritten(string.Concat(value.AsSpan(0, at), "\u20ac", value.AsSpan(at + 1)));
+            }
+        }
+
+        static void AssertWritten(string value)
+        {
+            var head = new HttpResponseHead { StatusCode = 200 };
+            head.Headers.Add("x-v", value);
+            var output = new ArrayBufferWriter<byte>();
+            HeadWriter.WriteResponse(output, head, BodyFraming.None, -1, close: false);
+            byte[] expected = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nx-v: " + value + "\r\n\r\n");
+            Assert.Equal(expected, output.WrittenSpan.ToArray());
+        }
+    }
+
+    [Fact]
     public void WriteResponse_UsesStandardReasonWhenUpstreamGaveNone()
     {
         var head = new HttpResponseHead { StatusCode = 404 };

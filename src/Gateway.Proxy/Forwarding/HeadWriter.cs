@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Gateway.Http.Messages;
 
@@ -16,9 +18,6 @@ public static class HeadWriter
     // Room for the framing, the closing and every fixed part of a start line: the heads' variable parts are Latin-1
     // strings (one byte per character), so a head's size is known before it is written, and it goes into one span.
     private const int FixedBytes = 128;
-
-    // Up to this many characters a part is narrowed by a plain loop (HeadBytes.Latin1).
-    private const int ShortPart = 16;
 
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength)
     {
@@ -148,17 +147,28 @@ public static class HeadWriter
 
         public void Latin1(string value)
         {
-            Span<byte> target = _span.Slice(Length, value.Length);
-            // Most parts of a head are short, and for them a plain loop costs less than a call into the encoder.
-            if (value.Length > ShortPart || !TryNarrow(value, target))
-            {
-                Encoding.Latin1.GetBytes(value, target);
-            }
+            Narrow(value, _span.Slice(Length, value.Length));
             Length += value.Length;
         }
 
-        /// <summary>Copies a string of Latin-1 characters to bytes; false, with bytes to overwrite, at any other character.</summary>
-        private static bool TryNarrow(string value, Span<byte> target)
+        /// <summary>A string's Latin-1 bytes; a character above U+00FF becomes '?', as the Latin-1 encoder writes it.</summary>
+        private static void Narrow(string value, Span<byte> target)
+        {
+            // Most parts of a head are short, and for them two overlapping vector loads or a plain loop cost less than
+            // a call into the encoder; longer parts, and any character beyond Latin-1, go to the encoder.
+            bool done = value.Length switch
+            {
+                < 8 => TryNarrowEach(value, target),
+                <= 16 => TryNarrowTwoVectors(value, target),
+                _ => false,
+            };
+            if (!done)
+            {
+                Encoding.Latin1.GetBytes(value, target);
+            }
+        }
+
+        private static bool TryNarrowEach(string value, Span<byte> target)
         {
             for (int i = 0; i < target.Length; i++)
             {
@@ -169,6 +179,22 @@ public static class HeadWriter
                 }
                 target[i] = (byte)c;
             }
+            return true;
+        }
+
+        /// <summary>8 to 16 characters as the first eight and the last eight, which overlap below 16.</summary>
+        private static bool TryNarrowTwoVectors(string value, Span<byte> target)
+        {
+            ReadOnlySpan<ushort> chars = MemoryMarshal.Cast<char, ushort>(value.AsSpan());
+            Vector128<ushort> first = Vector128.Create(chars);
+            Vector128<ushort> last = Vector128.Create(chars[^8..]);
+            if (((first | last) & Vector128.Create((ushort)0xFF00)) != Vector128<ushort>.Zero)
+            {
+                return false;
+            }
+            Vector128<ulong> bytes = Vector128.Narrow(first, last).AsUInt64();
+            MemoryMarshal.Write(target, bytes.GetElement(0));
+            MemoryMarshal.Write(target[^8..], bytes.GetElement(1));
             return true;
         }
 

@@ -35,16 +35,22 @@ internal sealed class UpstreamPool : IDisposable
     public Cluster Cluster { get; }
 
     /// <summary>Picks an endpoint and returns a fresh-enough pooled connection or a new one.</summary>
-    public async ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> AcquireAsync(UpstreamEndpoint? avoid)
+    public ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> AcquireAsync(UpstreamEndpoint? avoid)
+    {
+        // The common case, a pooled connection to the endpoint picked, completes without an async step.
+        UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
+        return TakeIdle(endpoint) is { } pooled
+            ? new((pooled, endpoint, UpstreamError.None))
+            : ConnectOrWaitAsync(endpoint, avoid);
+    }
+
+    /// <summary>No pooled connection to <paramref name="endpoint"/>: a new one, or one released within the connect timeout.</summary>
+    private async ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> ConnectOrWaitAsync(
+        UpstreamEndpoint endpoint, UpstreamEndpoint? avoid)
     {
         long waitUntil = 0;
         while (true)
         {
-            UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
-            if (TakeIdle(endpoint) is { } pooled)
-            {
-                return (pooled, endpoint, UpstreamError.None);
-            }
             if (_open < Cluster.Options.MaxConnectionsPerWorker)
             {
                 var (connection, error) = await ConnectAsync(endpoint);
@@ -57,6 +63,11 @@ internal sealed class UpstreamPool : IDisposable
             if (left <= 0 || _waiters.Count >= MaxPendingPerWorker || !await WaitForReleaseAsync(left))
             {
                 return (null, endpoint, UpstreamError.PoolExhausted);
+            }
+            endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
+            if (TakeIdle(endpoint) is { } pooled)
+            {
+                return (pooled, endpoint, UpstreamError.None);
             }
         }
     }
