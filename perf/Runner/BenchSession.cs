@@ -345,9 +345,10 @@ public sealed partial class BenchSession : IDisposable
     }
 
     /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>
-    internal static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process)
+    /// <summary>When the target first answered a request with 2xx; null if it did not within <paramref name="timeout"/> (10 s).</summary>
+    internal static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process, TimeSpan? timeout = null)
     {
-        var deadline = MonotonicClock.NowNs + (long)(StartupTimeout.TotalSeconds * 1e9);
+        var deadline = MonotonicClock.NowNs + (long)((timeout ?? StartupTimeout).TotalSeconds * 1e9);
         while (MonotonicClock.NowNs < deadline && !process.HasExited)
         {
             using var connection = new LoadConnection(request, receiveTimeoutMs: 2_000);

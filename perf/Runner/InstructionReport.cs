@@ -18,8 +18,9 @@ public static class InstructionReport
         md.AppendLine();
         md.AppendLine("User-space instructions (the process's code and its libraries, not the kernel's) per response over one " +
                       "closed-loop phase at 64 connections, each target alone under valgrind's callgrind with instrumentation on only " +
-                      "for that phase. The count does not depend on the host's load: it compares builds and peers where CPU time " +
-                      "cannot. The phase's connection set-up and the requests in flight at its end add about 1%.");
+                      "for that phase. The count hardly depends on the host's load: it compares builds and peers where CPU time " +
+                      "cannot (nginx's moves by a few percent between runs, with how many events one loop turn takes). The phase's " +
+                      "connection set-up and the requests in flight at its end add about 1%.");
         md.AppendLine();
         foreach (var failed in results.Where(r => r.Error is not null))
         {
