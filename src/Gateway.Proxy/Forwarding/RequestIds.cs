@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
@@ -16,20 +14,6 @@ internal static class RequestIds
         // Version 4 (the 13th digit) and variant 1 (the 17th), as a random UUID has them, printed in byte order.
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return string.Create(32, (BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..])),
-            static (digits, halves) =>
-            {
-                PrintHex(halves.Item1, digits[..16]);
-                PrintHex(halves.Item2, digits[16..]);
-            });
-    }
-
-    private static void PrintHex(ulong value, Span<char> digits)
-    {
-        for (int i = digits.Length - 1; i >= 0; i--)
-        {
-            digits[i] = "0123456789abcdef"[(int)(value & 0xF)];
-            value >>= 4;
-        }
+        return Convert.ToHexStringLower(bytes);
     }
 }
