@@ -46,7 +46,9 @@ public sealed class HeaderCollection
     {
         for (int i = start; i < _count; i++)
         {
-            if (string.Equals(_fields[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            // Most fields differ in length from the name sought: only those of its length are compared.
+            string key = _fields[i].Key;
+            if (key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
                 return i;
             }
@@ -79,7 +81,7 @@ public sealed class HeaderCollection
         {
             if (!matches(_fields[i].Key))
             {
-                _fields[kept++] = _fields[i];
+                Keep(i, kept++);
             }
         }
         Truncate(kept);
@@ -109,14 +111,24 @@ public sealed class HeaderCollection
         int kept = start;
         for (int i = start; i < _count; i++)
         {
-            if (!string.Equals(_fields[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            string key = _fields[i].Key;
+            if (key.Length != name.Length || !string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
-                _fields[kept++] = _fields[i];
+                Keep(i, kept++);
             }
         }
         int removed = _count - kept;
         Truncate(kept);
         return removed;
+    }
+
+    /// <summary>Moves a kept field down over removed ones; one that has not moved is not stored again (two GC write barriers).</summary>
+    private void Keep(int from, int to)
+    {
+        if (from != to)
+        {
+            _fields[to] = _fields[from];
+        }
     }
 
     private void Truncate(int count)
