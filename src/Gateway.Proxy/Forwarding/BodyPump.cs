@@ -104,13 +104,9 @@ internal sealed class BodyPump
         ReadOnlySequence<byte> body = buffer.Slice(0, t.ContentLength);
         BytesRead = body.Length;
         t.Watch?.Progress(BytesRead);
-        BytesWritten = body.Length;
-        foreach (ReadOnlyMemory<byte> segment in body)
-        {
-            t.Target.Write(segment.Span);
-        }
+        // The target copied the body: the source's buffer goes back at once, also while a flush waits.
+        pumped = SendAsync(body, endOfStream: true, released: false);
         t.Source.AdvanceTo(body.End);
-        pumped = FlushAsync(released: false);
         return true;
     }
 
@@ -352,6 +348,13 @@ internal sealed class BodyPump
                 }
             }
         }
+        return await SendAsync(data, endOfStream, released);
+    }
+
+    /// <summary>Writes body bytes to the target in its framing and flushes them.</summary>
+    private ValueTask<PumpStatus> SendAsync(ReadOnlySequence<byte> data, bool endOfStream, bool released)
+    {
+        PipeWriter target = _transfer.Target;
         BytesWritten += data.Length;
         if (_transfer.ChunkedOut)
         {
@@ -359,7 +362,7 @@ internal sealed class BodyPump
             if (endOfStream)
             {
                 // Request trailers are dropped (CH-7 policy); response trailers are relayed.
-                HeadWriter.WriteLastChunk(target, isRequest ? null : trailers);
+                HeadWriter.WriteLastChunk(target, _transfer.IsRequest ? null : _transfer.Trailers);
             }
         }
         else
@@ -369,7 +372,7 @@ internal sealed class BodyPump
                 target.Write(segment.Span);
             }
         }
-        return await FlushAsync(released);
+        return FlushAsync(released);
     }
 
     /// <summary>Sends what was written to the target; completes at once when the target took it all.</summary>
