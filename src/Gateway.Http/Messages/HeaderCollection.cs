@@ -46,9 +46,7 @@ public sealed class HeaderCollection
     {
         for (int i = start; i < _count; i++)
         {
-            // Most fields differ in length from the name sought: only those of its length are compared.
-            string key = _fields[i].Key;
-            if (key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            if (IsNamed(_fields[i].Key, name))
             {
                 return i;
             }
@@ -111,8 +109,7 @@ public sealed class HeaderCollection
         int kept = start;
         for (int i = start; i < _count; i++)
         {
-            string key = _fields[i].Key;
-            if (key.Length != name.Length || !string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            if (!IsNamed(_fields[i].Key, name))
             {
                 Keep(i, kept++);
             }
@@ -121,6 +118,10 @@ public sealed class HeaderCollection
         Truncate(kept);
         return removed;
     }
+
+    /// <summary>Field names match in any case; most fields differ in length from the name sought, and cost no more.</summary>
+    private static bool IsNamed(string key, string name) =>
+        key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Moves a kept field down over removed ones; one that has not moved is not stored again (two GC write barriers).</summary>
     private void Keep(int from, int to)
