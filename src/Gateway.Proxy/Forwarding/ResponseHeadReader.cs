@@ -23,18 +23,31 @@ internal sealed class ResponseHeadReader : IDisposable
     private PipeReader? _input;
     private bool _expired;
     private int _interim;
+    // What the head being read is parsed into, and how (Begin).
+    private HttpResponseHead? _response;
+    private HttpLimits? _limits;
+    private bool _requestWasHead;
+    private bool _upgradeOffered;
 
     public ResponseHeadReader(WorkerDeadlines deadlines)
     {
         _deadline = new Deadline(deadlines, static s => ((ResponseHeadReader)s!).Expire(), this);
     }
 
-    /// <summary>Starts reading a response head from <paramref name="upstream"/> under <paramref name="timeoutMs"/>.</summary>
-    public void Begin(UpstreamConnection upstream, HttpResponseHead response, int timeoutMs)
+    /// <summary>
+    /// Starts reading a response head from <paramref name="upstream"/> into <paramref name="response"/> under
+    /// <paramref name="timeoutMs"/>; a 101 is final only when <paramref name="upgradeOffered"/>.
+    /// </summary>
+    public void Begin(
+        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
     {
         // The first read may be the one the pooled connection kept pending while idle, which no token reaches: the
         // deadline cancels the reader itself.
         _input = upstream.Input;
+        _response = response;
+        _limits = limits;
+        _requestWasHead = requestWasHead;
+        _upgradeOffered = upgradeOffered;
         _expired = false;
         _interim = 0;
         response.Reset();
@@ -42,16 +55,15 @@ internal sealed class ResponseHeadReader : IDisposable
     }
 
     /// <summary>
-    /// Takes what one read of the upstream brought. False while the final head (or a 101 when
-    /// <paramref name="upgradeOffered"/>) needs another read; true with <see cref="UpstreamError.None"/> when
-    /// <paramref name="response"/> holds it, <see cref="UpstreamError.Reset"/> when the connection closed before any
-    /// response (a fresh connection may be tried), <see cref="UpstreamError.ResponseTimeout"/> or
-    /// <see cref="UpstreamError.BadResponse"/>.
+    /// Takes what one read of the upstream brought. False while the final head needs another read; true with
+    /// <see cref="UpstreamError.None"/> when the response given to <see cref="Begin"/> holds it,
+    /// <see cref="UpstreamError.Reset"/> when the connection closed before any response (a fresh connection may be
+    /// tried), <see cref="UpstreamError.ResponseTimeout"/> or <see cref="UpstreamError.BadResponse"/>.
     /// </summary>
-    public bool TryTake(
-        in ReadResult read, HttpResponseHead response, HttpLimits limits, bool requestWasHead, bool upgradeOffered, out UpstreamError error)
+    public bool TryTake(in ReadResult read, out UpstreamError error)
     {
         PipeReader input = _input!;
+        HttpResponseHead response = _response!;
         ReadOnlySequence<byte> buffer = read.Buffer;
         if (read.IsCanceled)
         {
@@ -60,7 +72,7 @@ internal sealed class ResponseHeadReader : IDisposable
             return true;
         }
         var reader = new SequenceReader<byte>(buffer);
-        ParseStatus status = ResponseHeadParser.TryParse(ref reader, limits, requestWasHead, response, out _);
+        ParseStatus status = ResponseHeadParser.TryParse(ref reader, _limits!, _requestWasHead, response, out _);
         if (status == ParseStatus.Rejected)
         {
             input.AdvanceTo(buffer.End);
@@ -83,7 +95,7 @@ internal sealed class ResponseHeadReader : IDisposable
         }
         // RS-8 / UP-4: interim responses are absorbed (the gateway answered any 100 itself);
         // a 101 nobody asked for is a bad response.
-        if (response.StatusCode == 101 && upgradeOffered)
+        if (response.StatusCode == 101 && _upgradeOffered)
         {
             error = UpstreamError.None; // UP-3: the switch; its protocol is checked by the caller
             return true;
@@ -104,6 +116,8 @@ internal sealed class ResponseHeadReader : IDisposable
     {
         _deadline.Disarm();
         _input = null;
+        _response = null;
+        _limits = null;
     }
 
     /// <summary>KA-5 / RS-6: bytes beyond the response's end mean the upstream and the gateway disagree on framing.</summary>

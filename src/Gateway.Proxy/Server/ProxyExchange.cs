@@ -305,14 +305,14 @@ internal sealed partial class ProxyExchange : IDisposable
         // 5. Response head: each read completes on the worker by its socket, or is cancelled there by the deadline,
         // and resumes this step at once, not through the worker's queue (checked: EnsureCurrent).
         UpstreamError headError;
-        _responseHead.Begin(upstream, s.Response, timeoutMs);
+        _responseHead.Begin(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null);
         try
         {
             bool ended;
             do
             {
                 ReadResult read = await upstream.ReadAsync().ConfigureAwait(false);
-                ended = _responseHead.TryTake(read, s.Response, _client.Server.UpstreamLimits, request.Method == "HEAD", s.Upgrade is not null, out headError);
+                ended = _responseHead.TryTake(read, out headError);
             }
             while (!ended);
         }
