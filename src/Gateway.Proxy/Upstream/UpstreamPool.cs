@@ -38,8 +38,7 @@ internal sealed class UpstreamPool : IDisposable
     public ValueTask<(UpstreamConnection? Connection, UpstreamEndpoint Endpoint, UpstreamError Error)> AcquireAsync(UpstreamEndpoint? avoid)
     {
         // The common case, a pooled connection to the endpoint picked, completes without an async step.
-        UpstreamEndpoint endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
-        return TakeIdle(endpoint) is { } pooled
+        return PickPooled(avoid, out UpstreamEndpoint endpoint) is { } pooled
             ? new((pooled, endpoint, UpstreamError.None))
             : ConnectOrWaitAsync(endpoint, avoid);
     }
@@ -64,12 +63,18 @@ internal sealed class UpstreamPool : IDisposable
             {
                 return (null, endpoint, UpstreamError.PoolExhausted);
             }
-            endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
-            if (TakeIdle(endpoint) is { } pooled)
+            if (PickPooled(avoid, out endpoint) is { } pooled)
             {
                 return (pooled, endpoint, UpstreamError.None);
             }
         }
+    }
+
+    /// <summary>Picks an endpoint and takes a fresh-enough pooled connection to it, if there is one.</summary>
+    private UpstreamConnection? PickPooled(UpstreamEndpoint? avoid, out UpstreamEndpoint endpoint)
+    {
+        endpoint = Cluster.Pick(ref _roundRobinCursor, avoid);
+        return TakeIdle(endpoint);
     }
 
     private async ValueTask<bool> WaitForReleaseAsync(long milliseconds)
