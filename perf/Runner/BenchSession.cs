@@ -102,12 +102,6 @@ public sealed partial class BenchSession : IDisposable
             if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
             {
                 Profiles.Add(ProfileStage.Run(target, _plan, _keys, _scratch, SymbolFolder(_repoRoot), progress));
-            }
-        }
-        foreach (var target in Targets)
-        {
-            if (Array.IndexOf(ProfileStage.Profiled, target.Name) >= 0 && target.NotRunReason is null)
-            {
                 Instructions.Add(InstructionCensus.Measure(target, _keys, _scratch, SymbolFolder(_repoRoot), progress));
             }
         }
@@ -344,8 +338,10 @@ public sealed partial class BenchSession : IDisposable
             heapBefore is not null && heapAfter is not null ? heapAfter.Since(heapBefore, load.Completed, load.ElapsedSeconds) : null));
     }
 
-    /// <summary>Polls with real requests until one is answered 2xx; returns the instant it was, or null.</summary>
-    /// <summary>When the target first answered a request with 2xx; null if it did not within <paramref name="timeout"/> (10 s).</summary>
+    /// <summary>
+    /// Polls with real requests until one is answered 2xx; returns the instant it was, or null after
+    /// <paramref name="timeout"/> (10 s unless given).
+    /// </summary>
     internal static long? WaitUntilAnswering(RequestTemplate request, ChildProcess process, TimeSpan? timeout = null)
     {
         var deadline = MonotonicClock.NowNs + (long)((timeout ?? StartupTimeout).TotalSeconds * 1e9);
