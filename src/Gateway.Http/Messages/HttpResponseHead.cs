@@ -3,14 +3,42 @@ namespace Gateway.Http.Messages;
 /// <summary>A validated response head from an upstream, rebuilt before it goes to the client.</summary>
 public sealed class HttpResponseHead
 {
+    private readonly HeaderCollection _headers = new();
+    // A head parsed for forwarding keeps its fields as the lines the gateway writes until someone reads Headers.
+    private FieldLineBytes? _lines;
+    private bool _holdsLines;
+
     public int StatusCode { get; set; }
 
     public string ReasonPhrase { get; set; } = "";
 
     public int MinorVersion { get; set; } = 1;
 
-    /// <summary>Fields other than the framing fields (Content-Length, Transfer-Encoding) the parser consumed.</summary>
-    public HeaderCollection Headers { get; } = new();
+    /// <summary>
+    /// Fields other than the framing fields (Content-Length, Transfer-Encoding) the parser consumed. For a head parsed
+    /// for forwarding, made on first reading from its field lines, which then no longer stand for the head.
+    /// </summary>
+    public HeaderCollection Headers
+    {
+        get
+        {
+            if (_holdsLines)
+            {
+                _holdsLines = false;
+                _lines!.AddTo(_headers);
+            }
+            return _headers;
+        }
+    }
+
+    /// <summary>
+    /// Whether the fields are still only the field lines of a head parsed for forwarding: its hop-by-hop fields already
+    /// gone, every other field in <see cref="FieldLines"/>.
+    /// </summary>
+    public bool HoldsFieldLines => _holdsLines;
+
+    /// <summary>The field lines as the gateway writes them ("name: value" CRLF each) while <see cref="HoldsFieldLines"/>.</summary>
+    public ReadOnlySpan<byte> FieldLines => _holdsLines ? _lines!.Written : default;
 
     public BodyFraming Framing { get; set; }
 
@@ -24,9 +52,19 @@ public sealed class HttpResponseHead
         StatusCode = 0;
         ReasonPhrase = "";
         MinorVersion = 1;
-        Headers.Clear();
+        _holdsLines = false;
+        _headers.Clear();
         Framing = BodyFraming.None;
         ContentLength = 0;
         KeepAlive = true;
+    }
+
+    /// <summary>Starts keeping the fields as lines; the head must have been reset.</summary>
+    internal FieldLineBytes BeginFieldLines()
+    {
+        _lines ??= new FieldLineBytes();
+        _lines.Clear();
+        _holdsLines = true;
+        return _lines;
     }
 }

@@ -10,11 +10,25 @@ internal struct ConnectionOptions
     public bool KeepAlive;
     public bool Upgrade;
 
+    /// <summary>An option other than close, keep-alive and upgrade: it names a field this hop drops (HOP-2).</summary>
+    public bool NamesField;
+
     /// <summary>An option names a field that HOP-3 protects; requests are refused for it, responses are not.</summary>
     public bool NamesProtectedField;
 
     public RequestRejection Add(ReadOnlySpan<byte> value)
     {
+        // The values almost every peer sends, whole: one compare instead of the list walk.
+        if (Ascii.EqualsIgnoreCase(value, "keep-alive"u8))
+        {
+            KeepAlive = true;
+            return RequestRejection.None;
+        }
+        if (Ascii.EqualsIgnoreCase(value, "close"u8))
+        {
+            Close = true;
+            return RequestRejection.None;
+        }
         bool more = true;
         while (more)
         {
@@ -37,6 +51,7 @@ internal struct ConnectionOptions
             }
             else
             {
+                NamesField = true;
                 NamesProtectedField |= IsProtected(option);
             }
         }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Gateway.Http.Messages;
 using static Gateway.Http.Parsing.HttpGrammar;
 
@@ -12,6 +13,15 @@ public static class ResponseHeadParser
 {
     public static ParseStatus TryParse(
         ref SequenceReader<byte> reader, HttpLimits limits, bool requestWasHead, HttpResponseHead head,
+        out ResponseRejection rejection)
+        => TryParse(ref reader, limits, requestWasHead, forwarding: false, head, out rejection);
+
+    /// <param name="forwarding">
+    /// Whether the head goes on to a client: its fields are kept as the lines the gateway writes, and become strings only
+    /// when read (<see cref="HttpResponseHead.HoldsFieldLines"/>).
+    /// </param>
+    public static ParseStatus TryParse(
+        ref SequenceReader<byte> reader, HttpLimits limits, bool requestWasHead, bool forwarding, HttpResponseHead head,
         out ResponseRejection rejection)
     {
         ParseStatus scan = HeadScanner.Scan(
@@ -31,8 +41,8 @@ public static class ResponseHeadParser
         }
 
         rejection = ContiguousHead.Parse(
-            reader.UnreadSequence.Slice(0, headLength), (requestWasHead, head),
-            static (span, state) => Parse(span, state.requestWasHead, state.head));
+            reader.UnreadSequence.Slice(0, headLength), (requestWasHead, forwarding, head),
+            static (span, state) => Parse(span, state.requestWasHead, state.forwarding, state.head));
         if (rejection != ResponseRejection.None)
         {
             return ParseStatus.Rejected;
@@ -41,7 +51,7 @@ public static class ResponseHeadParser
         return ParseStatus.Complete;
     }
 
-    private static ResponseRejection Parse(ReadOnlySpan<byte> bytes, bool requestWasHead, HttpResponseHead head)
+    private static ResponseRejection Parse(ReadOnlySpan<byte> bytes, bool requestWasHead, bool forwarding, HttpResponseHead head)
     {
         head.Reset();
         int lineEnd = bytes.IndexOf(LF);
@@ -52,6 +62,10 @@ public static class ResponseHeadParser
         }
         bytes = bytes[(lineEnd + 1)..];
 
+        // A head parsed for forwarding keeps its fields as the lines the gateway writes, without hop-by-hop ones, until
+        // a Connection option names a field to drop or the lines outgrow their buffer: from there on, and for what was
+        // kept so far, they are strings, and the exchange cleans them (HOP-2) as it does any head.
+        FieldLineBytes? lines = forwarding ? head.BeginFieldLines() : null;
         var framing = new FramingFields();
         var connection = new ConnectionOptions();
         bool first = true;
@@ -64,31 +78,44 @@ public static class ResponseHeadParser
             {
                 break;
             }
-            RequestRejection field = FieldLine.Parse(line, first, out ReadOnlySpan<byte> nameBytes, out ReadOnlySpan<byte> value);
+            RequestRejection field = FieldLine.Parse(line, first, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value);
             first = false;
-            if (field == RequestRejection.None)
+            if (field != RequestRejection.None)
             {
-                string name = HeaderNames.Get(nameBytes);
-                switch (name)
+                return ResponseRejections.From(field);
+            }
+            if (Ascii.EqualsIgnoreCase(name, HeaderNames.ContentLength))
+            {
+                field = framing.AddContentLength(value);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, HeaderNames.TransferEncoding))
+            {
+                field = framing.AddTransferEncoding(value);
+            }
+            else if (FieldLine.IsFramingLookalike(name))
+            {
+                return ResponseRejection.FramingHeaderLookalike; // HF-7 via RS-2
+            }
+            else
+            {
+                // HOP-3 protects request fields from clients; an upstream naming them only strips its own reply.
+                bool isConnection = Ascii.EqualsIgnoreCase(name, HeaderNames.Connection);
+                if (isConnection)
                 {
-                    case HeaderNames.ContentLength:
-                        field = framing.AddContentLength(value);
-                        break;
-                    case HeaderNames.TransferEncoding:
-                        field = framing.AddTransferEncoding(value);
-                        break;
-                    case HeaderNames.Connection:
-                        // HOP-3 protects request fields from clients; an upstream naming them only strips its own reply.
-                        field = connection.Add(value);
-                        head.Headers.Add(name, Latin1StringCache.Current.Get(value));
-                        break;
-                    default:
-                        if (FieldLine.IsFramingLookalike(nameBytes))
-                        {
-                            return ResponseRejection.FramingHeaderLookalike; // HF-7 via RS-2
-                        }
-                        head.Headers.Add(name, Latin1StringCache.Current.Get(value));
-                        break;
+                    field = connection.Add(value);
+                    if (connection.NamesField)
+                    {
+                        lines = null;
+                    }
+                }
+                if (lines is null)
+                {
+                    head.Headers.Add(HeaderNames.Get(name), Latin1StringCache.Current.Get(value));
+                }
+                else if (!isConnection && !HopByHopFields.IsAlways(name) && !lines.TryAppend(name, value))
+                {
+                    lines = null;
+                    head.Headers.Add(HeaderNames.Get(name), Latin1StringCache.Current.Get(value));
                 }
             }
             if (field != RequestRejection.None)
@@ -158,11 +185,21 @@ public static class ResponseHeadParser
     /// <summary>RS-1: <c>HTTP-version SP 3DIGIT SP [reason-phrase]</c>; a missing SP before an empty reason is tolerated.</summary>
     private static ResponseRejection ParseStatusLine(ReadOnlySpan<byte> line, HttpResponseHead head)
     {
-        int control = line.IndexOfAny(CR, (byte)0);
-        if (control >= 0)
+        ResponseRejection result = ReadStatusLine(line, head);
+        if (result != ResponseRejection.None)
         {
-            return line[control] == CR ? ResponseRejection.BareCr : ResponseRejection.Nul;
+            // G-2, G-3: a CR or NUL anywhere in the line is reported as such, never as the lesser error it caused.
+            int control = line.IndexOfAny(CR, (byte)0);
+            if (control >= 0)
+            {
+                return line[control] == CR ? ResponseRejection.BareCr : ResponseRejection.Nul;
+            }
         }
+        return result;
+    }
+
+    private static ResponseRejection ReadStatusLine(ReadOnlySpan<byte> line, HttpResponseHead head)
+    {
         if (line.Length < 12 || line[8] != SP)
         {
             return ResponseRejection.InvalidStatusLine;
@@ -201,7 +238,7 @@ public static class ResponseHeadParser
         {
             return ResponseRejection.InvalidReasonPhrase;
         }
-        head.ReasonPhrase = Latin1StringCache.Current.Get(reason);
+        head.ReasonPhrase = reason.SequenceEqual("OK"u8) ? "OK" : Latin1StringCache.Current.Get(reason);
         return ResponseRejection.None;
     }
 }

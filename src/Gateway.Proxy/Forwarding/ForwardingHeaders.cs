@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Http.Messages;
+using Gateway.Http.Parsing;
 
 namespace Gateway.Proxy.Forwarding;
 
@@ -10,14 +11,6 @@ namespace Gateway.Proxy.Forwarding;
 /// </summary>
 internal static class ForwardingHeaders
 {
-    // Field names are stored in lower case, so an ordinal switch matches them.
-    private static bool IsAlwaysHopByHop(string name) => name switch
-    {
-        "connection" or "keep-alive" or "proxy-connection" or "te" or "transfer-encoding" or "upgrade" or "trailer"
-            or "proxy-authorization" or "proxy-authenticate" or "http2-settings" => true,
-        _ => false,
-    };
-
     // HOP-3: options that name these are refused: they are framing, routing or gateway-owned fields.
     private static readonly string[] Protected =
         ["host", "content-length", "transfer-encoding", "authorization", "x-forwarded-for", "x-forwarded-proto",
@@ -50,8 +43,17 @@ internal static class ForwardingHeaders
         return requestId;
     }
 
-    /// <summary>Removes hop-by-hop fields from an upstream response (RS-9); an upstream may name any field.</summary>
-    public static void CleanResponse(HeaderCollection headers) => RemoveHopByHop(headers, refuseProtected: false);
+    /// <summary>
+    /// Removes hop-by-hop fields from an upstream response (RS-9); an upstream may name any field. A head that still holds
+    /// only the field lines its parser kept has none.
+    /// </summary>
+    public static void CleanResponse(HttpResponseHead response)
+    {
+        if (!response.HoldsFieldLines)
+        {
+            RemoveHopByHop(response.Headers, refuseProtected: false);
+        }
+    }
 
     private static bool RemoveHopByHop(HeaderCollection headers, bool refuseProtected)
     {
@@ -81,7 +83,7 @@ internal static class ForwardingHeaders
         return true;
     }
 
-    private static readonly Func<string, bool> IsAlwaysHopByHopField = IsAlwaysHopByHop;
+    private static readonly Func<string, bool> IsAlwaysHopByHopField = HopByHopFields.IsAlways;
 
     private static bool IsProtected(ReadOnlySpan<char> option)
     {

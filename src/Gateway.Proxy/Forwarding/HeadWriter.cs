@@ -42,13 +42,23 @@ public static class HeadWriter
     public static void WriteResponse(IBufferWriter<byte> w, HttpResponseHead head, BodyFraming framing, long contentLength, bool close)
     {
         string reason = head.ReasonPhrase.Length > 0 ? head.ReasonPhrase : ReasonPhrases.For(head.StatusCode);
-        var b = new HeadBytes(w.GetSpan(FixedBytes + reason.Length + FieldsLength(head.Headers)));
+        // A head that still holds the lines its parser kept is written from them, without reading them as strings.
+        ReadOnlySpan<byte> lines = head.FieldLines;
+        bool holdsLines = head.HoldsFieldLines;
+        var b = new HeadBytes(w.GetSpan(FixedBytes + reason.Length + (holdsLines ? lines.Length : FieldsLength(head.Headers))));
         b.Write("HTTP/1.1 "u8);
         b.Number(head.StatusCode);
         b.Write(" "u8);
         b.Latin1(reason);
         b.Write(Crlf);
-        b.Fields(head.Headers);
+        if (holdsLines)
+        {
+            b.Write(lines);
+        }
+        else
+        {
+            b.Fields(head.Headers);
+        }
         b.Framing(framing, contentLength);
         if (framing == BodyFraming.None && contentLength >= 0)
         {

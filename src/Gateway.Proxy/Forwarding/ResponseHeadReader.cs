@@ -72,7 +72,8 @@ internal sealed class ResponseHeadReader : IDisposable
             return true;
         }
         var reader = new SequenceReader<byte>(buffer);
-        ParseStatus status = ResponseHeadParser.TryParse(ref reader, _limits!, _requestWasHead, response, out _);
+        ParseStatus status = ResponseHeadParser.TryParse(
+            ref reader, _limits!, _requestWasHead, forwarding: !_upgradeOffered, response, out _);
         if (status == ParseStatus.Rejected)
         {
             input.AdvanceTo(buffer.End);

@@ -348,7 +348,7 @@ internal sealed partial class ProxyExchange : IDisposable
 
         // 6. Response plugins.
         bool responseHasBody = response.Framing != BodyFraming.None;
-        ForwardingHeaders.CleanResponse(response.Headers);
+        ForwardingHeaders.CleanResponse(response);
         bool headHeld = false;
         if (s.Filters is { } filters)
         {

@@ -19,6 +19,14 @@ public class ResponseHeadParserTests
             Assert.Equal(0, reader.Consumed);
         }
         Assert.Equal(status == ParseStatus.Rejected, rejection != ResponseRejection.None);
+
+        // A head parsed for forwarding keeps its fields otherwise (ForwardedResponseHeadTests) and gets the same verdict.
+        var forwardingReader = new SequenceReader<byte>(sequence);
+        var forwarded = new HttpResponseHead();
+        Assert.Equal(status, ResponseHeadParser.TryParse(ref forwardingReader, limits, requestWasHead, forwarding: true, forwarded, out ResponseRejection again));
+        Assert.Equal(rejection, again);
+        Assert.Equal(reader.Consumed, forwardingReader.Consumed);
+        Assert.Equal((head.StatusCode, head.Framing, head.ContentLength, head.KeepAlive), (forwarded.StatusCode, forwarded.Framing, forwarded.ContentLength, forwarded.KeepAlive));
         return new Outcome(status, rejection, head, reader.Consumed);
     }
 

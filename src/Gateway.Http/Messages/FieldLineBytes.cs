@@ -1,0 +1,64 @@
+using Gateway.Http.Parsing;
+
+namespace Gateway.Http.Messages;
+
+/// <summary>
+/// Field lines in the form the gateway writes them: the name in lower case, ": ", the value without its surrounding
+/// whitespace, CRLF. These are the very bytes <see cref="HeaderCollection"/> strings of the same fields are written as,
+/// so a response head nobody reads goes from the parser to the writer without a string per field. The buffer grows to
+/// <see cref="MaxBytes"/> and stays with its head; lines that would need more are refused, and kept as strings.
+/// </summary>
+internal sealed class FieldLineBytes
+{
+    private const int InitialBytes = 512;
+    private const int MaxBytes = 4096;
+
+    private byte[] _bytes = new byte[InitialBytes];
+    private int _length;
+
+    public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
+
+    public void Clear() => _length = 0;
+
+    /// <summary>Appends a validated field (a token name, a value without CR, LF or NUL); false when it does not fit.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        int end = _length + name.Length + value.Length + 4;
+        if (end > _bytes.Length)
+        {
+            if (end > MaxBytes)
+            {
+                return false;
+            }
+            Array.Resize(ref _bytes, Math.Min(MaxBytes, Math.Max(end, _bytes.Length * 2)));
+        }
+        Span<byte> line = _bytes.AsSpan(_length, end - _length);
+        for (int i = 0; i < name.Length; i++)
+        {
+            // A name is a token, ASCII: only A-Z change (a loop costs less than the vectorized call on names this short).
+            byte c = name[i];
+            line[i] = c - (uint)'A' <= 'Z' - 'A' ? (byte)(c | 0x20) : c;
+        }
+        line[name.Length] = (byte)':';
+        line[name.Length + 1] = (byte)' ';
+        value.CopyTo(line[(name.Length + 2)..]);
+        line[^2] = (byte)'\r';
+        line[^1] = (byte)'\n';
+        _length = end;
+        return true;
+    }
+
+    /// <summary>Adds every line to <paramref name="headers"/> as strings, as the parser would have.</summary>
+    public void AddTo(HeaderCollection headers)
+    {
+        ReadOnlySpan<byte> rest = Written;
+        while (!rest.IsEmpty)
+        {
+            // A name holds no colon and a value no CR, so the first of each ends them.
+            int colon = rest.IndexOf((byte)':');
+            int end = rest.IndexOf((byte)'\r');
+            headers.Add(HeaderNames.Get(rest[..colon]), Latin1StringCache.Current.Get(rest[(colon + 2)..end]));
+            rest = rest[(end + 2)..];
+        }
+    }
+}
