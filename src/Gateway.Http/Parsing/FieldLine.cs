@@ -66,12 +66,11 @@ internal static class FieldLine
     /// HF-7: a valid token that reads as Content-Length or Transfer-Encoding once "_" is taken for "-" and runs of
     /// dashes collapse, as CGI-style stacks do. The exact names themselves are not lookalikes.
     /// </summary>
-    public static bool IsFramingLookalike(ReadOnlySpan<byte> name)
+    public static bool IsFramingLookalike(ReadOnlySpan<byte> name) =>
+        name.Length >= "content-length".Length && name.ContainsAny((byte)'_', (byte)'-') && FoldsToFramingName(name);
+
+    private static bool FoldsToFramingName(ReadOnlySpan<byte> name)
     {
-        if (name.Length < "content-length".Length || !name.ContainsAny((byte)'_', (byte)'-'))
-        {
-            return false;
-        }
         Span<byte> folded = stackalloc byte[32];
         int length = 0;
         foreach (byte b in name)
