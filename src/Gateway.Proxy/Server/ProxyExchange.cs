@@ -36,6 +36,9 @@ internal sealed partial class ProxyExchange : IDisposable
     private readonly ResponseHeadReader _responseHead;
     private readonly HeldRequestBody _heldBody = new();
     private readonly HeldResponseHead _heldHead = new();
+    // Phase 3 of the current request: attempts made after the first, and the endpoint a retry avoids.
+    private int _attempt;
+    private UpstreamEndpoint? _avoid;
 
     public ProxyExchange(ClientConnection client, ExchangeState state, ProxyWorker worker, ILogger logger)
     {
@@ -90,7 +93,31 @@ internal sealed partial class ProxyExchange : IDisposable
                 // 2. Request plugins; 3-7 on the upstream the (possibly re-routed) route names.
                 if (s.Filters is null || await FilterRequestHeadAsync(worker, s.Filters))
                 {
-                    await ForwardAsync(worker.Pools[s.Route!.Cluster.Index]).ConfigureAwait(false);
+                    UpstreamPool pool = worker.Pools[s.Route!.Cluster.Index];
+                    // Awaited here, not in a method of their own: each async level costs every response a frame and a
+                    // completion (docs/design.md, 'Workers').
+                    while (await ConnectAsync(pool).ConfigureAwait(false) is { } upstream)
+                    {
+                        bool reused = upstream.RequestCount++ > 0;
+                        upstream.Endpoint.BeginRequest();
+                        try
+                        {
+                            if (!await ExchangeAsync(pool, upstream).ConfigureAwait(false))
+                            {
+                                break;
+                            }
+                            if (!TryRepeat(reused))
+                            {
+                                pool.ReportFailure(upstream.Endpoint);
+                                s.Fail(ExchangeError.OfUpstream(ExchangeStage.ResponseHead, UpstreamError.Reset));
+                                break;
+                            }
+                        }
+                        finally
+                        {
+                            upstream.Endpoint.EndRequest();
+                        }
+                    }
                 }
             }
             bool keepAlive = await _completion.FinishAsync().ConfigureAwait(false);
@@ -112,6 +139,8 @@ internal sealed partial class ProxyExchange : IDisposable
         _state.Begin(snapshot, Stopwatch.GetTimestamp(), headRequest, keepAlive, hasBody);
         _requestPump.ResetCount();
         _responsePump.ResetCount();
+        _attempt = 0;
+        _avoid = null;
     }
 
     /// <summary>The request's own checks and its route; false when the exchange ends here.</summary>
@@ -196,58 +225,51 @@ internal sealed partial class ProxyExchange : IDisposable
         };
     }
 
-    /// <summary>Phase 3: an upstream connection, and a second one where a first attempt may be repeated (KA-7).</summary>
-    [AsyncMethodBuilder(typeof(PooledFrameVoidBuilder))]
-    private async ValueTask ForwardAsync(UpstreamPool pool)
+    /// <summary>
+    /// Phase 3: a connection to the route's cluster; null, with the failure in the state, when there is none. A connect
+    /// failure sent nothing, so an idempotent request may try another endpoint once (KA-7).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
+    private async ValueTask<UpstreamConnection?> ConnectAsync(UpstreamPool pool)
     {
         ExchangeState s = _state;
-        Route route = s.Route!;
-        bool idempotent = s.Request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
-        UpstreamEndpoint? avoid = null;
-
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
-            var (upstream, tried, error) = await pool.AcquireAsync(avoid);
+            var (upstream, tried, error) = await pool.AcquireAsync(_avoid);
             s.Upstream = upstream;
-            if (upstream is null)
+            if (upstream is not null)
             {
-                // KA-7: a connect failure sent nothing, so an idempotent request may try another endpoint once.
-                if (attempt == 0 && idempotent && error is UpstreamError.ConnectRefused or UpstreamError.ConnectTimeout)
-                {
-                    // The exit counts only the failure that ends the exchange; this one is counted here.
-                    s.Snapshot.Metrics.UpstreamFailed(route.Cluster.Index, error);
-                    avoid = tried;
-                    continue;
-                }
-                s.Fail(ExchangeError.OfUpstream(ExchangeStage.Connect, error));
-                return;
+                s.Access.Upstream = upstream.Endpoint.HostHeader;
+                return upstream;
             }
-
-            s.Access.Upstream = upstream.Endpoint.HostHeader;
-            bool reused = upstream.RequestCount > 0;
-            upstream.RequestCount++;
-            upstream.Endpoint.BeginRequest();
-            try
+            if (_attempt == 0 && IsIdempotent && error is UpstreamError.ConnectRefused or UpstreamError.ConnectTimeout)
             {
-                if (!await ExchangeAsync(pool, upstream).ConfigureAwait(false))
-                {
-                    return;
-                }
-                // The connection closed before any response. A wholly held body is still in memory, so it can be sent again.
-                if (attempt == 0 && idempotent && reused && (!s.HasBody || _heldBody.IsWhole))
-                {
-                    continue;
-                }
-                pool.ReportFailure(upstream.Endpoint);
-                s.Fail(ExchangeError.OfUpstream(ExchangeStage.ResponseHead, UpstreamError.Reset));
-                return;
+                // The exit counts only the failure that ends the exchange; this one is counted here.
+                s.Snapshot.Metrics.UpstreamFailed(s.Route!.Cluster.Index, error);
+                _attempt++;
+                _avoid = tried;
+                continue;
             }
-            finally
-            {
-                upstream.Endpoint.EndRequest();
-            }
+            s.Fail(ExchangeError.OfUpstream(ExchangeStage.Connect, error));
+            return null;
         }
     }
+
+    /// <summary>
+    /// After a connection closed before any response: whether the request goes again on a fresh one (KA-7), which only a
+    /// first attempt on a reused connection may, with a body that is not streamed or is still wholly held.
+    /// </summary>
+    private bool TryRepeat(bool reused)
+    {
+        if (_attempt > 0 || !IsIdempotent || !reused || (_state.HasBody && !_heldBody.IsWhole))
+        {
+            return false;
+        }
+        _attempt++;
+        return true;
+    }
+
+    private bool IsIdempotent => _state.Request.Method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
 
     /// <summary>
     /// Phases 4-7 on one upstream connection, which it releases. Returns true only when the connection closed before any
