@@ -165,6 +165,15 @@ public sealed class SocketPipeReader : PipeReader
     /// <summary>One receive after the bytes kept; false when the socket had nothing (the buffer goes back if it is empty).</summary>
     private bool TryFill()
     {
+        // A socket known to be drained is not read, nor a buffer taken for it: the read waits for the edge.
+        if (!_socket.MayHaveData())
+        {
+            if (_end == _start)
+            {
+                Release();
+            }
+            return false;
+        }
         MakeRoom();
         if (!_socket.TryReceiveNow(_buffer.AsMemory(_end), out int received))
         {

@@ -118,6 +118,13 @@ public sealed class WorkerSocketStream : Stream
     /// to be drained, or when the receive finds it so. A pipe over the socket (<see cref="SocketPipeReader"/>) then waits
     /// for the next edge with <see cref="WaitReadable"/>, holding no buffer.
     /// </summary>
+    /// <summary>False when the socket is known to be drained until its next edge: a read now would find nothing.</summary>
+    internal bool MayHaveData()
+    {
+        Begin(_read);
+        return _readable;
+    }
+
     internal bool TryReceiveNow(Memory<byte> buffer, out int received)
     {
         Begin(_read);
