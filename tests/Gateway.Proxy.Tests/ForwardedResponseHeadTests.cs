@@ -57,6 +57,24 @@ public sealed class ForwardedResponseHeadTests
     }
 
     [Fact]
+    public void Names_OfEveryLengthAndTokenCharacter_AreLowerCasedAsStrings()
+    {
+        // Names are lower-cased eight bytes at a time, the last eight overlapping, or one by one below eight.
+        const string TokenChars = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        for (int length = 1; length <= 40; length++)
+        {
+            for (int shift = 0; shift < TokenChars.Length; shift += 7)
+            {
+                string name = string.Concat(Enumerable.Range(0, length).Select(i => TokenChars[(i + shift) % TokenChars.Length]));
+                byte[] bytes = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\n" + name + ": v\r\nContent-Length: 0\r\n\r\n");
+                HttpResponseHead asLines = ParseAndClean(bytes, forwarding: true);
+                Assert.True(asLines.HoldsFieldLines);
+                Assert.Equal(Written(ParseAndClean(bytes, forwarding: false)), Written(asLines));
+            }
+        }
+    }
+
+    [Fact]
     public void ParsingAgain_ForgetsTheLastHeadsLines()
     {
         var head = new HttpResponseHead();

@@ -13,7 +13,18 @@ internal static class ContiguousHead
 {
     private const int StackCopyLimit = 2048;
 
-    public static TResult Parse<TState, TResult>(ReadOnlySequence<byte> bytes, TState state, HeadSpanParser<TState, TResult> parse)
+    /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/> of what <paramref name="reader"/> has not read.</summary>
+    public static TResult Parse<TState, TResult>(
+        in SequenceReader<byte> reader, int offset, long length, TState state, HeadSpanParser<TState, TResult> parse)
+    {
+        // The span at hand needs no sequence made and sliced first.
+        ReadOnlySpan<byte> unread = reader.UnreadSpan;
+        return unread.Length - offset >= length
+            ? parse(unread.Slice(offset, (int)length), state)
+            : Parse(reader.UnreadSequence.Slice(offset, length), state, parse);
+    }
+
+    private static TResult Parse<TState, TResult>(ReadOnlySequence<byte> bytes, TState state, HeadSpanParser<TState, TResult> parse)
     {
         if (bytes.IsSingleSegment)
         {

@@ -37,7 +37,7 @@ public static class RequestHeadParser
         }
 
         rejection = ContiguousHead.Parse(
-            reader.UnreadSequence.Slice(leading, headLength), (limits, head),
+            reader, leading, headLength, (limits, head),
             static (span, state) => Parse(span, state.limits, state.head));
         if (rejection != RequestRejection.None)
         {

@@ -41,7 +41,7 @@ public static class ResponseHeadParser
         }
 
         rejection = ContiguousHead.Parse(
-            reader.UnreadSequence.Slice(0, headLength), (requestWasHead, forwarding, head),
+            reader, 0, headLength, (requestWasHead, forwarding, head),
             static (span, state) => Parse(span, state.requestWasHead, state.forwarding, state.head));
         if (rejection != ResponseRejection.None)
         {

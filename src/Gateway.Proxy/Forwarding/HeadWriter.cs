@@ -47,7 +47,7 @@ public static class HeadWriter
         bool holdsLines = head.HoldsFieldLines;
         var b = new HeadBytes(w.GetSpan(FixedBytes + reason.Length + (holdsLines ? lines.Length : FieldsLength(head.Headers))));
         b.Write("HTTP/1.1 "u8);
-        b.Number(head.StatusCode);
+        b.Status(head.StatusCode);
         b.Write(" "u8);
         b.Latin1(reason);
         b.Write(Crlf);
@@ -214,6 +214,20 @@ public static class HeadWriter
             _span[Length] = first;
             _span[Length + 1] = second;
             Length += 2;
+        }
+
+        /// <summary>A status code: three digits, written without the number formatter.</summary>
+        public void Status(int code)
+        {
+            if (code is < 100 or > 999)
+            {
+                Number(code);
+                return;
+            }
+            _span[Length] = (byte)('0' + (code / 100));
+            _span[Length + 1] = (byte)('0' + (code / 10 % 10));
+            _span[Length + 2] = (byte)('0' + (code % 10));
+            Length += 3;
         }
 
         public void Number(long value)
