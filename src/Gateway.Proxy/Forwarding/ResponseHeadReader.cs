@@ -28,6 +28,7 @@ internal sealed class ResponseHeadReader : IDisposable
     private HttpLimits? _limits;
     private bool _requestWasHead;
     private bool _upgradeOffered;
+    private bool _asFieldLines;
 
     public ResponseHeadReader(WorkerDeadlines deadlines)
     {
@@ -36,10 +37,12 @@ internal sealed class ResponseHeadReader : IDisposable
 
     /// <summary>
     /// Starts reading a response head from <paramref name="upstream"/> into <paramref name="response"/> under
-    /// <paramref name="timeoutMs"/>; a 101 is final only when <paramref name="upgradeOffered"/>.
+    /// <paramref name="timeoutMs"/>; a 101 is final only when <paramref name="upgradeOffered"/>. Unless plugins will
+    /// read its fields, the head keeps them as the lines the gateway writes (<see cref="HttpResponseHead.HoldsFieldLines"/>).
     /// </summary>
     public void Begin(
-        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
+        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered,
+        bool pluginsReadFields)
     {
         // The first read may be the one the pooled connection kept pending while idle, which no token reaches: the
         // deadline cancels the reader itself.
@@ -48,6 +51,8 @@ internal sealed class ResponseHeadReader : IDisposable
         _limits = limits;
         _requestWasHead = requestWasHead;
         _upgradeOffered = upgradeOffered;
+        // A 101's Connection and Upgrade fields are checked as strings (UpgradeRequest.Accepts).
+        _asFieldLines = !upgradeOffered && !pluginsReadFields;
         _expired = false;
         _interim = 0;
         response.Reset();
@@ -73,7 +78,7 @@ internal sealed class ResponseHeadReader : IDisposable
         }
         var reader = new SequenceReader<byte>(buffer);
         ParseStatus status = ResponseHeadParser.TryParse(
-            ref reader, _limits!, _requestWasHead, forwarding: !_upgradeOffered, response, out _);
+            ref reader, _limits!, _requestWasHead, forwarding: _asFieldLines, response, out _);
         if (status == ParseStatus.Rejected)
         {
             input.AdvanceTo(buffer.End);

@@ -327,7 +327,8 @@ internal sealed partial class ProxyExchange : IDisposable
         // 5. Response head: each read completes on the worker by its socket, or is cancelled there by the deadline,
         // and resumes this step at once, not through the worker's queue (checked: EnsureCurrent).
         UpstreamError headError;
-        _responseHead.Begin(upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null);
+        _responseHead.Begin(
+            upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null, s.Filters is not null);
         try
         {
             bool ended;
