@@ -14,21 +14,24 @@ public static class HopByHopFields
         "proxy-authorization", "proxy-authenticate", "http2-settings",
     ];
 
+    // The list again by length, so a name is compared only with those as long as it.
+    private static readonly string[][] s_byLength = ByLength(s_always);
+
     /// <summary>Whether a lower-case field name is always hop-by-hop.</summary>
     public static bool IsAlways(string name)
     {
-        foreach (string field in s_always)
+        if ((uint)name.Length < (uint)s_byLength.Length)
         {
-            if (field.Length == name.Length && string.Equals(field, name, StringComparison.Ordinal))
+            foreach (string field in s_byLength[name.Length])
             {
-                return true;
+                if (string.Equals(field, name, StringComparison.Ordinal))
+                {
+                    return true;
+                }
             }
         }
         return false;
     }
-
-    // The list again by length, so a wire name is compared only with those as long as it.
-    private static readonly string[][] s_byLength = ByLength(s_always);
 
     /// <summary>Whether a validated field name, in any case, is always hop-by-hop.</summary>
     public static bool IsAlways(ReadOnlySpan<byte> name)
