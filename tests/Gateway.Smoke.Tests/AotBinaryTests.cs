@@ -51,6 +51,30 @@ public sealed class AotBinaryTests
     }
 
     [Fact]
+    public async Task BinaryCopiedWithoutItsWasmLibrary_ExplainsAndExitsOne()
+    {
+        // The binary alone, without libwasmtime.so beside it, and a config with a plugin: a named fault, no crash.
+        string folder = Directory.CreateTempSubdirectory("gateway-alone-").FullName;
+        string binary = Path.Combine(folder, "gateway");
+        File.Copy(RepoPaths.AotBinary, binary);
+        string config = Path.Combine(folder, "gateway.json");
+        string module = Path.Combine(RepoPaths.PluginsDir, "passthrough.wasm");
+        await File.WriteAllTextAsync(config, $$"""
+            { "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
+              "clusters": { "up": { "endpoints": ["127.0.0.1:9"] } },
+              "routes": [{ "name": "all", "match": { "pathPrefix": "/" }, "cluster": "up", "plugins": ["p"] }],
+              "plugins": { "p": { "module": "{{module}}" } } }
+            """, TestContext.Current.CancellationToken);
+        foreach (string[] args in new[] { new[] { "--check-config", config }, ["--config", config] })
+        {
+            var (exit, output) = await RunAsync(binary, args);
+            Assert.True(exit == 1, output);
+            Assert.Contains("(libwasmtime.so) was not found beside the gateway binary", output);
+            Assert.DoesNotContain("Unhandled exception", output);
+        }
+    }
+
+    [Fact]
     public async Task DemoConfig_AsMakeDemoWritesIt_IsValid()
     {
         // scripts/demo.sh fills these placeholders; the demo must never ship a config the binary refuses.
@@ -90,9 +114,11 @@ public sealed class AotBinaryTests
         Assert.Equal(0, await exit);
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    private static Task<(int Exit, string Output)> RunAsync(params string[] args) => RunAsync(RepoPaths.AotBinary, args);
+
+    private static async Task<(int Exit, string Output)> RunAsync(string binary, string[] args)
     {
-        var info = new ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args)
         {
             info.ArgumentList.Add(a);

@@ -223,6 +223,21 @@ public static class RuntimeBuilder
         return list;
     }
 
+    /// <summary>The first load of the plugins; null, with the reason, when the WebAssembly runtime cannot be loaded at all.</summary>
+    private static PluginRuntime? TryLoad(IReadOnlyList<PluginOptions> plugins, PluginServices services, out IReadOnlyList<string> errors)
+    {
+        try
+        {
+            return PluginRuntime.Load(plugins, services, out errors);
+        }
+        catch (DllNotFoundException)
+        {
+            // A copied binary without its library: a deployment fault to name, not an exception to crash on.
+            errors = ["plugins: the WebAssembly runtime library (libwasmtime.so) was not found beside the gateway binary; it ships with it (artifacts/bin, the image)"];
+            return null;
+        }
+    }
+
     /// <summary>
     /// Builds the proxy snapshot. Its plugins are loaded (every module compiled and probed), or, given the running
     /// generation <paramref name="previous"/>, reloaded from it: plugins whose module bytes and options are unchanged
@@ -247,10 +262,10 @@ public static class RuntimeBuilder
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
                 Metrics = pluginMetrics ?? new PluginMetrics(),
             };
-            PluginRuntime runtime = previous is null
-                ? PluginRuntime.Load(Plugins(config), services, out errors)
+            PluginRuntime? runtime = previous is null
+                ? TryLoad(Plugins(config), services, out errors)
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
-            plugins = new LoadedPlugins(runtime);
+            plugins = runtime is null ? null : new LoadedPlugins(runtime);
         }
         return new ProxySnapshot(config.Limits, clusters, Routes(config), plugins, counters, config.Paths)
         {
