@@ -108,9 +108,10 @@ internal sealed class UpstreamPool : IDisposable
     /// <summary>Returns a connection after an exchange; it is pooled only when KA-4 held for that exchange.</summary>
     public void Release(UpstreamConnection connection, bool reusable)
     {
-        if (reusable && !Cluster.Endpoints[connection.Endpoint.Index].IsEjected(Environment.TickCount64 * TimeSpan.TicksPerMillisecond))
+        long now = Environment.TickCount64;
+        if (reusable && !Cluster.Endpoints[connection.Endpoint.Index].IsEjected(now * TimeSpan.TicksPerMillisecond))
         {
-            connection.IdleSinceTicks = Environment.TickCount64;
+            connection.IdleSinceTicks = now;
             _idle[connection.Endpoint.Index].Push(connection);
             _metrics.UpstreamIdleChanged(Cluster.Index, +1);
             connection.WatchWhileIdle();
