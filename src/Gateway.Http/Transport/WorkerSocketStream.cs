@@ -113,11 +113,6 @@ public sealed class WorkerSocketStream : Stream
     private Task SendOnWorker(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
         _loop.RunAsync(() => Send(buffer, cancellationToken).AsTask());
 
-    /// <summary>
-    /// One receive into <paramref name="buffer"/> now, never waiting: false, with no system call, when the socket is known
-    /// to be drained, or when the receive finds it so. A pipe over the socket (<see cref="SocketPipeReader"/>) then waits
-    /// for the next edge with <see cref="WaitReadable"/>, holding no buffer.
-    /// </summary>
     /// <summary>False when the socket is known to be drained until its next edge: a read now would find nothing.</summary>
     internal bool MayHaveData()
     {
@@ -125,6 +120,11 @@ public sealed class WorkerSocketStream : Stream
         return _readable;
     }
 
+    /// <summary>
+    /// One receive into <paramref name="buffer"/> now, never waiting: false, with no system call, when the socket is known
+    /// to be drained, or when the receive finds it so. A pipe over the socket (<see cref="SocketPipeReader"/>) then waits
+    /// for the next edge with <see cref="WaitReadable"/>, holding no buffer.
+    /// </summary>
     internal bool TryReceiveNow(Memory<byte> buffer, out int received)
     {
         Begin(_read);
