@@ -108,11 +108,8 @@ public static class ResponseHeadParser
                         lines = null;
                     }
                 }
-                if (lines is null)
-                {
-                    head.Headers.Add(HeaderNames.Get(name), Latin1StringCache.Current.Get(value));
-                }
-                else if (!isConnection && !HopByHopFields.IsAlways(name) && !lines.TryAppend(name, value))
+                // As a line the field is kept, or dropped when it is hop-by-hop; a line that does not fit ends the lines.
+                if (lines is null || !(isConnection || HopByHopFields.IsAlways(name) || lines.TryAppend(name, value)))
                 {
                     lines = null;
                     head.Headers.Add(HeaderNames.Get(name), Latin1StringCache.Current.Get(value));
