@@ -59,7 +59,7 @@ public sealed class ForwardedResponseHeadTests
     [Fact]
     public void Names_OfEveryLengthAndTokenCharacter_AreLowerCasedAsStrings()
     {
-        // Names are lower-cased eight bytes at a time, the last eight overlapping, or one by one below eight.
+        // Every length to 40 and every token character: the lines must lower-case names as the string path does.
         const string TokenChars = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         for (int length = 1; length <= 40; length++)
         {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Messages;
@@ -44,34 +43,14 @@ internal sealed class FieldLineBytes
         return true;
     }
 
-    /// <summary>
-    /// Copies a token (ASCII) in lower case: eight bytes at a time, the last eight overlapping, or one by one below eight.
-    /// On names this short either costs less than the vectorized call.
-    /// </summary>
+    /// <summary>Copies a token (ASCII) in lower case: only A-Z change.</summary>
     private static void CopyLower(ReadOnlySpan<byte> name, Span<byte> target)
     {
-        if (name.Length < sizeof(ulong))
+        for (int i = 0; i < name.Length; i++)
         {
-            for (int i = 0; i < name.Length; i++)
-            {
-                byte c = name[i];
-                target[i] = c - (uint)'A' <= 'Z' - 'A' ? (byte)(c | 0x20) : c;
-            }
-            return;
+            byte c = name[i];
+            target[i] = c - (uint)'A' <= 'Z' - 'A' ? (byte)(c | 0x20) : c;
         }
-        int last = name.Length - sizeof(ulong);
-        for (int at = 0; at < last; at += sizeof(ulong))
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(target[at..], LowerEight(BinaryPrimitives.ReadUInt64LittleEndian(name[at..])));
-        }
-        BinaryPrimitives.WriteUInt64LittleEndian(target[last..], LowerEight(BinaryPrimitives.ReadUInt64LittleEndian(name[last..])));
-    }
-
-    /// <summary>Eight ASCII bytes with A-Z made a-z: a byte's high bit in b + 0x3F is set from 'A' on, in b + 0x25 from '[' on.</summary>
-    private static ulong LowerEight(ulong bytes)
-    {
-        ulong upper = ((bytes + 0x3F3F3F3F3F3F3F3FUL) ^ (bytes + 0x2525252525252525UL)) & 0x8080808080808080UL;
-        return bytes | (upper >> 2);
     }
 
     /// <summary>Adds every line to <paramref name="headers"/> as strings, as the parser would have.</summary>
