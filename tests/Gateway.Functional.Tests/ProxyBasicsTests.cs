@@ -117,6 +117,49 @@ public sealed class ProxyBasicsTests
         Assert.Matches("^[0-9a-f]{32}$", received.Header("x-request-id"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ForwardingFields_AreTheGatewaysOnly_OnePerRequest_WithOrWithoutPlugins(bool plugin)
+    {
+        // FW-2, FW-3: without plugins the gateway writes its own lines; with them, its fields, which plugins read.
+        await using var upstream = new TestUpstream();
+        string module = Path.Combine(RepoPaths.PluginsDir, "passthrough.wasm");
+        string config = plugin
+            ? TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint),
+                routes: """{ "name": "api", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["p"] }""",
+                extra: $$""", "plugins": { "p": { "module": "{{module}}" } }""")
+            : TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint));
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        using var client = new RawClient(gateway.Port);
+        string spoofed = "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nX-Forwarded-Port: 1\r\nForwarded: for=1.1.1.1\r\n";
+        await client.SendAsync($"GET /1 HTTP/1.1\r\nHost: a.test\r\n{spoofed}X-Request-Id: not usable\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        await client.SendAsync($"GET /2 HTTP/1.1\r\nHost: a.test\r\n{spoofed}X-Request-Id: abc-123\r\nX-Request-Id: second\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        await client.SendAsync("GET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+
+        ReceivedRequest[] received = [.. upstream.Requests];
+        Assert.Equal(3, received.Length);
+        foreach (ReceivedRequest r in received)
+        {
+            string[] names = [.. r.Head.Split("\r\n").Skip(1).Where(l => l.Length > 0).Select(l => l[..l.IndexOf(':')].ToLowerInvariant())];
+            Assert.Equal(1, names.Count(n => n == "x-forwarded-for"));
+            Assert.Equal(1, names.Count(n => n == "x-forwarded-proto"));
+            Assert.Equal(1, names.Count(n => n == "x-request-id"));
+            Assert.DoesNotContain("x-forwarded-host", names);
+            Assert.DoesNotContain("x-forwarded-port", names);
+            Assert.DoesNotContain("forwarded", names);
+            Assert.Equal("127.0.0.1", r.Header("x-forwarded-for"));
+            Assert.Equal("http", r.Header("x-forwarded-proto"));
+        }
+        Assert.Matches("^[0-9a-f]{32}$", received[0].Header("x-request-id"));
+        Assert.Equal("abc-123", received[1].Header("x-request-id"));
+        Assert.Matches("^[0-9a-f]{32}$", received[2].Header("x-request-id"));
+        Assert.NotEqual(received[0].Header("x-request-id"), received[2].Header("x-request-id"));
+    }
+
     [Fact]
     public async Task NoMatchingRoute_Answers404()
     {

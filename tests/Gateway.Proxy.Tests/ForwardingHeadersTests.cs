@@ -39,26 +39,37 @@ public sealed class ForwardingHeadersTests
     }
 
     [Fact]
-    public void AddRequestFields_ReplacesClientForwardingFieldsAndKeepsValidRequestId()
+    public void RemoveClientFields_DropsWhatOnlyTheGatewaySetsAndKeepsAUsableRequestId()
     {
-        var h = Headers(("x-forwarded-for", "6.6.6.6"), ("x-forwarded-host", "evil"), ("forwarded", "for=1.1.1.1"), ("x-request-id", "abc-123"));
-        string id = ForwardingHeaders.AddRequestFields(h, IPAddress.Parse("::ffff:10.1.2.3"), "http");
-        Assert.Equal("abc-123", id);
-        Assert.Equal("10.1.2.3", h.Get("x-forwarded-for"));
-        Assert.Equal("http", h.Get("x-forwarded-proto"));
-        Assert.Null(h.Get("x-forwarded-host"));
-        Assert.Null(h.Get("forwarded"));
+        var h = Headers(("x-forwarded-for", "6.6.6.6"), ("x-keep", "1"), ("x-forwarded-host", "evil"), ("forwarded", "for=1.1.1.1"),
+            ("x-request-id", "abc-123"), ("x-forwarded-proto", "https"), ("x-request-id", "second"), ("x-forwarded-port", "1"));
+        Assert.Equal("abc-123", ForwardingHeaders.RemoveClientFields(h));
+        Assert.Equal([("x-keep", "1"), ("x-request-id", "abc-123")],
+            Enumerable.Range(0, h.Count).Select(i => (h[i].Key, h[i].Value)));
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("has space")]
     [InlineData("quote\"injection")]
-    public void AddRequestFields_UnusableRequestId_IsRegenerated(string given)
+    [InlineData("long")]
+    public void RemoveClientFields_UnusableRequestId_IsRemoved(string given)
     {
-        var h = Headers(("x-request-id", given));
-        string id = ForwardingHeaders.AddRequestFields(h, IPAddress.Loopback, "http");
-        Assert.Matches("^[0-9a-f]{32}$", id);
-        Assert.Equal(id, h.Get("x-request-id"));
+        if (given == "long")
+        {
+            given = new string('a', 129);
+        }
+        var h = Headers(("x-request-id", given), ("x-keep", "1"));
+        Assert.Null(ForwardingHeaders.RemoveClientFields(h));
+        Assert.Equal(1, h.Count);
+        Assert.Equal("1", h.Get("x-keep"));
+    }
+
+    [Fact]
+    public void ForwardedFor_IsTheClientsAddress_WithoutTheIPv6MappingOfAnIPv4One()
+    {
+        Assert.Equal("10.1.2.3", ForwardingHeaders.ForwardedFor(IPAddress.Parse("::ffff:10.1.2.3")));
+        Assert.Equal("::1", ForwardingHeaders.ForwardedFor(IPAddress.IPv6Loopback));
+        Assert.Equal("unknown", ForwardingHeaders.ForwardedFor(null));
     }
 }

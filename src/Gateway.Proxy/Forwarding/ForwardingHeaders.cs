@@ -5,9 +5,9 @@ using Gateway.Http.Parsing;
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
-/// Cleans fields that belong to one hop (HOP-1..HOP-3) and adds the gateway's forwarding fields
-/// (FW-2, FW-3). Connection options are applied to received fields only, before the gateway adds its
-/// own, so a client can never strip what the gateway sets.
+/// Cleans fields that belong to one hop (HOP-1..HOP-3) and the forwarding fields a client may not set (FW-2), which
+/// the gateway adds itself (<see cref="ForwardingLines"/>). Connection options are applied to received fields only,
+/// before the gateway adds its own, so a client can never strip what the gateway sets.
 /// </summary>
 internal static class ForwardingHeaders
 {
@@ -19,26 +19,39 @@ internal static class ForwardingHeaders
     /// <summary>Removes hop-by-hop fields; false when a Connection option is not a token or names a protected field.</summary>
     public static bool RemoveHopByHop(HeaderCollection headers) => RemoveHopByHop(headers, refuseProtected: true);
 
-    /// <summary>Sets X-Forwarded-For/-Proto and X-Request-Id; client-supplied forwarding fields are not trusted (FW-2/FW-3).</summary>
-    public static string AddRequestFields(HeaderCollection headers, IPAddress? client, string scheme) =>
-        AddRequestFields(headers, ForwardedFor(client), scheme);
-
     /// <summary>The X-Forwarded-For value of a client address; a connection computes it once for all its requests.</summary>
     public static string ForwardedFor(IPAddress? client) =>
         client is null ? "unknown" : client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString();
 
-    /// <summary>As above, with the client's X-Forwarded-For value already made.</summary>
-    public static string AddRequestFields(HeaderCollection headers, string forwardedFor, string scheme)
+    /// <summary>
+    /// FW-2: removes the forwarding fields a client sent, which only the gateway sets (<see cref="ForwardingLines"/>), in
+    /// one pass; returns the client's first usable X-Request-Id, kept as the only one, or null when none is left.
+    /// </summary>
+    public static string? RemoveClientFields(HeaderCollection headers)
     {
-        headers.Remove("x-forwarded-host");
-        headers.Remove("forwarded");
-        headers.Set("x-forwarded-for", forwardedFor);
-        headers.Set("x-forwarded-proto", scheme);
-        string? requestId = headers.Get("x-request-id");
-        if (requestId is null || !IsAcceptableRequestId(requestId))
+        string? requestId = null;
+        int i = 0;
+        while (i < headers.Count)
         {
-            requestId = RequestIds.Next();
-            headers.Set("x-request-id", requestId);
+            (string name, string value) = headers[i];
+            // Names are stored in lower case; most differ in length from all six.
+            bool remove = name.Length switch
+            {
+                9 => name == "forwarded",
+                12 => name == "x-request-id" && !TakeRequestId(value, ref requestId),
+                15 => name == "x-forwarded-for",
+                16 => name is "x-forwarded-host" or "x-forwarded-port",
+                17 => name == "x-forwarded-proto",
+                _ => false,
+            };
+            if (remove)
+            {
+                headers.RemoveAt(i);
+            }
+            else
+            {
+                i++;
+            }
         }
         return requestId;
     }
@@ -95,6 +108,16 @@ internal static class ForwardingHeaders
             }
         }
         return false;
+    }
+
+    private static bool TakeRequestId(string id, ref string? taken)
+    {
+        if (taken is not null || !IsAcceptableRequestId(id))
+        {
+            return false;
+        }
+        taken = id;
+        return true;
     }
 
     private static bool IsAcceptableRequestId(string id)

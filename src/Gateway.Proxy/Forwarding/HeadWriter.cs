@@ -19,10 +19,14 @@ public static class HeadWriter
     // strings (one byte per character), so a head's size is known before it is written, and it goes into one span.
     private const int FixedBytes = 128;
 
-    public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength)
+    public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength) =>
+        WriteRequest(w, head, framing, contentLength, []);
+
+    /// <summary>A request head with <paramref name="addedLines"/> (whole field lines) after its fields.</summary>
+    public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines)
     {
         var b = new HeadBytes(w.GetSpan(
-            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(head.Headers)));
+            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(head.Headers) + addedLines.Length));
         b.Latin1(head.Method);
         b.Write(" "u8);
         b.Latin1(head.Target);
@@ -30,6 +34,7 @@ public static class HeadWriter
         b.Latin1(head.Authority);
         b.Write(Crlf);
         b.Fields(head.Headers);
+        b.Write(addedLines);
         b.Framing(framing, contentLength);
         b.Write(Crlf);
         w.Advance(b.Length);

@@ -7,13 +7,16 @@ namespace Gateway.Proxy.Forwarding;
 /// </summary>
 internal static class RequestIds
 {
-    public static string Next()
+    public const int Digits = 32;
+
+    /// <summary>Writes a new id into <paramref name="digits"/> (<see cref="Digits"/> bytes) as ASCII.</summary>
+    public static void Write(Span<byte> digits)
     {
-        Span<byte> bytes = stackalloc byte[16];
+        Span<byte> bytes = stackalloc byte[Digits / 2];
         Random.Shared.NextBytes(bytes);
         // Version 4 (the 13th digit) and variant 1 (the 17th), as a random UUID has them, printed in byte order.
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return Convert.ToHexStringLower(bytes);
+        Convert.TryToHexStringLower(bytes, digits, out _);
     }
 }

@@ -22,8 +22,6 @@ internal sealed class AccessRecord
     /// <summary><c>none</c> when no plugin ran; else what the chain decided: <c>continue</c>, <c>local_reply</c>, <c>failed</c>, <c>reset</c>.</summary>
     public string Plugins { get; set; } = PluginOutcomes.None;
 
-    public string RequestId { get; set; } = "";
-
     public bool Completed => Status != 0;
 
     public void Begin(long started)
@@ -34,7 +32,6 @@ internal sealed class AccessRecord
         DurationTicks = 0;
         Upstream = null;
         Plugins = PluginOutcomes.None;
-        RequestId = "";
     }
 
     public void Complete(string? route, int status, long elapsedTicks)
@@ -44,7 +41,7 @@ internal sealed class AccessRecord
         DurationTicks = elapsedTicks;
     }
 
-    public AccessLogEntry ToEntry(string listener, HttpRequestHead request, long requestBytes, long responseBytes, System.Net.IPEndPoint? client)
+    public AccessLogEntry ToEntry(string listener, HttpRequestHead request, string requestId, long requestBytes, long responseBytes, System.Net.IPEndPoint? client)
     {
         TimeSpan sinceStart = Stopwatch.GetElapsedTime(Started);
         long ticks = Completed ? DurationTicks : sinceStart.Ticks;
@@ -52,7 +49,7 @@ internal sealed class AccessRecord
         DateTime time = DateTime.UtcNow - sinceStart;
         return new AccessLogEntry(
             time, listener, Route, request.Method, request.Target, Status, requestBytes, responseBytes,
-            ticks / (TimeSpan.TicksPerMillisecond / 1000), Upstream, Plugins, RequestId, client);
+            ticks / (TimeSpan.TicksPerMillisecond / 1000), Upstream, Plugins, requestId, client);
     }
 }
 

@@ -43,7 +43,7 @@ internal sealed class ClientConnection
     // The head deadline passed or a drain closed the idle connection: the head read in progress ends.
     private bool _headWaitEnded;
     private SslStream? _tlsStream;
-    private string? _forwardedFor;
+    private ForwardingLines? _forwarding;
 
     public ClientConnection(Socket socket, Listener listener, ProxyServer server, ProxyWorker worker, ILogger logger)
     {
@@ -72,8 +72,8 @@ internal sealed class ClientConnection
 
     public IPEndPoint? Local { get; }
 
-    /// <summary>The client's X-Forwarded-For value, made once per connection rather than per request.</summary>
-    public string ForwardedFor => _forwardedFor ??= ForwardingHeaders.ForwardedFor(Remote?.Address);
+    /// <summary>The fields the gateway adds to this connection's requests; made at its first request, not per request.</summary>
+    public ForwardingLines Forwarding => _forwarding ??= new ForwardingLines(ForwardingHeaders.ForwardedFor(Remote?.Address), Listener.Scheme);
 
     public ProxyServer Server => _server;
 

@@ -123,7 +123,7 @@ internal sealed class ExchangeCompletion
     {
         if (_state.Snapshot.AccessLogEnabled && _client.Server.AccessLog is { } log)
         {
-            log.Write(_state.Access.ToEntry(_client.Listener.Name, _state.Request, requestBodyBytes, responseBodyBytes, _client.Remote));
+            log.Write(_state.Access.ToEntry(_client.Listener.Name, _state.Request, _state.RequestId, requestBodyBytes, responseBodyBytes, _client.Remote));
         }
     }
 }

@@ -44,7 +44,11 @@ internal sealed class ExchangeState
     /// <summary>The request body has been read whole (or there is none): the connection is at the next request.</summary>
     public bool BodyRead { get; set; }
 
-    public string RequestId { get; set; } = "";
+    /// <summary>The connection's forwarding fields, begun for this request; null until the request is admitted that far.</summary>
+    public ForwardingLines? Forwarding { get; set; }
+
+    /// <summary>The request's X-Request-Id; empty before it has one.</summary>
+    public string RequestId => Forwarding?.RequestId ?? "";
 
     /// <summary>The Upgrade protocols forwarded with this request (UP-1); null when it is not an upgrade the route allows.</summary>
     public string? Upgrade { get; set; }
@@ -87,7 +91,7 @@ internal sealed class ExchangeState
         KeepAlive = keepAlive;
         HasBody = hasBody;
         BodyRead = !hasBody;
-        RequestId = "";
+        Forwarding = null;
         Upgrade = null;
         Route = null;
         Filters = null;

@@ -155,8 +155,8 @@ internal sealed partial class ProxyExchange : IDisposable
         }
         // FW-3: the scheme is the one the client reached this listener with, never one named by an absolute-form target.
         request.Scheme = _client.Listener.Scheme;
-        s.RequestId = ForwardingHeaders.AddRequestFields(request.Headers, _client.ForwardedFor, request.Scheme);
-        s.Access.RequestId = s.RequestId;
+        s.Forwarding = _client.Forwarding;
+        s.Forwarding.Begin(ForwardingHeaders.RemoveClientFields(request.Headers));
         // RL-7: routes, plugins and the upstream all see the normalized path.
         if (PathNormalizer.Normalize(request.Target, snapshot.Paths, out string target) == PathNormalizer.Result.EscapedSlash)
         {
@@ -172,6 +172,10 @@ internal sealed partial class ProxyExchange : IDisposable
             return false;
         }
         s.Route = route;
+        if (route.Plugins.Count > 0)
+        {
+            s.Forwarding.AddTo(request.Headers);
+        }
         s.Upgrade = UpgradeRequest.Allowed(s.Upgrade, route.Options.Upgrades);
         if (s.Upgrade is not null)
         {
@@ -191,7 +195,7 @@ internal sealed partial class ProxyExchange : IDisposable
         ExchangeState s = _state;
         HttpRequestHead request = s.Request;
         bool filterBody = s.Filters is not null && s.Filters.InspectsRequestBody && s.HasBody;
-        HeadWriter.WriteRequest(upstream, request, filterBody ? BodyFraming.Chunked : request.Framing, request.ContentLength);
+        HeadWriter.WriteRequest(upstream, request, filterBody ? BodyFraming.Chunked : request.Framing, request.ContentLength, s.Forwarding!.Lines);
         if (!s.HasBody)
         {
             return null;

@@ -1,0 +1,61 @@
+using System.Text;
+using Gateway.Http.Messages;
+using Gateway.Proxy.Forwarding;
+
+namespace Gateway.Proxy.Tests;
+
+public sealed class ForwardingLinesTests
+{
+    [Fact]
+    public void NewId_IsTheLastLine_AndTheSameStringWhenRead()
+    {
+        var lines = new ForwardingLines("10.1.2.3", "https");
+        lines.Begin(clientId: null);
+        string written = Encoding.Latin1.GetString(lines.Lines);
+        Assert.Matches("^x-forwarded-for: 10\\.1\\.2\\.3\r\nx-forwarded-proto: https\r\nx-request-id: [0-9a-f]{32}\r\n$", written);
+        Assert.EndsWith($"x-request-id: {lines.RequestId}\r\n", written);
+    }
+
+    [Fact]
+    public void EachRequest_GetsItsOwnId()
+    {
+        var lines = new ForwardingLines("::1", "http");
+        lines.Begin(clientId: null);
+        string first = lines.RequestId;
+        lines.Begin(clientId: null);
+        Assert.NotEqual(first, lines.RequestId);
+        Assert.EndsWith($"x-request-id: {lines.RequestId}\r\n", Encoding.Latin1.GetString(lines.Lines));
+    }
+
+    [Fact]
+    public void ClientsId_StaysAmongItsFields_AndIsNotWrittenAgain()
+    {
+        var lines = new ForwardingLines("::1", "http");
+        lines.Begin(clientId: "abc-123");
+        Assert.Equal("abc-123", lines.RequestId);
+        Assert.Equal("x-forwarded-for: ::1\r\nx-forwarded-proto: http\r\n", Encoding.Latin1.GetString(lines.Lines));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("abc-123")]
+    public void AddTo_MakesThemFieldsForPlugins_AndLeavesNoLines(string? clientId)
+    {
+        var lines = new ForwardingLines("10.0.0.1", "http");
+        var headers = new HeaderCollection();
+        if (clientId is not null)
+        {
+            headers.Add("x-request-id", clientId);
+        }
+        lines.Begin(clientId);
+        lines.AddTo(headers);
+        Assert.True(lines.Lines.IsEmpty);
+        Assert.Equal("10.0.0.1", headers.Get("x-forwarded-for"));
+        Assert.Equal("http", headers.Get("x-forwarded-proto"));
+        int id = Assert.Single(Enumerable.Range(0, headers.Count), i => headers[i].Key == "x-request-id");
+        Assert.Equal(lines.RequestId, headers[id].Value);
+
+        lines.Begin(clientId: null);
+        Assert.False(lines.Lines.IsEmpty);
+    }
+}
