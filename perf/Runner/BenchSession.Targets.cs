@@ -27,6 +27,15 @@ public sealed partial class BenchSession
         });
         Targets.Add(new BenchTarget
         {
+            // The goals compare against plain nginx; this one shows what nginx costs doing the gateway's whole job.
+            Name = "nginx+fields",
+            Description = "nginx as above, also setting the gateway's forwarding fields and a request id",
+            Baseline = "direct",
+            Launch = port => StartNginx("nginx-fields", ProxyCpu, NginxConfig.Proxy(_scratch, port, _upstreamPort, forwardingFields: true)),
+            NotRunReason = OnPath("nginx"),
+        });
+        Targets.Add(new BenchTarget
+        {
             Name = "haproxy",
             Description = "HAProxy nbthread 1, http-reuse always",
             Baseline = "direct",

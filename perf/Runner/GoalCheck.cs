@@ -21,13 +21,17 @@ public static class GoalCheck
         AtMost(verdicts, "gateway added p99 ≤ nginx's, open loop 5k req/s",
             s.Added("gateway", Phases.High, P99), s.Added("nginx", Phases.High, P99), "µs");
         AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (64 connections)",
-            s.Phase("gateway", Phases.Saturation64, Cpu), s.Phase("nginx", Phases.Saturation64, Cpu), "µs");
+            s.Phase("gateway", Phases.Saturation64, Cpu), s.Phase("nginx", Phases.Saturation64, Cpu), "µs",
+            s.Ratio("gateway", "nginx", Phases.Saturation64, Cpu));
         AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (256 connections)",
-            s.Phase("gateway", Phases.Saturation256, Cpu), s.Phase("nginx", Phases.Saturation256, Cpu), "µs");
+            s.Phase("gateway", Phases.Saturation256, Cpu), s.Phase("nginx", Phases.Saturation256, Cpu), "µs",
+            s.Ratio("gateway", "nginx", Phases.Saturation256, Cpu));
         AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (64 connections)",
-            s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("nginx", Phases.Saturation64, Rate), 1.0);
+            s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("nginx", Phases.Saturation64, Rate), 1.0,
+            s.Ratio("gateway", "nginx", Phases.Saturation64, Rate));
         AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (256 connections)",
-            s.Phase("gateway", Phases.Saturation256, Rate), s.Phase("nginx", Phases.Saturation256, Rate), 1.0);
+            s.Phase("gateway", Phases.Saturation256, Rate), s.Phase("nginx", Phases.Saturation256, Rate), 1.0,
+            s.Ratio("gateway", "nginx", Phases.Saturation256, Rate));
         AtLeast(verdicts, "gateway saturation throughput ≥ 1.5× YARP's (64 connections)",
             s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("yarp", Phases.Saturation64, Rate), 1.5);
         AtLeast(verdicts, "gateway saturation throughput ≥ 1.5× YARP's (256 connections)",
@@ -58,18 +62,19 @@ public static class GoalCheck
         return verdicts;
     }
 
-    private static void AtMost(List<GoalVerdict> verdicts, string goal, Spread? ours, Spread? theirs, string unit)
+    // The verdict compares the medians; the same-round ratio, where given, is shown beside them as a check on the host.
+    private static void AtMost(List<GoalVerdict> verdicts, string goal, Spread? ours, Spread? theirs, string unit, Spread? sameRound = null)
     {
         if (ours is null || theirs is null)
         {
             verdicts.Add(new GoalVerdict(goal, "—", NotMeasured(ours, theirs)));
             return;
         }
-        verdicts.Add(new GoalVerdict(goal, $"{ours.Value.Median:F1} {unit} vs {theirs.Value.Median:F1} {unit}",
+        verdicts.Add(new GoalVerdict(goal, $"{ours.Value.Median:F1} {unit} vs {theirs.Value.Median:F1} {unit}{SameRound(sameRound)}",
             ours.Value.Median <= theirs.Value.Median ? "met" : "**missed**"));
     }
 
-    private static void AtLeast(List<GoalVerdict> verdicts, string goal, Spread? ours, Spread? theirs, double factor)
+    private static void AtLeast(List<GoalVerdict> verdicts, string goal, Spread? ours, Spread? theirs, double factor, Spread? sameRound = null)
     {
         if (ours is null || theirs is null)
         {
@@ -77,7 +82,7 @@ public static class GoalCheck
             return;
         }
         var ratio = ours.Value.Median / theirs.Value.Median;
-        verdicts.Add(new GoalVerdict(goal, $"{ours.Value.Median:F0} vs {theirs.Value.Median:F0} req/s (×{ratio:F2})",
+        verdicts.Add(new GoalVerdict(goal, $"{ours.Value.Median:F0} vs {theirs.Value.Median:F0} req/s (×{ratio:F2}){SameRound(sameRound)}",
             ratio >= factor ? "met" : "**missed**"));
     }
 
@@ -90,6 +95,9 @@ public static class GoalCheck
         }
         verdicts.Add(new GoalVerdict(goal, $"{value.Value.Format("F1")} {unit}", value.Value.Median <= limit ? "met" : "**missed**"));
     }
+
+    private static string SameRound(Spread? ratio) =>
+        ratio is { } r ? $"; round by round ×{r.Format("F2")}" : "";
 
     private static string NotMeasured(Spread? ours, Spread? theirs) =>
         ours is null ? "not measured: gateway figure missing (not run, failed, or not in this mode)" : "not measured: peer figure missing";

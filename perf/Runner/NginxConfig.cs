@@ -15,7 +15,13 @@ public static class NginxConfig
     }
     """;
 
-    public static string Proxy(string folder, int port, int upstreamPort) => Common(folder) + $$"""
+    /// <summary>
+    /// The nginx peer. With <paramref name="forwardingFields"/> it also does what the gateway does to every request it
+    /// forwards (docs/http1-rules.md, FW): X-Forwarded-For set to the client's address, X-Forwarded-Proto, a new
+    /// X-Request-Id (nginx's <c>$request_id</c>: 16 random bytes in hex), and the client's X-Forwarded-Host,
+    /// X-Forwarded-Port and Forwarded removed.
+    /// </summary>
+    public static string Proxy(string folder, int port, int upstreamPort, bool forwardingFields = false) => Common(folder) + $$"""
         upstream backend {
             server 127.0.0.1:{{upstreamPort}};
             keepalive 256;
@@ -27,10 +33,20 @@ public static class NginxConfig
                 proxy_pass http://backend;
                 proxy_http_version 1.1;
                 proxy_set_header Connection "";
+                {{(forwardingFields ? ForwardingFields : "")}}
             }
         }
     }
     """;
+
+    private const string ForwardingFields = """
+        proxy_set_header X-Forwarded-For $remote_addr;
+                proxy_set_header X-Forwarded-Proto $scheme;
+                proxy_set_header X-Request-Id $request_id;
+                proxy_set_header X-Forwarded-Host "";
+                proxy_set_header X-Forwarded-Port "";
+                proxy_set_header Forwarded "";
+        """;
 
     /// <summary>
     /// The peer terminating TLS with the gateway's certificate: TLS 1.2 and 1.3 as the gateway offers, no session cache

@@ -72,6 +72,31 @@ public sealed class RunSummary
         return Spread.Of(values);
     }
 
+    /// <summary>
+    /// target ÷ peer for one figure, round by round: the two ran minutes apart at most, so a ratio is less moved by
+    /// what the host does over the whole run than the ratio of the two medians.
+    /// </summary>
+    public Spread? Ratio(string target, string peer, string phase, Func<PhaseResult, double?> figure)
+    {
+        var values = new List<double>();
+        foreach (var round in _rounds)
+        {
+            if (round.Target != target || round.Find(phase) is not { Load.Failed: false } mine || figure(mine) is not double value)
+            {
+                continue;
+            }
+            foreach (var other in _rounds)
+            {
+                if (other.Target == peer && other.Round == round.Round &&
+                    other.Find(phase) is { Load.Failed: false } theirs && figure(theirs) is double reference && reference > 0)
+                {
+                    values.Add(value / reference);
+                }
+            }
+        }
+        return Spread.Of(values);
+    }
+
     /// <summary>How many runs of a phase failed, with the first reason.</summary>
     public (int Failed, int Total, string? Reason) Failures(string target, string phase)
     {
