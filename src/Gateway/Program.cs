@@ -97,6 +97,9 @@ namespace Gateway
             builder.Logging.AddConsole(ConfigureConsole);
             builder.Services.AddSingleton<ConsoleFormatter, GatewayJsonFormatter>();
             builder.Logging.SetMinimumLevel(LogLevel.Information);
+            // The host logs a start-up that failed with the exception's stack trace; GatewayService has already logged
+            // each problem as a line of its own, and anything else still ends the process with its exception.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
             builder.Services.Configure<HostOptions>(o =>
                 o.ShutdownTimeout = TimeSpan.FromMilliseconds(loaded.Config.Shutdown.ListenerCloseDelayMs + loaded.Config.Shutdown.DrainTimeoutMs + 5000));
             builder.Services.AddSingleton(new GatewayStartup(configPath, loaded));

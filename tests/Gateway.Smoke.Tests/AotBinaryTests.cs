@@ -74,6 +74,33 @@ public sealed class AotBinaryTests
         }
     }
 
+    [Theory]
+    [InlineData("listener")]
+    [InlineData("admin")]
+    public async Task PortAlreadyInUse_NamesThePortAndExitsOne(string taken)
+    {
+        // Another process holds the port: one line that names the config key and the endpoint, no stack trace.
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        holder.Listen();
+        int port = ((IPEndPoint)holder.LocalEndPoint!).Port;
+        string folder = Directory.CreateTempSubdirectory("gateway-port-").FullName;
+        string config = Path.Combine(folder, "gateway.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "listeners": [{ "name": "public", "address": "127.0.0.1", "port": {{(taken == "listener" ? port : 0)}} }],
+              "admin": { "address": "127.0.0.1", "port": {{(taken == "admin" ? port : 0)}} },
+              "clusters": { "up": { "endpoints": ["127.0.0.1:9"] } },
+              "routes": [{ "name": "all", "match": { "pathPrefix": "/" }, "cluster": "up" }] }
+            """, TestContext.Current.CancellationToken);
+        var (exit, output) = await RunAsync("--config", config).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.True(exit == 1, output);
+        string key = taken == "listener" ? "listeners[0] (public)" : "admin.port";
+        Assert.Contains($"{key}: cannot listen on 127.0.0.1:{port}: address already in use", output);
+        Assert.Contains("not starting", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task DemoConfig_AsMakeDemoWritesIt_IsValid()
     {

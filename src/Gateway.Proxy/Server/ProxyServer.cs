@@ -110,11 +110,7 @@ public sealed class ProxyServer : IAsyncDisposable
         for (int i = 0; i < listeners.Count; i++)
         {
             ListenerOptions options = listeners[i];
-            var address = IPAddress.Parse(options.Address);
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(new IPEndPoint(address, options.Port));
-            socket.Listen(4096);
+            Socket socket = ListeningSocket.Open(IPAddress.Parse(options.Address), options.Port, backlog: 4096, $"listeners[{i}] ({options.Name})");
             // A certificate that does not load at start is a start-up error (the caller reports it).
             TlsTerminator? tls = options.Tls is { } tlsOptions ? new TlsTerminator(options.Name, tlsOptions, _logger) : null;
             _listeners.Add(new Listener(i, options, socket, tls));

@@ -6,6 +6,7 @@ using System.Text;
 using Gateway.Http;
 using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
+using Gateway.Http.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Admin;
@@ -42,11 +43,7 @@ public sealed class AdminServer : IAsyncDisposable
     public void Start(string address, int port, int maxConnections)
     {
         _maxConnections = maxConnections;
-        var ip = IPAddress.Parse(address);
-        _listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(ip, port));
-        _listener.Listen(128);
+        _listener = ListeningSocket.Open(IPAddress.Parse(address), port, backlog: 128, "admin.port");
         BoundEndpoint = (IPEndPoint)_listener.LocalEndPoint!;
         AdminLog.Started(_logger, BoundEndpoint.ToString());
         _acceptLoop = AcceptLoopAsync(_listener);

@@ -80,27 +80,43 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            GatewayLog.StartupProblem(_logger, $"accessLog.file: {e.Message}");
-            throw new GatewayStartException([$"accessLog.file: {e.Message}"]);
+            throw StartupProblem($"accessLog.file: {e.Message}");
         }
         _server.AccessLog = _accessLog;
         try
         {
             _server.Start(RuntimeBuilder.Listeners(_config));
         }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException)
+        {
+            // A port in use or an address not on this host: the message names the listener.
+            throw StartupProblem(e.Message);
+        }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
         {
             // A certificate that changed between validation and start.
-            GatewayLog.StartupProblem(_logger, $"listeners: {e.Message}");
-            throw new GatewayStartException([$"listeners: {e.Message}"]);
+            throw StartupProblem($"listeners: {e.Message}");
         }
         _admin = new AdminServer(this, _loggers.CreateLogger("Gateway.Admin"));
-        _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
+        try
+        {
+            _admin.Start(_config.Admin.Address, _config.Admin.Port, _config.Admin.MaxConnections);
+        }
+        catch (IOException e)
+        {
+            throw StartupProblem(e.Message);
+        }
         AdminServer admin = _admin;
         _server.EdgeMetrics.AdminRefused = () => admin.RefusedConnections;
         _watcher = new ConfigWatcher(_startup.Loaded.ReferencedFiles, Reload);
         _notReady = null;
         GatewayLog.Started(_logger, _server.Workers.Count, Environment.TickCount64 - started);
+    }
+
+    private GatewayStartException StartupProblem(string problem)
+    {
+        GatewayLog.StartupProblem(_logger, problem);
+        return new GatewayStartException([problem]);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
