@@ -16,7 +16,7 @@ public static class MarkdownReport
         md.AppendLine($"{machine.Cpu}, {machine.Cores} cores, {machine.MemoryKiB / 1024} MiB, Linux {machine.Kernel}; .NET {machine.Dotnet}; commit {machine.GitCommit}.");
         md.AppendLine($"Load average (1/5/15 min) {machine.LoadAverageBefore} before, {machine.LoadAverageAfter} after; harness nice {machine.Nice}, session (autogroup) nice {machine.AutogroupNice}. " +
                       "On a shared machine other processes take CPU from every target alike; compare ratios, not absolutes.");
-        md.AppendLine($"{machine.Pinning} {plan.Rounds} interleaved rounds; each figure is the median [min–max] over rounds; " +
+        md.AppendLine($"{machine.Pinning} {plan.Rounds} interleaved rounds, the order rotated by one each round; each figure is the median [min–max] over rounds; " +
                            $"load phases of {plan.Phase.TotalSeconds:0.##} s after {plan.WarmUp.TotalSeconds:0.##} s of warm-up. " +
                            "Latencies in µs. Added latency = target − baseline in the same round (proxies vs direct, plugin scenarios vs the plugin-less gateway).");
         md.AppendLine();

@@ -46,37 +46,18 @@ public sealed class RunSummary
     }
 
     /// <summary>target − baseline for one figure, round by round, over rounds where both runs succeeded.</summary>
-    public Spread? Added(string target, string phase, Func<PhaseResult, double?> figure)
-    {
-        var baseline = BaselineOf(target);
-        if (baseline is null)
-        {
-            return null;
-        }
-        var values = new List<double>();
-        foreach (var round in _rounds)
-        {
-            if (round.Target != target || round.Find(phase) is not { Load.Failed: false } mine || figure(mine) is not double value)
-            {
-                continue;
-            }
-            foreach (var other in _rounds)
-            {
-                if (other.Target == baseline && other.Round == round.Round &&
-                    other.Find(phase) is { Load.Failed: false } theirs && figure(theirs) is double reference)
-                {
-                    values.Add(value - reference);
-                }
-            }
-        }
-        return Spread.Of(values);
-    }
+    public Spread? Added(string target, string phase, Func<PhaseResult, double?> figure) =>
+        BaselineOf(target) is { } baseline ? SameRound(target, baseline, phase, figure, static (mine, theirs) => mine - theirs) : null;
 
     /// <summary>
     /// target ÷ peer for one figure, round by round: the two ran minutes apart at most, so a ratio is less moved by
     /// what the host does over the whole run than the ratio of the two medians.
     /// </summary>
-    public Spread? Ratio(string target, string peer, string phase, Func<PhaseResult, double?> figure)
+    public Spread? Ratio(string target, string peer, string phase, Func<PhaseResult, double?> figure) =>
+        SameRound(target, peer, phase, figure, static (mine, theirs) => theirs > 0 ? mine / theirs : null);
+
+    /// <summary>One figure of two targets combined round by round, over rounds where both runs succeeded.</summary>
+    private Spread? SameRound(string target, string other, string phase, Func<PhaseResult, double?> figure, Func<double, double, double?> combine)
     {
         var values = new List<double>();
         foreach (var round in _rounds)
@@ -85,12 +66,13 @@ public sealed class RunSummary
             {
                 continue;
             }
-            foreach (var other in _rounds)
+            foreach (var peer in _rounds)
             {
-                if (other.Target == peer && other.Round == round.Round &&
-                    other.Find(phase) is { Load.Failed: false } theirs && figure(theirs) is double reference && reference > 0)
+                if (peer.Target == other && peer.Round == round.Round &&
+                    peer.Find(phase) is { Load.Failed: false } theirs && figure(theirs) is double reference &&
+                    combine(value, reference) is double combined)
                 {
-                    values.Add(value / reference);
+                    values.Add(combined);
                 }
             }
         }
