@@ -72,7 +72,7 @@ public sealed partial class BenchSession : IDisposable
             MeasureFloors(round);
             // Rotated by one each round: no target always runs right after the same one. In a fixed order the gateway
             // always followed `direct`, and the pass-through plugin, half as many instructions again per request, matched
-            // or beat the plain gateway's throughput in six of eleven runs.
+            // or beat the plain gateway's throughput in five of the ten full runs before the rotation.
             for (var k = 0; k < Targets.Count; k++)
             {
                 var target = Targets[(k + round - 1) % Targets.Count];
