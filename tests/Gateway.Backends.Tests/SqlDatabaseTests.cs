@@ -228,11 +228,12 @@ public sealed class SqlDatabaseTests(PostgresFixture postgres) : IAsyncLifetime
     {
         await _database.ExecuteAsync("no_params", default, 0);
         var watch = Stopwatch.StartNew();
-        var result = await _database.ExecuteAsync("sleep", SqlWire.Params(2.0), 150);
+        var result = await _database.ExecuteAsync("sleep", SqlWire.Params(10.0), 150);
         watch.Stop();
         Assert.Equal(SqlCallStatus.Timeout, result.Status);
-        // Near 150 ms, with room for a loaded machine; the statement itself would take 2 s.
-        Assert.InRange(watch.ElapsedMilliseconds, 145, 1000);
+        // At the 150 ms deadline, not when the 10 s statement would end; the bound leaves room for a CI machine whose
+        // timers fire late (one call took 1.9 s under the whole suite).
+        Assert.InRange(watch.ElapsedMilliseconds, 145, 5000);
         Assert.Equal(SqlCallStatus.Ok, (await _database.ExecuteAsync("sleep", SqlWire.Params(0.0), 0)).Status);
     }
 
@@ -242,15 +243,15 @@ public sealed class SqlDatabaseTests(PostgresFixture postgres) : IAsyncLifetime
         await using var registry = BackendRegistry.Create([], [Options("tiny", _server.Password, timeoutMs: 5000) with { MaxPoolSize = 1 }], NullLoggerFactory.Instance);
         Assert.Empty(await registry.CheckAsync(Ct));
         var database = registry.FindDatabase("tiny")!;
-        var holder = database.ExecuteAsync("sleep", SqlWire.Params(2.0), 0);
+        var holder = database.ExecuteAsync("sleep", SqlWire.Params(4.0), 0);
         await Task.Delay(100, Ct);
 
         var watch = Stopwatch.StartNew();
         var waiting = await database.ExecuteAsync("no_params", default, 150);
         watch.Stop();
         Assert.Equal(SqlCallStatus.Timeout, waiting.Status);
-        // Near 150 ms, with room for a loaded machine; the holder keeps the only connection for about 1.9 s more.
-        Assert.InRange(watch.ElapsedMilliseconds, 145, 1000);
+        // At the 150 ms deadline, not when the holder frees the only connection about 3.9 s later (room for late timers).
+        Assert.InRange(watch.ElapsedMilliseconds, 145, 3000);
         Assert.Equal(SqlCallStatus.Ok, (await holder).Status);
         Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("no_params", default, 0)).Status);
     }
