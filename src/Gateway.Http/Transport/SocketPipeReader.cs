@@ -166,16 +166,7 @@ public sealed class SocketPipeReader : PipeReader
     private bool TryFill()
     {
         // A socket known to be drained is not read, nor a buffer taken for it: the read waits for the edge.
-        if (!_socket.MayHaveData())
-        {
-            if (_end == _start)
-            {
-                Release();
-            }
-            return false;
-        }
-        MakeRoom();
-        if (!_socket.TryReceiveNow(_buffer.AsMemory(_end), out int received))
+        if (!_socket.MayHaveData() || !_socket.TryReceiveNow(Room(), out int received))
         {
             if (_end == _start)
             {
@@ -192,19 +183,25 @@ public sealed class SocketPipeReader : PipeReader
         return true;
     }
 
-    private void MakeRoom()
+    /// <summary>The free part of the buffer after the bytes kept, with room for one receive.</summary>
+    private Memory<byte> Room()
     {
         if (_buffer is null)
         {
             _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-            return;
         }
-        if (_buffer.Length - _end >= MinimumReadSize)
+        else if (_buffer.Length - _end < MinimumReadSize)
         {
-            return;
+            MoveKept();
         }
+        return _buffer.AsMemory(_end);
+    }
+
+    /// <summary>Moves the kept bytes to the front, into a larger buffer when they leave too little room.</summary>
+    private void MoveKept()
+    {
         int kept = _end - _start;
-        byte[] target = _buffer.Length - kept >= MinimumReadSize
+        byte[] target = _buffer!.Length - kept >= MinimumReadSize
             ? _buffer
             : ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, kept + MinimumReadSize));
         Buffer.BlockCopy(_buffer, _start, target, 0, kept);
