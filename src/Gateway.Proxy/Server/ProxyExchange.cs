@@ -90,6 +90,11 @@ internal sealed partial class ProxyExchange : IDisposable
                 s.Filters = route.Plugins.Count > 0 && worker.Plugins is not null
                     ? worker.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, s.RequestId, "HTTP/1.1", _client.Tls))
                     : null;
+                if (s.Filters is not null)
+                {
+                    // The chain reads the forwarding fields in the head, as Envoy's filters do; without one they stay lines.
+                    s.Forwarding!.AddTo(request.Headers);
+                }
                 // 2. Request plugins; 3-7 on the upstream the (possibly re-routed) route names.
                 if (s.Filters is null || await FilterRequestHeadAsync(worker, s.Filters))
                 {
@@ -172,10 +177,6 @@ internal sealed partial class ProxyExchange : IDisposable
             return false;
         }
         s.Route = route;
-        if (route.Plugins.Count > 0)
-        {
-            s.Forwarding.AddTo(request.Headers);
-        }
         s.Upgrade = UpgradeRequest.Allowed(s.Upgrade, route.Options.Upgrades);
         if (s.Upgrade is not null)
         {
