@@ -333,6 +333,7 @@ EXPORT(proxy_on_request_headers) uint32_t on_request_headers(uint32_t context, u
 
 EXPORT(proxy_on_request_body) uint32_t on_request_body(uint32_t context, uint32_t size, uint32_t end_of_stream) {
     if (is(context, "trap_body")) __builtin_trap();
+    if (is(context, "never_body")) return ACTION_PAUSE;
     if (!is(context, "body") && !is(context, "json")) return ACTION_CONTINUE;
     if (!end_of_stream) return ACTION_PAUSE; /* hold until the whole body is here */
     char *body = NULL;
@@ -360,6 +361,7 @@ EXPORT(proxy_on_request_trailers) uint32_t on_request_trailers(uint32_t context,
 
 EXPORT(proxy_on_response_headers) uint32_t on_response_headers(uint32_t context, uint32_t headers, uint32_t end_of_stream) {
     if (is(context, "trap_response")) __builtin_trap();
+    if (is(context, "never_response")) return ACTION_PAUSE;
     if (is(context, "headers")) {
         add_header(MAP_RESPONSE_HEADERS, "x-response", "yes");
         proxy_replace_header_map_value(MAP_RESPONSE_HEADERS, S(":status"), S("201"));

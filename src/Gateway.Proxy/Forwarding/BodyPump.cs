@@ -286,7 +286,7 @@ internal sealed class BodyPump
     /// <summary>Awaits one plugin phase within the filter deadline.</summary>
     private async ValueTask<FilterOutcome> FilterAsync(PluginStream filter, ValueTask<FilterOutcome> phase)
     {
-        ValueTask<FilterOutcome> pending = PluginDeadline.WithinAsync(filter, phase, _transfer.FilterTimeoutMs);
+        ValueTask<FilterOutcome> pending = _transfer.FilterDeadline?.WithinAsync(filter, phase, _transfer.FilterTimeoutMs) ?? phase;
         // TO-2: time a plugin takes is not the client's; a response pump's plugin is no client write (TO-4).
         TransferWatchdog? watch = _transfer.Watch;
         bool paused = !pending.IsCompleted && _transfer.IsRequest && watch is not null;

@@ -21,6 +21,9 @@ internal readonly record struct BodyTransfer(
     /// <summary>How long one plugin body callback may take (the route's request timeout).</summary>
     public int FilterTimeoutMs { get; init; } = Timeout.Infinite;
 
+    /// <summary>The connection's bound on a body callback that pauses (<see cref="FilterTimeoutMs"/>); given with <see cref="Filter"/>.</summary>
+    public PluginDeadline? FilterDeadline { get; init; }
+
     /// <summary>A request pump reports the client's progress to it (TO-2), a response pump its blocked writes (TO-4).</summary>
     public TransferWatchdog? Watch { get; init; }
 

@@ -36,6 +36,7 @@ internal sealed class ClientConnection
     // TO-1 / TO-3 on the worker's clock: it ends a wait for a head by cancelling the pending read.
     private readonly Deadline _headDeadline;
     private TransferWatchdog? _watchdog;
+    private PluginDeadline? _pluginDeadline;
     private RequestRejection _rejection;
     private bool _idle;
     // The head's TO-1 deadline runs: from accept for a first request, from its first byte for a later one.
@@ -79,6 +80,9 @@ internal sealed class ClientConnection
 
     /// <summary>TO-2 / TO-4 for this connection; made on first use so a connection that never moves a body holds none.</summary>
     public TransferWatchdog Watchdog => _watchdog ??= new TransferWatchdog(Input, Output, _worker.Loop.Deadlines);
+
+    /// <summary>Bounds the plugin phases that pause; made on first use, so a connection on routes without plugins holds none.</summary>
+    public PluginDeadline PluginDeadline => _pluginDeadline ??= new PluginDeadline(_worker.Loop.Deadlines);
 
     /// <summary>Closes the connection if it is waiting for a next request (graceful drain); run on the worker (the drain posts it).</summary>
     public void CloseIfIdle()
@@ -342,6 +346,7 @@ internal sealed class ClientConnection
         _idle = false;
         _headDeadline.Dispose();
         _exchange.Dispose();
+        _pluginDeadline?.Dispose();
         if (_watchdog is not null)
         {
             bool stalled = _watchdog.Expired == ClientTimeout.ResponseWrite;

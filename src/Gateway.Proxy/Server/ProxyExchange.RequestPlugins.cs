@@ -19,7 +19,7 @@ internal sealed partial class ProxyExchange
         ExchangeState s = _state;
         HttpRequestHead request = s.Request;
         s.Access.Plugins = PluginOutcomes.Continue;
-        FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !s.HasBody), s.Route!.Cluster.Options.RequestTimeoutMs);
+        FilterOutcome outcome = await _client.PluginDeadline.WithinAsync(filters, filters.OnRequestHeadersAsync(request, endOfStream: !s.HasBody), s.Route!.Cluster.Options.RequestTimeoutMs);
         // Ends: every pass either returns or adds at least one plugin that was not in the chain.
         while (true)
         {
@@ -55,7 +55,7 @@ internal sealed partial class ProxyExchange
             {
                 return true;
             }
-            outcome = await PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), rerouted.Cluster.Options.RequestTimeoutMs);
+            outcome = await _client.PluginDeadline.WithinAsync(filters, filters.OnReroutedRequestHeadersAsync(added), rerouted.Cluster.Options.RequestTimeoutMs);
         }
     }
 

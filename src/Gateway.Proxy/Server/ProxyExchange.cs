@@ -226,6 +226,7 @@ internal sealed partial class ProxyExchange : IDisposable
         {
             Filter = filter,
             FilterTimeoutMs = _state.Route!.Cluster.Options.RequestTimeoutMs,
+            FilterDeadline = filter is null ? null : _client.PluginDeadline,
             Watch = watch,
         };
     }
@@ -380,7 +381,7 @@ internal sealed partial class ProxyExchange : IDisposable
         bool headHeld = false;
         if (s.Filters is { } filters)
         {
-            FilterOutcome outcome = await PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(response, endOfStream: !responseHasBody), timeoutMs);
+            FilterOutcome outcome = await _client.PluginDeadline.WithinAsync(filters, filters.OnResponseHeadersAsync(response, endOfStream: !responseHasBody), timeoutMs);
             // docs/proxy-wasm.md, 'Stream control' (0.2.100): a held response head goes with the first body bytes the plugins let through.
             headHeld = outcome.Action == FilterAction.HoldHeaders;
             if (outcome.Action != FilterAction.Continue && !headHeld)
@@ -427,6 +428,7 @@ internal sealed partial class ProxyExchange : IDisposable
                 {
                     Filter = filterResponseBody ? s.Filters : null,
                     FilterTimeoutMs = timeoutMs,
+                    FilterDeadline = filterResponseBody ? _client.PluginDeadline : null,
                     Watch = watch,
                     HeldHead = headHeld ? _heldHead : null,
                 }).ConfigureAwait(false);

@@ -272,6 +272,37 @@ public sealed class PluginChainTests
     }
 
     [Fact]
+    public async Task PluginThatNeverContinuesTheResponseHead_RequestTimesOutCleanly()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("n", "never_response"), "\"n\"", cluster: ", \"requestTimeoutMs\": 500"));
+        for (int i = 0; i < 2; i++)
+        {
+            using var client = new RawClient(gateway.Port);
+            var clock = Stopwatch.StartNew();
+            await client.SendAsync(RawClient.Get());
+            Assert.Equal(504, (await client.ReadResponseAsync())!.Status);
+            Assert.InRange(clock.ElapsedMilliseconds, 400, 3000);
+        }
+        Assert.Equal(2, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task PluginThatNeverContinuesTheRequestBody_RequestTimesOutCleanly()
+    {
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("n", "never_body"), "\"n\"", cluster: ", \"requestTimeoutMs\": 500"));
+        for (int i = 0; i < 2; i++)
+        {
+            using var client = new RawClient(gateway.Port);
+            var clock = Stopwatch.StartNew();
+            await client.SendAsync("POST / HTTP/1.1\r\nhost: a.test\r\ncontent-length: 6\r\n\r\nmiddle");
+            Assert.Equal(504, (await client.ReadResponseAsync())!.Status);
+            Assert.InRange(clock.ElapsedMilliseconds, 400, 3000);
+        }
+    }
+
+    [Fact]
     public async Task BadModule_StartupAndCheckConfigNameThePluginAndReason()
     {
         string bad = Path.Combine(RepoPaths.PluginsDir, "testdata", "no_abi_marker.wasm");
