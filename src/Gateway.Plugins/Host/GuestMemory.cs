@@ -8,23 +8,23 @@ namespace Gateway.Plugins.Host;
 
 /// <summary>
 /// Bounds-checked access to a guest's linear memory (docs/proxy-wasm.md, 'Other imports' generic rules, docs/proxy-wasm.md, 'Buffers'). Every (pointer, length) is checked
-/// against the current size; a span is never kept across a guest call because memory may move when it grows.
+/// against the size the import read (<see cref="LinearMemory"/>); a span is never kept across a guest call because memory may move when it grows.
 /// </summary>
 internal static class GuestMemory
 {
-    public static bool TryGetSpan(Memory memory, int pointer, int length, out Span<byte> span)
+    public static bool TryGetSpan(LinearMemory memory, int pointer, int length, out Span<byte> span)
     {
         ulong end = (ulong)(uint)pointer + (uint)length;
-        if ((uint)length > int.MaxValue || end > (ulong)memory.GetLength())
+        if ((uint)length > int.MaxValue || end > (ulong)memory.Length)
         {
             span = default;
             return false;
         }
-        span = memory.GetSpan((uint)pointer, length);
+        span = memory.Slice((uint)pointer, length);
         return true;
     }
 
-    public static bool TryReadBytes(Memory memory, int pointer, int length, out byte[] bytes)
+    public static bool TryReadBytes(LinearMemory memory, int pointer, int length, out byte[] bytes)
     {
         if (!TryGetSpan(memory, pointer, length, out var span))
         {
@@ -35,7 +35,7 @@ internal static class GuestMemory
         return true;
     }
 
-    public static bool TryReadUtf8(Memory memory, int pointer, int length, out string text)
+    public static bool TryReadUtf8(LinearMemory memory, int pointer, int length, out string text)
     {
         if (!TryGetSpan(memory, pointer, length, out var span))
         {
@@ -47,7 +47,7 @@ internal static class GuestMemory
     }
 
     /// <summary>Header names and values are bytes; Latin-1 keeps every octet (docs/proxy-wasm.md, 'Header maps').</summary>
-    public static bool TryReadLatin1(Memory memory, int pointer, int length, out string text)
+    public static bool TryReadLatin1(LinearMemory memory, int pointer, int length, out string text)
     {
         if (!TryGetSpan(memory, pointer, length, out var span))
         {
@@ -58,7 +58,26 @@ internal static class GuestMemory
         return true;
     }
 
-    public static bool TryWriteUInt32(Memory memory, int pointer, uint value)
+    /// <summary>
+    /// A header name, lower-cased as the maps keep them. Names are tokens, almost always already lower case; only one
+    /// with an upper-case or non-ASCII byte goes through the culture-invariant lowering.
+    /// </summary>
+    public static bool TryReadFieldName(LinearMemory memory, int pointer, int length, out string name)
+    {
+        if (!TryGetSpan(memory, pointer, length, out var span))
+        {
+            name = "";
+            return false;
+        }
+        name = Encoding.Latin1.GetString(span);
+        if (span.IndexOfAnyInRange((byte)'A', (byte)'Z') >= 0 || !Ascii.IsValid(span))
+        {
+            name = name.ToLowerInvariant();
+        }
+        return true;
+    }
+
+    public static bool TryWriteUInt32(LinearMemory memory, int pointer, uint value)
     {
         if (!TryGetSpan(memory, pointer, 4, out var span))
         {
@@ -68,7 +87,7 @@ internal static class GuestMemory
         return true;
     }
 
-    public static bool TryWriteUInt64(Memory memory, int pointer, ulong value)
+    public static bool TryWriteUInt64(LinearMemory memory, int pointer, ulong value)
     {
         if (!TryGetSpan(memory, pointer, 8, out var span))
         {

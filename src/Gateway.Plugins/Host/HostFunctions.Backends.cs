@@ -17,7 +17,7 @@ namespace Gateway.Plugins.Host;
 /// </summary>
 internal static partial class HostFunctions
 {
-    private static WasmResult RedisInit(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult RedisInit(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string cluster)
@@ -55,7 +55,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult RedisCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult RedisCall(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         int tokenPointer = args[4].AsInt32();
@@ -93,7 +93,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult SqlCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SqlCall(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         int tokenPointer = args[7].AsInt32();

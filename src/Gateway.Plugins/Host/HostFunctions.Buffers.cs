@@ -75,7 +75,7 @@ internal static partial class HostFunctions
         }
     }
 
-    private static WasmResult GetBufferBytes(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetBufferBytes(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var status = FindBuffer(vm, args[0].AsInt32(), out var bytes, out _);
         if (status != WasmResult.Ok)
@@ -98,7 +98,7 @@ internal static partial class HostFunctions
         return GuestMemory.Return(vm, caller, slice, args[3].AsInt32(), args[4].AsInt32());
     }
 
-    private static WasmResult SetBufferBytes(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SetBufferBytes(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         int type = args[0].AsInt32();
         var status = FindBuffer(vm, type, out _, out var writable);
@@ -125,7 +125,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult GetBufferStatus(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetBufferStatus(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var status = FindBuffer(vm, args[0].AsInt32(), out var bytes, out _);
         if (status != WasmResult.Ok)

@@ -15,7 +15,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_call_foreign_function", "iiiiii", CallForeignFunction);
     }
 
-    private static WasmResult CallForeignFunction(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult CallForeignFunction(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string name)

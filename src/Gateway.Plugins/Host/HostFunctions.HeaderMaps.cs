@@ -86,7 +86,7 @@ internal static partial class HostFunctions
         }
     }
 
-    private static WasmResult GetHeaderMapPairs(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetHeaderMapPairs(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var status = FindMap(vm, args[0].AsInt32(), out var map);
         if (status == WasmResult.NotFound)
@@ -117,7 +117,7 @@ internal static partial class HostFunctions
         }
     }
 
-    private static WasmResult SetHeaderMapPairs(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SetHeaderMapPairs(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var status = FindMap(vm, args[0].AsInt32(), out var map);
         if (status != WasmResult.Ok)
@@ -147,15 +147,15 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult GetHeaderMapValue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetHeaderMapValue(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
-        if (!GuestMemory.TryReadLatin1(memory, args[1].AsInt32(), args[2].AsInt32(), out string key))
+        if (!GuestMemory.TryReadFieldName(memory, args[1].AsInt32(), args[2].AsInt32(), out string key))
         {
             return WasmResult.InvalidMemoryAccess;
         }
         var status = FindMap(vm, args[0].AsInt32(), out var map);
-        string? value = status == WasmResult.Ok ? map.Get(key.ToLowerInvariant()) : null;
+        string? value = status == WasmResult.Ok ? map.Get(key) : null;
         if (status == WasmResult.BadArgument)
         {
             return status;
@@ -188,10 +188,10 @@ internal static partial class HostFunctions
         Remove,
     }
 
-    private static WasmResult WriteHeader(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args, HeaderWrite write)
+    private static WasmResult WriteHeader(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args, HeaderWrite write)
     {
         var memory = vm.GetMemory(caller);
-        if (!GuestMemory.TryReadLatin1(memory, args[1].AsInt32(), args[2].AsInt32(), out string key))
+        if (!GuestMemory.TryReadFieldName(memory, args[1].AsInt32(), args[2].AsInt32(), out string key))
         {
             return WasmResult.InvalidMemoryAccess;
         }
@@ -209,7 +209,6 @@ internal static partial class HostFunctions
         {
             return WasmResult.BadArgument;
         }
-        key = key.ToLowerInvariant();
         var limits = vm.Runtime.Services.MessageLimits;
         var verdict = write switch
         {

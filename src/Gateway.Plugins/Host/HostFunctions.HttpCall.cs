@@ -21,7 +21,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_grpc_close", "i", (vm, c, a) => WasmResult.NotFound);
     }
 
-    private static WasmResult HttpCall(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult HttpCall(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         int tokenPointer = args[9].AsInt32();
@@ -87,7 +87,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult GetStatus(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetStatus(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var (code, message) = vm.CallStatus;
         if (!GuestMemory.TryWriteUInt32(vm.GetMemory(caller), args[0].AsInt32(), (uint)code))

@@ -18,7 +18,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_set_tick_period_milliseconds", "i", SetTickPeriod);
     }
 
-    private static WasmResult ProxyLog(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult ProxyLog(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         int level = args[0].AsInt32();
         if ((uint)level > 5)
@@ -42,7 +42,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult SetTickPeriod(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SetTickPeriod(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if (vm.Effective is not { } context)
         {

@@ -19,7 +19,7 @@ internal static partial class HostFunctions
 
     private static GuestMetrics MetricsOf(PluginVm vm) => vm.ActingPlugin.Metrics;
 
-    private static WasmResult DefineMetric(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult DefineMetric(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         int type = args[0].AsInt32();
         var memory = vm.GetMemory(caller);
@@ -54,7 +54,7 @@ internal static partial class HostFunctions
         return metric.TryIncrement(value) ? WasmResult.Ok : WasmResult.BadArgument;
     }
 
-    private static WasmResult GetMetric(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetMetric(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if (!GuestMemory.TryGetSpan(vm.GetMemory(caller), args[1].AsInt32(), 8, out _))
         {

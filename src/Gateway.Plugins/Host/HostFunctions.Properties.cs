@@ -14,7 +14,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_set_property", "iiii", SetProperty);
     }
 
-    private static WasmResult GetProperty(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetProperty(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if (!GuestMemory.TryGetSpan(vm.GetMemory(caller), args[0].AsInt32(), args[1].AsInt32(), out var pathBytes))
         {
@@ -28,7 +28,7 @@ internal static partial class HostFunctions
         return status == WasmResult.Ok ? GuestMemory.Return(vm, caller, value, args[2].AsInt32(), args[3].AsInt32()) : status;
     }
 
-    private static WasmResult SetProperty(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SetProperty(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryGetSpan(memory, args[0].AsInt32(), args[1].AsInt32(), out var pathBytes))

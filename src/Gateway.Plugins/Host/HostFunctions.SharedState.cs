@@ -19,7 +19,7 @@ internal static partial class HostFunctions
         Add(env, "proxy_dequeue_shared_queue", "iii", DequeueSharedQueue);
     }
 
-    private static WasmResult GetSharedData(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult GetSharedData(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string key)
@@ -39,7 +39,7 @@ internal static partial class HostFunctions
         return status;
     }
 
-    private static WasmResult SetSharedData(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SetSharedData(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string key)
@@ -56,7 +56,7 @@ internal static partial class HostFunctions
         };
     }
 
-    private static WasmResult RegisterSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult RegisterSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string name)
@@ -70,7 +70,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult ResolveSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult ResolveSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[0].AsInt32(), args[1].AsInt32(), out string vmId)
@@ -88,7 +88,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult EnqueueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult EnqueueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if (!GuestMemory.TryReadBytes(vm.GetMemory(caller), args[1].AsInt32(), args[2].AsInt32(), out byte[] item))
         {
@@ -103,7 +103,7 @@ internal static partial class HostFunctions
         };
     }
 
-    private static WasmResult DequeueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult DequeueSharedQueue(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryGetSpan(memory, args[1].AsInt32(), 4, out _) || !GuestMemory.TryGetSpan(memory, args[2].AsInt32(), 4, out _))

@@ -37,7 +37,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult CloseStream(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult CloseStream(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if ((uint)args[0].AsInt32() > (uint)StreamType.Upstream)
         {
@@ -50,7 +50,7 @@ internal static partial class HostFunctions
         return WasmResult.Ok;
     }
 
-    private static WasmResult SendLocalResponse(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static WasmResult SendLocalResponse(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         if (!GuestMemory.TryReadUtf8(memory, args[1].AsInt32(), args[2].AsInt32(), out string details)

@@ -35,7 +35,7 @@ internal static partial class HostFunctions
     }
 
     /// <summary>AssemblyScript strings are UTF-16LE with their byte length in the 4 bytes before the pointer.</summary>
-    private static string ReadAssemblyScriptString(Memory memory, int pointer)
+    private static string ReadAssemblyScriptString(LinearMemory memory, int pointer)
     {
         if (pointer < 4 || !GuestMemory.TryGetSpan(memory, pointer - 4, 4, out var header))
         {

@@ -64,7 +64,7 @@ internal static partial class HostFunctions
     private const int MaxIoVectors = 1024;
 
     /// <summary>fd 1 → info, fd 2 → error, buffered per VM and logged a line at a time; other descriptors do not exist.</summary>
-    private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int FdWrite(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         int fd = args[0].AsInt32();
         if (fd is not (1 or 2))
@@ -109,7 +109,7 @@ internal static partial class HostFunctions
     }
 
     /// <summary>stdout and stderr are character devices with the write right; nothing else is open.</summary>
-    private static int FdStatGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int FdStatGet(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         if (args[0].AsInt32() is not (1 or 2))
         {
@@ -125,7 +125,7 @@ internal static partial class HostFunctions
         return WasiErrno.Success;
     }
 
-    private static int EnvironSizesGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int EnvironSizesGet(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         uint count = 0;
         uint size = 0;
@@ -140,7 +140,7 @@ internal static partial class HostFunctions
     }
 
     /// <summary>Only the variables configured for the plugin; never the gateway's own environment (docs/proxy-wasm.md, 'Other imports').</summary>
-    private static int EnvironGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int EnvironGet(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         var memory = vm.GetMemory(caller);
         int pointers = args[0].AsInt32();
@@ -159,7 +159,7 @@ internal static partial class HostFunctions
         return WasiErrno.Success;
     }
 
-    private static int ClockTimeGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int ClockTimeGet(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         ulong now = args[0].AsInt32() switch
         {
@@ -174,7 +174,7 @@ internal static partial class HostFunctions
         return GuestMemory.TryWriteUInt64(vm.GetMemory(caller), args[2].AsInt32(), now) ? WasiErrno.Success : WasiErrno.Fault;
     }
 
-    private static int RandomGet(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args)
+    private static int RandomGet(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args)
     {
         int length = args[1].AsInt32();
         if ((uint)length > MaxRandomBytes)

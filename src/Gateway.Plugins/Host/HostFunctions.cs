@@ -14,12 +14,13 @@ namespace Gateway.Plugins.Host;
 internal static partial class HostFunctions
 {
     /// <summary>An <c>env</c> import that returns a <c>proxy_status_t</c>.</summary>
-    private delegate WasmResult ProxyImport(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args);
+    private delegate WasmResult ProxyImport(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args);
 
     /// <summary>A WASI import that returns an errno.</summary>
-    private delegate int WasiImport(PluginVm vm, Caller caller, ReadOnlySpan<ValueBox> args);
+    private delegate int WasiImport(PluginVm vm, Caller caller, ReadOnlySpan<ImportArg> args);
 
-    private sealed record Definition(ValueKind[] Parameters, ValueKind[] Results, Function.UntypedCallbackDelegate Callback);
+    /// <summary>An import's type and body: a typed one returning an i32 (<see cref="ImportBinding"/>), or an untyped callback.</summary>
+    private sealed record Definition(ValueKind[] Parameters, ValueKind[] Results, ImportBody? Body, Function.UntypedCallbackDelegate? Callback = null);
 
     private static readonly Dictionary<string, Definition> EnvFunctions = BuildEnv();
     private static readonly Dictionary<string, Definition> WasiFunctions = BuildWasi();
@@ -88,7 +89,14 @@ internal static partial class HostFunctions
                 if (table is not null && table.TryGetValue(function.Name, out var definition)
                     && SameKinds(definition.Parameters, function.Parameters) && SameKinds(definition.Results, function.Results))
                 {
-                    linker.DefineFunction(function.ModuleName, function.Name, definition.Callback, definition.Parameters, definition.Results);
+                    if (definition.Body is { } body)
+                    {
+                        ImportBinding.Define(linker, function.ModuleName, function.Name, definition.Parameters, body);
+                    }
+                    else
+                    {
+                        linker.DefineFunction(function.ModuleName, function.Name, definition.Callback!, definition.Parameters, definition.Results);
+                    }
                 }
                 else
                 {
@@ -163,7 +171,7 @@ internal static partial class HostFunctions
     }
 
     private static void Add(Dictionary<string, Definition> table, string name, string parameters, ProxyImport import, bool restricted = true) =>
-        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
+        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args) =>
         {
             var vm = (PluginVm)caller.GetData()!;
             if (restricted)
@@ -173,28 +181,28 @@ internal static partial class HostFunctions
             vm.EnterImport();
             try
             {
-                results[0] = (int)import(vm, caller, args);
+                return (int)import(vm, caller, args);
             }
             catch (Exception e) when (e is not (CpuDeadlineExceededException or WasmtimeException))
             {
                 // A host fault on guest input must not become the guest's trap, nor reach the worker.
-                results[0] = (int)ImportFailed(vm, name, e);
+                return (int)ImportFailed(vm, name, e);
             }
         }));
 
     private static void AddWasi(Dictionary<string, Definition> table, string name, string parameters, WasiImport import) =>
-        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args, results) =>
+        table.Add(name, new Definition(Kinds(parameters), [ValueKind.Int32], (caller, args) =>
         {
             var vm = (PluginVm)caller.GetData()!;
             vm.EnterImport();
             try
             {
-                results[0] = import(vm, caller, args);
+                return import(vm, caller, args);
             }
             catch (Exception e) when (e is not (CpuDeadlineExceededException or WasmtimeException))
             {
                 ImportFailed(vm, name, e);
-                results[0] = WasiErrno.Inval;
+                return WasiErrno.Inval;
             }
         }));
 
@@ -205,5 +213,5 @@ internal static partial class HostFunctions
     }
 
     private static void AddRaw(Dictionary<string, Definition> table, string name, string parameters, string results, Function.UntypedCallbackDelegate callback) =>
-        table.Add(name, new Definition(Kinds(parameters), Kinds(results), callback));
+        table.Add(name, new Definition(Kinds(parameters), Kinds(results), null, callback));
 }

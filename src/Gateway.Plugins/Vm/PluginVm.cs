@@ -90,9 +90,12 @@ internal sealed partial class PluginVm : IDisposable
 
     public PendingCalls PendingCalls { get; } = new();
 
-    /// <summary>The exported linear memory; during the start section it is only reachable through the caller.</summary>
-    public Memory GetMemory(Caller caller) =>
-        _memory ??= caller.GetMemory("memory") ?? throw new InvalidOperationException("module has no exported memory");
+    /// <summary>
+    /// The exported linear memory as it is now, for one import (<see cref="LinearMemory"/>); during the start section it
+    /// is only reachable through the caller.
+    /// </summary>
+    public LinearMemory GetMemory(Caller caller) =>
+        new(_memory ??= caller.GetMemory("memory") ?? throw new InvalidOperationException("module has no exported memory"));
 
     /// <summary>
     /// During start functions only logging and WASI may be used; inside the allocator, the same (docs/proxy-wasm.md, 'Loading and VMs' and 'Buffers').
