@@ -26,9 +26,23 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
     /// <summary>The plugin failed (trap, limit) with failure policy open: the stream goes on without it.</summary>
     public bool Bypassed { get; set; }
 
-    public BodyBuffer RequestBody { get; } = new();
+    private BodyBuffer? _requestBody;
+    private BodyBuffer? _responseBody;
 
-    public BodyBuffer ResponseBody { get; } = new();
+    /// <summary>Body this plugin buffered; made on first use, as most streams never buffer one.</summary>
+    public BodyBuffer RequestBody => _requestBody ??= new();
+
+    public BodyBuffer ResponseBody => _responseBody ??= new();
+
+    /// <summary>Calls (HTTP, Redis, SQL) this context started whose completion has not been taken yet.</summary>
+    public int CallsInFlight { get; set; }
+
+    /// <summary>Returns the buffered bodies' memory at the end of the stream.</summary>
+    public void ReleaseBodies()
+    {
+        _requestBody?.Release();
+        _responseBody?.Release();
+    }
 
     /// <summary><c>proxy_continue_stream</c> requests not yet applied (docs/proxy-wasm.md, 'Calls that wait': applied after the guest call returns).</summary>
     public bool ContinueRequest { get; set; }

@@ -22,27 +22,26 @@ internal sealed class PendingCalls
             _nextToken = _nextToken == uint.MaxValue ? 1 : _nextToken + 1;
         }
         while (_calls.ContainsKey(_nextToken));
-        _calls.Add(_nextToken, new PendingCall(context.Root, context as StreamContext));
+        var origin = context as StreamContext;
+        _calls.Add(_nextToken, new PendingCall(context.Root, origin));
+        if (origin is not null)
+        {
+            origin.CallsInFlight++;
+        }
         return _nextToken;
     }
 
     /// <summary>The call could not start after all: no completion will come.</summary>
-    public void Cancel(uint token) => _calls.Remove(token);
+    public void Cancel(uint token) => TryRemove(token, out _);
 
     /// <summary>Removes the call; true when its completion is still wanted.</summary>
-    public bool TryTake(uint token, out PendingCall call)
-    {
-        if (!_calls.Remove(token, out call!))
-        {
-            return false;
-        }
-        return !call.Root.Deleted && !call.Dropped;
-    }
+    public bool TryTake(uint token, out PendingCall call) => TryRemove(token, out call) && !call.Root.Deleted && !call.Dropped;
 
     /// <summary>Completions of calls a finished stream started are dropped, never delivered.</summary>
     public void DropCallsOf(StreamContext context)
     {
-        if (_calls.Count == 0)
+        // Most streams end with their calls completed: nothing to look for.
+        if (context.CallsInFlight == 0)
         {
             return;
         }
@@ -56,4 +55,17 @@ internal sealed class PendingCalls
     }
 
     public void Clear() => _calls.Clear();
+
+    private bool TryRemove(uint token, out PendingCall call)
+    {
+        if (!_calls.Remove(token, out call!))
+        {
+            return false;
+        }
+        if (call.Origin is { } origin)
+        {
+            origin.CallsInFlight--;
+        }
+        return true;
+    }
 }

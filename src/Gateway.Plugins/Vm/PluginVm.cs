@@ -398,8 +398,7 @@ internal sealed partial class PluginVm : IDisposable
         context.Deleted = true;
         _contexts.Remove(context.Id);
         _streams--;
-        context.RequestBody.Release();
-        context.ResponseBody.Release();
+        context.ReleaseBodies();
         PendingCalls.DropCallsOf(context);
         RunDeferred();
         if (RebuildRequested && !Retired && !Failed)
