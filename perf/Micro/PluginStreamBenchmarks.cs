@@ -19,7 +19,7 @@ public class PluginStreamBenchmarks
 
     private static readonly StreamInfo Info = new("all", "upstream",
         new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 40000),
-        new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8080), "req-1", "HTTP/1.1");
+        new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8080), null, "HTTP/1.1");
 
     private readonly HttpRequestHead _request = new() { Method = "GET", Target = "/", Authority = "bench" };
     private readonly HttpResponseHead _response = new() { StatusCode = 200 };

@@ -16,7 +16,7 @@ public sealed class PassThroughTests
         var outcomes = await loop.RunOnWorker(async () =>
         {
             using var worker = runtime.CreateWorker(loop);
-            var stream = worker.BeginStream([], new StreamInfo("r", "c", null, null, "id", "HTTP/1.1"));
+            var stream = worker.BeginStream([], new StreamInfo("r", "c", null, null, null, "HTTP/1.1"));
             var request = new HttpRequestHead { Method = "GET", Target = "/", Authority = "example" };
             var first = await stream.OnRequestHeadersAsync(request, true);
             var second = await stream.OnResponseHeadersAsync(new HttpResponseHead { StatusCode = 200 }, true);

@@ -58,7 +58,12 @@ internal sealed class PluginHarness : IDisposable
         route, "cluster-a",
         new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 40000),
         new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8080),
-        "req-1", "HTTP/1.1");
+        new FixedRequestId("req-1"), "HTTP/1.1");
+
+    private sealed class FixedRequestId(string id) : IRequestIdSource
+    {
+        public string RequestId => id;
+    }
 
     public static HttpRequestHead Get(string path, params (string Name, string Value)[] headers)
     {

@@ -42,10 +42,20 @@ internal static class Properties
         var context = vm.Effective;
         var plugin = context?.Plugin ?? vm.Group.Plugins[0];
         var stream = (context as StreamContext)?.Stream;
-        string[] segments = path.Split('\0');
-        string first = segments[0];
-        string? second = segments.Length > 1 ? segments[1] : null;
-        string? rest = segments.Length > 2 ? string.Join('.', segments, 2, segments.Length - 2) : null;
+        // first NUL second NUL rest: the rest (a header name may hold dots) is read with its NULs as dots.
+        ReadOnlySpan<char> first = path;
+        ReadOnlySpan<char> second = [];
+        string? rest = null;
+        if (first.IndexOf('\0') is int cut and >= 0)
+        {
+            second = first[(cut + 1)..];
+            first = first[..cut];
+            if (second.IndexOf('\0') is int next and >= 0)
+            {
+                rest = second[(next + 1)..].ToString().Replace('\0', '.');
+                second = second[..next];
+            }
+        }
 
         byte[]? known = first switch
         {
@@ -76,8 +86,8 @@ internal static class Properties
                 },
                 "request" => Request(stream, second, rest),
                 "response" => Response(stream, second, rest),
-                "source" => Endpoint(stream.Info.Source, second),
-                "destination" => Endpoint(stream.Info.Destination, second),
+                "source" => Endpoint(stream.Info.Source, stream.Info.SourceAddress, second),
+                "destination" => Endpoint(stream.Info.Destination, stream.Info.DestinationAddress, second),
                 "connection" => Connection(stream.Info.Tls, second),
                 _ => null,
             };
@@ -96,7 +106,7 @@ internal static class Properties
     }
 
     /// <summary>Envoy's connection properties: TLS facts of the client connection; mtls is false on a plain one.</summary>
-    private static byte[]? Connection(ConnectionTls? tls, string? field) => field switch
+    private static byte[]? Connection(ConnectionTls? tls, ReadOnlySpan<char> field) => field switch
     {
         "mtls" => [tls?.Mtls == true ? (byte)1 : (byte)0],
         "tls_version" => tls is null ? null : Utf8(tls.Version),
@@ -105,13 +115,13 @@ internal static class Properties
         _ => null,
     };
 
-    private static byte[]? Request(PluginStream stream, string? field, string? rest)
+    private static byte[]? Request(PluginStream stream, ReadOnlySpan<char> field, string? rest)
     {
         var request = stream.Request;
         switch (field)
         {
             case "id":
-                return Utf8(stream.Info.RequestId);
+                return Utf8(stream.Info.RequestIds?.RequestId ?? "");
             case "protocol":
                 return Utf8(stream.Info.Protocol);
             case "time":
@@ -143,14 +153,14 @@ internal static class Properties
         };
     }
 
-    private static byte[]? Response(PluginStream stream, string? field, string? rest)
+    private static byte[]? Response(PluginStream stream, ReadOnlySpan<char> field, string? rest)
     {
         var response = stream.Response;
-        if (field == "size")
+        if (field is "size")
         {
             return Int64(stream.ResponseBodyBytes);
         }
-        if (field == "flags")
+        if (field is "flags")
         {
             return Int64(0);
         }
@@ -169,22 +179,18 @@ internal static class Properties
         };
     }
 
-    /// <summary><c>ip:port</c>, IPv6 as <c>[addr]:port</c> (docs/proxy-wasm.md, 'Other imports'), or the port as int64.</summary>
-    private static byte[]? Endpoint(IPEndPoint? endpoint, string? field)
+    /// <summary>The address (<paramref name="address"/>, made once per connection) or the port as int64.</summary>
+    private static byte[]? Endpoint(IPEndPoint? endpoint, byte[]? address, ReadOnlySpan<char> field) => endpoint is null ? null : field switch
     {
-        if (endpoint is null)
-        {
-            return null;
-        }
-        return field switch
-        {
-            "address" => Utf8(endpoint.Address.AddressFamily == AddressFamily.InterNetworkV6
-                ? $"[{endpoint.Address}]:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}"
-                : $"{endpoint.Address}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}"),
-            "port" => Int64(endpoint.Port),
-            _ => null,
-        };
-    }
+        "address" => address,
+        "port" => Int64(endpoint.Port),
+        _ => null,
+    };
+
+    /// <summary><c>ip:port</c>, IPv6 as <c>[addr]:port</c> (docs/proxy-wasm.md, 'Other imports').</summary>
+    internal static byte[] Address(IPEndPoint endpoint) => Utf8(endpoint.Address.AddressFamily == AddressFamily.InterNetworkV6
+        ? $"[{endpoint.Address}]:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}"
+        : $"{endpoint.Address}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>All values of a header joined with <c>,</c> (docs/proxy-wasm.md, 'Other imports').</summary>
     private static byte[]? Joined(HeaderCollection headers, string name)

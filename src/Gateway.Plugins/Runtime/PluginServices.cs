@@ -54,15 +54,33 @@ public interface IHttpCallDispatcher
 /// </summary>
 public sealed record HttpCallResult(bool Succeeded, HttpResponseHead? Response, byte[] Body, string? FailureReason);
 
-/// <summary>Facts about the exchange that plugins read as properties (docs/proxy-wasm.md, 'Other imports').</summary>
+/// <summary>
+/// Facts about the exchange that plugins read as properties (docs/proxy-wasm.md, 'Other imports'). All but the request
+/// id are the connection's and the route's, so one value serves a connection's requests on one route.
+/// </summary>
 public sealed record StreamInfo(
     string RouteName,
     string ClusterName,
     System.Net.IPEndPoint? Source,
     System.Net.IPEndPoint? Destination,
-    string RequestId,
+    IRequestIdSource? RequestIds,
     string Protocol,
-    ConnectionTls? Tls = null);
+    ConnectionTls? Tls = null)
+{
+    private byte[]? _sourceAddress;
+    private byte[]? _destinationAddress;
+
+    /// <summary><c>source.address</c> as plugins read it, made on first read; the caller never changes the bytes.</summary>
+    internal byte[]? SourceAddress => Source is null ? null : _sourceAddress ??= Host.Properties.Address(Source);
+
+    internal byte[]? DestinationAddress => Destination is null ? null : _destinationAddress ??= Host.Properties.Address(Destination);
+}
+
+/// <summary>The id of the request a connection is on, made into text only when a plugin reads it (property <c>request.id</c>).</summary>
+public interface IRequestIdSource
+{
+    string RequestId { get; }
+}
 
 /// <summary>What the proxy does after a plugin phase.</summary>
 public readonly record struct FilterOutcome(FilterAction Action, LocalReply? Reply)

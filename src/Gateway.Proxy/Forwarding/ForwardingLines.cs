@@ -1,6 +1,8 @@
 using System.Text;
 using Gateway.Http.Messages;
 
+using Gateway.Plugins.Runtime;
+
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace Gateway.Proxy.Forwarding;
 /// hex digits into its line and becomes a string only when something asks for it (a log line, an error response, the
 /// access log). On a route with plugins they become fields of the head, which its plugins see as Envoy's filters do.
 /// </summary>
-internal sealed class ForwardingLines
+internal sealed class ForwardingLines : IRequestIdSource
 {
     private const int IdDigits = RequestIds.Digits;
 

@@ -10,6 +10,7 @@ using Gateway.Http.Parsing;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Routing;
 using Gateway.Proxy.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -37,6 +38,8 @@ internal sealed class ClientConnection
     private readonly Deadline _headDeadline;
     private TransferWatchdog? _watchdog;
     private PluginDeadline? _pluginDeadline;
+    private StreamInfo? _streamInfo;
+    private Route? _streamInfoRoute;
     private RequestRejection _rejection;
     private bool _idle;
     // The head's TO-1 deadline runs: from accept for a first request, from its first byte for a later one.
@@ -80,6 +83,17 @@ internal sealed class ClientConnection
 
     /// <summary>TO-2 / TO-4 for this connection; made on first use so a connection that never moves a body holds none.</summary>
     public TransferWatchdog Watchdog => _watchdog ??= new TransferWatchdog(Input, Output, _worker.Loop.Deadlines);
+
+    /// <summary>What this connection's plugin streams on <paramref name="route"/> read as properties; made again only when the route changes.</summary>
+    public StreamInfo StreamInfo(Route route)
+    {
+        if (_streamInfo is null || _streamInfoRoute != route)
+        {
+            _streamInfo = new StreamInfo(route.Name, route.Cluster.Name, Remote, Local, Forwarding, "HTTP/1.1", Tls);
+            _streamInfoRoute = route;
+        }
+        return _streamInfo;
+    }
 
     /// <summary>Bounds the plugin phases that pause; made on first use, so a connection on routes without plugins holds none.</summary>
     public PluginDeadline PluginDeadline => _pluginDeadline ??= new PluginDeadline(_worker.Loop.Deadlines);

@@ -88,7 +88,7 @@ internal sealed partial class ProxyExchange : IDisposable
                 Route route = s.Route!;
                 worker = _worker.Acquire(snapshot);
                 s.Filters = route.Plugins.Count > 0 && worker.Plugins is not null
-                    ? worker.Plugins.BeginStream(route.Plugins, new StreamInfo(route.Name, route.Cluster.Name, _client.Remote, _client.Local, s.RequestId, "HTTP/1.1", _client.Tls))
+                    ? worker.Plugins.BeginStream(route.Plugins, _client.StreamInfo(route))
                     : null;
                 if (s.Filters is not null)
                 {
