@@ -17,6 +17,8 @@ public sealed class RedisDatabaseChoiceTests(RedisServer server)
         var logs = new CapturingLoggerFactory();
         await using var registry = BackendRegistry.Create(
             [new RedisTargetOptions { Name = "dbs", Endpoints = [server.Endpoint], Database = 2, AllowedDatabases = [5], TimeoutMs = 2000 }], [], logs);
+        // As the gateway does at start: a call made before the first connection is proven fails at once.
+        Assert.Empty(await registry.CheckAsync(TestContext.Current.CancellationToken));
         var target = registry.FindRedis("dbs")!;
         var client = target.ForPlugin(Plugin);
         using var raw = await server.ConnectAsync();
