@@ -29,12 +29,12 @@ internal static class RedisCommandArguments
             step = spec.Step;
         }
 
+        // Values refer to the command's own bytes, which nothing changes; keys are copied, as the client takes no slice.
         var arguments = new object[count];
         for (int i = 1; i <= count; i++)
         {
-            byte[] value = command[i].ToArray();
             bool isKey = firstKey > 0 && i >= firstKey && i <= lastKey && (i - firstKey) % step == 0;
-            arguments[i - 1] = isKey ? (RedisKey)value : (RedisValue)value;
+            arguments[i - 1] = isKey ? (RedisKey)command[i].ToArray() : (RedisValue)command.Memory(i);
         }
 
         return (spec.Name ?? Encoding.ASCII.GetString(command[0]).ToUpperInvariant(), arguments);

@@ -22,12 +22,14 @@ internal enum RedisVerdict
 internal sealed class RedisCommandPolicy
 {
     private readonly FrozenSet<string> _scripts;
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _scriptsByText;
     private readonly FrozenSet<string> _allowed;
     private readonly bool _ownIdentity;
 
     public RedisCommandPolicy(IReadOnlyList<string> scripts, IReadOnlyList<string> allowCommands, bool ownIdentity)
     {
         _scripts = scripts.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        _scriptsByText = _scripts.GetAlternateLookup<ReadOnlySpan<char>>();
         _allowed = allowCommands.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         _ownIdentity = ownIdentity;
     }
@@ -111,14 +113,16 @@ internal sealed class RedisCommandPolicy
 
         // EVALSHA names the script's SHA-1; EVAL carries the script, whose SHA-1 is what Redis would cache it under.
         bool bySha = name.Length >= 7 && Ascii.EqualsIgnoreCase(name[..7], "EVALSHA"u8);
-        string sha = bySha
-            ? (command[1].Length == 40 && Ascii.IsValid(command[1]) ? Encoding.ASCII.GetString(command[1]) : "")
-            : Convert.ToHexStringLower(SHA1.HashData(command[1]));
-        if (sha.Length == 40 && _scripts.Contains(sha))
+        Span<char> listed = stackalloc char[40];
+        bool named = bySha
+            ? command[1].Length == 40 && Ascii.ToUtf16(command[1], listed, out _) == System.Buffers.OperationStatus.Done
+            : Convert.TryToHexStringLower(SHA1.HashData(command[1]), listed, out _);
+        if (named && _scriptsByText.Contains(listed))
         {
             return RedisVerdict.Allowed;
         }
 
+        string sha = named ? listed.ToString() : "";
         subject = $"{Upper(name)} {(sha.Length == 40 ? sha.ToLowerInvariant() : "(not a SHA-1)")}";
         remedy = "scripts run only when their SHA-1 is listed in scripts for this plugin and target, or the plugin has its own ACL user";
         return RedisVerdict.Refused;
