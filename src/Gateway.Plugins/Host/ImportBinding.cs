@@ -8,7 +8,8 @@ internal delegate int ImportBody(Caller caller, ReadOnlySpan<ImportArg> args);
 /// <summary>
 /// Defines an import in a linker with the runtime's typed callbacks, which hand the arguments over as they are. The
 /// untyped ones convert each argument into a boxed value and rent two arrays per call, several times the cost of most
-/// imports themselves. Every shape the host's imports have is typed here; any other falls back to the untyped form.
+/// imports themselves. The shapes typed here are every proxy-wasm import's (i32s only, or an i32 and an i64) and
+/// <c>clock_time_get</c>'s; the few others fall back to the untyped form.
 /// </summary>
 internal static class ImportBinding
 {
@@ -70,7 +71,7 @@ internal static class ImportBinding
                 linker.DefineFunction(module, name, (Caller c, int p0, long p1, int p2) => body(c, [p0, p1, p2]));
                 break;
             default:
-                // Rare shapes (the longest proxy imports, WASI stubs with i64 arguments) keep the untyped form.
+                // WASI calls no plugin makes per request, with an i64 among their arguments (fd_seek, path_open).
                 var kinds = parameters;
                 linker.DefineFunction(module, name, (Caller caller, ReadOnlySpan<ValueBox> args, Span<ValueBox> results) =>
                 {
