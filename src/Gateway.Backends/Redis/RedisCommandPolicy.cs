@@ -122,8 +122,7 @@ internal sealed class RedisCommandPolicy
             return RedisVerdict.Allowed;
         }
 
-        string sha = named ? listed.ToString() : "";
-        subject = $"{Upper(name)} {(sha.Length == 40 ? sha.ToLowerInvariant() : "(not a SHA-1)")}";
+        subject = $"{Upper(name)} {(named ? listed.ToString().ToLowerInvariant() : "(not a SHA-1)")}";
         remedy = "scripts run only when their SHA-1 is listed in scripts for this plugin and target, or the plugin has its own ACL user";
         return RedisVerdict.Refused;
     }

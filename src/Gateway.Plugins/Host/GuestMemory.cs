@@ -64,13 +64,11 @@ internal static class GuestMemory
     /// </summary>
     public static bool TryReadFieldName(LinearMemory memory, int pointer, int length, out string name)
     {
-        if (!TryGetSpan(memory, pointer, length, out var span))
+        if (!TryReadLatin1(memory, pointer, length, out name))
         {
-            name = "";
             return false;
         }
-        name = Encoding.Latin1.GetString(span);
-        if (span.IndexOfAnyInRange((byte)'A', (byte)'Z') >= 0 || !Ascii.IsValid(span))
+        if (name.AsSpan().IndexOfAnyInRange('A', 'Z') >= 0 || !Ascii.IsValid(name))
         {
             name = name.ToLowerInvariant();
         }

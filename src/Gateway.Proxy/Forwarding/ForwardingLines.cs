@@ -1,6 +1,5 @@
 using System.Text;
 using Gateway.Http.Messages;
-
 using Gateway.Plugins.Runtime;
 
 namespace Gateway.Proxy.Forwarding;
