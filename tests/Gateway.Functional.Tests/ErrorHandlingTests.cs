@@ -83,7 +83,10 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task UpstreamDown_Answers502()
     {
-        int closedPort = GatewayProcess.FreePort();
+        // A port bound but not listening refuses connections, and no other test's server can take it meanwhile.
+        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        closed.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int closedPort = ((System.Net.IPEndPoint)closed.LocalEndPoint!).Port;
         await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote($"127.0.0.1:{closedPort}")));
         using var client = new RawClient(gateway.Port);
         await client.SendAsync(RawClient.Get());
