@@ -42,7 +42,8 @@ public sealed class AotBinaryTests
     [Fact]
     public async Task CheckConfig_OnBadFile_ExitsNonZeroWithReasons()
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-smoke-").FullName, "bad.json");
+        using var folder = new TempFolder("gateway-smoke-");
+        string path = folder.PathOf("bad.json");
         await File.WriteAllTextAsync(path, """{ "listeners": [{ "name": "x", "port": -5 }], "routes": [{ "name": "r", "cluster": "none" }] }""", TestContext.Current.CancellationToken);
         var (exit, output) = await RunAsync("--check-config", path);
         Assert.NotEqual(0, exit);
@@ -54,10 +55,10 @@ public sealed class AotBinaryTests
     public async Task BinaryCopiedWithoutItsWasmLibrary_ExplainsAndExitsOne()
     {
         // The binary alone, without libwasmtime.so beside it, and a config with a plugin: a named fault, no crash.
-        string folder = Directory.CreateTempSubdirectory("gateway-alone-").FullName;
-        string binary = Path.Combine(folder, "gateway");
+        using var folder = new TempFolder("gateway-alone-");
+        string binary = folder.PathOf("gateway");
         File.Copy(RepoPaths.AotBinary, binary);
-        string config = Path.Combine(folder, "gateway.json");
+        string config = folder.PathOf("gateway.json");
         string module = Path.Combine(RepoPaths.PluginsDir, "passthrough.wasm");
         await File.WriteAllTextAsync(config, $$"""
             { "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 0 }],
@@ -84,8 +85,8 @@ public sealed class AotBinaryTests
         holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         holder.Listen();
         int port = ((IPEndPoint)holder.LocalEndPoint!).Port;
-        string folder = Directory.CreateTempSubdirectory("gateway-port-").FullName;
-        string config = Path.Combine(folder, "gateway.json");
+        using var folder = new TempFolder("gateway-port-");
+        string config = folder.PathOf("gateway.json");
         await File.WriteAllTextAsync(config, $$"""
             { "listeners": [{ "name": "public", "address": "127.0.0.1", "port": {{(taken == "listener" ? port : 0)}} }],
               "admin": { "address": "127.0.0.1", "port": {{(taken == "admin" ? port : 0)}} },
@@ -109,11 +110,11 @@ public sealed class AotBinaryTests
         string config = template.Replace("@UPSTREAM@", "127.0.0.1:18081").Replace("@PORT@", "18080").Replace("@ADMIN@", "19901")
             .Replace("@PLUGINS@", RepoPaths.PluginsDir).Replace("@REDIS@", "127.0.0.1:16379")
             .Replace("@PG_CONNECTION@", "Host=127.0.0.1;Port=15432;Database=gateway;Username=gateway");
-        string folder = Directory.CreateTempSubdirectory("gateway-demo-").FullName;
-        string passwordFile = Path.Combine(folder, "pg-password");
+        using var folder = new TempFolder("gateway-demo-");
+        string passwordFile = folder.PathOf("pg-password");
         await File.WriteAllTextAsync(passwordFile, "demo", TestContext.Current.CancellationToken);
         config = config.Replace("@PG_PASSWORD_FILE@", passwordFile);
-        string path = Path.Combine(folder, "gateway.json");
+        string path = folder.PathOf("gateway.json");
         await File.WriteAllTextAsync(path, config, TestContext.Current.CancellationToken);
         var (exit, output) = await RunAsync("--check-config", path);
         Assert.True(exit == 0, output);

@@ -9,8 +9,17 @@ namespace Gateway.Smoke.Tests;
 /// The SDK-shaped and malformed modules of plugins/testdata through the published AOT binary: --check-config,
 /// start-up, real requests, and the JSON log records they produce.
 /// </summary>
-public sealed class SdkShapedModuleAotTests
+public sealed class SdkShapedModuleAotTests : IDisposable
 {
+    private readonly TempFolder _moduleCache = new("gateway-cache-");
+    private readonly TempFolder _configFolder = new("gateway-sdk-");
+
+    public void Dispose()
+    {
+        _moduleCache.Dispose();
+        _configFolder.Dispose();
+    }
+
     private static string TestData(string module) => Path.Combine(RepoPaths.PluginsDir, "testdata", module + ".wasm");
 
     private static JsonObject Plugin(string module, string configuration = "", string rootId = "", string policy = "closed") => new()
@@ -21,7 +30,7 @@ public sealed class SdkShapedModuleAotTests
         ["failurePolicy"] = policy,
     };
 
-    private static string Config(string upstream, JsonObject plugins, params (string Prefix, string Plugin)[] routes)
+    private string Config(string upstream, JsonObject plugins, params (string Prefix, string Plugin)[] routes)
     {
         var routeList = new JsonArray();
         foreach (var (prefix, plugin) in routes)
@@ -43,7 +52,7 @@ public sealed class SdkShapedModuleAotTests
             ["clusters"] = new JsonObject { ["backend"] = new JsonObject { ["endpoints"] = new JsonArray(upstream) } },
             ["routes"] = routeList,
             ["plugins"] = plugins,
-            ["moduleCache"] = new JsonObject { ["directory"] = Directory.CreateTempSubdirectory("gateway-cache-").FullName },
+            ["moduleCache"] = new JsonObject { ["directory"] = _moduleCache.Path },
         }.ToJsonString();
     }
 
@@ -70,7 +79,7 @@ public sealed class SdkShapedModuleAotTests
     [Fact]
     public async Task CheckConfig_MalformedModules_ExitOneNamingEveryPlugin_NoCrash()
     {
-        string scratch = Directory.CreateTempSubdirectory("gateway-malformed-").FullName;
+        using var scratch = new TempFolder("gateway-malformed-");
         byte[] good = await File.ReadAllBytesAsync(TestData("sdk/go_wasip1"), TestContext.Current.CancellationToken);
         var damaged = new Dictionary<string, byte[]>
         {
@@ -81,7 +90,7 @@ public sealed class SdkShapedModuleAotTests
         var plugins = new JsonObject();
         foreach (var (name, bytes) in damaged)
         {
-            string file = Path.Combine(scratch, name + ".wasm");
+            string file = scratch.PathOf(name + ".wasm");
             await File.WriteAllBytesAsync(file, bytes, TestContext.Current.CancellationToken);
             plugins[name] = new JsonObject { ["module"] = file };
         }
@@ -211,9 +220,9 @@ public sealed class SdkShapedModuleAotTests
         }
     }
 
-    private static async Task<string> WriteAsync(string config)
+    private async Task<string> WriteAsync(string config)
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-sdk-").FullName, "gateway.json");
+        string path = _configFolder.PathOf("gateway.json");
         await File.WriteAllTextAsync(path, config, TestContext.Current.CancellationToken);
         return path;
     }
