@@ -1,4 +1,5 @@
 using Gateway.Plugins.Runtime;
+using Gateway.Testing;
 
 namespace Gateway.Plugins.Tests;
 
@@ -57,7 +58,8 @@ public sealed class MalformedModuleTests
             "empty" => [],
             _ => "(module (func"u8.ToArray(),
         };
-        string path = Path.Combine(Directory.CreateTempSubdirectory("gateway-malformed-").FullName, "damaged.wasm");
+        using var folder = new TempFolder("gateway-malformed-");
+        string path = folder.PathOf("damaged.wasm");
         File.WriteAllBytes(path, bytes);
         string error = Assert.Single(Load(path));
         Assert.StartsWith("plugin 'bad': cannot load module", error, StringComparison.Ordinal);

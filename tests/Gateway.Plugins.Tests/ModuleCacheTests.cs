@@ -1,4 +1,5 @@
 using Gateway.Plugins.Runtime;
+using Gateway.Testing;
 
 using static Gateway.Plugins.Tests.PluginHarness;
 
@@ -10,7 +11,8 @@ public sealed class ModuleCacheTests
     [Fact]
     public async Task FirstLoadWritesTheEntry_NextLoadUsesIt_AndAnUnusableEntryIsReplaced()
     {
-        string directory = Path.Combine(Directory.CreateTempSubdirectory("gateway-module-cache-").FullName, "cache");
+        using var folder = new TempFolder("gateway-module-cache-");
+        string directory = folder.PathOf("cache");
         var plugin = Plugin("go", "sdk/go_wasip1", "");
 
         Load(plugin, directory, out _);
@@ -32,7 +34,8 @@ public sealed class ModuleCacheTests
     [Fact]
     public void UnwritableDirectory_CompilesAnywayWithOneWarning()
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("gateway-module-cache-").FullName, "a-file");
+        using var folder = new TempFolder("gateway-module-cache-");
+        string file = folder.PathOf("a-file");
         File.WriteAllText(file, "");
         Load(Plugin("go", "sdk/go_wasip1", ""), Path.Combine(file, "cache"), out var logs);
         Assert.Single(logs.Lines, l => l.Message.Contains("cannot be written", StringComparison.Ordinal));
