@@ -40,7 +40,8 @@ public sealed class ReloadTests
     public async Task KubernetesSymlinkSwap_AppliesTheNewConfig()
     {
         await using var upstream = new TestUpstream();
-        string dir = Directory.CreateTempSubdirectory("gateway-k8s-").FullName;
+        using var folder = new TempFolder("gateway-k8s-");
+        string dir = folder.Path;
         Directory.CreateDirectory(Path.Combine(dir, "..2026_11_29_v1"));
         Directory.CreateSymbolicLink(Path.Combine(dir, "..data"), "..2026_11_29_v1");
         File.CreateSymbolicLink(Path.Combine(dir, "gateway.json"), "..data/gateway.json");
@@ -140,7 +141,8 @@ public sealed class ReloadTests
     public async Task ModuleFileReplaced_PluginRebuiltWithoutAConfigChange()
     {
         await using var upstream = new TestUpstream();
-        string dir = Directory.CreateTempSubdirectory("gateway-module-").FullName;
+        using var folder = new TempFolder("gateway-module-");
+        string dir = folder.Path;
         string module = Path.Combine(dir, "plugin.wasm");
         File.Copy(Path.Combine(RepoPaths.PluginsDir, "passthrough.wasm"), module);
         string config = TestConfig.Proxy(

@@ -64,6 +64,12 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.WorkingDirectory = directory;
+        if (!aot)
+        {
+            // The JIT runtime opens a debugger pipe pair and a diagnostics socket in the temp directory and removes
+            // them only on a clean exit: a gateway killed at disposal would leave three files behind per test.
+            info.Environment["DOTNET_EnableDiagnostics"] = "0";
+        }
         if (environment is not null)
         {
             foreach (var (k, v) in environment)
