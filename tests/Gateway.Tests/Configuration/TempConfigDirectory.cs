@@ -5,11 +5,7 @@ namespace Gateway.Tests.Configuration;
 /// <summary>A throw-away folder holding a config file and the files it references.</summary>
 internal sealed class TempConfigDirectory : IDisposable
 {
-    public TempConfigDirectory()
-    {
-        Root = Path.Combine(Path.GetTempPath(), "gateway-config-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
-    }
+    public TempConfigDirectory() => Root = Directory.CreateTempSubdirectory("gateway-config-").FullName;
 
     public string Root { get; }
 
