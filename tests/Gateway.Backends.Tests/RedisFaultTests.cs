@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Gateway.Backends.Redis;
+using Gateway.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Backends.Tests;
@@ -123,8 +124,8 @@ public sealed class RedisFaultTests(RedisServer server)
     {
         const string oldPassword = "Redis-Old-Secret-8d1e";
         const string newPassword = "Redis-New-Secret-4b7c";
-        var directory = Directory.CreateTempSubdirectory("gw-secret-");
-        var passwordFile = Path.Combine(directory.FullName, "password");
+        using var directory = new TempFolder("gw-secret-");
+        var passwordFile = directory.PathOf("password");
         await File.WriteAllTextAsync(passwordFile, oldPassword + "\n", Ct);
         using var admin = await server.ConnectAsync();
         Assert.Equal("+OK\r\n"u8.ToArray(), await admin.SendAsync("CONFIG", "SET", "requirepass", oldPassword));
@@ -155,7 +156,6 @@ public sealed class RedisFaultTests(RedisServer server)
         finally
         {
             await admin.SendAsync("CONFIG", "SET", "requirepass", "");
-            directory.Delete(recursive: true);
         }
 
         Assert.DoesNotContain(oldPassword, logs.AllText);
@@ -167,8 +167,8 @@ public sealed class RedisFaultTests(RedisServer server)
     {
         const string oldPassword = "Redis-Old-Secret-1a2b";
         const string newPassword = "Redis-New-Secret-3c4d";
-        var directory = Directory.CreateTempSubdirectory("gw-secret-");
-        var passwordFile = Path.Combine(directory.FullName, "password");
+        using var directory = new TempFolder("gw-secret-");
+        var passwordFile = directory.PathOf("password");
         await File.WriteAllTextAsync(passwordFile, oldPassword, Ct);
         using var admin = await server.ConnectAsync();
         await admin.SendAsync("CONFIG", "SET", "requirepass", oldPassword);
@@ -200,7 +200,6 @@ public sealed class RedisFaultTests(RedisServer server)
         {
             await admin.SendAsync("AUTH", newPassword);
             await admin.SendAsync("CONFIG", "SET", "requirepass", "");
-            directory.Delete(recursive: true);
         }
     }
 }

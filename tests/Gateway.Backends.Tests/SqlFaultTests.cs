@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Gateway.Backends.Sql;
+using Gateway.Testing;
 using Gateway.Testing.Sql;
 
 namespace Gateway.Backends.Tests;
@@ -66,8 +67,8 @@ public sealed class SqlFaultTests(PostgresFixture postgres)
     {
         const string rotated = "Pg-Rotated-Secret-93ab";
         var initial = _server.Password;
-        var directory = Directory.CreateTempSubdirectory("gw-secret-");
-        var passwordFile = Path.Combine(directory.FullName, "password");
+        using var directory = new TempFolder("gw-secret-");
+        var passwordFile = directory.PathOf("password");
         await File.WriteAllTextAsync(passwordFile, initial + "\n", Ct);
         var logs = new CapturingLoggerFactory();
         try
@@ -96,7 +97,6 @@ public sealed class SqlFaultTests(PostgresFixture postgres)
         finally
         {
             await _server.ChangePasswordAsync(initial);
-            directory.Delete(recursive: true);
         }
 
         Assert.DoesNotContain(initial, logs.AllText);
