@@ -37,7 +37,7 @@ failed=${failed:-0}
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # a test host crashed or a project failed to run: never report that as green
 fi
-# The names of the failed tests, last, where a CI log's tail shows them.
-grep -E '^failed [A-Za-z]' "$log" | sed 's/^/  /'
+# The failed tests with the first lines of their messages, last, where a CI log's tail shows them.
+grep -A 6 -E '^failed [A-Za-z]' "$log" | grep -v -E '^\s+at ' | sed 's/^/  /'
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

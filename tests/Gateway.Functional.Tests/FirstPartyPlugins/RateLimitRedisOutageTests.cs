@@ -82,7 +82,7 @@ public sealed class RateLimitRedisOutageTests
     [Fact]
     public async Task RedisAbsentAtStart_GatewayStartsReady_CallsFailFast_AndTheBreakerRecoversWhenRedisComesUp()
     {
-        // Take a port for Redis, then leave it empty while the gateway starts.
+        // Take a port for Redis, then leave it closed (held, see StopAsync) while the gateway starts.
         await using var redis = await RedisProcess.StartAsync();
         await redis.StopAsync();
         await using var upstream = new TestUpstream();

@@ -15,6 +15,7 @@ public sealed class RedisProcess : IAsyncDisposable
     private readonly string[] _arguments;
     private readonly string _executable;
     private Process? _process;
+    private Socket? _heldPort;
 
     private RedisProcess(string executable, int port, string directory, string[] arguments)
     {
@@ -92,6 +93,8 @@ public sealed class RedisProcess : IAsyncDisposable
     /// <summary>Starts the process (again) with the same port and folder, and waits until it answers PING.</summary>
     public async Task RestartAsync()
     {
+        _heldPort?.Dispose();
+        _heldPort = null;
         var info = new ProcessStartInfo(_executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in _arguments)
         {
@@ -128,7 +131,11 @@ public sealed class RedisProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the process by its PID (an outage, not a clean shutdown) and waits until it is gone.</summary>
+    /// <summary>
+    /// Kills the process by its PID (an outage, not a clean shutdown) and waits until it is gone. Until it restarts,
+    /// its port stays bound without listening: connections are refused as by a stopped server, and the kernel hands
+    /// the port to no other test's server meanwhile (a stopped Redis whose port another Redis took answers again).
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is { HasExited: false } process)
@@ -139,6 +146,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
         _process?.Dispose();
         _process = null;
+        _heldPort ??= HoldClosed(Port);
     }
 
     /// <summary>Sends one command over the unix socket and returns the raw RESP reply.</summary>
@@ -187,12 +195,33 @@ public sealed class RedisProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        _heldPort?.Dispose();
+        _heldPort = null;
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>Binds the port without listening; null if something else took it first.</summary>
+    private static Socket? HoldClosed(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        // The killed server's connections may linger in TIME_WAIT on the port; the kernel still never hands a bound
+        // port out for a bind to port 0, which is how every test picks its servers' ports.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
         }
     }
 
