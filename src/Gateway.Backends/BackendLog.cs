@@ -32,6 +32,9 @@ internal static partial class BackendLog
     [LoggerMessage(EventId = 5005, EventName = "database_unreachable_at_start", Level = LogLevel.Warning, Message = "Database {Target}: unreachable during start-up checks ({Cause}); statements will be described on first use")]
     public static partial void DatabaseUnreachableAtStart(ILogger logger, string target, string cause);
 
+    [LoggerMessage(EventId = 5016, EventName = "database_pool_not_filled", Level = LogLevel.Warning, Message = "Database {Target}: opened {Opened} of the {Minimum} connections the pool keeps ({Cause}); the rest open on demand")]
+    public static partial void DatabasePoolNotFilled(ILogger logger, string target, int opened, int minimum, string cause);
+
     [LoggerMessage(EventId = 5010, EventName = "redis_command_refused", Level = LogLevel.Warning, Message = "Redis target {Target}: plugin {Plugin} sent {Command}, refused with BAD_ARGUMENT: {Remedy}")]
     public static partial void RedisCommandRefused(ILogger logger, string target, string plugin, string command, string remedy);
 

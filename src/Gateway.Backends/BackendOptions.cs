@@ -91,6 +91,7 @@ public sealed record DatabaseOptions
 {
     public const int DefaultTimeoutMs = 100;
     public const int DefaultMaxPoolSize = 32;
+    public const int DefaultMinPoolSize = 4;
 
     public required string Name { get; init; }
     /// <summary>PostgreSQL unless set (the enum's zero value).</summary>
@@ -102,6 +103,10 @@ public sealed record DatabaseOptions
     /// <summary>Default and maximum per-call timeout, covering the pool wait and the execution.</summary>
     public int TimeoutMs { get; init; } = DefaultTimeoutMs;
     public int MaxPoolSize { get; init; } = DefaultMaxPoolSize;
+    /// <summary>Connections opened at start and kept open while idle; more than <see cref="MaxPoolSize"/> count as that many.</summary>
+    public int MinPoolSize { get; init; } = DefaultMinPoolSize;
+
+    internal int KeptOpen => Math.Min(MinPoolSize, MaxPoolSize);
     /// <summary>Connections one plugin may hold at once; 0 = half of <see cref="MaxPoolSize"/>, rounded up.</summary>
     public int MaxConnectionsPerPlugin { get; init; }
     /// <summary>PEM CA bundle the server's certificate is verified against (with an <c>SSL Mode</c> that verifies).</summary>

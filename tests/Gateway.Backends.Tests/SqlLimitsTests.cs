@@ -73,6 +73,29 @@ public abstract class SqlLimitsTests(DatabaseServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartUpChecks_OpenThePoolsMinimum_WhichTheCallsAfterThemUse()
+    {
+        // Earlier tests' pools close with their registries; their connections may take a moment to leave the server.
+        var watch = Stopwatch.StartNew();
+        while (await server.ConnectionsAsync() > 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"{await server.ConnectionsAsync()} connections left by earlier tests");
+            await Task.Delay(50, Ct);
+        }
+
+        await using var registry = BackendRegistry.Create([], [Options("warm", timeoutMs: 5000, maxPoolSize: 8) with { MinPoolSize = 3 }], NullLoggerFactory.Instance);
+        Assert.Empty(await registry.CheckAsync(Ct));
+        Assert.Equal(3, await server.ConnectionsAsync());
+
+        // Calls one at a time, and three at once, find an idle connection: none is opened for them.
+        var database = registry.FindDatabase("warm")!;
+        Assert.Equal(SqlCallStatus.Ok, (await database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0)).Status);
+        var together = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => database.ExecuteAsync("find_key", SqlWire.Params("k1"), 0, "p")));
+        Assert.All(together, r => Assert.Equal(SqlCallStatus.Ok, r.Status));
+        Assert.Equal(3, await server.ConnectionsAsync());
+    }
+
+    [Fact]
     public async Task TimedOutStatement_IsStoppedOnTheServer_AndItsSlotFreedOnlyThen()
     {
         await using var registry = BackendRegistry.Create([], [Options("slow", timeoutMs: 300, maxPoolSize: 2, share: 1)], NullLoggerFactory.Instance);

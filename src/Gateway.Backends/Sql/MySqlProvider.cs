@@ -15,6 +15,7 @@ internal sealed class MySqlProvider : SqlProvider
         var connectionString = new MySqlConnectionStringBuilder(options.ConnectionString)
         {
             MaximumPoolSize = (uint)options.MaxPoolSize,
+            MinimumPoolSize = (uint)options.KeptOpen,
             // Values are mapped by column type; these keep the driver from reinterpreting them.
             GuidFormat = MySqlGuidFormat.None,
             TreatTinyAsBoolean = true,

@@ -16,6 +16,7 @@ internal sealed class PostgresProvider : SqlProvider
         var connectionString = new NpgsqlConnectionStringBuilder(options.ConnectionString)
         {
             MaxPoolSize = options.MaxPoolSize,
+            MinPoolSize = options.KeptOpen,
             // Session settings that make PostgreSQL's text output the canonical form of the result encoding.
             Options = "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=1",
             // Keep every configured statement prepared on each physical connection.

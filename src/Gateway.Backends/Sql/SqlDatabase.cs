@@ -209,6 +209,42 @@ public sealed class SqlDatabase : IAsyncDisposable
                 return;
             }
         }
+
+        await OpenMinimumAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens the pool's minimum of connections, all held at once so each is a connection of its own, and gives them back
+    /// to the pool, which keeps them while idle. Without them the first calls after start each find no idle connection
+    /// and open one, and on PostgreSQL a connection is a new server process: milliseconds a call waits, while the calls
+    /// behind it open more. A connection that cannot be opened now is opened on demand later, as without this.
+    /// </summary>
+    private async Task OpenMinimumAsync(CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(_options.TimeoutMs, 5000)));
+        var opening = new Task<DbConnection>[_options.KeptOpen];
+        for (int i = 0; i < opening.Length; i++)
+        {
+            opening[i] = _provider!.OpenAsync(deadline.Token).AsTask();
+        }
+
+        try
+        {
+            await Task.WhenAll(opening).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException || _provider!.TryClassify(ex, out _))
+        {
+            BackendLog.DatabasePoolNotFilled(_logger, Name, opening.Count(t => t.IsCompletedSuccessfully), opening.Length, ex.GetType().Name);
+        }
+
+        foreach (var open in opening)
+        {
+            if (open.IsCompletedSuccessfully)
+            {
+                await open.Result.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private SqlPluginLane Lane(string plugin) => _lanes.GetOrAdd(plugin, NewLane, this);

@@ -65,6 +65,8 @@ public sealed record DatabaseConfig
     public string? PasswordFile { get; init; }
     public int TimeoutMs { get; init; } = DatabaseOptions.DefaultTimeoutMs;
     public int MaxPoolSize { get; init; } = DatabaseOptions.DefaultMaxPoolSize;
+    /// <summary>Connections opened at start and kept while idle, so the first calls find them open. Null = 4, or <see cref="MaxPoolSize"/> if smaller.</summary>
+    public int? MinPoolSize { get; init; }
     /// <summary>Connections one plugin may hold at once, so one plugin's burst leaves the rest of the pool to the others. Null = half of <see cref="MaxPoolSize"/>, rounded up.</summary>
     public int? MaxConnectionsPerPlugin { get; init; }
     /// <summary>PEM CA bundle for TLS to the database (absolute after loading); the connection string's SSL Mode decides whether TLS is used.</summary>
@@ -81,6 +83,7 @@ public sealed record DatabaseConfig
         && PasswordFile == other.PasswordFile
         && TimeoutMs == other.TimeoutMs
         && MaxPoolSize == other.MaxPoolSize
+        && MinPoolSize == other.MinPoolSize
         && MaxConnectionsPerPlugin == other.MaxConnectionsPerPlugin
         && CaFile == other.CaFile
         && ConfigEquality.Maps(Statements, other.Statements)

@@ -376,6 +376,11 @@ internal sealed class ConfigValidator(GatewayConfig config, ConfigErrors errors)
             PasswordChoice(path, database.Password, database.PasswordFile);
             Positive($"{path}.timeoutMs", database.TimeoutMs);
             Positive($"{path}.maxPoolSize", database.MaxPoolSize);
+            if (database.MinPoolSize is { } minimum && (minimum < 0 || minimum > database.MaxPoolSize))
+            {
+                errors.Add($"{path}.minPoolSize", $"must be between 0 and maxPoolSize ({database.MaxPoolSize}), is {minimum}");
+            }
+
             if (database.MaxConnectionsPerPlugin is { } share && (share <= 0 || share > database.MaxPoolSize))
             {
                 errors.Add($"{path}.maxConnectionsPerPlugin", $"must be between 1 and maxPoolSize ({database.MaxPoolSize}), is {share}");

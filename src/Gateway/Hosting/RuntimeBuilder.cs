@@ -115,6 +115,7 @@ public static class RuntimeBuilder
                 PasswordFile = d.PasswordFile,
                 TimeoutMs = d.TimeoutMs,
                 MaxPoolSize = d.MaxPoolSize,
+                MinPoolSize = d.MinPoolSize ?? DatabaseOptions.DefaultMinPoolSize,
                 MaxConnectionsPerPlugin = d.MaxConnectionsPerPlugin ?? 0,
                 CaFile = d.CaFile,
                 Statements = d.Statements,

@@ -46,6 +46,9 @@ public abstract class DatabaseServer : IAsyncDisposable
     /// <summary>Statements of <see cref="User"/> the server is still running whose text starts with <paramref name="prefix"/>.</summary>
     public abstract Task<int> RunningStatementsAsync(string prefix);
 
+    /// <summary>The connections <see cref="User"/> has open now, busy or idle.</summary>
+    public abstract Task<int> ConnectionsAsync();
+
     /// <summary>
     /// Makes a server with <paramref name="startOnce"/>, again on another port when it fails to start, up to three
     /// times: a free port can be taken by another test's server between <see cref="ServerProcess.FreePort"/> and the

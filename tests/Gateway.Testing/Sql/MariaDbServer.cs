@@ -110,6 +110,9 @@ public sealed class MariaDbServer : DatabaseServer
     public override async Task<int> RunningStatementsAsync(string prefix) =>
         int.Parse(await SqlAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE user = '{User}' AND info LIKE '{prefix.Replace("'", "''")}%'"));
 
+    public override async Task<int> ConnectionsAsync() =>
+        int.Parse(await SqlAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE user = '{User}'"));
+
     /// <summary>
     /// Stops the whole server (one process): its statements neither end nor see a cancel (KILL QUERY) until
     /// disposal, and nothing, not even <see cref="SqlAsync"/>, is answered meanwhile.

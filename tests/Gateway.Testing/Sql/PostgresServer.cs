@@ -124,6 +124,9 @@ public sealed class PostgresServer : DatabaseServer
         int.Parse(await SqlAsync(
             $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{User}' AND state = 'active' AND query LIKE '{prefix.Replace("'", "''")}%'"));
 
+    public override async Task<int> ConnectionsAsync() =>
+        int.Parse(await SqlAsync($"SELECT count(*) FROM pg_stat_activity WHERE usename = '{User}'"));
+
     /// <summary>
     /// Stops the backend process running <see cref="User"/>'s active statement that starts with
     /// <paramref name="prefix"/>: the statement neither ends nor sees a cancel request until disposal.

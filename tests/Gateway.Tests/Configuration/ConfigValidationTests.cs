@@ -88,6 +88,8 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "password": "x", "passwordFile": "p.wasm" } } }""", "databases.d.passwordFile: set either password or passwordFile, not both")]
     [InlineData("""{ "databases": { "d": { "provider": "oracle", "connectionString": "Host=h" } } }""", "databases.d.provider: \"oracle\" is not one of: postgresql, mysql")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "maxPoolSize": 4, "maxConnectionsPerPlugin": 5 } } }""", "databases.d.maxConnectionsPerPlugin: must be between 1 and maxPoolSize (4), is 5")]
+    [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "maxPoolSize": 4, "minPoolSize": 5 } } }""", "databases.d.minPoolSize: must be between 0 and maxPoolSize (4), is 5")]
+    [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "minPoolSize": -1 } } }""", "databases.d.minPoolSize: must be between 0 and maxPoolSize (32), is -1")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "maxConnectionsPerPlugin": 0 } } }""", "databases.d.maxConnectionsPerPlugin: must be between 1 and maxPoolSize (32), is 0")]
     [InlineData("""{ "databases": { "d": { "provider": "mysql", "connectionString": "Server=h", "caFile": "no-such-ca.pem" } } }""", "databases.d.caFile: cannot read \"{root}/no-such-ca.pem\": no such file")]
     [InlineData("""{ "databases": { "d": { "connectionString": "Host=h", "statements": { "s": { "sql": "SELECT 1", "maxRows": 0 } } } } }""", "databases.d.statements.s.maxRows: must be positive, is 0")]

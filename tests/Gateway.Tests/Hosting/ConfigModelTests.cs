@@ -65,7 +65,7 @@ public sealed class ConfigModelTests
       },
       "databases": {
         "d1": { "provider": "mysql", "connectionString": "Server=db.test;Database=d", "password": "pw", "timeoutMs": 101,
-                "maxPoolSize": 5, "maxConnectionsPerPlugin": 2, "caFile": "ca.pem",
+                "maxPoolSize": 5, "minPoolSize": 3, "maxConnectionsPerPlugin": 2, "caFile": "ca.pem",
                 "statements": { "s": { "sql": "SELECT 1", "maxRows": 2, "maxResultBytes": 3 } },
                 "circuitBreaker": { "failureThreshold": 2, "openMs": 1003 } },
         "d2": { "connectionString": "Host=db.test;Database=d", "passwordFile": "db-password" }
