@@ -204,6 +204,31 @@ public sealed class SlowClientTests
         Assert.True(await MetricAsync(gateway, "gateway_client_timeouts_total{timeout=\"response_write\"} 0"), "a steady reader was counted as stalled");
     }
 
+    [Fact]
+    public async Task PipelinedClientThatReadsLate_GetsEveryResponseOnItsConnection()
+    {
+        // Small bodies that come whole with their heads, asked for faster than the client reads: the gateway's sends fill
+        // the sockets, a flush after such a body waits for room, and the exchange must go on, on its worker, once the
+        // client reads again.
+        const int Requests = 1000;
+        const int BodyLength = 8 * 1024;
+        string response = $"HTTP/1.1 200 OK\r\ncontent-length: {BodyLength}\r\n\r\n" + new string('x', BodyLength);
+        await using var upstream = new TestUpstream((_, stream) => TestUpstream.WriteAsync(stream, response));
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint)));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+        await socket.ConnectAsync(IPAddress.Loopback, gateway.Port, TestContext.Current.CancellationToken);
+        using var stream = new NetworkStream(socket);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(RawClient.Get("/small"), Requests))), TestContext.Current.CancellationToken);
+        // 8 MB of answers: more than the gateway's send buffer and the client's receive buffer hold while nobody reads.
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+
+        long expected = (long)Requests * Encoding.ASCII.GetByteCount(response);
+        long delivered = await DrainAsync(stream, TimeSpan.FromSeconds(30), expected);
+        Assert.Equal(expected, delivered);
+        Assert.DoesNotContain("connection_failed", gateway.Output, StringComparison.Ordinal);
+    }
+
     private static async Task TrickleAsync(NetworkStream stream, TimeSpan every, CancellationToken stop)
     {
         byte[] one = "x"u8.ToArray();
@@ -248,7 +273,8 @@ public sealed class SlowClientTests
     }
 
     /// <summary>Reads until EOF or reset, within <paramref name="limit"/>; how many bytes came.</summary>
-    private static async Task<long> DrainAsync(NetworkStream stream, TimeSpan limit)
+    /// <summary>Reads until the connection ends or <paramref name="until"/> bytes came; throws when <paramref name="limit"/> passes first.</summary>
+    private static async Task<long> DrainAsync(NetworkStream stream, TimeSpan limit, long until = long.MaxValue)
     {
         using var timeout = new CancellationTokenSource(limit);
         byte[] buffer = new byte[256 * 1024];
@@ -256,7 +282,7 @@ public sealed class SlowClientTests
         try
         {
             int n;
-            while ((n = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+            while (total < until && (n = await stream.ReadAsync(buffer, timeout.Token)) > 0)
             {
                 total += n;
             }

@@ -389,7 +389,12 @@ internal sealed class BodyPump
         }
     }
 
-    /// <summary>A flush the target could not take at once: a client's blocked write is TO-4's to time.</summary>
+    /// <summary>
+    /// A flush the target could not take at once: a client's blocked write is TO-4's to time. A pooled frame, as every
+    /// step the exchange awaits: the exchange awaits the pump without the captured context, and a task-backed step would
+    /// resume it on the thread pool (a task does not run continuations inline under the worker's context).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledFrameBuilder<>))]
     private async ValueTask<PumpStatus> AwaitFlushAsync(ValueTask<FlushResult> pending, bool released)
     {
         TransferWatchdog? watch = _transfer.Watch;
