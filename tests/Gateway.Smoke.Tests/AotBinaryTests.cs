@@ -93,7 +93,7 @@ public sealed class AotBinaryTests
               "clusters": { "up": { "endpoints": ["127.0.0.1:9"] } },
               "routes": [{ "name": "all", "match": { "pathPrefix": "/" }, "cluster": "up" }] }
             """, TestContext.Current.CancellationToken);
-        var (exit, output) = await RunAsync("--config", config).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var (exit, output) = await RunAsync("--config", config);
         Assert.True(exit == 1, output);
         string key = taken == "listener" ? "listeners[0] (public)" : "admin.port";
         Assert.Contains($"{key}: cannot listen on 127.0.0.1:{port}: address already in use", output);
@@ -152,8 +152,21 @@ public sealed class AotBinaryTests
             info.ArgumentList.Add(a);
         }
         using var p = Process.Start(info)!;
-        string output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, output);
+        // Both streams at once: a child that fills one while the other is read first would never exit.
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await p.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A binary that does not exit fails the test, and is not left running after it.
+            p.Kill();
+            await p.WaitForExitAsync();
+            throw new TimeoutException($"{binary} {string.Join(' ', args)} did not exit within 30 s");
+        }
+        return (p.ExitCode, await stdout + await stderr);
     }
 }

@@ -55,6 +55,12 @@ public sealed class RedisProcess : IAsyncDisposable
                 // A free port is free when picked, not necessarily when the server binds it: another one.
                 await process.DisposeAsync();
             }
+            catch (Exception)
+            {
+                // The last attempt: the server and its folder go with the failure.
+                await process.DisposeAsync();
+                throw;
+            }
         }
     }
 
