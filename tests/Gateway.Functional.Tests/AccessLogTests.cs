@@ -55,7 +55,7 @@ public sealed class AccessLogTests
     {
         await using var upstream = new TestUpstream();
         // A cluster nobody listens on: its requests end in the gateway's own 502.
-        int closedPort = GatewayProcess.FreePort();
+        using var closed = ClosedPort.Any();
         string behaviors = RepoPaths.TestModule("behaviors");
         string config = $$"""
         {
@@ -64,7 +64,7 @@ public sealed class AccessLogTests
           "admin": { "address": "127.0.0.1", "port": 0 },
           "clusters": {
             "backend": { "endpoints": ["{{upstream.Endpoint}}"] },
-            "gone": { "endpoints": ["127.0.0.1:{{closedPort}}"] }
+            "gone": { "endpoints": ["127.0.0.1:{{closed.Port}}"] }
           },
           "routes": [
             { "name": "local", "match": { "pathPrefix": "/local" }, "cluster": "backend", "plugins": ["local"] },

@@ -83,11 +83,8 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task UpstreamDown_Answers502()
     {
-        // A port bound but not listening refuses connections, and no other test's server can take it meanwhile.
-        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        closed.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        int closedPort = ((System.Net.IPEndPoint)closed.LocalEndPoint!).Port;
-        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote($"127.0.0.1:{closedPort}")));
+        using var closed = ClosedPort.Any();
+        await using var gateway = await GatewayProcess.StartAsync(TestConfig.Proxy(TestConfig.Quote($"127.0.0.1:{closed.Port}")));
         using var client = new RawClient(gateway.Port);
         await client.SendAsync(RawClient.Get());
         var response = await client.ReadResponseAsync();
@@ -143,7 +140,9 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task EndpointFailing_IsEjectedThenRecovers()
     {
-        int deadPort = GatewayProcess.FreePort();
+        // Down until revived below: a port held closed, let go just before its server starts.
+        using var dead = ClosedPort.Any();
+        int deadPort = dead.Port;
         await using var alive = new TestUpstream();
         string cluster = ", \"ejection\": { \"consecutiveFailures\": 2, \"cooldownMs\": 1500 }";
         await using var gateway = await GatewayProcess.StartAsync(
@@ -160,6 +159,7 @@ public sealed class ErrorHandlingTests
         // While ejected the dead endpoint is skipped: only the failures before the ejection were counted.
         Assert.Contains("gateway_upstream_errors_total{cluster=\"backend\",cause=\"connect_refused\"} 2", metrics);
 
+        dead.Dispose();
         await using var revived = new TestUpstream(port: deadPort);
         await Task.Delay(1800, TestContext.Current.CancellationToken);
         for (int i = 0; i < 10; i++)

@@ -33,7 +33,7 @@ public sealed class ExchangeEndTests
                     break;
             }
         });
-        int closedPort = GatewayProcess.FreePort();
+        using var closed = ClosedPort.Any();
         string behaviors = RepoPaths.TestModule("behaviors");
         string config = $$"""
         {
@@ -42,7 +42,7 @@ public sealed class ExchangeEndTests
           "admin": { "address": "127.0.0.1", "port": 0 },
           "clusters": {
             "backend": { "endpoints": ["{{upstream.Endpoint}}"], "requestTimeoutMs": 300 },
-            "gone": { "endpoints": ["127.0.0.1:{{closedPort}}"] }
+            "gone": { "endpoints": ["127.0.0.1:{{closed.Port}}"] }
           },
           "routes": [
             { "name": "local", "match": { "pathPrefix": "/local" }, "cluster": "backend", "plugins": ["local"] },

@@ -15,7 +15,7 @@ public sealed class RedisProcess : IAsyncDisposable
     private readonly string[] _arguments;
     private readonly string _executable;
     private Process? _process;
-    private Socket? _heldPort;
+    private ClosedPort? _heldPort;
 
     private RedisProcess(string executable, int port, string directory, string[] arguments)
     {
@@ -152,7 +152,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
         _process?.Dispose();
         _process = null;
-        _heldPort ??= HoldClosed(Port);
+        _heldPort ??= ClosedPort.TryHold(Port);
     }
 
     /// <summary>Sends one command over the unix socket and returns the raw RESP reply.</summary>
@@ -209,25 +209,6 @@ public sealed class RedisProcess : IAsyncDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    /// <summary>Binds the port without listening; null if something else took it first.</summary>
-    private static Socket? HoldClosed(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        // The killed server's connections may linger in TIME_WAIT on the port; the kernel still never hands a bound
-        // port out for a bind to port 0, which is how every test picks its servers' ports.
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        try
-        {
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-            return socket;
-        }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            return null;
         }
     }
 
