@@ -193,8 +193,7 @@ public sealed class SqlDatabase : IAsyncDisposable
 
         foreach (var statement in _statements.Values)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(_options.TimeoutMs, 5000)));
+            using var deadline = StartUpDeadline(ct);
             try
             {
                 await statement.DescribeAsync(_provider!, deadline.Token).ConfigureAwait(false);
@@ -203,7 +202,7 @@ public sealed class SqlDatabase : IAsyncDisposable
             {
                 problems.Add($"{prefix}statements.{statement.Id}: {_provider.Describe(ex)}");
             }
-            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException || _provider!.TryClassify(ex, out _))
+            catch (Exception ex) when (FromDatabase(ex))
             {
                 BackendLog.DatabaseUnreachableAtStart(_logger, Name, ex.GetType().Name);
                 return;
@@ -221,8 +220,7 @@ public sealed class SqlDatabase : IAsyncDisposable
     /// </summary>
     private async Task OpenMinimumAsync(CancellationToken ct)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(_options.TimeoutMs, 5000)));
+        using var deadline = StartUpDeadline(ct);
         var opening = new Task<DbConnection>[_options.KeptOpen];
         for (int i = 0; i < opening.Length; i++)
         {
@@ -233,7 +231,7 @@ public sealed class SqlDatabase : IAsyncDisposable
         {
             await Task.WhenAll(opening).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException || _provider!.TryClassify(ex, out _))
+        catch (Exception ex) when (FromDatabase(ex))
         {
             BackendLog.DatabasePoolNotFilled(_logger, Name, opening.Count(t => t.IsCompletedSuccessfully), opening.Length, ex.GetType().Name);
         }
@@ -246,6 +244,17 @@ public sealed class SqlDatabase : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>A start-up step's bound: the call timeout, but never under 5 s (a first connection may be slow).</summary>
+    private CancellationTokenSource StartUpDeadline(CancellationToken ct)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(_options.TimeoutMs, 5000)));
+        return deadline;
+    }
+
+    /// <summary>A failure a start-up step expects from the database or its deadline (the driver's, or a timeout), not a fault of the gateway's own.</summary>
+    private bool FromDatabase(Exception ex) => ex is OperationCanceledException or TimeoutException || _provider!.TryClassify(ex, out _);
 
     private SqlPluginLane Lane(string plugin) => _lanes.GetOrAdd(plugin, NewLane, this);
 
