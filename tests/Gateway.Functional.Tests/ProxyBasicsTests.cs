@@ -115,6 +115,16 @@ public sealed class ProxyBasicsTests
         Assert.Equal("127.0.0.1", received.Header("x-forwarded-for"));
         Assert.Equal("http", received.Header("x-forwarded-proto"));
         Assert.Matches("^[0-9a-f]{32}$", received.Header("x-request-id"));
+
+        // The same connection, the same Host, and hop-by-hop fields without a Connection field: still none forwarded.
+        await client.SendAsync("GET /c HTTP/1.1\r\nHost: a.test:8080\r\nTE: trailers\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nX-Keep: again\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.True(upstream.Requests.TryDequeue(out received));
+        Assert.Equal("a.test:8080", received.Header("host"));
+        Assert.Equal("again", received.Header("x-keep"));
+        Assert.Null(received.Header("te"));
+        Assert.Null(received.Header("keep-alive"));
+        Assert.Null(received.Header("proxy-connection"));
     }
 
     [Theory]

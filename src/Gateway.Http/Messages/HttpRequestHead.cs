@@ -33,6 +33,19 @@ public sealed class HttpRequestHead
     /// <summary>The request carried <c>Expect: 100-continue</c> (RFC 9110 §10.1.1).</summary>
     public bool ExpectContinue { get; set; }
 
+    /// <summary>
+    /// Whether the head may hold hop-by-hop fields (HOP-1, HOP-2) for the forwarder to remove: true until a parser
+    /// finds none, so a head built any other way is always cleaned.
+    /// </summary>
+    public bool MayHoldHopByHopFields { get; set; } = true;
+
+    /// <summary>
+    /// The Host value of this connection's last request, as validated (lower case). Clients repeat their Host on every
+    /// request of a connection, so the parser takes identical bytes as this same authority instead of validating them
+    /// again. Kept across <see cref="Reset"/>.
+    /// </summary>
+    internal string? PreviousHost { get; set; }
+
     /// <summary>The path part of <see cref="Target"/>, without the query.</summary>
     public ReadOnlySpan<char> Path
     {
@@ -55,5 +68,6 @@ public sealed class HttpRequestHead
         ContentLength = 0;
         KeepAlive = true;
         ExpectContinue = false;
+        MayHoldHopByHopFields = true;
     }
 }

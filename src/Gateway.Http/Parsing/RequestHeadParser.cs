@@ -67,6 +67,7 @@ public static class RequestHeadParser
         bool hasUpgrade = false;
         bool hasAuthorization = false;
         bool hasContentType = false;
+        bool hopByHop = false;
         bool first = true;
         while (true)
         {
@@ -97,11 +98,12 @@ public static class RequestHeadParser
                         return RequestRejection.DuplicateHost;
                     }
                     hostSeen = true;
-                    host = Authority.Normalize(value);
+                    host = head.PreviousHost is { } previous && Ascii.Equals(value, previous) ? previous : Authority.Normalize(value);
                     if (host is null)
                     {
                         return RequestRejection.InvalidHost;
                     }
+                    head.PreviousHost = host;
                     continue;
                 case HeaderNames.ContentLength:
                     result = framing.AddContentLength(value);
@@ -123,6 +125,7 @@ public static class RequestHeadParser
                     continue;
                 case HeaderNames.Connection:
                     // HOP-2; the field stays for the forwarder, which removes it and the fields it names (HOP-1).
+                    hopByHop = true;
                     result = connection.Add(value);
                     if (result != RequestRejection.None)
                     {
@@ -151,6 +154,7 @@ public static class RequestHeadParser
                         return RequestRejection.FramingHeaderLookalike; // HF-7
                     }
                     hasUpgrade |= ReferenceEquals(name, HeaderNames.Upgrade);
+                    hopByHop |= HopByHopFields.IsAlways(name);
                     head.Headers.Add(name, Latin1StringCache.Current.Get(value));
                     break;
             }
@@ -192,6 +196,7 @@ public static class RequestHeadParser
         head.KeepAlive = head.MinorVersion == 1 && !connection.Close;
         // EX-2: a request without a body needs no 100 response.
         head.ExpectContinue = expectContinue && hasBody;
+        head.MayHoldHopByHopFields = hopByHop;
         return RequestRejection.None;
     }
 

@@ -153,7 +153,7 @@ internal sealed partial class ProxyExchange : IDisposable
     {
         ExchangeState s = _state;
         s.Upgrade = UpgradeRequest.Offered(request);
-        if (!ForwardingHeaders.RemoveHopByHop(request.Headers))
+        if (request.MayHoldHopByHopFields && !ForwardingHeaders.RemoveHopByHop(request.Headers))
         {
             s.Fail(ExchangeError.Rejected(ExchangeStage.RequestHead, RequestRejection.InvalidConnection));
             return false;

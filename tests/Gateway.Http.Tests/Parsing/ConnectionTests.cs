@@ -113,4 +113,27 @@ public class ConnectionTests
     [InlineData("HTTP/1.0", "Connection: keep-alive\r\n", false)]
     public void KA3_Persistence_OnlyHttp11WithoutClose(string version, string fields, bool keepAlive) =>
         Assert.Equal(keepAlive, Request.Accepted(Get(fields, version: version)).KeepAlive);
+
+    /// <summary>
+    /// HOP-1: the parser tells the forwarder whether there is anything to strip; a head with no hop-by-hop field is not
+    /// searched again. A head it did not parse (or a reset one) always is.
+    /// </summary>
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("Accept: */*\r\nUser-Agent: t\r\n", false)]
+    [InlineData("Connection: keep-alive\r\n", true)]
+    [InlineData("Keep-Alive: timeout=5\r\n", true)]
+    [InlineData("TE: trailers\r\n", true)]
+    [InlineData("Proxy-Connection: keep-alive\r\n", true)]
+    [InlineData("Upgrade: h2c\r\n", true)]
+    [InlineData("Trailer: x\r\n", true)]
+    [InlineData("Proxy-Authorization: Basic eA==\r\n", true)]
+    [InlineData("HTTP2-Settings: AAA\r\n", true)]
+    public void HOP1_ParserSaysWhetherHopByHopFieldsMayBeThere(string fields, bool may)
+    {
+        HttpRequestHead head = Request.Accepted(Get(fields));
+        Assert.Equal(may, head.MayHoldHopByHopFields);
+        head.Reset();
+        Assert.True(head.MayHoldHopByHopFields);
+    }
 }

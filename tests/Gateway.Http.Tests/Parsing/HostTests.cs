@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using Gateway.Http.Messages;
 using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Tests.Parsing;
@@ -102,5 +105,36 @@ public class HostTests
         Assert.Equal("api.example.com:8443", head.Authority);
         Assert.False(head.Headers.Contains("host"));
         Assert.Equal(1, head.Headers.Count);
+    }
+
+    /// <summary>
+    /// A connection's head remembers the Host it last validated and takes identical bytes as that authority; anything
+    /// else, a different case included, is validated and lower-cased as on a first request.
+    /// </summary>
+    [Fact]
+    public void H3_RepeatedHostOnOneConnection_SameAuthorityAndSameVerdicts()
+    {
+        var head = new HttpRequestHead();
+        Assert.Equal(RequestRejection.None, ParseInto(head, "A.Test:8080"));
+        string first = head.Authority;
+        Assert.Equal("a.test:8080", first);
+
+        Assert.Equal(RequestRejection.None, ParseInto(head, "a.test:8080"));
+        Assert.Same(first, head.Authority);
+
+        Assert.Equal(RequestRejection.None, ParseInto(head, "B.test"));
+        Assert.Equal("b.test", head.Authority);
+
+        Assert.Equal(RequestRejection.InvalidHost, ParseInto(head, "b.test, b.test"));
+        Assert.Equal(RequestRejection.InvalidHost, ParseInto(head, "b.test:99999"));
+        Assert.Equal(RequestRejection.None, ParseInto(head, "b.test"));
+        Assert.Equal("b.test", head.Authority);
+    }
+
+    private static RequestRejection ParseInto(HttpRequestHead head, string host)
+    {
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n")));
+        RequestHeadParser.TryParse(ref reader, RequestVector.DefaultLimits, head, out RequestRejection rejection);
+        return rejection;
     }
 }
