@@ -28,15 +28,15 @@ public static class HeadWriter
         var b = new HeadBytes(w.GetSpan(
             FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(head.Headers) + addedLines.Length));
         b.Latin1(head.Method);
-        b.Write(" "u8);
+        b.Write((byte)' ');
         b.Latin1(head.Target);
         b.Write(" HTTP/1.1\r\nhost: "u8);
         b.Latin1(head.Authority);
-        b.Write(Crlf);
+        b.Write((byte)'\r', (byte)'\n');
         b.Fields(head.Headers);
         b.Write(addedLines);
         b.Framing(framing, contentLength);
-        b.Write(Crlf);
+        b.Write((byte)'\r', (byte)'\n');
         w.Advance(b.Length);
     }
 
@@ -53,9 +53,9 @@ public static class HeadWriter
         var b = new HeadBytes(w.GetSpan(FixedBytes + reason.Length + (holdsLines ? lines.Length : FieldsLength(head.Headers))));
         b.Write("HTTP/1.1 "u8);
         b.Status(head.StatusCode);
-        b.Write(" "u8);
+        b.Write((byte)' ');
         b.Latin1(reason);
-        b.Write(Crlf);
+        b.Write((byte)'\r', (byte)'\n');
         if (holdsLines)
         {
             b.Write(lines);
@@ -70,13 +70,13 @@ public static class HeadWriter
             // A response without a body that still states a length: metadata of HEAD and 304, or 0 (see BodilessLength).
             b.Write("content-length: "u8);
             b.Number(contentLength);
-            b.Write(Crlf);
+            b.Write((byte)'\r', (byte)'\n');
         }
         if (close)
         {
             b.Write("connection: close\r\n"u8);
         }
-        b.Write(Crlf);
+        b.Write((byte)'\r', (byte)'\n');
         w.Advance(b.Length);
     }
 
@@ -213,6 +213,13 @@ public static class HeadWriter
             return true;
         }
 
+        /// <summary>One octet, such as a space, without a copy call.</summary>
+        public void Write(byte octet)
+        {
+            _span[Length] = octet;
+            Length++;
+        }
+
         /// <summary>Two octets, such as ": " or CRLF, without a copy call.</summary>
         public void Write(byte first, byte second)
         {
@@ -259,7 +266,7 @@ public static class HeadWriter
             {
                 Write("content-length: "u8);
                 Number(contentLength);
-                Write(Crlf);
+                Write((byte)'\r', (byte)'\n');
             }
             else if (framing == BodyFraming.Chunked)
             {
