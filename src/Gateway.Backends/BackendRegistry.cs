@@ -97,6 +97,13 @@ public sealed class BackendRegistry : IAsyncDisposable
     }
 
     /// <summary>
+    /// After a reload: each database opens its pool's minimum (<c>minPoolSize</c>) as it does at start, so the traffic
+    /// that moves to a rebuilt database does not open its connections one call at a time. Failures are logged
+    /// (<c>database_pool_not_filled</c>); the connections are then opened on demand.
+    /// </summary>
+    public Task WarmAsync(CancellationToken ct) => Task.WhenAll(_databases.Select(d => d.WarmAsync(ct)));
+
+    /// <summary>
     /// Finds a target by name or alias. <c>proxy_redis_init</c> appends client options as a query
     /// string (<c>cluster?db=1&amp;…</c>); everything from the first '?' is ignored (docs/proxy-wasm.md, 'Calls that wait').
     /// </summary>

@@ -213,6 +213,12 @@ public sealed class SqlDatabase : IAsyncDisposable
     }
 
     /// <summary>
+    /// A database a reload built opens its pool's minimum as at start (<see cref="OpenMinimumAsync"/>), while it already
+    /// serves calls; one whose configuration was refused has no pool to fill.
+    /// </summary>
+    internal Task WarmAsync(CancellationToken ct) => ConfigurationProblem is null ? OpenMinimumAsync(ct) : Task.CompletedTask;
+
+    /// <summary>
     /// Opens the pool's minimum of connections, all held at once so each is a connection of its own, and gives them back
     /// to the pool, which keeps them while idle. Without them the first calls after start each find no idle connection
     /// and open one, and on PostgreSQL a connection is a new server process: milliseconds a call waits, while the calls

@@ -177,6 +177,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
             {
                 _ = RetireAsync(_backends);
                 _backends = backends;
+                _ = WarmAsync(backends);
             }
             _config = config;
             Interlocked.Increment(ref _reloadsApplied);
@@ -201,10 +202,6 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         retired.Retire();
     }
 
-    /// <summary>
-    /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
-    /// so the old clients are closed once the longest of those has surely passed.
-    /// </summary>
     /// <summary>Plugins' Redis identities and policies live in the backends, so a change there rebuilds them too.</summary>
     private static bool SamePluginRedisAccess(GatewayConfig a, GatewayConfig b)
     {
@@ -225,10 +222,30 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         return true;
     }
 
+    /// <summary>
+    /// Calls already dispatched to the previous backends finish there: they are bounded by their own timeouts,
+    /// so the old clients are closed once the longest of those has surely passed.
+    /// </summary>
     private static async Task RetireAsync(BackendRegistry retired)
     {
         await Task.Delay(TimeSpan.FromSeconds(30));
         await retired.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Rebuilt databases open their pools' minimum as at start, while the new config already serves; what the database
+    /// refuses is logged by the backends and opened on demand, and nothing else may escape unlogged.
+    /// </summary>
+    private async Task WarmAsync(BackendRegistry backends)
+    {
+        try
+        {
+            await backends.WarmAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            GatewayLog.DatabaseWarmUpFailed(_logger, e);
+        }
     }
 
     private void Refuse(IReadOnlyList<string> problems)
@@ -300,4 +317,8 @@ internal static partial class GatewayLog
 
     [LoggerMessage(EventId = 7, EventName = "worker_move_failed", Level = LogLevel.Error, Message = "a worker failed to take up the new config")]
     public static partial void WorkerMoveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8, EventName = "database_warm_up_failed", Level = LogLevel.Warning,
+        Message = "the reloaded databases could not open their kept connections; they open them on demand")]
+    public static partial void DatabaseWarmUpFailed(ILogger logger, Exception exception);
 }

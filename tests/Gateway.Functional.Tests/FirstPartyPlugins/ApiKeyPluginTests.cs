@@ -170,6 +170,32 @@ public sealed class ApiKeyPluginTests
         Assert.Equal("hooli", Assert.Single(upstream.Requests).Header("x-tenant"));
     }
 
+    /// <summary>
+    /// A reload that rebuilds the database opens its kept connections as a start does, before any request needs one.
+    /// The database it replaces keeps its own for the calls still running there, so the server sees both sets.
+    /// </summary>
+    [Fact]
+    public async Task DatabaseRebuiltByReload_OpensItsKeptConnectionsWithoutARequest()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pg = await StartDatabaseAsync();
+        await using var upstream = new TestUpstream();
+        JsonObject databases = Databases(pg);
+        databases["accounts"]!["minPoolSize"] = 2;
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey() }, ["api-key"], databases: databases));
+        Assert.True(await Eventually.HoldsAsync(async () => await pg.ConnectionsAsync() == 2, ct), $"{await pg.ConnectionsAsync()} connections after start");
+
+        databases = Databases(pg, timeoutMs: 4000);
+        databases["accounts"]!["minPoolSize"] = 3;
+        await File.WriteAllTextAsync(gateway.ConfigPath,
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey() }, ["api-key"], databases: databases), ct);
+
+        Assert.True(await Eventually.HoldsAsync(async () => await pg.ConnectionsAsync() == 5, ct), $"{await pg.ConnectionsAsync()} connections after the reload");
+        Assert.Contains("gateway_config_reloads_total{result=\"applied\"} 1", await gateway.AdminGetAsync("/metrics"));
+        Assert.Empty(upstream.Requests);
+    }
+
     [Fact]
     public async Task PasswordFileRotated_NewConnectionsUseTheNewPassword()
     {
