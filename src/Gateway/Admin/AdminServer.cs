@@ -164,20 +164,3 @@ public sealed class AdminServer : IAsyncDisposable
         _stopping.Dispose();
     }
 }
-
-/// <summary>What the admin port reports; implemented by the running gateway.</summary>
-public interface IAdminEndpoints
-{
-    /// <summary>Null when ready (listeners bound, config loaded, not draining); otherwise why not.</summary>
-    string? NotReadyReason { get; }
-
-    void WriteMetrics(StringBuilder output);
-
-    string RedactedConfigJson();
-}
-
-internal static partial class AdminLog
-{
-    [LoggerMessage(EventId = 200, EventName = "admin_started", Level = LogLevel.Information, Message = "admin port bound to {Endpoint}")]
-    public static partial void Started(ILogger logger, string endpoint);
-}
