@@ -8,7 +8,8 @@ namespace Gateway.Http.Parsing;
 /// the size and count limits while the head is still incomplete, so a peer cannot grow the pipe without bound
 /// waiting for a terminator (HF-9, RL-6, NET-5). Line terminators are checked here (G-1): every LF must follow a CR.
 /// A limit is reported at the first byte that breaks it, so a head delivered whole and one trickled byte by byte
-/// get the same verdict.
+/// get the same verdict. A head that lies whole in one span is first tried by <see cref="WholeHeadScan"/>, which
+/// takes only heads this scan accepts; every other verdict is this scan's.
 /// </summary>
 internal static class HeadScanner
 {
@@ -31,6 +32,15 @@ internal static class HeadScanner
         // A socket pipe keeps what it has read in one buffer, so a head almost always lies in one span.
         if (reader.UnreadSpan.Length == reader.Remaining)
         {
+            // No line of a head this short can reach a line or section limit.
+            int shortest = Math.Min(maxStartLineBytes, Math.Min(maxFieldLineBytes, maxHeaderBytes));
+            if (WholeHeadScan.TryFind(reader.UnreadSpan, shortest, maxFieldCount, out int length))
+            {
+                leading = 0;
+                headLength = length;
+                rejection = RequestRejection.None;
+                return ParseStatus.Complete;
+            }
             var span = new SpanLines(reader.UnreadSpan);
             return Scan(ref span, limits, out leading, out headLength, out rejection);
         }
