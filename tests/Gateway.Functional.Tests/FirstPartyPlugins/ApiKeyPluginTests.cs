@@ -201,42 +201,36 @@ public sealed class ApiKeyPluginTests
     {
         await using var pg = await StartDatabaseAsync();
         await pg.SqlAsync($"INSERT INTO api_keys VALUES ({Hash("key-2")}, 't2', 'p'), ({Hash("key-3")}, 't3', 'p'), ({Hash("key-4")}, 't4', 'p')");
-        string secrets = Directory.CreateTempSubdirectory("gateway-secret-").FullName;
-        try
-        {
-            string passwordFile = Path.Combine(secrets, "password");
-            await File.WriteAllTextAsync(passwordFile, pg.Password, TestContext.Current.CancellationToken);
-            JsonObject databases = Databases(pg);
-            databases["accounts"]!.AsObject().Remove("password");
-            databases["accounts"]!["passwordFile"] = passwordFile;
-            await using var upstream = new TestUpstream();
-            await using var gateway = await GatewayProcess.StartAsync(
-                Config(1, upstream, new JsonObject { ["api-key"] = ApiKey() }, ["api-key"], databases: databases));
-            Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-acme")).Status);
+        // Declared before the gateway, so it is deleted after the gateway has exited.
+        using var secrets = new TempFolder("gateway-secret-");
+        string passwordFile = secrets.PathOf("password");
+        await File.WriteAllTextAsync(passwordFile, pg.Password, TestContext.Current.CancellationToken);
+        JsonObject databases = Databases(pg);
+        databases["accounts"]!.AsObject().Remove("password");
+        databases["accounts"]!["passwordFile"] = passwordFile;
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(
+            Config(1, upstream, new JsonObject { ["api-key"] = ApiKey() }, ["api-key"], databases: databases));
+        Assert.Equal(200, (await GetAsync(gateway.Port, "x-api-key: key-acme")).Status);
 
-            // The role's password changes and its sessions end: the old password no longer opens a connection ...
-            await pg.SqlAsync($"ALTER ROLE {pg.User} PASSWORD 'rotated-password'");
-            await pg.SqlAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{pg.User}'");
-            Assert.Equal(503, (await GetAsync(gateway.Port, "x-api-key: key-2")).Status);
-            Assert.Equal(503, (await GetAsync(gateway.Port, "x-api-key: key-3")).Status);
+        // The role's password changes and its sessions end: the old password no longer opens a connection ...
+        await pg.SqlAsync($"ALTER ROLE {pg.User} PASSWORD 'rotated-password'");
+        await pg.SqlAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{pg.User}'");
+        Assert.Equal(503, (await GetAsync(gateway.Port, "x-api-key: key-2")).Status);
+        Assert.Equal(503, (await GetAsync(gateway.Port, "x-api-key: key-3")).Status);
 
-            // ... and once the mounted secret holds the new one, lookups succeed again without a restart.
-            await File.WriteAllTextAsync(passwordFile, "rotated-password", TestContext.Current.CancellationToken);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            ClientResponse response;
-            do
-            {
-                await Task.Delay(250, TestContext.Current.CancellationToken);
-                response = await GetAsync(gateway.Port, "x-api-key: key-4");
-            }
-            while (response.Status != 200 && DateTime.UtcNow < deadline);
-            Assert.Equal(200, response.Status);
-            Assert.Equal("t4", upstream.Requests.Last().Header("x-tenant"));
-        }
-        finally
+        // ... and once the mounted secret holds the new one, lookups succeed again without a restart.
+        await File.WriteAllTextAsync(passwordFile, "rotated-password", TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        ClientResponse response;
+        do
         {
-            Directory.Delete(secrets, recursive: true);
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+            response = await GetAsync(gateway.Port, "x-api-key: key-4");
         }
+        while (response.Status != 200 && DateTime.UtcNow < deadline);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("t4", upstream.Requests.Last().Header("x-tenant"));
     }
 
     [Fact]
