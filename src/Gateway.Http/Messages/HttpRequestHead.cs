@@ -37,7 +37,7 @@ public sealed class HttpRequestHead
     /// Whether the head may hold hop-by-hop fields (HOP-1, HOP-2) for the forwarder to remove: true until a parser
     /// finds none, so a head built any other way is always cleaned.
     /// </summary>
-    public bool MayHoldHopByHopFields { get; set; } = true;
+    public bool MayHoldHopByHopFields { get; internal set; } = true;
 
     /// <summary>
     /// The Host value of this connection's last request, as validated (lower case). Clients repeat their Host on every
