@@ -109,54 +109,47 @@ public sealed class RedisTopologyTests
         const string Password = "rl-acl-secret-5e1d";
         Assert.StartsWith("+OK", await server.CommandAsync("ACL", "SETUSER", "rl", "on", ">" + Password, "~rl:*", "+@all"), StringComparison.Ordinal);
         await server.CommandAsync("SET", "secret:api-key", "tenant-a");
-        var directory = Directory.CreateTempSubdirectory("gw-acl-");
-        string passwordFile = Path.Combine(directory.FullName, "password");
+        using var directory = new TempFolder("gw-acl-");
+        string passwordFile = directory.PathOf("password");
         await File.WriteAllTextAsync(passwordFile, Password + "\n", Ct);
         var logs = new CapturingLoggerFactory();
-        try
+        await using var registry = BackendRegistry.Create(
+            [new RedisTargetOptions { Name = "shared", Endpoints = [server.Endpoint], TimeoutMs = 2000, ConnectTimeoutMs = 2000,
+                Plugins = new Dictionary<string, RedisPluginAccessOptions>
+                {
+                    ["limiter"] = new() { User = "rl", PasswordFile = passwordFile },
+                    ["intruder"] = new() { User = "rl", Password = "wrong-password-77c2" },
+                } }], [], logs);
+        Assert.Empty(await registry.CheckAsync(Ct));
+        var target = registry.FindRedis("shared")!;
+        Assert.True(await RedisWarmUp.UntilOkAsync(target));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        RedisReply own;
+        while ((own = await target.CallAsync(RawRedisClient.Command("SET", "rl:a", "1"), 0, plugin: "limiter")).Status != RedisCallStatus.Ok
+            && DateTime.UtcNow < deadline)
         {
-            await using var registry = BackendRegistry.Create(
-                [new RedisTargetOptions { Name = "shared", Endpoints = [server.Endpoint], TimeoutMs = 2000, ConnectTimeoutMs = 2000,
-                    Plugins = new Dictionary<string, RedisPluginAccessOptions>
-                    {
-                        ["limiter"] = new() { User = "rl", PasswordFile = passwordFile },
-                        ["intruder"] = new() { User = "rl", Password = "wrong-password-77c2" },
-                    } }], [], logs);
-            Assert.Empty(await registry.CheckAsync(Ct));
-            var target = registry.FindRedis("shared")!;
-            Assert.True(await RedisWarmUp.UntilOkAsync(target));
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            RedisReply own;
-            while ((own = await target.CallAsync(RawRedisClient.Command("SET", "rl:a", "1"), 0, plugin: "limiter")).Status != RedisCallStatus.Ok
-                && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50, Ct);
-            }
-
-            Assert.Equal("+OK\r\n"u8.ToArray(), own.Resp);
-            var direct = await target.CallAsync(RawRedisClient.Command("GET", "secret:api-key"), 0, plugin: "limiter");
-            Assert.StartsWith("-NOPERM", System.Text.Encoding.ASCII.GetString(direct.Resp), StringComparison.Ordinal);
-            // Scripts run for a plugin with its own user, and Redis holds them to the user's key patterns.
-            var viaScript = await target.CallAsync(RawRedisClient.Command("EVAL", "return redis.call('GET', 'secret:api-key')", "0"), 0, plugin: "limiter");
-            Assert.Equal(RedisCallStatus.Ok, viaScript.Status);
-            Assert.StartsWith("-", System.Text.Encoding.ASCII.GetString(viaScript.Resp), StringComparison.Ordinal);
-            Assert.DoesNotContain("tenant-a", System.Text.Encoding.ASCII.GetString(viaScript.Resp), StringComparison.Ordinal);
-            // Another plugin on the target's own connection is not affected.
-            Assert.Equal("$8\r\ntenant-a\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("GET", "secret:api-key"), 0, plugin: "other")).Resp);
-
-            // A wrong password: calls fail, one log line names the target, no secret is logged.
-            for (int i = 0; i < 2; i++)
-            {
-                var refused = await target.CallAsync(RawRedisClient.Command("GET", "rl:a"), 0, plugin: "intruder");
-                Assert.True(refused.Status == RedisCallStatus.NetworkError, System.Text.Encoding.ASCII.GetString(refused.Resp));
-            }
-            Assert.Single(logs.Lines, l => l.Contains("shared (plugin intruder)", StringComparison.Ordinal));
-            Assert.DoesNotContain("wrong-password-77c2", logs.AllText, StringComparison.Ordinal);
-            Assert.DoesNotContain(Password, logs.AllText, StringComparison.Ordinal);
+            await Task.Delay(50, Ct);
         }
-        finally
+
+        Assert.Equal("+OK\r\n"u8.ToArray(), own.Resp);
+        var direct = await target.CallAsync(RawRedisClient.Command("GET", "secret:api-key"), 0, plugin: "limiter");
+        Assert.StartsWith("-NOPERM", System.Text.Encoding.ASCII.GetString(direct.Resp), StringComparison.Ordinal);
+        // Scripts run for a plugin with its own user, and Redis holds them to the user's key patterns.
+        var viaScript = await target.CallAsync(RawRedisClient.Command("EVAL", "return redis.call('GET', 'secret:api-key')", "0"), 0, plugin: "limiter");
+        Assert.Equal(RedisCallStatus.Ok, viaScript.Status);
+        Assert.StartsWith("-", System.Text.Encoding.ASCII.GetString(viaScript.Resp), StringComparison.Ordinal);
+        Assert.DoesNotContain("tenant-a", System.Text.Encoding.ASCII.GetString(viaScript.Resp), StringComparison.Ordinal);
+        // Another plugin on the target's own connection is not affected.
+        Assert.Equal("$8\r\ntenant-a\r\n"u8.ToArray(), (await target.CallAsync(RawRedisClient.Command("GET", "secret:api-key"), 0, plugin: "other")).Resp);
+
+        // A wrong password: calls fail, one log line names the target, no secret is logged.
+        for (int i = 0; i < 2; i++)
         {
-            directory.Delete(recursive: true);
+            var refused = await target.CallAsync(RawRedisClient.Command("GET", "rl:a"), 0, plugin: "intruder");
+            Assert.True(refused.Status == RedisCallStatus.NetworkError, System.Text.Encoding.ASCII.GetString(refused.Resp));
         }
+        Assert.Single(logs.Lines, l => l.Contains("shared (plugin intruder)", StringComparison.Ordinal));
+        Assert.DoesNotContain("wrong-password-77c2", logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, logs.AllText, StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,5 @@
+using Gateway.Testing;
+
 namespace Gateway.Deploy.Tests;
 
 /// <summary>Dockerfile.aot, deploy/container/files.txt and stage.sh agree on what the image holds.</summary>
@@ -74,30 +76,23 @@ public sealed class ImageContentsTests
     public void StageScript_CopiesExactlyTheListedFiles()
     {
         Repository.PublishedGateway();
-        DirectoryInfo image = Directory.CreateTempSubdirectory("gateway-image-");
-        try
-        {
-            var (exitCode, output) = ChildProcess.Run("bash",
-                [Repository.PathOf("deploy/container/stage.sh"), ImageFileList.RelativePath, image.FullName], TimeSpan.FromMinutes(2));
-            Assert.True(exitCode == 0, output);
+        using var image = new TempFolder("gateway-image-");
+        var (exitCode, output) = ChildProcess.Run("bash",
+            [Repository.PathOf("deploy/container/stage.sh"), ImageFileList.RelativePath, image.Path], TimeSpan.FromMinutes(2));
+        Assert.True(exitCode == 0, output);
 
-            var staged = Directory.GetFiles(image.FullName, "*", SearchOption.AllDirectories)
-                .Select(f => "/" + Path.GetRelativePath(image.FullName, f)).Order(StringComparer.Ordinal);
-            Assert.Equal(_files.Files.Select(f => f.Destination).Order(StringComparer.Ordinal), staged);
-            foreach (ImageFile file in _files.Files)
-            {
-                string copy = Path.Combine(image.FullName, file.Destination.TrimStart('/'));
-                Assert.Equal(File.ReadAllBytes(Repository.PathOf(file.Source)), File.ReadAllBytes(copy));
-                // Files belong to root and nobody else may write them: the gateway (65532) cannot alter its own code.
-                Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(copy) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
-            }
-
-            Assert.True(File.GetUnixFileMode(Path.Combine(image.FullName, "app/gateway")).HasFlag(UnixFileMode.OtherExecute));
-        }
-        finally
+        var staged = Directory.GetFiles(image.Path, "*", SearchOption.AllDirectories)
+            .Select(f => "/" + Path.GetRelativePath(image.Path, f)).Order(StringComparer.Ordinal);
+        Assert.Equal(_files.Files.Select(f => f.Destination).Order(StringComparer.Ordinal), staged);
+        foreach (ImageFile file in _files.Files)
         {
-            image.Delete(recursive: true);
+            string copy = image.PathOf(file.Destination.TrimStart('/'));
+            Assert.Equal(File.ReadAllBytes(Repository.PathOf(file.Source)), File.ReadAllBytes(copy));
+            // Files belong to root and nobody else may write them: the gateway (65532) cannot alter its own code.
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(copy) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
         }
+
+        Assert.True(File.GetUnixFileMode(image.PathOf("app/gateway")).HasFlag(UnixFileMode.OtherExecute));
     }
 
     /// <summary>The ENV of the final stage (`ENV NAME=value` form only, which Dockerfile.aot uses).</summary>

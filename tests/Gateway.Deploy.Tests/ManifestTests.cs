@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Testing;
 
 namespace Gateway.Deploy.Tests;
 
@@ -37,43 +38,36 @@ public sealed class ManifestTests
     {
         string gateway = Repository.PublishedGateway();
         var images = ImageFileList.Load();
-        DirectoryInfo scratch = Directory.CreateTempSubdirectory("gateway-manifest-");
-        try
+        using var scratch = new TempFolder("gateway-manifest-");
+        // Each mount's files as the kubelet lays them out, at a host path standing in for the mount path.
+        foreach (PodMount mount in _pod.Mounts)
         {
-            // Each mount's files as the kubelet lays them out, at a host path standing in for the mount path.
-            foreach (PodMount mount in _pod.Mounts)
+            KubernetesVolume.Write(scratch.PathOf(mount.Name), mount.Files);
+        }
+
+        // Paths in the config are container paths: resolve them through the mounts, then the image's files.
+        JsonNode hostConfig = ConfigFileReferences.Rewrite(_pod.Config, containerPath =>
+        {
+            if (_pod.MountHolding(containerPath) is PodMount mount)
             {
-                KubernetesVolume.Write(Path.Combine(scratch.FullName, mount.Name), mount.Files);
+                return Path.Combine(scratch.Path, mount.Name, containerPath[(mount.MountPath.Length + 1)..]);
             }
 
-            // Paths in the config are container paths: resolve them through the mounts, then the image's files.
-            JsonNode hostConfig = ConfigFileReferences.Rewrite(_pod.Config, containerPath =>
-            {
-                if (_pod.MountHolding(containerPath) is PodMount mount)
-                {
-                    return Path.Combine(scratch.FullName, mount.Name, containerPath[(mount.MountPath.Length + 1)..]);
-                }
+            ImageFile? file = images.AtDestination(containerPath);
+            Assert.True(file is not null, $"The config reads {containerPath}, which is neither mounted nor in the image.");
+            return Repository.PathOf(file.Source);
+        });
+        string configPath = scratch.PathOf("gateway.json");
+        File.WriteAllText(configPath, hostConfig.ToJsonString());
 
-                ImageFile? file = images.AtDestination(containerPath);
-                Assert.True(file is not null, $"The config reads {containerPath}, which is neither mounted nor in the image.");
-                return Repository.PathOf(file.Source);
-            });
-            string configPath = Path.Combine(scratch.FullName, "gateway.json");
-            File.WriteAllText(configPath, hostConfig.ToJsonString());
-
-            var environment = new Dictionary<string, string> { ["PATH"] = DistrolessRoot.BaseEnvironment["PATH"] };
-            foreach (var (name, value) in _pod.GatewayEnvironment)
-            {
-                environment[name] = value;
-            }
-
-            var (exitCode, output) = ChildProcess.Run(gateway, ["--check-config", configPath], TimeSpan.FromMinutes(1), environment);
-            Assert.True(exitCode == 0, $"gateway --check-config rejected the ConfigMap's gateway.json:\n{output}");
-        }
-        finally
+        var environment = new Dictionary<string, string> { ["PATH"] = DistrolessRoot.BaseEnvironment["PATH"] };
+        foreach (var (name, value) in _pod.GatewayEnvironment)
         {
-            scratch.Delete(recursive: true);
+            environment[name] = value;
         }
+
+        var (exitCode, output) = ChildProcess.Run(gateway, ["--check-config", configPath], TimeSpan.FromMinutes(1), environment);
+        Assert.True(exitCode == 0, $"gateway --check-config rejected the ConfigMap's gateway.json:\n{output}");
     }
 
     [Fact]

@@ -162,37 +162,31 @@ public sealed class AccessLogTests
     [Fact]
     public async Task StalledLogReader_LinesDroppedAndCounted_RequestsNotSlowed()
     {
-        string dir = Directory.CreateTempSubdirectory("gateway-fifo-").FullName;
-        string fifo = Path.Combine(dir, "access.log");
-        try
+        // Declared before the gateway, so it is deleted after the gateway has exited.
+        using var folder = new TempFolder("gateway-fifo-");
+        string fifo = folder.PathOf("access.log");
+        using (var mk = Process.Start("mkfifo", fifo)!)
         {
-            using (var mk = Process.Start("mkfifo", fifo)!)
-            {
-                await mk.WaitForExitAsync(TestContext.Current.CancellationToken);
-            }
-            // A reader that opens the FIFO and never reads: the pipe fills (64 KiB) and the writer stalls.
-            var opened = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken);
-            await using var upstream = new TestUpstream();
-            await using var gateway = await GatewayProcess.StartAsync(Config(
-                upstream.Endpoint, extra: $$""", "accessLog": { "file": "{{fifo}}", "queueCapacity": 16 }"""));
-            await using FileStream reader = await opened;
-            using var client = new RawClient(gateway.Port);
-            string longPath = "/api/" + new string('x', 2000);
-            var watch = Stopwatch.StartNew();
-            for (int i = 0; i < 200; i++)
-            {
-                await client.SendAsync(RawClient.Get(longPath));
-                Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
-            }
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"200 requests took {watch.Elapsed}");
-            string metrics = await gateway.AdminGetAsync("/metrics");
-            long dropped = long.Parse(metrics.Split('\n').Single(l => l.StartsWith("gateway_access_log_lines_total{outcome=\"dropped\"}", StringComparison.Ordinal)).Split(' ')[1]);
-            Assert.True(dropped > 0, metrics);
+            await mk.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
-        finally
+        // A reader that opens the FIFO and never reads: the pipe fills (64 KiB) and the writer stalls.
+        var opened = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken);
+        await using var upstream = new TestUpstream();
+        await using var gateway = await GatewayProcess.StartAsync(Config(
+            upstream.Endpoint, extra: $$""", "accessLog": { "file": "{{fifo}}", "queueCapacity": 16 }"""));
+        await using FileStream reader = await opened;
+        using var client = new RawClient(gateway.Port);
+        string longPath = "/api/" + new string('x', 2000);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < 200; i++)
         {
-            Directory.Delete(dir, recursive: true);
+            await client.SendAsync(RawClient.Get(longPath));
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
         }
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"200 requests took {watch.Elapsed}");
+        string metrics = await gateway.AdminGetAsync("/metrics");
+        long dropped = long.Parse(metrics.Split('\n').Single(l => l.StartsWith("gateway_access_log_lines_total{outcome=\"dropped\"}", StringComparison.Ordinal)).Split(' ')[1]);
+        Assert.True(dropped > 0, metrics);
     }
 
     private static List<JsonNode> AccessLines(GatewayProcess gateway) =>

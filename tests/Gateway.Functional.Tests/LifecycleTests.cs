@@ -93,37 +93,30 @@ public sealed class LifecycleTests
     [Fact]
     public async Task CheckConfig_ListsEveryProblemAndExitsNonZero()
     {
-        string dir = Directory.CreateTempSubdirectory("gateway-check-").FullName;
-        try
+        using var folder = new TempFolder("gateway-check-");
+        string path = folder.PathOf("bad.json");
+        await File.WriteAllTextAsync(path, """
         {
-            string path = Path.Combine(dir, "bad.json");
-            await File.WriteAllTextAsync(path, """
-            {
-              "workers": -1,
-              "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 70000 }],
-              "clusters": { "backend": { "endpoints": ["nocolon"] } },
-              "routes": [ { "name": "r", "match": { "pathPrefix": "/" }, "cluster": "missing", "plugins": ["nope"] } ],
-              "limits": { "maxBodyBytes": 0 }
-            }
-            """, TestContext.Current.CancellationToken);
-            var (exit, output) = await RunGatewayAsync("--check-config", path);
-            Assert.Equal(1, exit);
-            Assert.Contains("workers", output);
-            Assert.Contains("listeners[0].port", output);
-            Assert.Contains("clusters.backend.endpoints[0]", output);
-            Assert.Contains("routes[0].cluster", output);
-            Assert.Contains("routes[0].plugins[0]", output);
-            Assert.Contains("limits.maxBodyBytes", output);
+          "workers": -1,
+          "listeners": [{ "name": "public", "address": "127.0.0.1", "port": 70000 }],
+          "clusters": { "backend": { "endpoints": ["nocolon"] } },
+          "routes": [ { "name": "r", "match": { "pathPrefix": "/" }, "cluster": "missing", "plugins": ["nope"] } ],
+          "limits": { "maxBodyBytes": 0 }
+        }
+        """, TestContext.Current.CancellationToken);
+        var (exit, output) = await RunGatewayAsync("--check-config", path);
+        Assert.Equal(1, exit);
+        Assert.Contains("workers", output);
+        Assert.Contains("listeners[0].port", output);
+        Assert.Contains("clusters.backend.endpoints[0]", output);
+        Assert.Contains("routes[0].cluster", output);
+        Assert.Contains("routes[0].plugins[0]", output);
+        Assert.Contains("limits.maxBodyBytes", output);
 
-            string good = Path.Combine(dir, "good.json");
-            await File.WriteAllTextAsync(good, TestConfig.Proxy(TestConfig.Quote("127.0.0.1:1")), TestContext.Current.CancellationToken);
-            var (okExit, okOutput) = await RunGatewayAsync("--check-config", good);
-            Assert.True(okExit == 0, okOutput);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        string good = folder.PathOf("good.json");
+        await File.WriteAllTextAsync(good, TestConfig.Proxy(TestConfig.Quote("127.0.0.1:1")), TestContext.Current.CancellationToken);
+        var (okExit, okOutput) = await RunGatewayAsync("--check-config", good);
+        Assert.True(okExit == 0, okOutput);
     }
 
     private static async Task<(int Exit, string Output)> RunGatewayAsync(params string[] args)

@@ -142,59 +142,53 @@ public sealed class UpgradeTunnelTests
     [Fact]
     public async Task SecureWebSocket_HeaderPhasesRun_BodyPhasesNeverSeeTunnelledBytes_AccessLogCountsThem()
     {
-        string dir = Directory.CreateTempSubdirectory("gateway-wss-").FullName;
-        try
+        // Declared before the gateway, so it is deleted after the gateway has exited.
+        using var folder = new TempFolder("gateway-wss-");
+        using var ca = TestCertificates.CreateCa();
+        var (cert, key) = TestCertificates.WritePem(folder.Path, "wss", TestCertificates.IssueLeaf(ca, ["wss.test"]), ca);
+        string addHeader = Path.Combine(RepoPaths.PluginsDir, "add_header.wasm");
+        string behaviors = RepoPaths.TestModule("behaviors");
+        Assert.True(File.Exists(addHeader) && File.Exists(behaviors), "plugins missing: run `make plugins`");
+        await using var upstream = new TestUpstream(EchoWebSocketAsync);
+        // add_header marks both heads; behaviors' "body" mode holds every body to its end and rewrites it, so a
+        // tunnelled byte shown to a body callback would never come back as sent.
+        string config = TestConfig.Proxy(
+                TestConfig.Quote(upstream.Endpoint), workers: 1,
+                routes: """{ "name": "chat", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["add", "body"] }""",
+                extra: $$""", "plugins": { "add": { "module": "{{addHeader}}" }, "body": { "module": "{{behaviors}}", "configuration": "body", "limits": { "cpuMillisecondsPerCall": 1000 } } }""")
+            .Replace("\"port\": 0 }]", $"\"port\": 0, \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{key}\" }} }}]", StringComparison.Ordinal);
+        await using var gateway = await GatewayProcess.StartAsync(config);
+        using var client = new ClientWebSocket();
+        client.Options.CollectHttpResponseDetails = true;
+        client.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && certificate.Subject == "CN=wss.test";
+        await client.ConnectAsync(new Uri($"wss://127.0.0.1:{gateway.Port}/chat"), Ct);
+        Assert.Equal("add_header", Assert.Single(client.HttpResponseHeaders!["x-gateway-response"]));
+        var buffer = new byte[64 * 1024];
+        for (int i = 0; i < 5; i++)
         {
-            using var ca = TestCertificates.CreateCa();
-            var (cert, key) = TestCertificates.WritePem(dir, "wss", TestCertificates.IssueLeaf(ca, ["wss.test"]), ca);
-            string addHeader = Path.Combine(RepoPaths.PluginsDir, "add_header.wasm");
-            string behaviors = RepoPaths.TestModule("behaviors");
-            Assert.True(File.Exists(addHeader) && File.Exists(behaviors), "plugins missing: run `make plugins`");
-            await using var upstream = new TestUpstream(EchoWebSocketAsync);
-            // add_header marks both heads; behaviors' "body" mode holds every body to its end and rewrites it, so a
-            // tunnelled byte shown to a body callback would never come back as sent.
-            string config = TestConfig.Proxy(
-                    TestConfig.Quote(upstream.Endpoint), workers: 1,
-                    routes: """{ "name": "chat", "match": { "pathPrefix": "/" }, "cluster": "backend", "plugins": ["add", "body"] }""",
-                    extra: $$""", "plugins": { "add": { "module": "{{addHeader}}" }, "body": { "module": "{{behaviors}}", "configuration": "body", "limits": { "cpuMillisecondsPerCall": 1000 } } }""")
-                .Replace("\"port\": 0 }]", $"\"port\": 0, \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{key}\" }} }}]", StringComparison.Ordinal);
-            await using var gateway = await GatewayProcess.StartAsync(config);
-            using var client = new ClientWebSocket();
-            client.Options.CollectHttpResponseDetails = true;
-            client.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                certificate is not null && certificate.Subject == "CN=wss.test";
-            await client.ConnectAsync(new Uri($"wss://127.0.0.1:{gateway.Port}/chat"), Ct);
-            Assert.Equal("add_header", Assert.Single(client.HttpResponseHeaders!["x-gateway-response"]));
-            var buffer = new byte[64 * 1024];
-            for (int i = 0; i < 5; i++)
+            byte[] message = Encoding.UTF8.GetBytes($"secure {i} " + new string('y', i * 5000));
+            await client.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, Ct);
+            int received = 0;
+            WebSocketReceiveResult result;
+            do
             {
-                byte[] message = Encoding.UTF8.GetBytes($"secure {i} " + new string('y', i * 5000));
-                await client.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, Ct);
-                int received = 0;
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await client.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), Ct);
-                    received += result.Count;
-                }
-                while (!result.EndOfMessage);
-                Assert.Equal(message, buffer[..received]);
+                result = await client.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), Ct);
+                received += result.Count;
             }
-            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", Ct);
+            while (!result.EndOfMessage);
+            Assert.Equal(message, buffer[..received]);
+        }
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", Ct);
 
-            ReceivedRequest handshake = Assert.Single(upstream.Requests);
-            Assert.Equal("add_header", handshake.Header("x-gateway-request"));
-            Assert.Equal("https", handshake.Header("x-forwarded-proto"));
-            JsonNode line = Assert.Single(await gateway.WaitForLogAsync("\"type\":\"access\""));
-            Assert.Equal(101, (int)line["status"]!);
-            // What the tunnel relayed each way: at least the messages, framed and (client to server) masked.
-            Assert.True((long)line["requestBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
-            Assert.True((long)line["responseBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        ReceivedRequest handshake = Assert.Single(upstream.Requests);
+        Assert.Equal("add_header", handshake.Header("x-gateway-request"));
+        Assert.Equal("https", handshake.Header("x-forwarded-proto"));
+        JsonNode line = Assert.Single(await gateway.WaitForLogAsync("\"type\":\"access\""));
+        Assert.Equal(101, (int)line["status"]!);
+        // What the tunnel relayed each way: at least the messages, framed and (client to server) masked.
+        Assert.True((long)line["requestBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
+        Assert.True((long)line["responseBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
     }
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition) =>

@@ -1,6 +1,7 @@
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
+using Gateway.Testing;
 using static Gateway.Plugins.Tests.PluginHarness;
 
 namespace Gateway.Plugins.Tests;
@@ -50,38 +51,31 @@ public sealed class ReloadTests
     [Fact]
     public async Task Reload_ModuleBytesChangedAtTheSamePath_Recompiled()
     {
-        string dir = Directory.CreateTempSubdirectory("plugin-reload-").FullName;
-        try
+        using var folder = new TempFolder("plugin-reload-");
+        string module = folder.PathOf("plugin.wasm");
+        File.Copy(TestPlugins.Path("behaviors"), module);
+        var services = new PluginServices { LoggerFactory = new CapturingLoggerFactory() };
+        var options = Plugin("p", "behaviors", "rebuild") with { ModulePath = module };
+        using var first = PluginRuntime.Load([options], services, out var errors);
+        Assert.Empty(errors);
+
+        using (var same = first.Reload([options], services, out errors))
         {
-            string module = Path.Combine(dir, "plugin.wasm");
-            File.Copy(TestPlugins.Path("behaviors"), module);
-            var services = new PluginServices { LoggerFactory = new CapturingLoggerFactory() };
-            var options = Plugin("p", "behaviors", "rebuild") with { ModulePath = module };
-            using var first = PluginRuntime.Load([options], services, out var errors);
             Assert.Empty(errors);
-
-            using (var same = first.Reload([options], services, out errors))
-            {
-                Assert.Empty(errors);
-                Assert.Equal(0, same.GroupsBuilt);
-            }
-
-            // The same bytes written again: nothing to rebuild.
-            File.Copy(TestPlugins.Path("behaviors"), module, overwrite: true);
-            using (var rewritten = first.Reload([options], services, out errors))
-            {
-                Assert.Equal(0, rewritten.GroupsBuilt);
-            }
-
-            await File.AppendAllBytesAsync(module, CustomSection(), TestContext.Current.CancellationToken);
-            using var changed = first.Reload([options], services, out errors);
-            Assert.Empty(errors);
-            Assert.Equal(1, changed.GroupsBuilt);
+            Assert.Equal(0, same.GroupsBuilt);
         }
-        finally
+
+        // The same bytes written again: nothing to rebuild.
+        File.Copy(TestPlugins.Path("behaviors"), module, overwrite: true);
+        using (var rewritten = first.Reload([options], services, out errors))
         {
-            Directory.Delete(dir, recursive: true);
+            Assert.Equal(0, rewritten.GroupsBuilt);
         }
+
+        await File.AppendAllBytesAsync(module, CustomSection(), TestContext.Current.CancellationToken);
+        using var changed = first.Reload([options], services, out errors);
+        Assert.Empty(errors);
+        Assert.Equal(1, changed.GroupsBuilt);
     }
 
     [Fact]

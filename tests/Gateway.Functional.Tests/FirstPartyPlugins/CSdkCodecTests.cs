@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Testing;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
@@ -12,22 +13,16 @@ public sealed class CSdkCodecTests
     public void GatewayExtHeader_CodecsMatchTheAbiExamplesAndRejectTruncatedInput()
     {
         string sdk = Path.Combine(FirstPartyPluginBuild.RepoRoot, "plugins", "sdk", "c");
-        string binary = Path.Combine(Directory.CreateTempSubdirectory("gateway-ext-test-").FullName, "gateway_ext_test");
-        try
-        {
-            var (compiled, compileOutput) = Run("clang-14", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-attributes",
-                "-I", sdk, Path.Combine(sdk, "test", "gateway_ext_test.c"), "-o", binary);
-            Assert.True(compiled == 0, compileOutput);
+        using var folder = new TempFolder("gateway-ext-test-");
+        string binary = folder.PathOf("gateway_ext_test");
+        var (compiled, compileOutput) = Run("clang-14", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-attributes",
+            "-I", sdk, Path.Combine(sdk, "test", "gateway_ext_test.c"), "-o", binary);
+        Assert.True(compiled == 0, compileOutput);
 
-            var (exit, output) = Run(binary);
+        var (exit, output) = Run(binary);
 
-            Assert.True(exit == 0, output);
-            Assert.Contains("all checks passed", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(binary)!, recursive: true);
-        }
+        Assert.True(exit == 0, output);
+        Assert.Contains("all checks passed", output, StringComparison.Ordinal);
     }
 
     private static (int ExitCode, string Output) Run(string program, params string[] arguments)
