@@ -14,7 +14,7 @@ namespace Gateway.Functional.Tests;
 /// </summary>
 public sealed class TlsTerminationTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gateway-tls-").FullName;
+    private readonly TempFolder _folder = new("gateway-tls-");
     private readonly X509Certificate2 _ca = TestCertificates.CreateCa();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -22,7 +22,7 @@ public sealed class TlsTerminationTests : IDisposable
     public void Dispose()
     {
         _ca.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
     private string Config(string upstream, string tls) => TestConfig.Proxy(TestConfig.Quote(upstream), workers: 1)
@@ -30,7 +30,7 @@ public sealed class TlsTerminationTests : IDisposable
 
     private string DefaultPair(string name = "default.test")
     {
-        var (cert, key) = TestCertificates.WritePem(_dir, name, TestCertificates.IssueLeaf(_ca, [name]), _ca);
+        var (cert, key) = TestCertificates.WritePem(_folder.Path, name, TestCertificates.IssueLeaf(_ca, [name]), _ca);
         return $"\"certFile\": \"{cert}\", \"keyFile\": \"{key}\"";
     }
 
@@ -89,8 +89,8 @@ public sealed class TlsTerminationTests : IDisposable
     [Fact]
     public async Task Sni_PicksExactThenWildcardThenDefault()
     {
-        var (apiCert, apiKey) = TestCertificates.WritePem(_dir, "api", TestCertificates.IssueLeaf(_ca, ["api.test"]), _ca);
-        var (wildCert, wildKey) = TestCertificates.WritePem(_dir, "wild", TestCertificates.IssueLeaf(_ca, ["*.wild.test"]), _ca);
+        var (apiCert, apiKey) = TestCertificates.WritePem(_folder.Path, "api", TestCertificates.IssueLeaf(_ca, ["api.test"]), _ca);
+        var (wildCert, wildKey) = TestCertificates.WritePem(_folder.Path, "wild", TestCertificates.IssueLeaf(_ca, ["*.wild.test"]), _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, DefaultPair() + $$"""
             , "certificates": [
@@ -111,7 +111,7 @@ public sealed class TlsTerminationTests : IDisposable
     [Fact]
     public async Task UnknownSniWithoutDefault_HandshakeFails_OneLogLine_GatewayKeepsServing()
     {
-        var (apiCert, apiKey) = TestCertificates.WritePem(_dir, "api", TestCertificates.IssueLeaf(_ca, ["api.test"]), _ca);
+        var (apiCert, apiKey) = TestCertificates.WritePem(_folder.Path, "api", TestCertificates.IssueLeaf(_ca, ["api.test"]), _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $$"""
             "certificates": [{ "serverNames": ["api.test"], "certFile": "{{apiCert}}", "keyFile": "{{apiKey}}" }]
@@ -143,7 +143,7 @@ public sealed class TlsTerminationTests : IDisposable
     [Fact]
     public async Task Mtls_ClientWithoutCertificateRefused_WithOneAccepted()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, DefaultPair() + $", \"clientCaFile\": \"{caFile}\""));
         // TLS 1.3 reports a refused client certificate only at the first read, so the failure may show there.
@@ -181,7 +181,7 @@ public sealed class TlsTerminationTests : IDisposable
         // and import time counts against the callback's budget: give the first request room, as the other
         // behaviour tests do.
         string behaviors = RepoPaths.TestModule("behaviors");
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var upstream = new TestUpstream();
         string config = Config(upstream.Endpoint, DefaultPair() + $", \"clientCaFile\": \"{caFile}\"")
             .Replace("\"cluster\": \"backend\" }", "\"cluster\": \"backend\", \"plugins\": [\"tls\"] }", StringComparison.Ordinal)
@@ -217,7 +217,7 @@ public sealed class TlsTerminationTests : IDisposable
     [Fact]
     public async Task RotatedFiles_NewHandshakesUseNewCertificate_OpenConnectionsKeepTheirs_BrokenPairRefused()
     {
-        var (cert, key) = TestCertificates.WritePem(_dir, "rotating", TestCertificates.IssueLeaf(_ca, ["rotating.test"]), _ca);
+        var (cert, key) = TestCertificates.WritePem(_folder.Path, "rotating", TestCertificates.IssueLeaf(_ca, ["rotating.test"]), _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"certFile\": \"{cert}\", \"keyFile\": \"{key}\""));
         var (held, first) = await ConnectAsync(gateway.Port, "rotating.test");
@@ -250,7 +250,7 @@ public sealed class TlsTerminationTests : IDisposable
 
         using X509Certificate2 next = TestCertificates.IssueLeaf(_ca, ["rotating.test"]);
         // As a Secret update does: the new files appear whole (written aside, then moved over the old ones).
-        string staging = Directory.CreateDirectory(Path.Combine(_dir, "staging")).FullName;
+        string staging = Directory.CreateDirectory(_folder.PathOf("staging")).FullName;
         var (newCert, newKey) = TestCertificates.WritePem(staging, "rotating", next, _ca);
         File.Move(newKey, key, overwrite: true);
         File.Move(newCert, cert, overwrite: true);
@@ -291,7 +291,7 @@ public sealed class TlsTerminationTests : IDisposable
     {
         // A Secret volume as the kubelet writes it: tls.crt -> ..data/tls.crt, ..data -> a timestamped folder; an
         // update writes a new folder and renames a new ..data link over the old one, so the paths never change.
-        string volume = Directory.CreateDirectory(Path.Combine(_dir, "secret")).FullName;
+        string volume = Directory.CreateDirectory(_folder.PathOf("secret")).FullName;
         using X509Certificate2 before = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
         using X509Certificate2 after = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
         void Publish(string version, X509Certificate2 leaf)
@@ -339,7 +339,7 @@ public sealed class TlsTerminationTests : IDisposable
     [Fact]
     public async Task OpenSslClient_VerifiesChainAndGetsResponse()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, DefaultPair("api.test")));
         var info = new ProcessStartInfo("openssl")

@@ -10,13 +10,13 @@ namespace Gateway.Functional.Tests;
 /// <summary>TLS from the gateway to a cluster: verified, pooled and reused; a certificate that fails verification is a 502.</summary>
 public sealed class UpstreamTlsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gateway-upstream-tls-").FullName;
+    private readonly TempFolder _folder = new("gateway-upstream-tls-");
     private readonly X509Certificate2 _ca = TestCertificates.CreateCa();
 
     public void Dispose()
     {
         _ca.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
     // The JIT-built gateway compiles its TLS client path inside the first handshake, which shares the connect timeout;
@@ -27,7 +27,7 @@ public sealed class UpstreamTlsTests : IDisposable
     [Fact]
     public async Task VerifiedUpstream_RequestsReuseOnePooledTlsConnection()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["backend.internal"]));
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"serverName\": \"backend.internal\""));
         using var client = new RawClient(gateway.Port);
@@ -47,7 +47,7 @@ public sealed class UpstreamTlsTests : IDisposable
     [InlineData(null, "does not verify")]
     public async Task CertificateFailingVerification_502_ReasonLogged(string? serverName, string reason)
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         using X509Certificate2 otherCa = TestCertificates.CreateCa("Untrusted CA");
         // Signed by the expected CA but for another name, or for the right name by a CA the gateway does not trust.
         X509Certificate2 served = serverName is null
@@ -66,8 +66,8 @@ public sealed class UpstreamTlsTests : IDisposable
     [Fact]
     public async Task ClientCertificate_PresentedToTheUpstream()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
-        var (cert, key) = TestCertificates.WritePem(_dir, "gateway-client", TestCertificates.IssueLeaf(_ca, ["gateway.client"], client: true));
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
+        var (cert, key) = TestCertificates.WritePem(_folder.Path, "gateway-client", TestCertificates.IssueLeaf(_ca, ["gateway.client"], client: true));
         await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["127.0.0.1"]));
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, $"\"caFile\": \"{caFile}\", \"certFile\": \"{cert}\", \"keyFile\": \"{key}\""));
         using var client = new RawClient(gateway.Port);

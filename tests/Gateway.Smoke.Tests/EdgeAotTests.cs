@@ -12,27 +12,30 @@ namespace Gateway.Smoke.Tests;
 /// </summary>
 public sealed class EdgeAotTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gateway-edge-aot-").FullName;
-    private readonly X509Certificate2 _ca = TestCertificates.CreateCa();
+    private readonly TempFolder _folder;
+    private readonly X509Certificate2 _ca;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public EdgeAotTests()
     {
+        // Checked before the folder is made: a test class whose constructor throws is never disposed.
         Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run `make publish` first");
+        _folder = new TempFolder("gateway-edge-aot-");
+        _ca = TestCertificates.CreateCa();
     }
 
     public void Dispose()
     {
         _ca.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
     [Fact]
     public async Task TlsListener_ToTlsUpstream_NormalizedPath_AccessLogged()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
-        var (cert, key) = TestCertificates.WritePem(_dir, "edge", TestCertificates.IssueLeaf(_ca, ["edge.test"]), _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
+        var (cert, key) = TestCertificates.WritePem(_folder.Path, "edge", TestCertificates.IssueLeaf(_ca, ["edge.test"]), _ca);
         await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["backend.internal"]));
         string config = TestConfig.Proxy(
                 TestConfig.Quote(upstream.Endpoint), workers: 1,
@@ -85,12 +88,12 @@ public sealed class EdgeAotTests : IDisposable
     public async Task CheckConfig_KeyThatDoesNotFit_NamesTheFiles_NotARuntimeResourceKey()
     {
         // The trimmed binary carries resource keys instead of the runtime's messages: the gateway words these itself.
-        var (cert, _) = TestCertificates.WritePem(_dir, "served", TestCertificates.IssueLeaf(_ca, ["a.test"]));
-        var (_, otherKey) = TestCertificates.WritePem(_dir, "other", TestCertificates.IssueLeaf(_ca, ["b.test"]));
+        var (cert, _) = TestCertificates.WritePem(_folder.Path, "served", TestCertificates.IssueLeaf(_ca, ["a.test"]));
+        var (_, otherKey) = TestCertificates.WritePem(_folder.Path, "other", TestCertificates.IssueLeaf(_ca, ["b.test"]));
         string config = TestConfig.Proxy(TestConfig.Quote("127.0.0.1:9"), workers: 1,
                 cluster: $", \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{cert}\" }}")
             .Replace("\"port\": 0 }]", $"\"port\": 0, \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{otherKey}\" }} }}]", StringComparison.Ordinal);
-        string path = Path.Combine(_dir, "gateway.json");
+        string path = _folder.PathOf("gateway.json");
         await File.WriteAllTextAsync(path, config, Ct);
         var info = new System.Diagnostics.ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("--check-config");

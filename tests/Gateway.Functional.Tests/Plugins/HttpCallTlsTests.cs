@@ -10,18 +10,21 @@ namespace Gateway.Functional.Tests.Plugins;
 /// </summary>
 public sealed class HttpCallTlsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gateway-callout-tls-").FullName;
-    private readonly X509Certificate2 _ca = TestCertificates.CreateCa();
+    private readonly TempFolder _folder;
+    private readonly X509Certificate2 _ca;
 
     public HttpCallTlsTests()
     {
+        // Checked before the folder is made: a test class whose constructor throws is never disposed.
         Assert.True(File.Exists(RepoPaths.AotBinary), $"{RepoPaths.AotBinary} is missing: run `make publish` first");
+        _folder = new TempFolder("gateway-callout-tls-");
+        _ca = TestCertificates.CreateCa();
     }
 
     public void Dispose()
     {
         _ca.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
     private static string Config(string backend, string auth, string caFile)
@@ -47,7 +50,7 @@ public sealed class HttpCallTlsTests : IDisposable
     [Fact]
     public async Task CalloutToTlsCluster_VerifiedAndAnswered()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var backend = new TestUpstream();
         await using var auth = new TlsTestUpstream(TestCertificates.IssueLeaf(_ca, ["auth.internal"]));
         await using var gateway = await GatewayProcess.StartAsync(Config(backend.Endpoint, auth.Endpoint, caFile), aot: true);
@@ -64,7 +67,7 @@ public sealed class HttpCallTlsTests : IDisposable
     [Fact]
     public async Task CalloutToTlsCluster_CertificateFromAnotherCa_CallFails_ReasonLogged()
     {
-        string caFile = TestCertificates.WriteCaPem(_dir, _ca);
+        string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         using X509Certificate2 otherCa = TestCertificates.CreateCa("Untrusted CA");
         await using var backend = new TestUpstream();
         await using var auth = new TlsTestUpstream(TestCertificates.IssueLeaf(otherCa, ["auth.internal"]));
