@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Gateway.Testing;
 
 namespace Gateway.Deploy.Tests;
 
@@ -29,14 +30,12 @@ internal sealed partial class DistrolessRoot : IDisposable
     /// <summary>Serializes root builds: the first one downloads the shared .deb cache.</summary>
     private static readonly Lock BuildLock = new();
 
-    private DistrolessRoot(string workspace)
-    {
-        Workspace = workspace;
-        RootPath = Path.Combine(workspace, "root");
-    }
+    private readonly TempFolder _workspace = new("gateway-rootfs-");
+
+    private DistrolessRoot() => RootPath = _workspace.PathOf("root");
 
     /// <summary>A scratch folder beside the root, for the host side of mounts.</summary>
-    public string Workspace { get; }
+    public string Workspace => _workspace.Path;
 
     public string RootPath { get; }
 
@@ -46,7 +45,7 @@ internal sealed partial class DistrolessRoot : IDisposable
         Assert.True(GetEffectiveUserId() == 0, "The root-filesystem tests need root (unshare --mount, chroot).");
         Repository.PublishedGateway();
 
-        var root = new DistrolessRoot(Directory.CreateTempSubdirectory("gateway-rootfs-").FullName);
+        var root = new DistrolessRoot();
         try
         {
             lock (BuildLock)
@@ -115,7 +114,7 @@ internal sealed partial class DistrolessRoot : IDisposable
     public void Dispose()
     {
         // The mounts lived in the child's namespace and went with it; only plain files remain.
-        Directory.Delete(Workspace, recursive: true);
+        _workspace.Dispose();
     }
 
     private static void RunScript(string script, params string[] arguments)

@@ -6,36 +6,49 @@ namespace Gateway.Testing;
 /// </summary>
 public sealed class TestCertificateAuthority : IDisposable
 {
-    private TestCertificateAuthority(string directory) => Directory = directory;
+    private readonly TempFolder _folder = new("gw-ca-");
 
-    public string Directory { get; }
+    private TestCertificateAuthority()
+    {
+    }
 
-    public string CaFile => Path.Combine(Directory, "ca.crt");
+    public string Directory => _folder.Path;
 
-    public string ServerCertFile => Path.Combine(Directory, "server.crt");
+    public string CaFile => _folder.PathOf("ca.crt");
 
-    public string ServerKeyFile => Path.Combine(Directory, "server.key");
+    public string ServerCertFile => _folder.PathOf("server.crt");
 
-    public string ClientCertFile => Path.Combine(Directory, "client.crt");
+    public string ServerKeyFile => _folder.PathOf("server.key");
 
-    public string ClientKeyFile => Path.Combine(Directory, "client.key");
+    public string ClientCertFile => _folder.PathOf("client.crt");
+
+    public string ClientKeyFile => _folder.PathOf("client.key");
 
     /// <summary>A CA that issued none of these certificates: verifying against it must fail.</summary>
-    public string OtherCaFile => Path.Combine(Directory, "other-ca.crt");
+    public string OtherCaFile => _folder.PathOf("other-ca.crt");
 
     public static TestCertificateAuthority Create()
     {
-        var authority = new TestCertificateAuthority(System.IO.Directory.CreateTempSubdirectory("gw-ca-").FullName);
-        using var ca = TestCertificates.CreateCa();
-        using var other = TestCertificates.CreateCa("Unrelated Test CA");
-        using var server = TestCertificates.IssueLeaf(ca, ["localhost"]);
-        using var client = TestCertificates.IssueLeaf(ca, ["gateway.client"], client: true);
-        TestCertificates.WriteCaPem(authority.Directory, ca);
-        TestCertificates.WriteCaPem(authority.Directory, other, "other-ca");
-        TestCertificates.WritePem(authority.Directory, "server", server);
-        TestCertificates.WritePem(authority.Directory, "client", client);
-        return authority;
+        var authority = new TestCertificateAuthority();
+        try
+        {
+            using var ca = TestCertificates.CreateCa();
+            using var other = TestCertificates.CreateCa("Unrelated Test CA");
+            using var server = TestCertificates.IssueLeaf(ca, ["localhost"]);
+            using var client = TestCertificates.IssueLeaf(ca, ["gateway.client"], client: true);
+            TestCertificates.WriteCaPem(authority.Directory, ca);
+            TestCertificates.WriteCaPem(authority.Directory, other, "other-ca");
+            TestCertificates.WritePem(authority.Directory, "server", server);
+            TestCertificates.WritePem(authority.Directory, "client", client);
+            return authority;
+        }
+        catch
+        {
+            // Never handed to the test, so never disposed by it: the folder goes with the failure.
+            authority.Dispose();
+            throw;
+        }
     }
 
-    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    public void Dispose() => _folder.Dispose();
 }
