@@ -22,7 +22,7 @@ public sealed class TempFolder : IDisposable
         }
         catch (DirectoryNotFoundException)
         {
-            // Already gone: a GatewayProcess started in it deletes its folder too.
+            // Already gone: disposed before (Dispose may be called more than once), or removed by the test itself.
         }
     }
 }

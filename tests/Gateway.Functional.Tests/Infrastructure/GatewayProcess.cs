@@ -19,10 +19,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _listenerPorts = [];
 
-    private GatewayProcess(Process process, string directory)
+    /// <summary>The folder made for this gateway when the test named none; a test's own folder stays the test's to delete.</summary>
+    private readonly TempFolder? _ownFolder;
+
+    private GatewayProcess(Process process, string directory, TempFolder? ownFolder)
     {
         _process = process;
         Directory = directory;
+        _ownFolder = ownFolder;
     }
 
     public string Directory { get; }
@@ -50,11 +54,18 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="config"/> to a temp folder and starts the gateway on it; waits until both ports are bound.</summary>
+    /// <summary>
+    /// Writes <paramref name="config"/> to <paramref name="directory"/>, or to a temp folder of its own deleted on disposal,
+    /// and starts the gateway on it; waits until both ports are bound.
+    /// </summary>
     public static async Task<GatewayProcess> StartAsync(string config, bool aot = false, IDictionary<string, string>? environment = null, string? directory = null)
     {
-        directory ??= System.IO.Directory.CreateTempSubdirectory("gateway-test-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(directory, "gateway.json"), config);
+        TempFolder? ownFolder = null;
+        if (directory is null)
+        {
+            ownFolder = new TempFolder("gateway-test-");
+            directory = ownFolder.Path;
+        }
         var info = aot
             ? new ProcessStartInfo(RepoPaths.AotBinary)
             : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "gateway.dll") } };
@@ -77,19 +88,21 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             }
         }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var gateway = new GatewayProcess(process, directory);
+        var gateway = new GatewayProcess(process, directory, ownFolder);
         process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data, gateway._stdout);
         process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data, gateway._stderr);
         process.Exited += (_, _) => gateway._ready.TrySetException(new InvalidOperationException("gateway exited during start-up:\n" + gateway.Output));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
+            await File.WriteAllTextAsync(gateway.ConfigPath, config);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             await gateway._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
         }
         catch
         {
+            // Whether the binary failed to start, exited or stalled: the process and the own folder go with the failure.
             await gateway.DisposeAsync();
             throw;
         }
@@ -205,13 +218,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         {
         }
         _process.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _ownFolder?.Dispose();
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
