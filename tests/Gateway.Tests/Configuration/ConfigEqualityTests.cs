@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Configuration;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
 
@@ -91,9 +92,9 @@ public sealed class ConfigEqualityTests
         Assert.Equal(keys.Order(), covered.Order());
     }
 
-    private static TempConfigDirectory NewDirectory()
+    private static TempFolder NewDirectory()
     {
-        var dir = new TempConfigDirectory();
+        var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
         dir.Write("p.wasm2", "\0asm");
         dir.Write("pw", "secret");

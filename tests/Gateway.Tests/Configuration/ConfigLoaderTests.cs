@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Http;
 using Gateway.Plugins.Runtime;
 using Gateway.Proxy.Upstream;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
 
@@ -11,7 +12,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void DesignExample_LoadsWithEveryValue()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         SampleConfigs.WriteDesignExampleFiles(dir);
 
         var result = dir.Load(SampleConfigs.DesignExample);
@@ -38,13 +39,13 @@ public sealed class ConfigLoaderTests
         Assert.Equal(FailurePolicy.Open, rateLimit.FailurePolicy);
         Assert.Equal("""{"redis":"default","limit":100,"windowSeconds":60}""", rateLimit.Configuration);
         Assert.Equal("", rateLimit.VmConfiguration);
-        Assert.Equal(Path.Combine(dir.Root, "plugins", "rate_limit.wasm"), rateLimit.ModulePath);
+        Assert.Equal(Path.Combine(dir.Path, "plugins", "rate_limit.wasm"), rateLimit.ModulePath);
         Assert.Equal(FailurePolicy.Closed, config.Plugins["api-key"].FailurePolicy);
 
         var redis = config.Redis["default"];
         Assert.Null(redis.User);
         Assert.Equal(["outbound|6379||redis.default.svc.cluster.local"], redis.Aliases);
-        Assert.Equal(Path.Combine(dir.Root, "secrets", "redis", "password"), redis.PasswordFile);
+        Assert.Equal(Path.Combine(dir.Path, "secrets", "redis", "password"), redis.PasswordFile);
 
         var accounts = config.Databases["accounts"];
         Assert.Equal(DatabaseProvider.PostgreSql, accounts.Provider);
@@ -56,7 +57,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void DesignExample_ReferencedFilesNameConfigModulesAndPasswordFiles()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         SampleConfigs.WriteDesignExampleFiles(dir);
 
         var result = dir.Load(SampleConfigs.DesignExample);
@@ -64,10 +65,10 @@ public sealed class ConfigLoaderTests
         Assert.Equal(
             [
                 dir.ConfigPath,
-                Path.Combine(dir.Root, "plugins", "rate_limit.wasm"),
-                Path.Combine(dir.Root, "plugins", "api_key.wasm"),
-                Path.Combine(dir.Root, "secrets", "redis", "password"),
-                Path.Combine(dir.Root, "secrets", "pg", "password"),
+                Path.Combine(dir.Path, "plugins", "rate_limit.wasm"),
+                Path.Combine(dir.Path, "plugins", "api_key.wasm"),
+                Path.Combine(dir.Path, "secrets", "redis", "password"),
+                Path.Combine(dir.Path, "secrets", "pg", "password"),
             ],
             result.ReferencedFiles);
     }
@@ -75,7 +76,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void MinimalConfig_GetsDesignDefaults()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal);
 
@@ -94,7 +95,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void PluginDefaults_MatchDesign()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var config = dir.LoadValid("""
@@ -116,7 +117,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void SameFileLoadedTwice_PluginConfigsCompareEqual()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         SampleConfigs.WriteDesignExampleFiles(dir);
 
         var first = dir.Load(SampleConfigs.DesignExample).Config!;
@@ -130,7 +131,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void SyntaxError_ReportsLineAndPosition()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("{\n  \"workers\": 1,\n  \"listeners\": [ }\n}");
 
@@ -143,7 +144,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void DuplicateKey_IsReported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("""{ "workers": 1, "workers": 2 }""");
 
@@ -156,7 +157,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void FileReferencedTwice_ListedOnce()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var secret = dir.Write("pw", "x");
 
         var result = dir.Load("""
@@ -172,7 +173,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void Utf8ByteOrderMark_IsAccepted()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         File.WriteAllText(dir.ConfigPath, SampleConfigs.Minimal, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
 
         var result = ConfigLoader.Load(dir.ConfigPath, new Dictionary<string, string>());
@@ -183,7 +184,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void CommentsAndTrailingCommas_AreAccepted()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid("""
             {
@@ -200,7 +201,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void OfflineCheck_SkipsMountedFilesButStillValidates()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         // As in a config repository's CI: no modules built, no secrets mounted.
         var json = SampleConfigs.DesignExample.Replace("\"vmConfiguration\": \"\"", "\"vmConfiguration\": \"${file:/absent/token}\"");
         dir.Write("gateway.json", json);
@@ -213,26 +214,26 @@ public sealed class ConfigLoaderTests
 
         Assert.Equal(5, strict.Errors.Count);
         Assert.Empty(relaxed.Errors);
-        Assert.Equal(Path.Combine(dir.Root, "plugins", "rate_limit.wasm"), relaxed.Config!.Plugins["rate-limit"].ModulePath);
+        Assert.Equal(Path.Combine(dir.Path, "plugins", "rate_limit.wasm"), relaxed.Config!.Plugins["rate-limit"].ModulePath);
         Assert.Equal(["listeners[0].port: 80800 is not a port (0-65535, 0 for any free port)"], invalid.Errors);
     }
 
     [Fact]
     public void MissingFile_IsReportedNotThrown()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
-        var result = ConfigLoader.Load(Path.Combine(dir.Root, "absent.json"), new Dictionary<string, string>());
+        var result = ConfigLoader.Load(Path.Combine(dir.Path, "absent.json"), new Dictionary<string, string>());
 
         Assert.Null(result.Config);
         Assert.Contains("no such file", Assert.Single(result.Errors));
-        Assert.Equal([Path.Combine(dir.Root, "absent.json")], result.ReferencedFiles);
+        Assert.Equal([Path.Combine(dir.Path, "absent.json")], result.ReferencedFiles);
     }
 
     [Fact]
     public void TopLevelArray_IsReported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("[]");
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
 
@@ -9,7 +10,7 @@ public sealed class ConfigRedactionTests
     [Fact]
     public void RedactedJson_ContainsNoSecret()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
         dir.Write("token", "file-token-8c1f\n");
         dir.Write("redis-password", "redis-pw-77aa\n");
@@ -71,7 +72,7 @@ public sealed class ConfigRedactionTests
     [Fact]
     public void RedactedJson_ShowsDefaultsAndRoundTripsThroughTheLoader()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var config = dir.LoadValid(SampleConfigs.Minimal);
 
         var json = ConfigRedaction.ToRedactedJson(config);
@@ -124,7 +125,7 @@ public sealed class ConfigRedactionTests
     [Fact]
     public void SecretsSetThroughEnvironmentOverrides_AreMasked()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var config = dir.LoadValid(
             """
             {

@@ -1,3 +1,5 @@
+using Gateway.Testing;
+
 namespace Gateway.Tests.Configuration;
 
 public sealed class ConfigValidationTests
@@ -5,7 +7,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void SixMistakes_AllSixReportedAtOnce()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("""
             {
@@ -111,19 +113,19 @@ public sealed class ConfigValidationTests
     [InlineData("""{ "routes": [{ "name": "r", "cluster": "backend", "match": { "path": "/a%2Fb" } }] }""", "routes[0].match.path: \"/a%2Fb\" is not a normalized path (see paths), so no request would match it")]
     public void Mistake_ReportedWithItsKeyPath(string overrides, string expected)
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var result = dir.Load(Merge(overrides));
 
         Assert.Null(result.Config);
-        Assert.Equal([expected.Replace("{root}", dir.Root)], result.Errors);
+        Assert.Equal([expected.Replace("{root}", dir.Path)], result.Errors);
     }
 
     [Fact]
     public void TlsMinVersion_UnknownValueReported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load(Merge("""{ "listeners": [{ "name": "a", "port": 1, "tls": { "minVersion": "1.1" } }] }"""));
 
@@ -133,7 +135,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void PluginFailurePolicy_UnknownValueReported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var result = dir.Load(Merge("""{ "plugins": { "p": { "module": "p.wasm", "failurePolicy": "maybe" } } }"""));
@@ -144,7 +146,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void SingletonPluginOnRoute_Reported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var result = dir.Load(Merge("""
@@ -165,7 +167,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void MistypedValue_ReportedOnceNotAgainBySemanticChecks()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         // The bad endpoints list must not also yield "at least one endpoint", nor the route an unknown cluster.
         var result = dir.Load(Merge("""{ "clusters": { "backend": { "endpoints": "10.0.0.1:80" } } }"""));
@@ -176,7 +178,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void NumberAsString_AcceptedForIntegerKeys()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(Merge("""{ "workers": "3" }"""));
 
@@ -186,7 +188,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public void SchemaKey_IsIgnored()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         dir.LoadValid(Merge("""{ "$schema": "https://example.com/gateway.schema.json" }"""));
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Gateway.Configuration;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
 
@@ -14,7 +15,7 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task InPlaceWrite_Fires()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var config = dir.Write("gateway.json", "{}");
         using var changes = new ChangeCounter();
         using var watcher = new ConfigWatcher([config], changes.OnChange);
@@ -27,7 +28,7 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task RenameOverFile_Fires()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var config = dir.Write("gateway.json", "{}");
         using var changes = new ChangeCounter();
         using var watcher = new ConfigWatcher([config], changes.OnChange);
@@ -42,8 +43,8 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task KubernetesDataSymlinkSwap_Fires()
     {
-        using var dir = new TempConfigDirectory();
-        var mount = Path.Combine(dir.Root, "secrets");
+        using var dir = new TempFolder("gateway-config-");
+        var mount = Path.Combine(dir.Path, "secrets");
         // The kubelet's atomic writer: files live in a timestamped folder, "..data" points at it, and
         // each visible file is a symlink through "..data".
         WriteVersion(mount, "..2026_11_29_18_00_00.000000001", "first\n");
@@ -67,9 +68,9 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task SymlinkToFileElsewhere_FiresOnWriteToTarget()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var target = dir.Write("real/gateway.json", "{}");
-        var link = Path.Combine(dir.Root, "etc", "gateway.json");
+        var link = Path.Combine(dir.Path, "etc", "gateway.json");
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
         File.CreateSymbolicLink(link, target);
         using var changes = new ChangeCounter();
@@ -84,7 +85,7 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task UnrelatedFileInSameFolder_DoesNotFire()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var config = dir.Write("gateway.json", "{}");
         using var changes = new ChangeCounter();
         using var watcher = new ConfigWatcher([config], changes.OnChange);
@@ -102,7 +103,7 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task Update_SwitchesTheWatchedFiles()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         var first = dir.Write("a/first", "1");
         var second = dir.Write("b/second", "1");
         using var changes = new ChangeCounter();
@@ -119,8 +120,8 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task FileInFolderNotYetMounted_FiresWhenItAppears()
     {
-        using var dir = new TempConfigDirectory();
-        var secret = Path.Combine(dir.Root, "not-yet", "password");
+        using var dir = new TempFolder("gateway-config-");
+        var secret = Path.Combine(dir.Path, "not-yet", "password");
         using var changes = new ChangeCounter();
         using var watcher = new ConfigWatcher([secret], changes.OnChange);
 
@@ -132,8 +133,8 @@ public sealed partial class ConfigWatcherTests
     [Fact]
     public async Task PasswordFileBehindDataSymlink_ReloadSeesRotatedSecret()
     {
-        using var dir = new TempConfigDirectory();
-        var mount = Path.Combine(dir.Root, "secrets");
+        using var dir = new TempFolder("gateway-config-");
+        var mount = Path.Combine(dir.Path, "secrets");
         WriteVersion(mount, "..2026_11_29_18_00_00.000000001", "first\n");
         File.CreateSymbolicLink(Path.Combine(mount, "..data"), "..2026_11_29_18_00_00.000000001");
         File.CreateSymbolicLink(Path.Combine(mount, "password"), Path.Combine("..data", "password"));

@@ -1,3 +1,5 @@
+using Gateway.Testing;
+
 namespace Gateway.Tests.Configuration;
 
 public sealed class EnvironmentOverrideTests
@@ -5,7 +7,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void TopLevelScalar_Overridden()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string> { ["GATEWAY_WORKERS"] = "2" });
 
@@ -15,7 +17,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void NestedKeyAbsentFromFile_SetWithItsType()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string>
         {
@@ -31,7 +33,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void ArrayIndex_ReplacesAndAppendsItems()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string>
         {
@@ -47,7 +49,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void NewMapEntryAndNewListItem_Created()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string>
         {
@@ -66,7 +68,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void PluginConfigurationKey_KeepsTheTypeOfTheValueItReplaces()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var config = dir.LoadValid("""
@@ -91,7 +93,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void ObjectValuedKey_AcceptsJson()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string>
         {
@@ -104,7 +106,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void StatementShorthand_OverriddenBySqlText()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid("""
             {
@@ -120,7 +122,7 @@ public sealed class EnvironmentOverrideTests
     [Fact]
     public void UnrelatedGatewayVariables_Ignored()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         // GATEWAY_CONFIG names the file; the rest are what Kubernetes injects for a Service named "gateway".
         var config = dir.LoadValid(SampleConfigs.Minimal, new Dictionary<string, string>
@@ -144,7 +146,7 @@ public sealed class EnvironmentOverrideTests
     [InlineData("GATEWAY_LISTENERS__2__PORT", "1", "listeners[1]: must not be null")]
     public void BadOverride_ReportedWithItsVariable(string name, string value, string expected)
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load(SampleConfigs.Minimal, new Dictionary<string, string> { [name] = value });
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
 
@@ -7,7 +8,7 @@ public sealed class PluginConfigurationTests
     [Fact]
     public void StringConfiguration_PassedAsItsExactValue()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         // Escapes are JSON's own: the guest gets the characters they stand for, nothing re-encoded.
@@ -22,7 +23,7 @@ public sealed class PluginConfigurationTests
     [Fact]
     public void ObjectConfiguration_PassedAsCompactJson()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var config = dir.LoadValid(WithConfiguration("""
@@ -43,7 +44,7 @@ public sealed class PluginConfigurationTests
     [Fact]
     public void ArrayConfiguration_PassedAsCompactJson()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var config = dir.LoadValid(WithConfiguration("""[ "a", 2 ]"""));
@@ -58,7 +59,7 @@ public sealed class PluginConfigurationTests
     [InlineData("true", "true")]
     public void ScalarConfiguration_PassedAsText(string json, string expected)
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
 
         var config = dir.LoadValid(WithConfiguration(json));
@@ -69,7 +70,7 @@ public sealed class PluginConfigurationTests
     [Fact]
     public void ModulePath_ResolvedAgainstConfigFolder()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("plugins/p.wasm", "\0asm");
 
         var config = dir.LoadValid("""
@@ -77,7 +78,7 @@ public sealed class PluginConfigurationTests
             """);
 
         Assert.Equal("plugins/../plugins/p.wasm", config.Plugins["p"].Module);
-        Assert.Equal(Path.Combine(dir.Root, "plugins", "p.wasm"), config.Plugins["p"].ModulePath);
+        Assert.Equal(Path.Combine(dir.Path, "plugins", "p.wasm"), config.Plugins["p"].ModulePath);
     }
 
     private static string WithConfiguration(string configuration) => $$"""

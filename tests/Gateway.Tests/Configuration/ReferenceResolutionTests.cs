@@ -1,3 +1,5 @@
+using Gateway.Testing;
+
 namespace Gateway.Tests.Configuration;
 
 public sealed class ReferenceResolutionTests
@@ -12,7 +14,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void EnvAndFileReferences_Resolved()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("secrets/user", "gateway\n");
         var secret = dir.Write("secrets/password", "s3cr3t-ü\r\n");
 
@@ -32,7 +34,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void FileContent_LosesOnlyOneTrailingNewline()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("two-newlines", "value\n\n");
 
         var config = dir.LoadValid("""
@@ -45,19 +47,19 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void FileReference_ListedInReferencedFiles()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("secrets/user", "gateway");
         var secret = dir.Write("secrets/password", "pw");
 
         var result = dir.Load(WithRedis.Replace("SECRET_PATH", secret), new Dictionary<string, string> { ["PORT"] = "1", ["REDIS_HOST"] = "h" });
 
-        Assert.Equal([dir.ConfigPath, Path.Combine(dir.Root, "secrets", "user"), secret], result.ReferencedFiles);
+        Assert.Equal([dir.ConfigPath, Path.Combine(dir.Path, "secrets", "user"), secret], result.ReferencedFiles);
     }
 
     [Fact]
     public void MissingReferences_EachReportedAtItsKey()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load(WithRedis.Replace("SECRET_PATH", "/nonexistent/password"));
 
@@ -66,7 +68,7 @@ public sealed class ReferenceResolutionTests
             [
                 "listeners[0].port: environment variable PORT is not set",
                 "redis.default.endpoints[0]: environment variable REDIS_HOST is not set",
-                $"redis.default.user: cannot read file \"{Path.Combine(dir.Root, "secrets", "user")}\": no such file",
+                $"redis.default.user: cannot read file \"{Path.Combine(dir.Path, "secrets", "user")}\": no such file",
                 "redis.default.password: cannot read file \"/nonexistent/password\": no such file",
             ],
             result.Errors);
@@ -77,7 +79,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void FilePathWithNul_ReportedNotThrown()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("""
             { "listeners": [{ "name": "${file:a\u0000b}", "port": 0 }] }
@@ -89,7 +91,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void DollarDollarBrace_IsALiteral()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var config = dir.LoadValid("""
             { "listeners": [{ "name": "$${env:X} costs $5 ${env:NAME}", "port": 0 }] }
@@ -102,7 +104,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void UnterminatedReference_Reported()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
 
         var result = dir.Load("""
             { "listeners": [{ "name": "${env:NAME", "port": 0 }] }
@@ -114,7 +116,7 @@ public sealed class ReferenceResolutionTests
     [Fact]
     public void ReferenceInsidePluginConfiguration_Resolved()
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "\0asm");
         dir.Write("token", "t0k3n\n");
 

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using Gateway.Configuration;
 using Gateway.Hosting;
+using Gateway.Testing;
 using Gateway.Tests.Configuration;
 
 namespace Gateway.Tests.Hosting;
@@ -120,7 +121,7 @@ public sealed class ConfigModelTests
 
     private static List<object> Build(string json)
     {
-        using var dir = new TempConfigDirectory();
+        using var dir = new TempFolder("gateway-config-");
         dir.Write("p.wasm", "");
         dir.Write("ca.pem", "");
         dir.Write("redis-password", "secret");

@@ -1,50 +1,6 @@
-using Gateway.Configuration;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Configuration;
-
-/// <summary>A throw-away folder holding a config file and the files it references.</summary>
-internal sealed class TempConfigDirectory : IDisposable
-{
-    public TempConfigDirectory() => Root = Directory.CreateTempSubdirectory("gateway-config-").FullName;
-
-    public string Root { get; }
-
-    public string ConfigPath => Path.Combine(Root, "gateway.json");
-
-    public string Write(string relativePath, string content)
-    {
-        var path = Path.Combine(Root, relativePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, content);
-        return path;
-    }
-
-    public ConfigLoadResult Load(string json, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        Write("gateway.json", json);
-        return ConfigLoader.Load(ConfigPath, environment ?? new Dictionary<string, string>());
-    }
-
-    public GatewayConfig LoadValid(string json, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var result = Load(json, environment);
-        Assert.True(result.Config is not null, "expected a valid config, got:\n" + string.Join("\n", result.Errors));
-        Assert.Empty(result.Errors);
-        return result.Config;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a watcher test may still hold a handle for a moment.
-        }
-    }
-}
 
 /// <summary>Small configs the tests start from.</summary>
 internal static class SampleConfigs
@@ -103,11 +59,11 @@ internal static class SampleConfigs
         """;
 
     /// <summary>Writes the files <see cref="DesignExample"/> references.</summary>
-    public static void WriteDesignExampleFiles(TempConfigDirectory directory)
+    public static void WriteDesignExampleFiles(TempFolder folder)
     {
-        directory.Write("plugins/rate_limit.wasm", "\0asm");
-        directory.Write("plugins/api_key.wasm", "\0asm");
-        directory.Write("secrets/redis/password", "redis-secret-1\n");
-        directory.Write("secrets/pg/password", "pg-secret-1\n");
+        folder.Write("plugins/rate_limit.wasm", "\0asm");
+        folder.Write("plugins/api_key.wasm", "\0asm");
+        folder.Write("secrets/redis/password", "redis-secret-1\n");
+        folder.Write("secrets/pg/password", "pg-secret-1\n");
     }
 }
