@@ -106,12 +106,11 @@ public sealed class LifecycleTests
         """, TestContext.Current.CancellationToken);
         var (exit, output) = await RunGatewayAsync("--check-config", path);
         Assert.Equal(1, exit);
-        Assert.Contains("workers", output);
-        Assert.Contains("listeners[0].port", output);
-        Assert.Contains("clusters.backend.endpoints[0]", output);
-        Assert.Contains("routes[0].cluster", output);
-        Assert.Contains("routes[0].plugins[0]", output);
-        Assert.Contains("limits.maxBodyBytes", output);
+        // Every problem, named by its key path, not only the first one found.
+        foreach (string key in new[] { "workers", "listeners[0].port", "clusters.backend.endpoints[0]", "routes[0].cluster", "routes[0].plugins[0]", "limits.maxBodyBytes" })
+        {
+            Assert.Contains(key, output);
+        }
 
         string good = folder.PathOf("good.json");
         await File.WriteAllTextAsync(good, TestConfig.Proxy(TestConfig.Quote("127.0.0.1:1")), TestContext.Current.CancellationToken);

@@ -46,16 +46,7 @@ public sealed class UpgradeTunnelTests
         for (int i = 0; i < 20; i++)
         {
             byte[] message = Encoding.UTF8.GetBytes($"message {i} " + new string('x', i * 3000));
-            await client.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, Ct);
-            int received = 0;
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await client.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), Ct);
-                received += result.Count;
-            }
-            while (!result.EndOfMessage);
-            Assert.Equal(message, buffer[..received]);
+            await AssertEchoedAsync(client, message, WebSocketMessageType.Text, buffer);
         }
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", Ct);
         Assert.Equal(WebSocketState.Closed, client.State);
@@ -168,16 +159,7 @@ public sealed class UpgradeTunnelTests
         for (int i = 0; i < 5; i++)
         {
             byte[] message = Encoding.UTF8.GetBytes($"secure {i} " + new string('y', i * 5000));
-            await client.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, Ct);
-            int received = 0;
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await client.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), Ct);
-                received += result.Count;
-            }
-            while (!result.EndOfMessage);
-            Assert.Equal(message, buffer[..received]);
+            await AssertEchoedAsync(client, message, WebSocketMessageType.Binary, buffer);
         }
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", Ct);
 
@@ -189,6 +171,24 @@ public sealed class UpgradeTunnelTests
         // What the tunnel relayed each way: at least the messages, framed and (client to server) masked.
         Assert.True((long)line["requestBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
         Assert.True((long)line["responseBytes"]! > 5 * 10 + 10 * 5000, line.ToJsonString());
+    }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> whole and asserts the same bytes come back: the echo is read into
+    /// <paramref name="buffer"/> until the message ends, since a large one arrives over several reads.
+    /// </summary>
+    private static async Task AssertEchoedAsync(ClientWebSocket client, byte[] message, WebSocketMessageType type, byte[] buffer)
+    {
+        await client.SendAsync(message, type, endOfMessage: true, Ct);
+        int received = 0;
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await client.ReceiveAsync(new ArraySegment<byte>(buffer, received, buffer.Length - received), Ct);
+            received += result.Count;
+        }
+        while (!result.EndOfMessage);
+        Assert.Equal(message, buffer[..received]);
     }
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition) =>
