@@ -16,7 +16,7 @@ namespace Gateway.Http.Transport;
 /// </summary>
 public sealed class SocketPipeReader : PipeReader
 {
-    private const int BufferSize = 16 * 1024;
+    internal const int BufferSize = 16 * 1024;
     private const int MinimumReadSize = 4096;
 
     private readonly WorkerSocketStream _socket;
@@ -188,7 +188,7 @@ public sealed class SocketPipeReader : PipeReader
     {
         if (_buffer is null)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            _buffer = _loop.InputBuffers.Take(BufferSize, _loop);
         }
         else if (_buffer.Length - _end < MinimumReadSize)
         {
@@ -203,11 +203,11 @@ public sealed class SocketPipeReader : PipeReader
         int kept = _end - _start;
         byte[] target = _buffer!.Length - kept >= MinimumReadSize
             ? _buffer
-            : ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, kept + MinimumReadSize));
+            : _loop.InputBuffers.Take(Math.Max(_buffer.Length * 2, kept + MinimumReadSize), _loop);
         Buffer.BlockCopy(_buffer, _start, target, 0, kept);
         if (target != _buffer)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _loop.InputBuffers.Give(_buffer, _loop);
             _buffer = target;
         }
         _start = 0;
@@ -284,7 +284,7 @@ public sealed class SocketPipeReader : PipeReader
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _loop.InputBuffers.Give(_buffer, _loop);
             _buffer = null;
         }
         _start = 0;

@@ -17,7 +17,7 @@ namespace Gateway.Http.Transport;
 /// </summary>
 public sealed class SocketPipeWriter : PipeWriter
 {
-    private const int BufferSize = 4096;
+    internal const int BufferSize = 4096;
 
     private readonly WorkerSocketStream _socket;
     private readonly WorkerLoop _loop;
@@ -202,13 +202,13 @@ public sealed class SocketPipeWriter : PipeWriter
         int needed = Math.Max(sizeHint, 1);
         if (_buffer is null)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, BufferSize));
+            _buffer = _loop.OutputBuffers.Take(Math.Max(needed, BufferSize), _loop);
         }
         else if (_buffer.Length - _written < needed)
         {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+            byte[] larger = _loop.OutputBuffers.Take(Math.Max(_buffer.Length * 2, _written + needed), _loop);
             Buffer.BlockCopy(_buffer, 0, larger, 0, _written);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _loop.OutputBuffers.Give(_buffer, _loop);
             _buffer = larger;
         }
     }
@@ -217,7 +217,7 @@ public sealed class SocketPipeWriter : PipeWriter
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _loop.OutputBuffers.Give(_buffer, _loop);
             _buffer = null;
         }
         _written = 0;

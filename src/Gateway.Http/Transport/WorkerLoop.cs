@@ -61,6 +61,12 @@ public sealed class WorkerLoop : SynchronizationContext, IDisposable
     /// <summary>The deadlines of this worker's connections, run on its own clock.</summary>
     public WorkerDeadlines Deadlines { get; }
 
+    /// <summary>Spare buffers of its connections' inputs.</summary>
+    internal BufferShelf InputBuffers { get; } = new(SocketPipeReader.BufferSize);
+
+    /// <summary>Spare buffers of its connections' outputs.</summary>
+    internal BufferShelf OutputBuffers { get; } = new(SocketPipeWriter.BufferSize);
+
     /// <summary>Runs continuations on this worker (see <see cref="WorkerLoopScheduler"/>).</summary>
     public TaskScheduler Scheduler => _scheduler ??= new WorkerLoopScheduler(this);
 
