@@ -40,6 +40,7 @@ public sealed class TestUpstream : IAsyncDisposable
     private readonly Responder _respond;
     private readonly List<Socket> _sockets = [];
     private int _connections;
+    private int _ended;
 
     public TestUpstream(Responder? respond = null, int port = 0)
     {
@@ -57,6 +58,12 @@ public sealed class TestUpstream : IAsyncDisposable
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
     public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>
+    /// Connections whose stream ended where the next head would start: the client closed them between requests (or the
+    /// test did, with <see cref="DropConnections"/> or in its responder).
+    /// </summary>
+    public int EndedConnections => Volatile.Read(ref _ended);
 
     public static Task OkAsync(ReceivedRequest request, NetworkStream stream) =>
         WriteAsync(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello");
@@ -96,6 +103,7 @@ public sealed class TestUpstream : IAsyncDisposable
                 string? head = await reader.ReadHeadAsync(_stop.Token);
                 if (head is null)
                 {
+                    Interlocked.Increment(ref _ended);
                     return;
                 }
                 byte[] body = await ReadBodyAsync(reader, head);
