@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Security;
 using System.Net.Sockets;
 using Gateway.Http;
 using Gateway.Http.Messages;
@@ -11,33 +10,62 @@ using Gateway.Proxy.Upstream;
 namespace Gateway.Proxy.Forwarding;
 
 /// <summary>
-/// <c>proxy_http_call</c> toward configured clusters: one request on its own connection, the whole
-/// response (head and a bounded body) collected and handed back. Plugin callouts are rare next to proxied
-/// traffic, so they do not share the workers' pools (each is owned by its worker's thread, while a callout completes
-/// off it); the plugin host posts the completion to the worker. A cluster's <c>tls</c> applies as on the proxy path.
+/// <c>proxy_http_call</c> toward configured clusters: one request, the whole response (head and a bounded body)
+/// collected and handed back. Callouts keep their own keep-alive connections, per endpoint
+/// (<see cref="CalloutConnectionPool"/>), apart from the workers' pools: each of those is owned by its worker's thread,
+/// while a callout completes off it; the plugin host posts the completion to the worker. So a plugin that calls an
+/// external-auth service on every request pays a connect (and a TLS handshake) only when no idle connection is left.
+/// A cluster's <c>tls</c> applies as on the proxy path. One instance serves one configuration; disposing it closes the
+/// idle connections, while calls in flight finish on theirs.
 /// </summary>
-public sealed class ClusterHttpCalls : IHttpCallDispatcher
+public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
 {
     private const int MaxResponseBodyBytes = 1024 * 1024;
 
+    /// <summary>
+    /// Idle connections kept per endpoint. A callout holds its connection for one round trip, so the idle set only has
+    /// to cover the calls that overlap in a burst; connections a larger burst opened are closed after use rather than
+    /// held open against a service whose connection limit its other clients share.
+    /// </summary>
+    public const int MaxIdleConnectionsPerEndpoint = 16;
+
     private static readonly HttpLimits ResponseLimits = new() { MaxHeaderBytes = 65536, MaxHeaderCount = 200, MaxBodyBytes = MaxResponseBodyBytes };
 
-    private readonly Dictionary<string, Cluster> _clusters = new(StringComparer.Ordinal);
+    private static readonly HttpCallResult TimedOut = new(false, null, [], "timeout");
+    private static readonly HttpCallResult Reset = new(false, null, [], "upstream unreachable or reset");
+    private static readonly HttpCallResult BadResponse = new(false, null, [], "bad response");
+    private static readonly HttpCallResult HandshakeFailed = new(false, null, [], "upstream TLS handshake failed");
+
+    private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
+    // Closes connections idle past their cluster's timeout, so an idle gateway does not hold them open either.
+    private readonly Timer? _sweep;
     private int _cursor;
 
     public ClusterHttpCalls(IReadOnlyList<ClusterOptions> clusters)
     {
+        int sweepMs = int.MaxValue;
         for (int i = 0; i < clusters.Count; i++)
         {
-            _clusters[clusters[i].Name] = new Cluster(i, clusters[i]);
+            var cluster = new Cluster(i, clusters[i]);
+            var pools = new CalloutConnectionPool[cluster.Endpoints.Count];
+            for (int e = 0; e < pools.Length; e++)
+            {
+                pools[e] = new CalloutConnectionPool(MaxIdleConnectionsPerEndpoint, clusters[i].PooledIdleTimeoutMs);
+            }
+            _targets[clusters[i].Name] = new Target(cluster, pools);
+            sweepMs = Math.Min(sweepMs, clusters[i].PooledIdleTimeoutMs);
+        }
+        if (_targets.Count > 0)
+        {
+            _sweep = new Timer(static s => ((ClusterHttpCalls)s!).CloseExpired(), this, sweepMs, sweepMs);
         }
     }
 
-    public bool HasCluster(string cluster) => _clusters.ContainsKey(cluster);
+    public bool HasCluster(string cluster) => _targets.ContainsKey(cluster);
 
     public void Send(string cluster, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
     {
-        if (!_clusters.TryGetValue(cluster, out var target))
+        if (!_targets.TryGetValue(cluster, out var target))
         {
             onComplete(new HttpCallResult(false, null, [], "unknown cluster"));
             return;
@@ -45,54 +73,115 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
         _ = SendAsync(target, request, body, timeout, onComplete);
     }
 
-    private async Task SendAsync(Cluster cluster, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
+    /// <summary>
+    /// The call on an idle connection of the endpoint picked, or a new one, all within the call's timeout. A reused
+    /// connection that ends before any byte of a response was most likely closed by the server while idle, as the
+    /// request crossed its FIN; the request is then sent once more on a new connection when it may be repeated (KA-7):
+    /// its method is idempotent, and its head and body are held whole in memory, so it goes again exactly as it was.
+    /// Any other request fails as it did: the server may have acted on it before closing. A FIN that arrived while the
+    /// connection sat idle is seen before anything is sent (<see cref="CalloutConnection.IsStale"/>), so that race is rare.
+    /// </summary>
+    private async Task SendAsync(Target target, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
     {
         HttpCallResult result;
         using var deadline = new CancellationTokenSource(timeout);
-        UpstreamEndpoint endpoint = cluster.Pick(ref _cursor, null);
+        UpstreamEndpoint endpoint = target.Cluster.Pick(ref _cursor, null);
+        if (request.Authority.Length == 0)
+        {
+            request.Authority = endpoint.HostHeader;
+        }
+        CalloutConnectionPool pool = target.Pools[endpoint.Index];
+        CalloutConnection? connection = pool.Take();
+        bool reused = connection is not null;
         try
         {
-            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(endpoint.Address, deadline.Token).ConfigureAwait(false);
-            await using var network = new NetworkStream(socket, ownsSocket: false);
-            // A cluster with tls gets it for callouts too, verified as for proxied requests; a refused certificate is
-            // a failed call (the handshake logged why), never a plain-text request to a TLS port.
-            await using SslStream? tls = cluster.Options.Tls is { } upstreamTls
-                ? await upstreamTls.AuthenticateAsync(network, endpoint.Address.Host, endpoint.HostHeader, deadline.Token, "the http_call's timeout").ConfigureAwait(false)
-                : null;
-            if (cluster.Options.Tls is not null && tls is null)
+            while (true)
             {
-                onComplete(new HttpCallResult(false, null, [], "upstream TLS handshake failed"));
-                return;
+                connection ??= await CalloutConnection.OpenAsync(target.Cluster, endpoint, deadline.Token).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    result = HandshakeFailed;
+                    break;
+                }
+                Exchange exchange = await ExchangeAsync(connection, request, body, deadline.Token).ConfigureAwait(false);
+                if (exchange.End == ExchangeEnd.Unanswered && reused && IsIdempotent(request.Method))
+                {
+                    connection.Dispose();
+                    connection = null;
+                    reused = false;
+                    continue;
+                }
+                result = exchange.Result;
+                if (exchange.End == ExchangeEnd.Reusable)
+                {
+                    pool.Return(connection);
+                    connection = null;
+                }
+                break;
             }
-            Stream stream = tls ?? (Stream)network;
-            var output = PipeWriter.Create(stream);
-            if (request.Authority.Length == 0)
-            {
-                request.Authority = endpoint.HostHeader;
-            }
-            HeadWriter.WriteRequest(output, request, body.IsEmpty ? BodyFraming.None : BodyFraming.ContentLength, body.Length);
-            output.Write(body.Span);
-            await output.FlushAsync(deadline.Token).ConfigureAwait(false);
-            result = await ReadResponseAsync(PipeReader.Create(stream), request.Method == "HEAD", deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            result = new HttpCallResult(false, null, [], "timeout");
+            result = TimedOut;
         }
         catch (Exception e) when (e is SocketException or IOException)
         {
-            result = new HttpCallResult(false, null, [], "upstream unreachable or reset");
+            result = Reset;
+        }
+        finally
+        {
+            connection?.Dispose();
         }
         onComplete(result);
     }
 
-    private static async Task<HttpCallResult> ReadResponseAsync(PipeReader input, bool isHead, CancellationToken ct)
+    /// <summary>The methods KA-7 lets the gateway repeat; a callout's method is the plugin's string, compared as sent.</summary>
+    private static bool IsIdempotent(string method) => method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
+
+    /// <summary>Sends the request on <paramref name="connection"/> and reads the response to its end.</summary>
+    private static async Task<Exchange> ExchangeAsync(CalloutConnection connection, HttpRequestHead request, ReadOnlyMemory<byte> body, CancellationToken deadline)
     {
+        PipeWriter output = connection.Output;
+        HeadWriter.WriteRequest(output, request, body.IsEmpty ? BodyFraming.None : BodyFraming.ContentLength, body.Length);
+        output.Write(body.Span);
+        try
+        {
+            await output.FlushAsync(deadline).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            return new Exchange(Reset, ExchangeEnd.Unanswered);
+        }
+        return await ReadResponseAsync(connection, request.Method == "HEAD", deadline).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the final head (after any interim ones) and the body under its framing; the connection is reusable only
+    /// when the response allows it and ended exactly where its framing says (KA-4). Until a first response byte arrives,
+    /// a reset or the server's FIN is <see cref="ExchangeEnd.Unanswered"/>.
+    /// </summary>
+    private static async Task<Exchange> ReadResponseAsync(CalloutConnection connection, bool isHead, CancellationToken ct)
+    {
+        PipeReader input = connection.Input;
         var head = new HttpResponseHead();
+        bool answered = false;
         while (true)
         {
-            ReadResult read = await input.ReadAsync(ct).ConfigureAwait(false);
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!answered && e is SocketException or IOException)
+            {
+                return new Exchange(Reset, ExchangeEnd.Unanswered);
+            }
+            if (!answered && read.Buffer.IsEmpty && read.IsCompleted)
+            {
+                input.AdvanceTo(read.Buffer.End);
+                return new Exchange(BadResponse, ExchangeEnd.Unanswered);
+            }
+            answered = true;
             if (TryParseHead(read.Buffer, isHead, head, out SequencePosition consumed, out bool failed))
             {
                 input.AdvanceTo(consumed);
@@ -105,7 +194,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
             }
             if (failed || read.IsCompleted)
             {
-                return new HttpCallResult(false, null, [], "bad response");
+                return new Exchange(BadResponse, ExchangeEnd.Close);
             }
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
@@ -114,9 +203,12 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
         var sink = PipeWriter.Create(new BoundedStream(body, MaxResponseBodyBytes));
         PumpStatus status = await pump.PumpAsync(
             new BodyTransfer(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, ChunkedOut: false, IsRequest: false, new HeaderCollection())).ConfigureAwait(false);
-        return status == PumpStatus.Completed
-            ? new HttpCallResult(true, head, body.WrittenSpan.ToArray(), null)
-            : new HttpCallResult(false, null, [], status == PumpStatus.TargetClosed ? "response body too large" : "bad response body");
+        if (status != PumpStatus.Completed)
+        {
+            return new Exchange(new HttpCallResult(false, null, [], status == PumpStatus.TargetClosed ? "response body too large" : "bad response body"), ExchangeEnd.Close);
+        }
+        bool reusable = head.KeepAlive && head.Framing != BodyFraming.CloseDelimited && !connection.HasExtraBytes();
+        return new Exchange(new HttpCallResult(true, head, body.WrittenSpan.ToArray(), null), reusable ? ExchangeEnd.Reusable : ExchangeEnd.Close);
     }
 
     private static bool TryParseHead(ReadOnlySequence<byte> buffer, bool isHead, HttpResponseHead head, out SequencePosition consumed, out bool failed)
@@ -127,6 +219,47 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher
         failed = status == ParseStatus.Rejected;
         return status == ParseStatus.Complete;
     }
+
+    private void CloseExpired()
+    {
+        foreach (Target target in _targets.Values)
+        {
+            foreach (CalloutConnectionPool pool in target.Pools)
+            {
+                pool.CloseExpired();
+            }
+        }
+    }
+
+    /// <summary>Closes the idle connections, and each one in use once its call ends; calls in flight complete.</summary>
+    public void Dispose()
+    {
+        _sweep?.Dispose();
+        foreach (Target target in _targets.Values)
+        {
+            foreach (CalloutConnectionPool pool in target.Pools)
+            {
+                pool.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A cluster and the idle connections to each of its endpoints, by endpoint index.</summary>
+    private readonly record struct Target(Cluster Cluster, CalloutConnectionPool[] Pools);
+
+    /// <summary>What became of the connection after one request on it.</summary>
+    private enum ExchangeEnd
+    {
+        /// <summary>The response ended where its framing said and allowed keep-alive: the connection goes back to the pool.</summary>
+        Reusable,
+        /// <summary>Answered, but the connection cannot carry another request.</summary>
+        Close,
+        /// <summary>It failed or closed before any response byte: on a reused connection, a request that may be repeated goes again.</summary>
+        Unanswered,
+    }
+
+    /// <summary>One request's outcome on one connection: the plugin's result, and what becomes of the connection.</summary>
+    private readonly record struct Exchange(HttpCallResult Result, ExchangeEnd End);
 
     /// <summary>A write-only stream into a buffer that refuses to grow past a bound.</summary>
     private sealed class BoundedStream(ArrayBufferWriter<byte> target, int limit) : Stream

@@ -1,0 +1,271 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Gateway.Http.Messages;
+using Gateway.Plugins.Runtime;
+using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Tls;
+using Gateway.Proxy.Upstream;
+using Gateway.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Functional.Tests.Plugins;
+
+/// <summary>
+/// The <c>proxy_http_call</c> client on real loopback sockets: callouts reuse keep-alive connections per endpoint, only
+/// when the response allows it (KA-4), never once the server closed them (KA-5), repeat an idempotent request once on a
+/// new connection when a reused one closes unanswered (KA-7), keep at most a bounded idle set for at most the idle
+/// timeout, and close the idle set when disposed (a reload or the gateway's stop) while calls in flight finish.
+/// </summary>
+public sealed class HttpCallConnectionReuseTests
+{
+    private static ClusterHttpCalls Calls(int port, int idleTimeoutMs = ClusterOptions.DefaultPooledIdleTimeoutMs, UpstreamTls? tls = null) =>
+        new([new ClusterOptions
+        {
+            Name = "authsvc",
+            Endpoints = [new DnsEndPoint("127.0.0.1", port)],
+            PooledIdleTimeoutMs = idleTimeoutMs,
+            Tls = tls,
+        }]);
+
+    private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "")
+    {
+        var done = new TaskCompletionSource<HttpCallResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new HttpRequestHead { Method = method, Target = "/auth", Authority = "auth.internal" };
+        calls.Send("authsvc", request, Encoding.ASCII.GetBytes(body), TimeSpan.FromSeconds(5), done.SetResult);
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+    }
+
+    private static string BodyOf(HttpCallResult result)
+    {
+        Assert.True(result.Succeeded, result.FailureReason);
+        return Encoding.ASCII.GetString(result.Body);
+    }
+
+    private static Task<bool> EventuallyAsync(Func<bool> condition) =>
+        Eventually.HoldsAsync(() => Task.FromResult(condition()), TestContext.Current.CancellationToken);
+
+    /// <summary>Closes the server's side after reading a request, without a byte of response.</summary>
+    private static Task CloseUnansweredAsync(NetworkStream stream)
+    {
+        stream.Socket.Shutdown(SocketShutdown.Both);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task SequentialCalls_UseOneConnection()
+    {
+        await using var upstream = new TestUpstream();
+        using var calls = Calls(upstream.Port);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        }
+        Assert.Equal(1, upstream.ConnectionCount);
+        Assert.Equal(5, upstream.Requests.Count);
+        Assert.All(upstream.Requests, r => Assert.Equal(1, r.ConnectionId));
+    }
+
+    [Fact]
+    public async Task ChunkedResponses_AreReadToTheirEndAndTheConnectionReused()
+    {
+        await using var upstream = new TestUpstream((_, s) =>
+            TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("ok", BodyOf(await CallAsync(calls, "POST", "{}")));
+        Assert.Equal("ok", BodyOf(await CallAsync(calls, "POST", "{}")));
+        Assert.Equal(1, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task ServerClosesIdleConnection_NextCallSucceedsOnANewOne()
+    {
+        await using var upstream = new TestUpstream();
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        upstream.DropConnections();
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the server's close never happened");
+        // The FIN that arrived while idle makes the connection unfit before anything is sent on it (KA-5), so even a
+        // POST, which is never repeated, gets through.
+        Assert.Equal("hello", BodyOf(await CallAsync(calls, "POST", "check")));
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.Equal(2, upstream.Requests.Count);
+        // The new connection is the one kept.
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task ReusedConnectionClosedUnanswered_IdempotentCallRepeatedOnANewConnection()
+    {
+        int requestsOnFirst = 0;
+        await using var upstream = new TestUpstream((r, s) =>
+            r.ConnectionId == 1 && Interlocked.Increment(ref requestsOnFirst) == 2 ? CloseUnansweredAsync(s) : TestUpstream.OkAsync(r, s));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        // The server took the second request on the kept connection and closed it, as one closing an idle connection
+        // does when a request crosses its FIN: the call goes again on a new connection.
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.Equal(new[] { 1, 1, 2 }, upstream.Requests.Select(r => r.ConnectionId));
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task RepeatedCallClosedUnansweredAgain_FailsWithoutAThirdTry()
+    {
+        int requests = 0;
+        await using var upstream = new TestUpstream((r, s) =>
+            Interlocked.Increment(ref requests) == 1 ? TestUpstream.OkAsync(r, s) : CloseUnansweredAsync(s));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        HttpCallResult failed = await CallAsync(calls);
+        Assert.False(failed.Succeeded);
+        // What a new connection closed before any response always answered.
+        Assert.Equal("bad response", failed.FailureReason);
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.Equal(3, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ReusedConnectionClosedUnanswered_PostIsNotRepeated()
+    {
+        int requests = 0;
+        await using var upstream = new TestUpstream((r, s) =>
+            Interlocked.Increment(ref requests) == 2 ? CloseUnansweredAsync(s) : TestUpstream.OkAsync(r, s));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls, "POST", "check")));
+        // The server may have acted on the request it took (KA-7): the plugin gets the failure, the request is not sent twice.
+        HttpCallResult failed = await CallAsync(calls, "POST", "check");
+        Assert.False(failed.Succeeded);
+        Assert.Equal(2, upstream.Requests.Count);
+        Assert.Equal(1, upstream.ConnectionCount);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls, "POST", "check")));
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok")]
+    public async Task ResponseThatEndsTheConnection_IsNotReused(string response)
+    {
+        // The server keeps its side open: only the response says the connection ends.
+        await using var upstream = new TestUpstream((_, s) => TestUpstream.WriteAsync(s, response));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("ok", BodyOf(await CallAsync(calls)));
+        Assert.Equal("ok", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 2), "the gateway did not close the connections");
+    }
+
+    [Fact]
+    public async Task CloseDelimitedBody_IsNotReused()
+    {
+        await using var upstream = new TestUpstream(async (_, s) =>
+        {
+            await TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+            s.Socket.Shutdown(SocketShutdown.Send);
+        });
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("until close", BodyOf(await CallAsync(calls)));
+        Assert.Equal("until close", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task BytesPastTheResponse_AreNeverTakenAsTheNextResponse()
+    {
+        int requests = 0;
+        await using var upstream = new TestUpstream((r, s) => Interlocked.Increment(ref requests) == 1
+            ? TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstale")
+            : TestUpstream.OkAsync(r, s));
+        using var calls = Calls(upstream.Port);
+        Assert.Equal("ok", BodyOf(await CallAsync(calls)));
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task TlsCluster_TwoCallsOneHandshake()
+    {
+        using var folder = new TempFolder("gateway-callout-reuse-");
+        using X509Certificate2 ca = TestCertificates.CreateCa();
+        await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(ca, ["auth.internal"]));
+        var tls = new UpstreamTls("authsvc", new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
+            NullLogger.Instance);
+        using var calls = Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: tls);
+        Assert.Equal("secure", BodyOf(await CallAsync(calls)));
+        Assert.Equal("secure", BodyOf(await CallAsync(calls)));
+        Assert.Equal(1, upstream.Connections);
+        Assert.Equal(2, upstream.Heads.Count);
+    }
+
+    [Fact]
+    public async Task Dispose_ClosesTheIdleConnections()
+    {
+        await using var upstream = new TestUpstream();
+        var calls = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(0, upstream.EndedConnections);
+        calls.Dispose();
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the idle connection stayed open");
+    }
+
+    [Fact]
+    public async Task Dispose_CallInFlightFinishes_ThenItsConnectionCloses()
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            await answer.Task;
+            await TestUpstream.OkAsync(r, s);
+        });
+        var calls = Calls(upstream.Port);
+        Task<HttpCallResult> call = CallAsync(calls);
+        Assert.True(await EventuallyAsync(() => !upstream.Requests.IsEmpty), "the call never arrived");
+        calls.Dispose();
+        answer.SetResult();
+        Assert.Equal("hello", BodyOf(await call));
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the connection was kept after dispose");
+    }
+
+    [Fact]
+    public async Task IdleTimeout_ClosesTheConnection_TheNextCallOpensANewOne()
+    {
+        await using var upstream = new TestUpstream();
+        using var calls = Calls(upstream.Port, idleTimeoutMs: 200);
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        // Closed by the sweep, with no call coming to find it expired.
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the idle connection outlived its timeout");
+        Assert.Equal("hello", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Burst_KeepsAtMostTheBoundIdle()
+    {
+        const int Burst = ClusterHttpCalls.MaxIdleConnectionsPerEndpoint + 4;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int arrived = 0;
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            // Every call holds its connection until all arrived, so each had to open its own.
+            if (Interlocked.Increment(ref arrived) == Burst)
+            {
+                all.TrySetResult();
+            }
+            await all.Task;
+            await TestUpstream.OkAsync(r, s);
+        });
+        using var calls = Calls(upstream.Port);
+        HttpCallResult[] results = await Task.WhenAll(Enumerable.Range(0, Burst).Select(_ => CallAsync(calls)));
+        Assert.All(results, r => Assert.Equal("hello", BodyOf(r)));
+        Assert.Equal(Burst, upstream.ConnectionCount);
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == Burst - ClusterHttpCalls.MaxIdleConnectionsPerEndpoint),
+            $"{upstream.EndedConnections} connections closed after the burst");
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Equal(Burst - ClusterHttpCalls.MaxIdleConnectionsPerEndpoint, upstream.EndedConnections);
+    }
+}
