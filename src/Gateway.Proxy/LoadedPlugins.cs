@@ -1,22 +1,28 @@
 using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
+using Gateway.Proxy.Forwarding;
 
 namespace Gateway.Proxy;
 
 /// <summary>
 /// The plugin runtime generation of one snapshot, counted per worker that attached it. A reload builds the
 /// next generation from this one (unchanged plugins keep their VMs, which move between generations on each
-/// worker); the replaced generation is disposed once it is retired and the last worker has let go of it.
+/// worker); the replaced generation is disposed once it is retired and the last worker has let go of it. Its plugins'
+/// <c>http_call</c> client goes with it: the kept VMs call through the next generation's, so by then nothing sends on
+/// this one but calls already in flight, which finish.
 /// </summary>
 public sealed class LoadedPlugins
 {
+    private readonly ClusterHttpCalls _httpCalls;
     private int _workers;
     private int _retired;
     private int _disposed;
 
-    public LoadedPlugins(PluginRuntime runtime)
+    /// <param name="httpCalls">The client given to <paramref name="runtime"/>'s services, owned from here on.</param>
+    public LoadedPlugins(PluginRuntime runtime, ClusterHttpCalls httpCalls)
     {
         Runtime = runtime;
+        _httpCalls = httpCalls;
     }
 
     public PluginRuntime Runtime { get; }
@@ -53,6 +59,7 @@ public sealed class LoadedPlugins
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Runtime.Dispose();
+            _httpCalls.Dispose();
         }
     }
 }

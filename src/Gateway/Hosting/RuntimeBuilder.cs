@@ -254,10 +254,11 @@ public static class RuntimeBuilder
         errors = [];
         if (config.Plugins.Count > 0)
         {
+            var httpCalls = new ClusterHttpCalls(clusters);
             var services = new PluginServices
             {
                 LoggerFactory = loggers,
-                HttpCalls = new ClusterHttpCalls(clusters),
+                HttpCalls = httpCalls,
                 Backends = backends,
                 MessageLimits = config.Limits,
                 ModuleCacheDirectory = config.ModuleCache.EffectiveDirectory,
@@ -266,7 +267,15 @@ public static class RuntimeBuilder
             PluginRuntime? runtime = previous is null
                 ? TryLoad(Plugins(config), services, out errors)
                 : previous.Runtime.Reload(Plugins(config), services, out errors);
-            plugins = runtime is null ? null : new LoadedPlugins(runtime);
+            if (runtime is null)
+            {
+                httpCalls.Dispose();
+            }
+            else
+            {
+                // The generation owns the client: its idle connections close when the generation is retired and let go.
+                plugins = new LoadedPlugins(runtime, httpCalls);
+            }
         }
         return new ProxySnapshot(config.Limits, clusters, Routes(config), plugins, counters, config.Paths)
         {

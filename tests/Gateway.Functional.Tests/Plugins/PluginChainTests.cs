@@ -158,6 +158,33 @@ public sealed class PluginChainTests
         Assert.Equal("ok", received.Header("x-auth"));
     }
 
+    [Fact]
+    public async Task HttpCall_ReusesItsConnection_UntilAReloadReplacesThePlugins()
+    {
+        await using var upstream = new TestUpstream();
+        await using var auth = new TestUpstream((r, s) => TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+        string extra = $$""", "authsvc": { "endpoints": ["{{auth.Endpoint}}"] }""";
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", extraClusters: extra));
+        using var client = new RawClient(gateway.Port);
+        for (int i = 0; i < 3; i++)
+        {
+            await client.SendAsync(RawClient.Get());
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        }
+        Assert.Equal(3, auth.Requests.Count);
+        Assert.Equal(1, auth.ConnectionCount);
+        Assert.Equal(0, auth.EndedConnections);
+
+        // The reloaded config gets a callout client of its own; the replaced one closes its idle connection.
+        string reloaded = Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", cluster: ", \"connectTimeoutMs\": 2000", extraClusters: extra);
+        await File.WriteAllTextAsync(gateway.ConfigPath, reloaded, TestContext.Current.CancellationToken);
+        Assert.True(await Eventually.HoldsAsync(() => Task.FromResult(auth.EndedConnections == 1), TestContext.Current.CancellationToken),
+            $"the replaced client's idle connection stayed open\n{gateway.Output}");
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(2, auth.ConnectionCount);
+    }
+
     [Theory]
     [InlineData("closed", 500)]
     [InlineData("open", 200)]
