@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Gateway.Testing;
 
@@ -118,17 +117,6 @@ public sealed class LifecycleTests
         Assert.True(okExit == 0, okOutput);
     }
 
-    private static async Task<(int Exit, string Output)> RunGatewayAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gateway.dll"));
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(info)!;
-        string output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, output);
-    }
+    private static Task<(int Exit, string Output)> RunGatewayAsync(params string[] args) =>
+        CommandRun.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "gateway.dll"), .. args]);
 }

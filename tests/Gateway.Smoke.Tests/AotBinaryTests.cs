@@ -68,7 +68,7 @@ public sealed class AotBinaryTests
             """, TestContext.Current.CancellationToken);
         foreach (string[] args in new[] { new[] { "--check-config", config }, ["--config", config] })
         {
-            var (exit, output) = await RunAsync(binary, args);
+            var (exit, output) = await CommandRun.RunAsync(binary, args);
             Assert.True(exit == 1, output);
             Assert.Contains("(libwasmtime.so) was not found beside the gateway binary", output);
             Assert.DoesNotContain("Unhandled exception", output);
@@ -142,31 +142,5 @@ public sealed class AotBinaryTests
         Assert.Equal(0, await exit);
     }
 
-    private static Task<(int Exit, string Output)> RunAsync(params string[] args) => RunAsync(RepoPaths.AotBinary, args);
-
-    private static async Task<(int Exit, string Output)> RunAsync(string binary, string[] args)
-    {
-        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(info)!;
-        // Both streams at once: a child that fills one while the other is read first would never exit.
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await p.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // A binary that does not exit fails the test, and is not left running after it.
-            p.Kill();
-            await p.WaitForExitAsync();
-            throw new TimeoutException($"{binary} {string.Join(' ', args)} did not exit within 30 s");
-        }
-        return (p.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(params string[] args) => CommandRun.RunAsync(RepoPaths.AotBinary, args);
 }
