@@ -95,13 +95,8 @@ public sealed class EdgeAotTests : IDisposable
             .Replace("\"port\": 0 }]", $"\"port\": 0, \"tls\": {{ \"certFile\": \"{cert}\", \"keyFile\": \"{otherKey}\" }} }}]", StringComparison.Ordinal);
         string path = _folder.PathOf("gateway.json");
         await File.WriteAllTextAsync(path, config, Ct);
-        var info = new System.Diagnostics.ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("--check-config");
-        info.ArgumentList.Add(path);
-        using var check = System.Diagnostics.Process.Start(info)!;
-        string output = await check.StandardOutput.ReadToEndAsync(Ct) + await check.StandardError.ReadToEndAsync(Ct);
-        await check.WaitForExitAsync(Ct);
-        Assert.NotEqual(0, check.ExitCode);
+        var (exit, output) = await CommandRun.RunAsync(RepoPaths.AotBinary, ["--check-config", path]);
+        Assert.NotEqual(0, exit);
         Assert.Contains($"listeners[0].tls: certificates do not load: \"{otherKey}\" is not the private key of the first certificate in \"{cert}\"", output, StringComparison.Ordinal);
         Assert.Contains($"clusters.backend.tls: certificates do not load: \"{cert}\" holds no PEM private key", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Cryptography_", output, StringComparison.Ordinal);

@@ -227,17 +227,5 @@ public sealed class SdkShapedModuleAotTests : IDisposable
         return path;
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo(RepoPaths.AotBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(params string[] args) => CommandRun.RunAsync(RepoPaths.AotBinary, args);
 }
