@@ -216,9 +216,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
+            // No process to kill: it never started, or is already gone.
         }
-        _process.Dispose();
-        _ownFolder?.Dispose();
+        finally
+        {
+            // Also when the gateway outlives its kill: the folder goes, and the timeout still reaches the test after.
+            _process.Dispose();
+            _ownFolder?.Dispose();
+        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
