@@ -169,12 +169,13 @@ public sealed class AccessLogTests
         {
             await mk.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
-        // A reader that opens the FIFO and never reads: the pipe fills (64 KiB) and the writer stalls.
-        var opened = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken);
+        // A reader that never reads: the pipe fills (64 KiB) and the writer stalls. Opened for reading and writing, which
+        // on Linux returns at once (fifo(7)), where a read-only open waits for a writer: made before the gateway, it needs
+        // no task of its own, and a gateway that fails to start leaves no open waiting for it.
+        await using var reader = new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(
             upstream.Endpoint, extra: $$""", "accessLog": { "file": "{{fifo}}", "queueCapacity": 16 }"""));
-        await using FileStream reader = await opened;
         using var client = new RawClient(gateway.Port);
         string longPath = "/api/" + new string('x', 2000);
         var watch = Stopwatch.StartNew();
