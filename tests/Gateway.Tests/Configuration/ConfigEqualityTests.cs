@@ -95,11 +95,20 @@ public sealed class ConfigEqualityTests
     private static TempFolder NewDirectory()
     {
         var dir = new TempFolder("gateway-config-");
-        dir.Write("p.wasm", "\0asm");
-        dir.Write("p.wasm2", "\0asm");
-        dir.Write("pw", "secret");
-        dir.Write("pw2", "secret");
-        return dir;
+        try
+        {
+            dir.Write("p.wasm", "\0asm");
+            dir.Write("p.wasm2", "\0asm");
+            dir.Write("pw", "secret");
+            dir.Write("pw2", "secret");
+            return dir;
+        }
+        catch
+        {
+            // The test's using never gets a folder whose files failed to write: it goes here.
+            dir.Dispose();
+            throw;
+        }
     }
 
     /// <summary>(path of segments joined by '/', last key name) of every scalar.</summary>
