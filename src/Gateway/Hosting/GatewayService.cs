@@ -30,6 +30,8 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private GatewayConfig _config;
     private BackendRegistry? _backends;
     private ProxyServer? _server;
+    // The workers' loops, made first; the server owns them once it is made, until then this service does.
+    private WorkerLoop[]? _workers;
     // The backends' Redis connections live on the workers' loops: made before the backends, owned by the server.
     private SocketHomes? _homes;
     private AdminServer? _admin;
@@ -38,6 +40,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
     private volatile string? _notReady = "starting";
     private long _reloadsApplied;
     private long _reloadsFailed;
+    private bool _disposed;
 
     public GatewayService(GatewayStartup startup, ILoggerFactory loggers)
     {
@@ -47,10 +50,27 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         _config = startup.Loaded.Config!;
     }
 
+    /// <summary>
+    /// Starts the gateway; a start that fails lets go of what it made before its error goes on (see
+    /// <see cref="DisposeAsync"/>), whether or not the caller disposes the service after.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await StartPartsAsync(cancellationToken);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartPartsAsync(CancellationToken cancellationToken)
+    {
         long started = Environment.TickCount64;
-        WorkerLoop[] workers = ProxyServer.StartWorkers(_config.Workers, _loggers);
+        WorkerLoop[] workers = _workers = ProxyServer.StartWorkers(_config.Workers, _loggers);
         _homes = new SocketHomes(workers);
         _backends = RuntimeBuilder.Backends(_config, _loggers, _backendMetrics, _homes);
         var problems = new List<string>(await _backends.CheckAsync(cancellationToken));
@@ -58,6 +78,7 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         problems.AddRange(pluginErrors);
         if (problems.Count > 0)
         {
+            snapshot.Plugins?.Retire();
             foreach (string p in problems)
             {
                 GatewayLog.StartupProblem(_logger, p);
@@ -262,8 +283,17 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
 
     public string RedactedConfigJson() => ConfigRedaction.ToRedactedJson(_config);
 
+    /// <summary>
+    /// Lets go of what the service made, the newest first; after a failed start, what that start got to. Runs once: a
+    /// failed start runs it, and the host disposes the service again after.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _watcher?.Dispose();
         if (_admin is not null)
         {
@@ -281,6 +311,14 @@ public sealed class GatewayService : IHostedService, IAdminEndpoints, IAsyncDisp
         if (_backends is not null)
         {
             await _backends.DisposeAsync();
+        }
+        if (_server is null)
+        {
+            // No server took the loops over (the start failed before it): they go after the backends living on them.
+            foreach (WorkerLoop loop in _workers ?? [])
+            {
+                loop.Dispose();
+            }
         }
     }
 }
