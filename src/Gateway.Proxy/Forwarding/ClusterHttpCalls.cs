@@ -201,8 +201,18 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
         var body = new ArrayBufferWriter<byte>();
         var pump = new BodyPump();
         var sink = PipeWriter.Create(new BoundedStream(body, MaxResponseBodyBytes));
-        PumpStatus status = await pump.PumpAsync(
-            new BodyTransfer(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, ChunkedOut: false, IsRequest: false, new HeaderCollection())).ConfigureAwait(false);
+        PumpStatus status;
+        // The call's deadline covers the body as it does the head: a server that stalls after its head is cut off at
+        // the timeout, its connection closed, rather than holding the call and the connection until it closes.
+        using (ct.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), input))
+        {
+            status = await pump.PumpAsync(
+                new BodyTransfer(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, ChunkedOut: false, IsRequest: false, new HeaderCollection())).ConfigureAwait(false);
+        }
+        if (status == PumpStatus.TimedOut)
+        {
+            return new Exchange(TimedOut, ExchangeEnd.Close);
+        }
         if (status != PumpStatus.Completed)
         {
             return new Exchange(new HttpCallResult(false, null, [], status == PumpStatus.TargetClosed ? "response body too large" : "bad response body"), ExchangeEnd.Close);

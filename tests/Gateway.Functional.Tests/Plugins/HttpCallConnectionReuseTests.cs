@@ -29,11 +29,11 @@ public sealed class HttpCallConnectionReuseTests
             Tls = tls,
         }]);
 
-    private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "")
+    private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "", int timeoutMs = 5000)
     {
         var done = new TaskCompletionSource<HttpCallResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var request = new HttpRequestHead { Method = method, Target = "/auth", Authority = "auth.internal" };
-        calls.Send("authsvc", request, Encoding.ASCII.GetBytes(body), TimeSpan.FromSeconds(5), done.SetResult);
+        calls.Send("authsvc", request, Encoding.ASCII.GetBytes(body), TimeSpan.FromMilliseconds(timeoutMs), done.SetResult);
         return done.Task.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
     }
 
@@ -157,6 +157,27 @@ public sealed class HttpCallConnectionReuseTests
         Assert.Equal("ok", BodyOf(await CallAsync(calls)));
         Assert.Equal(2, upstream.ConnectionCount);
         Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 2), "the gateway did not close the connections");
+    }
+
+    /// <summary>A server that sends its head and part of the body, then nothing: the call times out and lets go.</summary>
+    [Fact]
+    public async Task BodyStalledAfterTheHead_TimesOutAtTheDeadline_AndClosesTheConnection()
+    {
+        await using var upstream = new TestUpstream(async (_, s) =>
+        {
+            await TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b");
+            // Holds the connection until the gateway closes it (the read ends with 0 bytes, or with a reset).
+            await s.ReadAtLeastAsync(new byte[1], 1, throwOnEndOfStream: false, TestContext.Current.CancellationToken);
+        });
+        using var calls = Calls(upstream.Port);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpCallResult result = await CallAsync(calls, timeoutMs: 300);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal("timeout", result.FailureReason);
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 3000);
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the stalled connection stayed open");
     }
 
     [Fact]
