@@ -15,6 +15,10 @@ internal sealed class CalloutConnection : IDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _network;
     private readonly SslStream? _tls;
+    // The read kept pending while the connection is idle in its pool (BeginIdle), until a call takes it or it closes.
+    // A task, not the pipe's ValueTask: it is asked whether it completed more than once before it is awaited.
+    private Task<ReadResult> _idleRead = Task.FromResult(default(ReadResult));
+    private bool _idleReadPending;
 
     private CalloutConnection(Socket socket, NetworkStream network, SslStream? tls)
     {
@@ -70,35 +74,51 @@ internal sealed class CalloutConnection : IDisposable
     }
 
     /// <summary>
-    /// KA-5 for an idle callout connection: bytes or a FIN (the server closing it while idle) arrived, or the socket
-    /// failed. Such a connection is never reused, and its bytes are never taken as the next response. One
-    /// non-blocking poll, asked only when the connection is taken, rather than a read kept pending while idle.
+    /// Starts watching the connection as it goes idle: a read is kept pending on it until the next call takes it. Bytes
+    /// the server sends past its response, or its FIN, complete that read wherever they wait: in the socket, or already
+    /// in the TLS layer, which holds records it has read but not yet handed over and which no check of the socket sees.
+    /// False when such bytes or the end are there already (KA-4): the next response would start in them, so the
+    /// connection must close instead.
     /// </summary>
-    public bool IsStale()
+    public bool BeginIdle()
     {
-        try
-        {
-            return _socket.Poll(0, SelectMode.SelectRead);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return true;
-        }
+        _idleRead = Input.ReadAsync().AsTask();
+        _idleReadPending = true;
+        return !_idleRead.IsCompleted;
     }
 
     /// <summary>
-    /// KA-4: whether bytes past the response's end already arrived (or the server's FIN with it); the next response
-    /// would start in them, so the connection closes instead.
+    /// KA-5 for an idle connection: the read kept pending since it went idle has completed, so bytes or a FIN (the server
+    /// closing it while idle) arrived, or the connection failed. Such a connection is never reused, and its bytes are
+    /// never taken as the next response.
     /// </summary>
-    public bool HasExtraBytes()
+    public bool IsStale() => _idleReadPending && _idleRead.IsCompleted;
+
+    /// <summary>
+    /// The next read of the response: for a connection taken from the pool, the read pending since it went idle, which
+    /// the call's deadline cancels as it would any read.
+    /// </summary>
+    public ValueTask<ReadResult> ReadAsync(CancellationToken deadline)
     {
-        if (!Input.TryRead(out ReadResult read))
+        if (!_idleReadPending)
         {
-            return false;
+            return Input.ReadAsync(deadline);
         }
-        bool extra = !read.Buffer.IsEmpty || read.IsCompleted;
-        Input.AdvanceTo(read.Buffer.Start);
-        return extra;
+        _idleReadPending = false;
+        return IdleReadAsync(deadline);
+    }
+
+    private async ValueTask<ReadResult> IdleReadAsync(CancellationToken deadline)
+    {
+        using (deadline.UnsafeRegister(static input => ((PipeReader)input!).CancelPendingRead(), Input))
+        {
+            ReadResult read = await _idleRead.ConfigureAwait(false);
+            if (read.IsCanceled)
+            {
+                throw new OperationCanceledException(deadline);
+            }
+            return read;
+        }
     }
 
     public void Dispose()
@@ -106,10 +126,46 @@ internal sealed class CalloutConnection : IDisposable
         // Completing with an error discards what was written but not flushed: a call that ended mid-request must not
         // send the rest of it (CH-9), nor block here writing it.
         Output.Complete(Discarded);
-        Input.Complete();
+        // The FIN goes now: a read pending on the socket would otherwise hold its close until the read ends.
+        Shutdown();
         _tls?.Dispose();
         _network.Dispose();
         _socket.Dispose();
+        if (_idleReadPending)
+        {
+            // The reader's buffer is out with the read the closed socket is now ending: it goes back once that read has.
+            _idleReadPending = false;
+            _ = CompleteAfterIdleReadAsync();
+        }
+        else
+        {
+            Input.Complete();
+        }
+    }
+
+    private void Shutdown()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed by the server.
+        }
+    }
+
+    private async Task CompleteAfterIdleReadAsync()
+    {
+        try
+        {
+            await _idleRead.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The socket was closed under it, as intended.
+        }
+        Input.Complete();
     }
 
     private static readonly Exception Discarded = new OperationCanceledException("callout connection closed by the gateway");

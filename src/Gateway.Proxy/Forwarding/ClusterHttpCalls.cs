@@ -170,7 +170,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
             ReadResult read;
             try
             {
-                read = await input.ReadAsync(ct).ConfigureAwait(false);
+                read = await connection.ReadAsync(ct).ConfigureAwait(false);
             }
             catch (Exception e) when (!answered && e is SocketException or IOException)
             {
@@ -217,7 +217,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
         {
             return new Exchange(new HttpCallResult(false, null, [], status == PumpStatus.TargetClosed ? "response body too large" : "bad response body"), ExchangeEnd.Close);
         }
-        bool reusable = head.KeepAlive && head.Framing != BodyFraming.CloseDelimited && !connection.HasExtraBytes();
+        bool reusable = head.KeepAlive && head.Framing != BodyFraming.CloseDelimited && connection.BeginIdle();
         return new Exchange(new HttpCallResult(true, head, body.WrittenSpan.ToArray(), null), reusable ? ExchangeEnd.Reusable : ExchangeEnd.Close);
     }
 

@@ -222,6 +222,28 @@ public sealed class HttpCallConnectionReuseTests
         Assert.Equal(2, upstream.Heads.Count);
     }
 
+    /// <summary>
+    /// Bytes past a TLS response in a record of their own, read by the TLS layer together with the response: the socket
+    /// shows nothing, yet the connection is not reused and the bytes never answer the next call.
+    /// </summary>
+    [Fact]
+    public async Task TlsRecordPastTheResponse_IsNeverTakenAsTheNextResponse()
+    {
+        using var folder = new TempFolder("gateway-callout-reuse-");
+        using X509Certificate2 ca = TestCertificates.CreateCa();
+        // A first response of exactly one full record (16 KiB), which the reader takes in whole buffers.
+        string head = "HTTP/1.1 200 OK\r\ncontent-length: 16342\r\n\r\n";
+        string body = new('x', 16384 - head.Length);
+        await using var upstream = new TlsTestUpstream(
+            TestCertificates.IssueLeaf(ca, ["auth.internal"]), (head + body, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstale"));
+        var tls = new UpstreamTls("authsvc", new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
+            NullLogger.Instance);
+        using var calls = Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: tls);
+        Assert.Equal(body, BodyOf(await CallAsync(calls)));
+        Assert.Equal("secure", BodyOf(await CallAsync(calls)));
+        Assert.Equal(2, upstream.Connections);
+    }
+
     [Fact]
     public async Task Dispose_ClosesTheIdleConnections()
     {
