@@ -29,6 +29,13 @@ public sealed class HttpCallConnectionReuseTests
             Tls = tls,
         }]);
 
+    /// <summary>Calls to <paramref name="upstream"/> over TLS, verified against <paramref name="ca"/> (written to <paramref name="folder"/>).</summary>
+    private static ClusterHttpCalls TlsCalls(TlsTestUpstream upstream, TempFolder folder, X509Certificate2 ca) =>
+        Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: new UpstreamTls(
+            "authsvc",
+            new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
+            NullLogger.Instance));
+
     private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "", int timeoutMs = 5000)
     {
         var done = new TaskCompletionSource<HttpCallResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,9 +220,7 @@ public sealed class HttpCallConnectionReuseTests
         using var folder = new TempFolder("gateway-callout-reuse-");
         using X509Certificate2 ca = TestCertificates.CreateCa();
         await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(ca, ["auth.internal"]));
-        var tls = new UpstreamTls("authsvc", new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
-            NullLogger.Instance);
-        using var calls = Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: tls);
+        using var calls = TlsCalls(upstream, folder, ca);
         Assert.Equal("secure", BodyOf(await CallAsync(calls)));
         Assert.Equal("secure", BodyOf(await CallAsync(calls)));
         Assert.Equal(1, upstream.Connections);
@@ -236,9 +241,7 @@ public sealed class HttpCallConnectionReuseTests
         string body = new('x', 16384 - head.Length);
         await using var upstream = new TlsTestUpstream(
             TestCertificates.IssueLeaf(ca, ["auth.internal"]), (head + body, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstale"));
-        var tls = new UpstreamTls("authsvc", new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
-            NullLogger.Instance);
-        using var calls = Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: tls);
+        using var calls = TlsCalls(upstream, folder, ca);
         Assert.Equal(body, BodyOf(await CallAsync(calls)));
         Assert.Equal("secure", BodyOf(await CallAsync(calls)));
         Assert.Equal(2, upstream.Connections);
