@@ -72,6 +72,21 @@ public sealed class AdversarialTests
         Assert.NotEqual("0", Metric(host, "gateway_plugin_vm_recreations_total", "ticker"));
     }
 
+    /// <summary>
+    /// The start-up probe builds and drops a VM on a scratch worker. Ticks that fall due while it configures used to run
+    /// the guest from a timer thread beside the probe, which ended the process: "re-entry into a running guest".
+    /// </summary>
+    [Fact]
+    public void TicksDueWhileTheProbeConfigures_WaitForIt()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            using var runtime = PluginRuntime.Load([Plugin("ticker", "behaviors", "tick_while_configuring")],
+                new PluginServices { LoggerFactory = new CapturingLoggerFactory() }, out var errors);
+            Assert.Empty(errors);
+        }
+    }
+
     [Fact]
     public async Task OutOfBoundsPointers_ToEveryImport_AnswerInvalidMemoryAccess()
     {

@@ -90,6 +90,13 @@ EXPORT(proxy_on_configure) uint32_t on_configure(uint32_t root, uint32_t size) {
     if (strcmp(mode, "reject") == 0) return 0;
     if (strcmp(mode, "trap_configure") == 0) __builtin_trap();
     if (strcmp(mode, "postpone") == 0 || strcmp(mode, "trap_tick") == 0) proxy_set_tick_period_milliseconds(5);
+    if (strcmp(mode, "tick_while_configuring") == 0) {
+        // Ticks fall due while the configuration is still running: the host must hold them until it returns.
+        proxy_set_tick_period_milliseconds(1);
+        uint64_t start = 0, now = 0;
+        proxy_get_current_time_nanoseconds(&start);
+        do proxy_get_current_time_nanoseconds(&now); while (now - start < 50000000ull);
+    }
     if (strcmp(mode, "consumer") == 0) proxy_register_shared_queue(S("jobs"), &queue_id);
     if (strcmp(mode, "metrics") == 0) {
         proxy_define_metric(0, S("requests"), &metric_counter);

@@ -260,11 +260,24 @@ public sealed class PluginRuntime : IDisposable
             ? plugin
             : throw new ArgumentException($"no plugin named '{name}' is loaded", nameof(name));
 
-    /// <summary>Builds each new group once on a scratch worker and discards it, as Envoy's canary VM does.</summary>
+    /// <summary>
+    /// Builds each new group once on a scratch worker and discards it, as Envoy's canary VM does. The probe runs as that
+    /// worker, like every guest call: a tick or a reply that falls due while a VM is being built queues behind it there,
+    /// instead of entering the same guest from a timer thread.
+    /// </summary>
     private void Probe(List<VmGroup> groups, List<string> problems)
     {
         using var loop = new WorkerLoop(-1);
         var worker = new WorkerPlugins(this, loop);
+        loop.RunAsync(() =>
+        {
+            ProbeOn(worker, groups, problems);
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult();
+    }
+
+    private static void ProbeOn(WorkerPlugins worker, List<VmGroup> groups, List<string> problems)
+    {
         foreach (var group in groups)
         {
             var vm = PluginVm.Create(group, worker, out string? error);
