@@ -44,6 +44,9 @@ public sealed partial class BenchSession : IDisposable
 
     public List<IdleMemoryResult> IdleMemory { get; } = [];
 
+    /// <summary>The gateway against the nginx peer in alternating phases (<see cref="HeadToHead"/>); null when either did not run.</summary>
+    public HeadToHeadResult? NginxHeadToHead { get; private set; }
+
     /// <summary>System calls by kind and a CPU profile of the gateway and the nginx peer (<see cref="ProfileStage"/>).</summary>
     public List<TargetProfile> Profiles { get; } = [];
 
@@ -90,6 +93,15 @@ public sealed partial class BenchSession : IDisposable
                 }
             }
         }
+        if (Runnable("gateway") is { } gateway && Runnable("nginx") is { } nginx)
+        {
+            progress.WriteLine("head to head: gateway and nginx");
+            NginxHeadToHead = HeadToHead.Run(gateway, nginx, _plan, _keys, progress);
+            if (NginxHeadToHead.Error is not null)
+            {
+                progress.WriteLine($"  head to head: {NginxHeadToHead.Error}");
+            }
+        }
         foreach (var target in Targets)
         {
             if (target.Launch is not null && target.Baseline == "direct" && target.NotRunReason is null)
@@ -110,6 +122,8 @@ public sealed partial class BenchSession : IDisposable
             }
         }
     }
+
+    private BenchTarget? Runnable(string name) => Targets.Find(t => t.Name == name && t.NotRunReason is null);
 
     private static string Describe(TargetRound round)
     {
@@ -318,11 +332,14 @@ public sealed partial class BenchSession : IDisposable
         return result;
     }
 
+    private static void Measure(TargetRound result, string phase, int pid, int? metricsPort, Func<LoadResult> run) =>
+        result.Phases.Add(MeasurePhase(phase, pid, metricsPort, run));
+
     /// <summary>
-    /// Runs one phase and records the target's CPU time, context switches and, when <paramref name="metricsPort"/> is
+    /// Runs one phase and measures the target's CPU time, context switches and, when <paramref name="metricsPort"/> is
     /// given (a gateway's saturation phases), its heap counters, each read before and after the phase.
     /// </summary>
-    private static void Measure(TargetRound result, string phase, int pid, int? metricsPort, Func<LoadResult> run)
+    internal static PhaseResult MeasurePhase(string phase, int pid, int? metricsPort, Func<LoadResult> run)
     {
         var heapBefore = metricsPort is int before ? HeapCounters.Read(before) : null;
         var cpuBefore = ProcessProbe.Cpu(pid);
@@ -333,13 +350,12 @@ public sealed partial class BenchSession : IDisposable
         var heapAfter = metricsPort is int after ? HeapCounters.Read(after) : null;
         if (load.Completed == 0)
         {
-            result.Phases.Add(new PhaseResult(phase, load, null, null));
-            return;
+            return new PhaseResult(phase, load, null, null);
         }
         double responses = load.Completed;
-        result.Phases.Add(new PhaseResult(phase, load, cpu.TotalMicroseconds / responses, switches / responses,
+        return new PhaseResult(phase, load, cpu.TotalMicroseconds / responses, switches / responses,
             cpu.UserMicroseconds / responses, cpu.KernelMicroseconds / responses,
-            heapBefore is not null && heapAfter is not null ? heapAfter.Since(heapBefore, load.Completed, load.ElapsedSeconds) : null));
+            heapBefore is not null && heapAfter is not null ? heapAfter.Since(heapBefore, load.Completed, load.ElapsedSeconds) : null);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ public sealed record GoalVerdict(string Goal, string Measured, string Verdict);
 /// <summary>Evaluates the issue's targets. Each comparison uses medians from the same run; nothing is carried over from elsewhere.</summary>
 public static class GoalCheck
 {
-    public static List<GoalVerdict> Evaluate(RunSummary s, IReadOnlyList<IdleMemoryResult> idle)
+    public static List<GoalVerdict> Evaluate(RunSummary s, IReadOnlyList<IdleMemoryResult> idle, HeadToHeadResult? headToHead)
     {
         var verdicts = new List<GoalVerdict>();
         static double? P50(PhaseResult r) => r.Load.Latency.P50;
@@ -20,18 +20,16 @@ public static class GoalCheck
             s.Added("gateway", Phases.OneConnection, P99), s.Added("nginx", Phases.OneConnection, P99), "µs");
         AtMost(verdicts, "gateway added p99 ≤ nginx's, open loop 5k req/s",
             s.Added("gateway", Phases.High, P99), s.Added("nginx", Phases.High, P99), "µs");
-        AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (64 connections)",
-            s.Phase("gateway", Phases.Saturation64, Cpu), s.Phase("nginx", Phases.Saturation64, Cpu), "µs",
-            s.Ratio("gateway", "nginx", Phases.Saturation64, Cpu));
-        AtMost(verdicts, "gateway CPU µs/request ≤ nginx's (256 connections)",
-            s.Phase("gateway", Phases.Saturation256, Cpu), s.Phase("nginx", Phases.Saturation256, Cpu), "µs",
-            s.Ratio("gateway", "nginx", Phases.Saturation256, Cpu));
-        AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (64 connections)",
-            s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("nginx", Phases.Saturation64, Rate), 1.0,
-            s.Ratio("gateway", "nginx", Phases.Saturation64, Rate));
-        AtLeast(verdicts, "gateway saturation throughput ≥ nginx's (256 connections)",
-            s.Phase("gateway", Phases.Saturation256, Rate), s.Phase("nginx", Phases.Saturation256, Rate), 1.0,
-            s.Ratio("gateway", "nginx", Phases.Saturation256, Rate));
+        foreach (var (connections, phase) in new[] { (64, Phases.Saturation64), (256, Phases.Saturation256) })
+        {
+            HeadToHeadOrRounds(verdicts, $"gateway CPU µs/request ≤ nginx's ({connections} connections)", s, headToHead, connections, phase,
+                Cpu, atMost: true, "F1", " µs");
+        }
+        foreach (var (connections, phase) in new[] { (64, Phases.Saturation64), (256, Phases.Saturation256) })
+        {
+            HeadToHeadOrRounds(verdicts, $"gateway saturation throughput ≥ nginx's ({connections} connections)", s, headToHead, connections, phase,
+                Rate, atMost: false, "F0", " req/s");
+        }
         AtLeast(verdicts, "gateway saturation throughput ≥ 1.5× YARP's (64 connections)",
             s.Phase("gateway", Phases.Saturation64, Rate), s.Phase("yarp", Phases.Saturation64, Rate), 1.5);
         AtLeast(verdicts, "gateway saturation throughput ≥ 1.5× YARP's (256 connections)",
@@ -61,6 +59,39 @@ public static class GoalCheck
             perConnection, 10, "KiB");
         return verdicts;
     }
+
+    /// <summary>
+    /// A gateway-versus-nginx goal judged by the head-to-head stage's median pair ratio (its reason is on
+    /// <see cref="HeadToHead"/>), the rounds' medians shown beside it; judged by the rounds alone when the stage has no
+    /// pair at this connection count.
+    /// </summary>
+    private static void HeadToHeadOrRounds(List<GoalVerdict> verdicts, string goal, RunSummary s, HeadToHeadResult? headToHead, int connections,
+        string phase, Func<PhaseResult, double?> figure, bool atMost, string format, string unit)
+    {
+        var rounds = (Ours: s.Phase("gateway", phase, figure), Theirs: s.Phase("nginx", phase, figure));
+        var sameRound = s.Ratio("gateway", "nginx", phase, figure);
+        if (headToHead?.Ratio(connections, figure) is not { } ratio)
+        {
+            if (atMost)
+            {
+                AtMost(verdicts, goal, rounds.Ours, rounds.Theirs, unit.Trim(), sameRound);
+            }
+            else
+            {
+                AtLeast(verdicts, goal, rounds.Ours, rounds.Theirs, 1.0, sameRound);
+            }
+            return;
+        }
+        var ours = headToHead.Figure(connections, gateway: true, figure)!.Value;
+        var theirs = headToHead.Figure(connections, gateway: false, figure)!.Value;
+        var measured = $"head to head, {ratio.Count} pairs: {Number(ours.Median, format)} vs {Number(theirs.Median, format)}{unit}, " +
+            $"pair by pair ×{ratio.Format("F2")}" +
+            (rounds is ({ } o, { } t) ? $"; rounds {Number(o.Median, format)} vs {Number(t.Median, format)}{unit}{SameRound(sameRound)}" : "");
+        var met = atMost ? ratio.Median <= 1.0 : ratio.Median >= 1.0;
+        verdicts.Add(new GoalVerdict(goal, measured, met ? "met" : "**missed**"));
+    }
+
+    private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     // The verdict compares the medians; the same-round ratio, where given, is shown beside them as a check on the host.
     private static void AtMost(List<GoalVerdict> verdicts, string goal, Spread? ours, Spread? theirs, string unit, Spread? sameRound = null)

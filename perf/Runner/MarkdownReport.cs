@@ -89,6 +89,7 @@ public static class MarkdownReport
         }
         UserKernelTable(md, session, s);
         HeapTable(md, session, s);
+        HeadToHeadTable(md, session.NginxHeadToHead, plan);
         md.AppendLine();
         md.AppendLine("## Memory and start-up");
         md.AppendLine();
@@ -177,6 +178,41 @@ public static class MarkdownReport
                 $"{F(s.Phase(target.Name, Phases.Saturation64, r => r.KernelMicrosecondsPerRequest))} | " +
                 $"{F(s.Phase(target.Name, Phases.Saturation256, r => r.UserMicrosecondsPerRequest))} | " +
                 $"{F(s.Phase(target.Name, Phases.Saturation256, r => r.KernelMicrosecondsPerRequest))} |");
+        }
+    }
+
+    /// <summary>The head-to-head stage: each side's figures and the pair-by-pair ratios the CPU and throughput goals are judged by.</summary>
+    private static void HeadToHeadTable(StringBuilder md, HeadToHeadResult? result, BenchPlan plan)
+    {
+        if (result is null)
+        {
+            return;
+        }
+        md.AppendLine();
+        md.AppendLine($"### Head to head: gateway and {result.Peer}");
+        md.AppendLine();
+        md.AppendLine($"At each connection count both started fresh and warmed up, then {plan.HeadToHeadPairs} pairs of {plan.HeadToHeadPhase.TotalSeconds:0.##} s " +
+                      "saturation phases, the two alternating (gateway first in odd pairs, last in even ones). The goals above take the median of the " +
+                      "pair-by-pair ratios: each pair ran within seconds, where the rounds' two medians come from phases minutes apart.");
+        if (result.Error is not null)
+        {
+            md.AppendLine();
+            md.AppendLine($"Stopped: {result.Error}");
+        }
+        md.AppendLine();
+        md.AppendLine($"| connections | pairs | gateway CPU µs/req | {result.Peer} CPU µs/req | ratio | gateway req/s | {result.Peer} req/s | ratio |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var connections in new[] { 64, 256 })
+        {
+            static double? Cpu(PhaseResult r) => r.CpuMicrosecondsPerRequest;
+            static double? Rate(PhaseResult r) => r.Load.AchievedRate;
+            if (result.Ratio(connections, Cpu) is not { } cpuRatio)
+            {
+                continue;
+            }
+            md.AppendLine($"| {connections} | {cpuRatio.Count} | {F(result.Figure(connections, true, Cpu))} | {F(result.Figure(connections, false, Cpu))} | " +
+                $"×{cpuRatio.Format("F2")} | {F(result.Figure(connections, true, Rate), "F0")} | {F(result.Figure(connections, false, Rate), "F0")} | " +
+                $"×{F(result.Ratio(connections, Rate), "F2")} |");
         }
     }
 

@@ -72,7 +72,7 @@ finally
 }
 var machine = Machine.Describe(repoRoot, loadBefore);
 var summary = new RunSummary(session.Targets, session.Rounds);
-var goals = GoalCheck.Evaluate(summary, session.IdleMemory);
+var goals = GoalCheck.Evaluate(summary, session.IdleMemory, session.NginxHeadToHead);
 var pluginStartup = PluginStartupBench.Run(repoRoot, Console.Error);
 goals.AddRange(PluginStartupBench.Goals(pluginStartup));
 // TLS termination against nginx: run unless --only names other targets and not "tls".
@@ -92,6 +92,7 @@ var report = new
     targets = session.Targets.Select(t => new { t.Name, t.Description, t.Baseline, t.NotRunReason }),
     goals,
     rounds = session.Rounds,
+    headToHead = session.NginxHeadToHead,
     floors = session.Floors,
     pluginStartup,
     tls,
