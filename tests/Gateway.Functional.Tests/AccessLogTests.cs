@@ -165,10 +165,8 @@ public sealed class AccessLogTests
         // Declared before the gateway, so it is deleted after the gateway has exited.
         using var folder = new TempFolder("gateway-fifo-");
         string fifo = folder.PathOf("access.log");
-        using (var mk = Process.Start("mkfifo", fifo)!)
-        {
-            await mk.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        var (made, mkfifoOutput) = await CommandRun.RunAsync("mkfifo", [fifo]);
+        Assert.True(made == 0, mkfifoOutput);
         // A reader that never reads: the pipe fills (64 KiB) and the writer stalls. Opened for reading and writing, which
         // on Linux returns at once (fifo(7)), where a read-only open waits for a writer: made before the gateway, it needs
         // no task of its own, and a gateway that fails to start leaves no open waiting for it.

@@ -54,11 +54,8 @@ public sealed class ReloadTests
         Directory.CreateDirectory(v2);
         await File.WriteAllTextAsync(Path.Combine(v2, "gateway.json"), TestConfig.Proxy(TestConfig.Quote(upstream.Endpoint), routes: Routes("/b")), TestContext.Current.CancellationToken);
         Directory.CreateSymbolicLink(Path.Combine(dir, "..data_tmp"), "..2026_11_29_v2");
-        using (var rename = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(dir, "..data_tmp"), Path.Combine(dir, "..data")]))
-        {
-            await rename.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(0, rename.ExitCode);
-        }
+        var (renamed, renameOutput) = await CommandRun.RunAsync("mv", ["-T", Path.Combine(dir, "..data_tmp"), Path.Combine(dir, "..data")]);
+        Assert.True(renamed == 0, renameOutput);
 
         Assert.True(await EventuallyAsync(async () => await StatusAsync(client, "/b") == 200), "the swapped config never applied");
         Assert.Equal(404, await StatusAsync(client, "/a"));

@@ -294,7 +294,7 @@ public sealed class TlsTerminationTests : IDisposable
         string volume = Directory.CreateDirectory(_folder.PathOf("secret")).FullName;
         using X509Certificate2 before = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
         using X509Certificate2 after = TestCertificates.IssueLeaf(_ca, ["k8s.test"]);
-        void Publish(string version, X509Certificate2 leaf)
+        async Task PublishAsync(string version, X509Certificate2 leaf)
         {
             string folder = Directory.CreateDirectory(Path.Combine(volume, version)).FullName;
             var (c, k) = TestCertificates.WritePem(folder, "tls", leaf, _ca);
@@ -303,11 +303,10 @@ public sealed class TlsTerminationTests : IDisposable
             string link = Path.Combine(volume, "..data_tmp");
             File.CreateSymbolicLink(link, version);
             // rename(2) of the link over the old one, as the kubelet does: one atomic step (File.Move would follow it).
-            using var swap = Process.Start("mv", ["-T", link, Path.Combine(volume, "..data")]);
-            swap.WaitForExit();
-            Assert.Equal(0, swap.ExitCode);
+            var (exit, output) = await CommandRun.RunAsync("mv", ["-T", link, Path.Combine(volume, "..data")]);
+            Assert.True(exit == 0, output);
         }
-        Publish("..2026_01", before);
+        await PublishAsync("..2026_01", before);
         File.CreateSymbolicLink(Path.Combine(volume, "tls.crt"), "..data/tls.crt");
         File.CreateSymbolicLink(Path.Combine(volume, "tls.key"), "..data/tls.key");
         await using var upstream = new TestUpstream();
@@ -318,7 +317,7 @@ public sealed class TlsTerminationTests : IDisposable
         await first.DisposeAsync();
         Assert.Equal(before.SerialNumber, served.SerialNumber);
 
-        Publish("..2026_02", after);
+        await PublishAsync("..2026_02", after);
         Directory.Delete(Path.Combine(volume, "..2026_01"), recursive: true);
         var watch = Stopwatch.StartNew();
         while (true)
@@ -342,21 +341,9 @@ public sealed class TlsTerminationTests : IDisposable
         string caFile = TestCertificates.WriteCaPem(_folder.Path, _ca);
         await using var upstream = new TestUpstream();
         await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, DefaultPair("api.test")));
-        var info = new ProcessStartInfo("openssl")
-        {
-            ArgumentList = { "s_client", "-connect", $"127.0.0.1:{gateway.Port}", "-servername", "api.test", "-CAfile", caFile, "-verify_return_error", "-verify_hostname", "api.test", "-ign_eof" },
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var openssl = Process.Start(info)!;
-        await openssl.StandardInput.WriteAsync("GET /openssl HTTP/1.1\r\nhost: api.test\r\nconnection: close\r\n\r\n");
-        await openssl.StandardInput.FlushAsync(Ct);
-        openssl.StandardInput.Close();
-        Task<string> stdout = openssl.StandardOutput.ReadToEndAsync(Ct);
-        Task<string> stderr = openssl.StandardError.ReadToEndAsync(Ct);
-        await openssl.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
-        string output = await stdout + await stderr;
+        var (_, output) = await CommandRun.RunAsync("openssl",
+            ["s_client", "-connect", $"127.0.0.1:{gateway.Port}", "-servername", "api.test", "-CAfile", caFile, "-verify_return_error", "-verify_hostname", "api.test", "-ign_eof"],
+            input: "GET /openssl HTTP/1.1\r\nhost: api.test\r\nconnection: close\r\n\r\n", limit: TimeSpan.FromSeconds(20));
         Assert.Contains("Verify return code: 0 (ok)", output, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 200 OK", output, StringComparison.Ordinal);
         Assert.Equal("https", Assert.Single(upstream.Requests).Header("x-forwarded-proto"));

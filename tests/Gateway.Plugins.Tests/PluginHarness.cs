@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Gateway.Http.Messages;
 using Gateway.Http.Transport;
 using Gateway.Plugins.Runtime;
+using Gateway.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Plugins.Tests;
@@ -122,15 +122,10 @@ internal static class TestPlugins
         string[] modules = ["behaviors.wasm", "as_headers.wasm", "higress_hold.wasm", "log_flood.wasm", "sdk/go_wasip1.wasm", "sdk/trailers.wasm", "sdk/end_of_stream.wasm", "malformed/start_traps.wasm"];
         if (!Array.TrueForAll(modules, module => File.Exists(System.IO.Path.Combine(output, module))))
         {
-            using var make = Process.Start(new ProcessStartInfo("make", ["-C", System.IO.Path.Combine(root, "plugins", "testdata")])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            string errors = make.StandardError.ReadToEnd();
-            make.StandardOutput.ReadToEnd();
-            make.WaitForExit();
-            if (make.ExitCode != 0)
+            // A build from scratch (the Go and AssemblyScript modules too) takes minutes; one that hangs fails the run.
+            var (exit, _, errors) = CommandRun.CaptureAsync("make", ["-C", System.IO.Path.Combine(root, "plugins", "testdata")], limit: TimeSpan.FromMinutes(10))
+                .GetAwaiter().GetResult();
+            if (exit != 0)
             {
                 throw new InvalidOperationException("building the test plugins failed (make -C plugins/testdata): " + errors);
             }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Testing;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
@@ -10,32 +9,19 @@ namespace Gateway.Functional.Tests.FirstPartyPlugins;
 public sealed class CSdkCodecTests
 {
     [Fact]
-    public void GatewayExtHeader_CodecsMatchTheAbiExamplesAndRejectTruncatedInput()
+    public async Task GatewayExtHeader_CodecsMatchTheAbiExamplesAndRejectTruncatedInput()
     {
         string sdk = Path.Combine(FirstPartyPluginBuild.RepoRoot, "plugins", "sdk", "c");
         using var folder = new TempFolder("gateway-ext-test-");
         string binary = folder.PathOf("gateway_ext_test");
-        var (compiled, compileOutput) = Run("clang-14", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-attributes",
-            "-I", sdk, Path.Combine(sdk, "test", "gateway_ext_test.c"), "-o", binary);
+        var (compiled, compileOutput) = await CommandRun.RunAsync("clang-14", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-attributes",
+            "-I", sdk, Path.Combine(sdk, "test", "gateway_ext_test.c"), "-o", binary],
+            limit: TimeSpan.FromMinutes(2));
         Assert.True(compiled == 0, compileOutput);
 
-        var (exit, output) = Run(binary);
+        var (exit, output) = await CommandRun.RunAsync(binary, []);
 
         Assert.True(exit == 0, output);
         Assert.Contains("all checks passed", output, StringComparison.Ordinal);
-    }
-
-    private static (int ExitCode, string Output) Run(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr);
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Gateway.Testing;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
@@ -10,6 +10,9 @@ public static class FirstPartyPluginBuild
 {
     public static readonly string[] Modules = ["passthrough", "add_header", "rate_limit", "api_key", "ext_echo"];
 
+    /// <summary>A build from scratch (npm packages, every module) takes a minute or two; one that hangs fails the run.</summary>
+    private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
+
     private static readonly Lazy<string> Directory = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static string RepoRoot { get; } = FindRepoRoot();
@@ -20,21 +23,12 @@ public static class FirstPartyPluginBuild
     private static string Build()
     {
         string plugins = Path.Combine(RepoRoot, "plugins");
-        var info = new ProcessStartInfo("make") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("-C");
-        info.ArgumentList.Add(plugins);
         // Only our targets: the host's test plugins in plugins/testdata have their own tests.
-        foreach (string module in Modules)
+        string[] targets = [.. Modules.Select(module => "../artifacts/plugins/" + module + ".wasm")];
+        var (exit, output) = CommandRun.RunAsync("make", ["-C", plugins, .. targets], limit: BuildLimit).GetAwaiter().GetResult();
+        if (exit != 0)
         {
-            info.ArgumentList.Add("../artifacts/plugins/" + module + ".wasm");
-        }
-        using var process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("make -C plugins failed:\n" + stdout.Result + stderr);
+            throw new InvalidOperationException("make -C plugins failed:\n" + output);
         }
         return Path.Combine(RepoRoot, "artifacts", "plugins");
     }

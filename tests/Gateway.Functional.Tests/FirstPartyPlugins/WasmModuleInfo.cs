@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Gateway.Testing;
 
 namespace Gateway.Functional.Tests.FirstPartyPlugins;
 
@@ -62,17 +62,9 @@ public sealed partial class WasmModuleInfo
 
     private static string Run(string tool, params string[] arguments)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)} failed:\n{stderr}");
-        return stdout.Result;
+        var (exit, stdout, stderr) = CommandRun.CaptureAsync(tool, arguments).GetAwaiter().GetResult();
+        Assert.True(exit == 0, $"{tool} {string.Join(' ', arguments)} failed:\n{stderr}");
+        return stdout;
     }
 
     [GeneratedRegex(@"^(\w+)\[\d+\]:")]

@@ -1,5 +1,4 @@
 using Gateway.Testing;
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Gateway.Functional.Tests.Sandbox;
@@ -70,16 +69,8 @@ internal static class HostileGateway
     public static async Task AssertPromtoolAcceptsAsync(GatewayProcess gateway)
     {
         string metrics = await gateway.AdminGetAsync("/metrics");
-        var info = new ProcessStartInfo("promtool") { ArgumentList = { "check", "metrics" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var promtool = Process.Start(info)!;
-        // Both streams are drained while the input is written: a long lint report must not block promtool.
-        var stdout = promtool.StandardOutput.ReadToEndAsync();
-        var stderr = promtool.StandardError.ReadToEndAsync();
-        await promtool.StandardInput.WriteAsync(metrics);
-        promtool.StandardInput.Close();
-        string output = await stdout + await stderr;
-        await promtool.WaitForExitAsync();
-        Assert.True(promtool.ExitCode is 0 or 3 && !output.Contains("error", StringComparison.OrdinalIgnoreCase),
-            $"promtool rejected /metrics (exit {promtool.ExitCode}): {output}");
+        var (exit, output) = await CommandRun.RunAsync("promtool", ["check", "metrics"], input: metrics);
+        Assert.True(exit is 0 or 3 && !output.Contains("error", StringComparison.OrdinalIgnoreCase),
+            $"promtool rejected /metrics (exit {exit}): {output}");
     }
 }

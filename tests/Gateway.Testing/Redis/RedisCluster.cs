@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Gateway.Testing.Redis;
 
 /// <summary>A Redis Cluster of three masters (no replicas) on loopback, created with <c>redis-cli --cluster create</c>.</summary>
@@ -21,24 +19,33 @@ public sealed class RedisCluster : IAsyncDisposable
         }
 
         var cluster = new RedisCluster(nodes);
-        var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { "--cluster", "create" }.Concat(cluster.Endpoints).Append("--cluster-yes"))
+        try
         {
-            create.ArgumentList.Add(argument);
+            await CreateAsync(cluster.Endpoints);
+            await WaitUntilUpAsync(nodes);
+            return cluster;
         }
-
-        using (var process = Process.Start(create)!)
+        catch
         {
-            string output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
-            {
-                await cluster.DisposeAsync();
-                throw new InvalidOperationException("redis-cli --cluster create failed: " + output);
-            }
+            // Whatever failed (redis-cli's exit or time limit, a node that stopped answering): the nodes go with it.
+            await cluster.DisposeAsync();
+            throw;
         }
+    }
 
-        // Every node must agree the cluster is up (all slots covered) before a client can rely on it.
+    /// <summary>Runs <c>redis-cli --cluster create</c> on the nodes, under <see cref="CommandRun"/>'s time limit.</summary>
+    private static async Task CreateAsync(IEnumerable<string> endpoints)
+    {
+        var (exit, output) = await CommandRun.RunAsync("redis-cli", ["--cluster", "create", .. endpoints, "--cluster-yes"]);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException("redis-cli --cluster create failed: " + output);
+        }
+    }
+
+    /// <summary>Every node must agree the cluster is up (all slots covered) before a client can rely on it.</summary>
+    private static async Task WaitUntilUpAsync(RedisProcess[] nodes)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         foreach (var node in nodes)
         {
@@ -46,15 +53,12 @@ public sealed class RedisCluster : IAsyncDisposable
             {
                 if (DateTime.UtcNow > deadline)
                 {
-                    await cluster.DisposeAsync();
                     throw new InvalidOperationException("the cluster did not reach cluster_state:ok");
                 }
 
                 await Task.Delay(100);
             }
         }
-
-        return cluster;
     }
 
     /// <summary>The node that serves <paramref name="key"/>'s slot.</summary>

@@ -19,19 +19,20 @@ internal static class ServerProcess
         return port;
     }
 
-    /// <summary>Runs a command to completion (as <paramref name="asUser"/> when we are root) and returns its output; throws on a non-zero exit.</summary>
+    /// <summary>
+    /// Runs a command to completion (as <paramref name="asUser"/> when we are root) and returns its output; throws on a
+    /// non-zero exit, and kills it with what it started when it outlives <paramref name="timeout"/> (60 s if not given).
+    /// </summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? asUser = null, TimeSpan? timeout = null)
     {
-        using var process = Process.Start(StartInfo(fileName, arguments, asUser))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
-        if (process.ExitCode != 0)
+        ProcessStartInfo start = StartInfo(fileName, arguments, asUser);
+        var (exit, stdout, stderr) = await CommandRun.CaptureAsync(start.FileName, start.ArgumentList, limit: timeout ?? TimeSpan.FromSeconds(60));
+        if (exit != 0)
         {
-            throw new InvalidOperationException($"{fileName} exited with {process.ExitCode}: {await stderr}{await stdout}");
+            throw new InvalidOperationException($"{fileName} exited with {exit}: {stderr}{stdout}");
         }
 
-        return (await stdout).Trim();
+        return stdout.Trim();
     }
 
     /// <summary>Starts a long-running server whose output is discarded; the caller stops it by PID.</summary>
