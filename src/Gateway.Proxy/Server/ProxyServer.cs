@@ -102,22 +102,30 @@ public sealed class ProxyServer : IAsyncDisposable
         return Task.WhenAll(moved);
     }
 
-    /// <summary>Binds every listener (all or nothing) and starts accepting.</summary>
+    /// <summary>
+    /// Binds every listener (all or nothing) and starts accepting. A start that fails has closed every socket it opened
+    /// before its error goes on, so the ports are free again at once, whether or not the server is disposed after.
+    /// </summary>
     public void Start(IReadOnlyList<ListenerOptions> listeners)
     {
         var bound = new List<IPEndPoint>();
         var names = new string[listeners.Count];
-        for (int i = 0; i < listeners.Count; i++)
+        try
         {
-            ListenerOptions options = listeners[i];
-            Socket socket = ListeningSocket.Open(IPAddress.Parse(options.Address), options.Port, backlog: 4096, $"listeners[{i}] ({options.Name})");
-            // A certificate that does not load at start is a start-up error (the caller reports it).
-            TlsTerminator? tls = options.Tls is { } tlsOptions ? new TlsTerminator(options.Name, tlsOptions, _logger) : null;
-            _listeners.Add(new Listener(i, options, socket, tls));
-            names[i] = options.Name;
-            var endpoint = (IPEndPoint)socket.LocalEndPoint!;
-            bound.Add(endpoint);
-            ProxyLog.ListenerStarted(_logger, options.Name, endpoint.ToString());
+            for (int i = 0; i < listeners.Count; i++)
+            {
+                Listener listener = Open(i, listeners[i]);
+                _listeners.Add(listener);
+                names[i] = listener.Name;
+                var endpoint = (IPEndPoint)listener.Socket.LocalEndPoint!;
+                bound.Add(endpoint);
+                ProxyLog.ListenerStarted(_logger, listener.Name, endpoint.ToString());
+            }
+        }
+        catch
+        {
+            CloseListeners();
+            throw;
         }
         BoundEndpoints = bound;
         EdgeMetrics = new EdgeMetrics(names);
@@ -128,6 +136,25 @@ public sealed class ProxyServer : IAsyncDisposable
         foreach (Listener listener in _listeners)
         {
             _acceptLoops.Add(AcceptLoopAsync(listener));
+        }
+    }
+
+    /// <summary>
+    /// Binds listener <paramref name="index"/> and loads its certificates. A certificate that does not load at start is a
+    /// start-up error (the caller reports it): the socket just bound is closed with it, as no listener holds it yet.
+    /// </summary>
+    private Listener Open(int index, ListenerOptions options)
+    {
+        Socket socket = ListeningSocket.Open(IPAddress.Parse(options.Address), options.Port, backlog: 4096, $"listeners[{index}] ({options.Name})");
+        try
+        {
+            TlsTerminator? tls = options.Tls is { } tlsOptions ? new TlsTerminator(options.Name, tlsOptions, _logger) : null;
+            return new Listener(index, options, socket, tls);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 
@@ -228,6 +255,12 @@ public sealed class ProxyServer : IAsyncDisposable
     private void StopAccepting()
     {
         _stopping.Cancel();
+        CloseListeners();
+    }
+
+    /// <summary>Closes every listening socket, which frees its port, and stops its certificate watch.</summary>
+    private void CloseListeners()
+    {
         foreach (Listener listener in _listeners)
         {
             listener.Socket.Dispose();
