@@ -24,6 +24,55 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public void RoundRobin_CursorWrapsPastIntMaxValue_KeepsCycling()
+    {
+        var cluster = Make(LoadBalancing.RoundRobin, 3);
+        // int.MaxValue - 1 is turn 0 of 3; the cursor goes negative after the next turn, and the cycle goes on unbroken.
+        int owned = int.MaxValue - 1;
+        int shared = int.MaxValue - 1;
+        Assert.Equal([0, 1, 2, 0, 1, 2], Enumerable.Range(0, 6).Select(_ => cluster.Pick(ref owned, null).Index));
+        Assert.Equal([0, 1, 2, 0, 1, 2], Enumerable.Range(0, 6).Select(_ => cluster.PickShared(ref shared, null).Index));
+        Assert.True(owned < 0 && shared < 0);
+    }
+
+    [Fact]
+    public void RoundRobin_SharedCursorPickedFromManyThreadsAtOnce_EveryEndpointGetsExactlyItsShare()
+    {
+        // As the plugins' callouts pick: one cursor, advanced by every worker. A turn taken twice (two threads read the
+        // same cursor) or lost (a stale write moves it back) leaves some endpoint more picks than another.
+        const int Endpoints = 4;
+        const int Threads = 8;
+        const int PicksPerThread = 200_000;
+        var cluster = Make(LoadBalancing.RoundRobin, Endpoints);
+        int cursor = 0;
+        var counts = new int[Threads][];
+        using var start = new Barrier(Threads);
+        var threads = new Thread[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            int thread = t;
+            threads[t] = new Thread(() =>
+            {
+                var mine = new int[Endpoints];
+                start.SignalAndWait();
+                for (int i = 0; i < PicksPerThread; i++)
+                {
+                    mine[cluster.PickShared(ref cursor, null).Index]++;
+                }
+                counts[thread] = mine;
+            });
+            threads[t].Start();
+        }
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        var picked = Enumerable.Range(0, Endpoints).Select(e => counts.Sum(mine => mine[e])).ToArray();
+        Assert.Equal(Enumerable.Repeat(Threads * PicksPerThread / Endpoints, Endpoints), picked);
+    }
+
+    [Fact]
     public void LeastRequest_PrefersTheLeastBusyEndpoint()
     {
         var cluster = Make(LoadBalancing.LeastRequest, 3);

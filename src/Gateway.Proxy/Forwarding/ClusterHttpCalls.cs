@@ -39,6 +39,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
     // Closes connections idle past their cluster's timeout, so an idle gateway does not hold them open either.
     private readonly Timer? _sweep;
+    // Advanced by every worker that sends a call, at once: see Cluster.PickShared.
     private int _cursor;
 
     public ClusterHttpCalls(IReadOnlyList<ClusterOptions> clusters)
@@ -85,7 +86,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     {
         HttpCallResult result;
         using var deadline = new CancellationTokenSource(timeout);
-        UpstreamEndpoint endpoint = target.Cluster.Pick(ref _cursor, null);
+        UpstreamEndpoint endpoint = target.Cluster.PickShared(ref _cursor, null);
         if (request.Authority.Length == 0)
         {
             request.Authority = endpoint.HostHeader;
