@@ -12,6 +12,9 @@ internal sealed partial class ChildProcess : IDisposable
 {
     private const int SigTerm = 15;
 
+    /// <summary>How long a killed process is given to be reaped; a test that ends in a timeout has already failed.</summary>
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -101,14 +104,18 @@ internal sealed partial class ChildProcess : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Kills the process if it still runs, with every process it started: a script's children hold its output pipes,
+    /// and would keep both themselves and an unbounded wait for the pipes' end alive. The wait is bounded too.
+    /// </summary>
     public void Dispose()
     {
         try
         {
             if (!_process.HasExited)
             {
-                _process.Kill();
-                _process.WaitForExit();
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(KillGrace);
             }
         }
         finally
