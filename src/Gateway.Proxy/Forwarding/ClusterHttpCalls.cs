@@ -39,8 +39,6 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
     // Closes connections idle past their cluster's timeout, so an idle gateway does not hold them open either.
     private readonly Timer? _sweep;
-    // Advanced by every worker that sends a call, at once: see Cluster.PickShared.
-    private int _cursor;
 
     public ClusterHttpCalls(IReadOnlyList<ClusterOptions> clusters)
     {
@@ -82,11 +80,11 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     /// Any other request fails as it did: the server may have acted on it before closing. A FIN that arrived while the
     /// connection sat idle is seen before anything is sent (<see cref="CalloutConnection.IsStale"/>), so that race is rare.
     /// </summary>
-    private async Task SendAsync(Target target, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
+    private static async Task SendAsync(Target target, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
     {
         HttpCallResult result;
         using var deadline = new CancellationTokenSource(timeout);
-        UpstreamEndpoint endpoint = target.Cluster.PickShared(ref _cursor, null);
+        UpstreamEndpoint endpoint = target.Cluster.PickShared(ref target.Cursor, null);
         if (request.Authority.Length == 0)
         {
             request.Authority = endpoint.HostHeader;
@@ -255,8 +253,19 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
         }
     }
 
-    /// <summary>A cluster and the idle connections to each of its endpoints, by endpoint index.</summary>
-    private readonly record struct Target(Cluster Cluster, CalloutConnectionPool[] Pools);
+    /// <summary>
+    /// A cluster, the idle connections to each of its endpoints (by endpoint index), and its own round-robin turn: with
+    /// one turn for all clusters, calls that alternate between two clusters of two endpoints each went to one endpoint.
+    /// </summary>
+    private sealed class Target(Cluster cluster, CalloutConnectionPool[] pools)
+    {
+        public Cluster Cluster { get; } = cluster;
+
+        public CalloutConnectionPool[] Pools { get; } = pools;
+
+        /// <summary>Advanced by every worker that sends a call to this cluster, at once: see <see cref="Cluster.PickShared"/>.</summary>
+        public int Cursor;
+    }
 
     /// <summary>What became of the connection after one request on it.</summary>
     private enum ExchangeEnd

@@ -36,11 +36,12 @@ public sealed class HttpCallConnectionReuseTests
             new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
             NullLogger.Instance));
 
-    private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "", int timeoutMs = 5000)
+    private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "", int timeoutMs = 5000,
+        string cluster = "authsvc")
     {
         var done = new TaskCompletionSource<HttpCallResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var request = new HttpRequestHead { Method = method, Target = "/auth", Authority = "auth.internal" };
-        calls.Send("authsvc", request, Encoding.ASCII.GetBytes(body), TimeSpan.FromMilliseconds(timeoutMs), done.SetResult);
+        calls.Send(cluster, request, Encoding.ASCII.GetBytes(body), TimeSpan.FromMilliseconds(timeoutMs), done.SetResult);
         return done.Task.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
     }
 
@@ -72,6 +73,28 @@ public sealed class HttpCallConnectionReuseTests
         Assert.Equal(1, upstream.ConnectionCount);
         Assert.Equal(5, upstream.Requests.Count);
         Assert.All(upstream.Requests, r => Assert.Equal(1, r.ConnectionId));
+    }
+
+    /// <summary>Each cluster keeps its own round-robin turn: calls alternating between two clusters still reach every endpoint of each.</summary>
+    [Fact]
+    public async Task CallsAlternatingBetweenClusters_ReachEveryEndpointOfEach()
+    {
+        await using var a0 = new TestUpstream();
+        await using var a1 = new TestUpstream();
+        await using var b0 = new TestUpstream();
+        await using var b1 = new TestUpstream();
+        static ClusterOptions Cluster(string name, TestUpstream first, TestUpstream second) => new()
+        {
+            Name = name,
+            Endpoints = [new DnsEndPoint("127.0.0.1", first.Port), new DnsEndPoint("127.0.0.1", second.Port)],
+        };
+        using var calls = new ClusterHttpCalls([Cluster("a", a0, a1), Cluster("b", b0, b1)]);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal("hello", BodyOf(await CallAsync(calls, cluster: "a")));
+            Assert.Equal("hello", BodyOf(await CallAsync(calls, cluster: "b")));
+        }
+        Assert.Equal([2, 2, 2, 2], new[] { a0, a1, b0, b1 }.Select(u => u.Requests.Count));
     }
 
     [Fact]
