@@ -77,6 +77,34 @@ public sealed class UpstreamTls
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="other"/> sends the same server name, trusts the same certificates and presents the same
+    /// client certificate, compared as read from the files: a connection either verified the other would have verified
+    /// with the same identity, so a reload that reread unchanged files keeps the cluster's connections.
+    /// </summary>
+    public bool HandshakesAs(UpstreamTls other) =>
+        _serverName == other._serverName && SameCertificates(_trust, other._trust) && SameCertificates(_clientCertificate, other._clientCertificate);
+
+    private static bool SameCertificates(X509Certificate2Collection? a, X509Certificate2Collection? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && b is null;
+        }
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!a[i].RawDataMemory.Span.SequenceEqual(b[i].RawDataMemory.Span))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static string Describe(SslPolicyErrors errors, X509Chain? chain)
     {
         if ((errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)

@@ -45,4 +45,34 @@ public sealed record ClusterOptions
 
     /// <summary>Set when connections to the endpoints use TLS; built with the snapshot (its files are read then).</summary>
     public Tls.UpstreamTls? Tls { get; init; }
+
+    /// <summary>
+    /// Equal when a reload left the cluster as it was, so what is kept for it (the callouts' connections) may be kept:
+    /// the endpoints compared by value and in order, TLS by what its files held when read (a rotated certificate at
+    /// the same path is a change), every other option as it is.
+    /// </summary>
+    public bool Equals(ClusterOptions? other) =>
+        other is not null
+        && Name == other.Name
+        && Endpoints.SequenceEqual(other.Endpoints)
+        && LoadBalancing == other.LoadBalancing
+        && ConnectTimeoutMs == other.ConnectTimeoutMs
+        && RequestTimeoutMs == other.RequestTimeoutMs
+        && MaxConnectionsPerWorker == other.MaxConnectionsPerWorker
+        && EjectionConsecutiveFailures == other.EjectionConsecutiveFailures
+        && EjectionCooldownMs == other.EjectionCooldownMs
+        && PooledIdleTimeoutMs == other.PooledIdleTimeoutMs
+        && (Tls is null ? other.Tls is null : other.Tls is not null && Tls.HandshakesAs(other.Tls));
+
+    /// <summary>Over the name and endpoints, which tell clusters apart; equal options hash alike.</summary>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        foreach (DnsEndPoint endpoint in Endpoints)
+        {
+            hash.Add(endpoint);
+        }
+        return hash.ToHashCode();
+    }
 }
