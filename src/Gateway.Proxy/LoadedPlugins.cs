@@ -9,11 +9,11 @@ namespace Gateway.Proxy;
 /// next generation from this one (unchanged plugins keep their VMs, which move between generations on each
 /// worker); the replaced generation is disposed once it is retired and the last worker has let go of it. Its plugins'
 /// <c>http_call</c> client goes with it: the kept VMs call through the next generation's, so by then nothing sends on
-/// this one but calls already in flight, which finish.
+/// this one but calls already in flight, which finish. The next generation's client shares the connections of the
+/// clusters it left unchanged, so those stay open with it.
 /// </summary>
 public sealed class LoadedPlugins
 {
-    private readonly ClusterHttpCalls _httpCalls;
     private int _workers;
     private int _retired;
     private int _disposed;
@@ -22,10 +22,13 @@ public sealed class LoadedPlugins
     public LoadedPlugins(PluginRuntime runtime, ClusterHttpCalls httpCalls)
     {
         Runtime = runtime;
-        _httpCalls = httpCalls;
+        HttpCalls = httpCalls;
     }
 
     public PluginRuntime Runtime { get; }
+
+    /// <summary>The generation's callout client, from which the next generation's takes the unchanged clusters' connections.</summary>
+    public ClusterHttpCalls HttpCalls { get; }
 
     /// <summary>Creates a worker's VMs, taking over those of kept plugins from <paramref name="previous"/>; called on that worker.</summary>
     internal WorkerPlugins Attach(WorkerLoop loop, WorkerPlugins? previous)
@@ -59,7 +62,7 @@ public sealed class LoadedPlugins
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Runtime.Dispose();
-            _httpCalls.Dispose();
+            HttpCalls.Dispose();
         }
     }
 }

@@ -15,8 +15,10 @@ namespace Gateway.Proxy.Forwarding;
 /// (<see cref="CalloutConnectionPool"/>), apart from the workers' pools: each of those is owned by its worker's thread,
 /// while a callout completes off it; the plugin host posts the completion to the worker. So a plugin that calls an
 /// external-auth service on every request pays a connect (and a TLS handshake) only when no idle connection is left.
-/// A cluster's <c>tls</c> applies as on the proxy path. One instance serves one configuration; disposing it closes the
-/// idle connections, while calls in flight finish on theirs.
+/// A cluster's <c>tls</c> applies as on the proxy path. One instance serves one configuration; a cluster the next
+/// configuration leaves unchanged keeps its connections in the next instance (<see cref="CalloutPools"/>), so a
+/// reload costs its callouts no connect. Disposing it closes the idle connections of the clusters no later instance
+/// took, while calls in flight finish on theirs.
 /// </summary>
 public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
 {
@@ -40,18 +42,19 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     // Closes connections idle past their cluster's timeout, so an idle gateway does not hold them open either.
     private readonly Timer? _sweep;
 
-    public ClusterHttpCalls(IReadOnlyList<ClusterOptions> clusters)
+    /// <param name="clusters">This configuration's clusters.</param>
+    /// <param name="previous">
+    /// The running configuration's client, on a reload: each cluster whose options are equal to its cluster of the same
+    /// name shares that cluster's connections, while it still holds them too.
+    /// </param>
+    public ClusterHttpCalls(IReadOnlyList<ClusterOptions> clusters, ClusterHttpCalls? previous = null)
     {
         int sweepMs = int.MaxValue;
         for (int i = 0; i < clusters.Count; i++)
         {
-            var cluster = new Cluster(i, clusters[i]);
-            var pools = new CalloutConnectionPool[cluster.Endpoints.Count];
-            for (int e = 0; e < pools.Length; e++)
-            {
-                pools[e] = new CalloutConnectionPool(MaxIdleConnectionsPerEndpoint, clusters[i].PooledIdleTimeoutMs);
-            }
-            _targets[clusters[i].Name] = new Target(cluster, pools);
+            CalloutPools pools = previous?.TryHoldPools(clusters[i])
+                ?? new CalloutPools(clusters[i].Endpoints.Count, MaxIdleConnectionsPerEndpoint, clusters[i].PooledIdleTimeoutMs);
+            _targets[clusters[i].Name] = new Target(new Cluster(i, clusters[i]), pools);
             sweepMs = Math.Min(sweepMs, clusters[i].PooledIdleTimeoutMs);
         }
         if (_targets.Count > 0)
@@ -61,6 +64,17 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     }
 
     public bool HasCluster(string cluster) => _targets.ContainsKey(cluster);
+
+    /// <summary>
+    /// The pools of the cluster named as <paramref name="options"/>'s, held for the next configuration, when its options
+    /// are equal (<see cref="ClusterOptions.Equals(ClusterOptions?)"/>): the same endpoints in the same order, so a
+    /// pool keeps its endpoint, the same TLS material, so a kept connection is one the next configuration would have
+    /// opened, and the same idle timeout, which the pools apply. Null for a changed or new cluster.
+    /// </summary>
+    private CalloutPools? TryHoldPools(ClusterOptions options) =>
+        _targets.TryGetValue(options.Name, out var target) && target.Cluster.Options.Equals(options) && target.Pools.TryHold()
+            ? target.Pools
+            : null;
 
     public void Send(string cluster, HttpRequestHead request, ReadOnlyMemory<byte> body, TimeSpan timeout, Action<HttpCallResult> onComplete)
     {
@@ -233,35 +247,32 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
     {
         foreach (Target target in _targets.Values)
         {
-            foreach (CalloutConnectionPool pool in target.Pools)
-            {
-                pool.CloseExpired();
-            }
+            target.Pools.CloseExpired();
         }
     }
 
-    /// <summary>Closes the idle connections, and each one in use once its call ends; calls in flight complete.</summary>
+    /// <summary>
+    /// Lets go of every cluster's pools: those no later configuration holds close their idle connections, and each one
+    /// in use once its call ends; calls in flight complete. Pools a later configuration holds stay open with it.
+    /// </summary>
     public void Dispose()
     {
         _sweep?.Dispose();
         foreach (Target target in _targets.Values)
         {
-            foreach (CalloutConnectionPool pool in target.Pools)
-            {
-                pool.Dispose();
-            }
+            target.Pools.Release();
         }
     }
 
     /// <summary>
-    /// A cluster, the idle connections to each of its endpoints (by endpoint index), and its own round-robin turn: with
-    /// one turn for all clusters, calls that alternate between two clusters of two endpoints each went to one endpoint.
+    /// A cluster, the idle connections to each of its endpoints, and its own round-robin turn: with one turn for all
+    /// clusters, calls that alternate between two clusters of two endpoints each went to one endpoint.
     /// </summary>
-    private sealed class Target(Cluster cluster, CalloutConnectionPool[] pools)
+    private sealed class Target(Cluster cluster, CalloutPools pools)
     {
         public Cluster Cluster { get; } = cluster;
 
-        public CalloutConnectionPool[] Pools { get; } = pools;
+        public CalloutPools Pools { get; } = pools;
 
         /// <summary>Advanced by every worker that sends a call to this cluster, at once: see <see cref="Cluster.PickShared"/>.</summary>
         public int Cursor;

@@ -254,7 +254,8 @@ public static class RuntimeBuilder
         errors = [];
         if (config.Plugins.Count > 0)
         {
-            var httpCalls = new ClusterHttpCalls(clusters);
+            // Clusters the reload left unchanged keep their callout connections: the new client shares them.
+            var httpCalls = new ClusterHttpCalls(clusters, previous?.HttpCalls);
             var services = new PluginServices
             {
                 LoggerFactory = loggers,
@@ -273,7 +274,8 @@ public static class RuntimeBuilder
             }
             else
             {
-                // The generation owns the client: its idle connections close when the generation is retired and let go.
+                // The generation owns the client: its idle connections close when the generation is retired and let go,
+                // but for those of clusters a later generation took over.
                 plugins = new LoadedPlugins(runtime, httpCalls);
             }
         }

@@ -16,25 +16,29 @@ namespace Gateway.Functional.Tests.Plugins;
 /// The <c>proxy_http_call</c> client on real loopback sockets: callouts reuse keep-alive connections per endpoint, only
 /// when the response allows it (KA-4), never once the server closed them (KA-5), repeat an idempotent request once on a
 /// new connection when a reused one closes unanswered (KA-7), keep at most a bounded idle set for at most the idle
-/// timeout, and close the idle set when disposed (a reload or the gateway's stop) while calls in flight finish.
+/// timeout, and close the idle set when disposed (a reload or the gateway's stop) while calls in flight finish. A reload
+/// builds the next client from the running one: a cluster it leaves unchanged keeps its connections, a changed one
+/// starts over.
 /// </summary>
 public sealed class HttpCallConnectionReuseTests
 {
-    private static ClusterHttpCalls Calls(int port, int idleTimeoutMs = ClusterOptions.DefaultPooledIdleTimeoutMs, UpstreamTls? tls = null) =>
+    /// <summary>A client of one cluster; given <paramref name="previous"/>, built as a reload builds the next one from it.</summary>
+    private static ClusterHttpCalls Calls(int port, int idleTimeoutMs = ClusterOptions.DefaultPooledIdleTimeoutMs, UpstreamTls? tls = null,
+        ClusterHttpCalls? previous = null, string cluster = "authsvc") =>
         new([new ClusterOptions
         {
-            Name = "authsvc",
+            Name = cluster,
             Endpoints = [new DnsEndPoint("127.0.0.1", port)],
             PooledIdleTimeoutMs = idleTimeoutMs,
             Tls = tls,
-        }]);
+        }], previous);
 
-    /// <summary>Calls to <paramref name="upstream"/> over TLS, verified against <paramref name="ca"/> (written to <paramref name="folder"/>).</summary>
-    private static ClusterHttpCalls TlsCalls(TlsTestUpstream upstream, TempFolder folder, X509Certificate2 ca) =>
+    /// <summary>Calls to <paramref name="upstream"/> over TLS, verified against <paramref name="ca"/> (written to <paramref name="folder"/>, read anew).</summary>
+    private static ClusterHttpCalls TlsCalls(TlsTestUpstream upstream, TempFolder folder, X509Certificate2 ca, ClusterHttpCalls? previous = null) =>
         Calls(int.Parse(upstream.Endpoint.Split(':')[1]), tls: new UpstreamTls(
             "authsvc",
             new UpstreamTlsOptions { CaFile = TestCertificates.WriteCaPem(folder.Path, ca), ServerName = "auth.internal" },
-            NullLogger.Instance));
+            NullLogger.Instance), previous: previous);
 
     private static Task<HttpCallResult> CallAsync(ClusterHttpCalls calls, string method = "GET", string body = "", int timeoutMs = 5000,
         string cluster = "authsvc")
@@ -336,5 +340,121 @@ public sealed class HttpCallConnectionReuseTests
             $"{upstream.EndedConnections} connections closed after the burst");
         await Task.Delay(200, TestContext.Current.CancellationToken);
         Assert.Equal(Burst - ClusterHttpCalls.MaxIdleConnectionsPerEndpoint, upstream.EndedConnections);
+    }
+
+    [Fact]
+    public async Task Reload_UnchangedCluster_TheNextClientReusesTheConnection_AndKeepsItPastTheOldOnesDisposal()
+    {
+        await using var upstream = new TestUpstream();
+        var first = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(first)));
+        // Options built anew from the same config, as a reload builds them: equal, not the same objects.
+        using var second = Calls(upstream.Port, previous: first);
+        Assert.Equal("hello", BodyOf(await CallAsync(second)));
+        Assert.Equal(1, upstream.ConnectionCount);
+
+        first.Dispose();
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(0, upstream.EndedConnections);
+        Assert.Equal("hello", BodyOf(await CallAsync(second)));
+        Assert.Equal(1, upstream.ConnectionCount);
+        Assert.All(upstream.Requests, r => Assert.Equal(1, r.ConnectionId));
+
+        second.Dispose();
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the last holder's dispose left the connection open");
+    }
+
+    [Fact]
+    public async Task Reload_UnchangedTlsCluster_FilesReread_NoSecondHandshake()
+    {
+        using var folder = new TempFolder("gateway-callout-reuse-");
+        using X509Certificate2 ca = TestCertificates.CreateCa();
+        await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(ca, ["auth.internal"]));
+        using var first = TlsCalls(upstream, folder, ca);
+        Assert.Equal("secure", BodyOf(await CallAsync(first)));
+        using var second = TlsCalls(upstream, folder, ca, previous: first);
+        Assert.Equal("secure", BodyOf(await CallAsync(second)));
+        Assert.Equal(1, upstream.Connections);
+    }
+
+    [Fact]
+    public async Task Reload_TlsClusterTrustingAnotherCa_StartsOver()
+    {
+        using var folder = new TempFolder("gateway-callout-reuse-");
+        using X509Certificate2 ca = TestCertificates.CreateCa();
+        using X509Certificate2 otherCa = TestCertificates.CreateCa();
+        await using var upstream = new TlsTestUpstream(TestCertificates.IssueLeaf(ca, ["auth.internal"]));
+        using var first = TlsCalls(upstream, folder, ca);
+        Assert.Equal("secure", BodyOf(await CallAsync(first)));
+        // The same path holding another CA: the kept connection was verified against trust the next client no longer has.
+        using var second = TlsCalls(upstream, folder, otherCa, previous: first);
+        HttpCallResult refused = await CallAsync(second);
+        Assert.False(refused.Succeeded);
+        Assert.Equal("upstream TLS handshake failed", refused.FailureReason);
+        Assert.Single(upstream.Heads);
+    }
+
+    /// <summary>A changed cluster, or one of another name, gets no connection of the old one's; those close with the old client.</summary>
+    [Theory]
+    [InlineData("pooledIdleTimeoutMs")]
+    [InlineData("name")]
+    public async Task Reload_ChangedCluster_StartsOver_AndTheOldConnectionClosesWithTheOldClient(string change)
+    {
+        await using var upstream = new TestUpstream();
+        var first = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(first)));
+        using var second = change == "name"
+            ? Calls(upstream.Port, previous: first, cluster: "authsvc2")
+            : Calls(upstream.Port, idleTimeoutMs: ClusterOptions.DefaultPooledIdleTimeoutMs + 1, previous: first);
+        string cluster = change == "name" ? "authsvc2" : "authsvc";
+        Assert.Equal("hello", BodyOf(await CallAsync(second, cluster: cluster)));
+        Assert.Equal(2, upstream.ConnectionCount);
+
+        first.Dispose();
+        Assert.True(await EventuallyAsync(() => upstream.EndedConnections == 1), "the old client's connection outlived it");
+        Assert.Equal("hello", BodyOf(await CallAsync(second, cluster: cluster)));
+        Assert.Equal(2, upstream.ConnectionCount);
+        Assert.Equal(1, upstream.EndedConnections);
+    }
+
+    /// <summary>A call in flight on the replaced client gives its connection to the next one, which reuses it.</summary>
+    [Fact]
+    public async Task Reload_CallInFlightOnTheOldClient_ItsConnectionGoesToTheNextOne()
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int requests = 0;
+        await using var upstream = new TestUpstream(async (r, s) =>
+        {
+            if (Interlocked.Increment(ref requests) == 1)
+            {
+                await answer.Task;
+            }
+            await TestUpstream.OkAsync(r, s);
+        });
+        var first = Calls(upstream.Port);
+        Task<HttpCallResult> call = CallAsync(first);
+        Assert.True(await EventuallyAsync(() => !upstream.Requests.IsEmpty), "the call never arrived");
+        using var second = Calls(upstream.Port, previous: first);
+        first.Dispose();
+        answer.SetResult();
+        Assert.Equal("hello", BodyOf(await call));
+
+        Assert.Equal("hello", BodyOf(await CallAsync(second)));
+        Assert.Equal(1, upstream.ConnectionCount);
+        Assert.Equal(0, upstream.EndedConnections);
+    }
+
+    /// <summary>A refused reload disposes the client it built: the running one keeps the connections it shared.</summary>
+    [Fact]
+    public async Task Reload_Refused_TheRunningClientKeepsItsConnections()
+    {
+        await using var upstream = new TestUpstream();
+        using var running = Calls(upstream.Port);
+        Assert.Equal("hello", BodyOf(await CallAsync(running)));
+        Calls(upstream.Port, previous: running).Dispose();
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(0, upstream.EndedConnections);
+        Assert.Equal("hello", BodyOf(await CallAsync(running)));
+        Assert.Equal(1, upstream.ConnectionCount);
     }
 }

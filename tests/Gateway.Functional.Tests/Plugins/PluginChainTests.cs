@@ -159,12 +159,12 @@ public sealed class PluginChainTests
     }
 
     [Fact]
-    public async Task HttpCall_ReusesItsConnection_UntilAReloadReplacesThePlugins()
+    public async Task HttpCall_ReusesItsConnection_UntilAReloadChangesItsCluster()
     {
         await using var upstream = new TestUpstream();
         await using var auth = new TestUpstream((r, s) => TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
-        string extra = $$""", "authsvc": { "endpoints": ["{{auth.Endpoint}}"] }""";
-        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", extraClusters: extra));
+        string Auth(string options = "") => $$""", "authsvc": { "endpoints": ["{{auth.Endpoint}}"] {{options}} }""";
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", extraClusters: Auth()));
         using var client = new RawClient(gateway.Port);
         for (int i = 0; i < 3; i++)
         {
@@ -175,14 +175,48 @@ public sealed class PluginChainTests
         Assert.Equal(1, auth.ConnectionCount);
         Assert.Equal(0, auth.EndedConnections);
 
-        // The reloaded config gets a callout client of its own; the replaced one closes its idle connection.
-        string reloaded = Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", cluster: ", \"connectTimeoutMs\": 2000", extraClusters: extra);
+        // The reloaded config changes the callouts' cluster: its client starts over, the replaced one closes its idle connection.
+        string reloaded = Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", extraClusters: Auth(", \"pooledIdleTimeoutMs\": 20000"));
         await File.WriteAllTextAsync(gateway.ConfigPath, reloaded, TestContext.Current.CancellationToken);
         Assert.True(await Eventually.HoldsAsync(() => Task.FromResult(auth.EndedConnections == 1), TestContext.Current.CancellationToken),
             $"the replaced client's idle connection stayed open\n{gateway.Output}");
         await client.SendAsync(RawClient.Get());
         Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
         Assert.Equal(2, auth.ConnectionCount);
+    }
+
+    /// <summary>
+    /// A reload that changes only the plugin leaves the callouts' cluster as it was: the new generation's
+    /// callouts go on the connection the replaced one opened, with no connect, and it stays open once that one is gone.
+    /// </summary>
+    [Fact]
+    public async Task HttpCall_ReloadLeavingItsClusterUnchanged_KeepsItsConnection()
+    {
+        await using var upstream = new TestUpstream();
+        await using var auth = new TestUpstream((r, s) => TestUpstream.WriteAsync(s, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+        string extra = $$""", "authsvc": { "endpoints": ["{{auth.Endpoint}}"] }""";
+        await using var gateway = await GatewayProcess.StartAsync(Config(upstream.Endpoint, Plugin("a", "auth authsvc"), "\"a\"", extraClusters: extra));
+        using var client = new RawClient(gateway.Port);
+        await client.SendAsync(RawClient.Get());
+        Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+        Assert.Equal(1, auth.ConnectionCount);
+
+        string reloaded = Config(upstream.Endpoint, Plugin("a", "auth authsvc", policy: "open"), "\"a\"", extraClusters: extra);
+        await File.WriteAllTextAsync(gateway.ConfigPath, reloaded, TestContext.Current.CancellationToken);
+        Assert.True(await Eventually.HoldsAsync(() => Task.FromResult(gateway.Output.Contains("\"reload_applied\"", StringComparison.Ordinal)),
+            TestContext.Current.CancellationToken), $"the reload never applied\n{gateway.Output}");
+        // The plugin's options changed: the request runs on the new generation's VM and callout client.
+        Assert.Contains("1 plugin VM groups rebuilt", gateway.Output);
+        for (int i = 0; i < 2; i++)
+        {
+            await client.SendAsync(RawClient.Get());
+            Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+            // Between the two, the replaced generation is let go of, and the connection must outlive it.
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(3, auth.Requests.Count);
+        Assert.Equal(1, auth.ConnectionCount);
+        Assert.Equal(0, auth.EndedConnections);
     }
 
     [Theory]
