@@ -13,14 +13,13 @@ public sealed class RedisCluster : IAsyncDisposable
     public static async Task<RedisCluster> StartAsync()
     {
         var nodes = new RedisProcess[3];
-        for (int i = 0; i < nodes.Length; i++)
-        {
-            nodes[i] = await RedisProcess.StartAsync("--cluster-enabled", "yes", "--cluster-node-timeout", "2000");
-        }
-
         var cluster = new RedisCluster(nodes);
         try
         {
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                nodes[i] = await RedisProcess.StartAsync("--cluster-enabled", "yes", "--cluster-node-timeout", "2000");
+            }
             await CreateAsync(cluster.Endpoints);
             await WaitUntilUpAsync(nodes);
             return cluster;
@@ -81,7 +80,11 @@ public sealed class RedisCluster : IAsyncDisposable
     {
         foreach (var node in Nodes)
         {
-            await node.DisposeAsync();
+            // A start that failed part of the way leaves the later slots empty.
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
         }
     }
 }
