@@ -1,3 +1,5 @@
+using System.Net;
+using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Hosting;
 using Gateway.Proxy.Upstream;
@@ -90,5 +92,31 @@ public sealed class ClusterOptionsEqualityTests
         TestCertificates.WritePem(folder.Path, "client", rotatedClient);
         ClusterOptions clientRotated = Build(folder, Baseline);
         Assert.NotEqual(first, clientRotated);
+    }
+
+    /// <summary>
+    /// ClusterOptions spells out its equality, so an option added later must be added there too: each number or choice
+    /// changed alone makes the options differ, and the only other options are the ones the cases above change.
+    /// </summary>
+    [Fact]
+    public void EveryOption_TakesPartInEquality()
+    {
+        var baseline = new ClusterOptions { Name = "authsvc", Endpoints = [new DnsEndPoint("auth.test", 81)] };
+        var others = new List<string>();
+        foreach (PropertyInfo option in typeof(ClusterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            object? changedValue = option.PropertyType == typeof(int) ? (int)option.GetValue(baseline)! + 1
+                : option.PropertyType == typeof(LoadBalancing) ? LoadBalancing.LeastRequest
+                : null;
+            if (changedValue is null)
+            {
+                others.Add(option.Name);
+                continue;
+            }
+            ClusterOptions changed = baseline with { };
+            option.SetValue(changed, changedValue);
+            Assert.False(baseline.Equals(changed), $"{option.Name} changed, the options still equal");
+        }
+        Assert.Equal(["Endpoints", "Name", "Tls"], others.Order());
     }
 }
