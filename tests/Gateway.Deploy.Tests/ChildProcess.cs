@@ -99,8 +99,17 @@ internal sealed partial class ChildProcess : IDisposable
             return false;
         }
 
-        // Drains the asynchronous output readers so Output is complete.
-        _process.WaitForExit();
+        // Drains the asynchronous output readers so Output is complete, within a bound: a child the script left running
+        // would hold the pipes open, and an unbounded wait for their end with it.
+        using var drained = new CancellationTokenSource(KillGrace);
+        try
+        {
+            _process.WaitForExitAsync(drained.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            throw new InvalidOperationException($"the process exited, but its output did not end within {KillGrace}: something it started holds the pipes");
+        }
         return true;
     }
 
