@@ -31,34 +31,34 @@ public sealed class Cluster
     /// Picks an endpoint, skipping ejected ones and <paramref name="exclude"/> (the one a retry moves away from), with a
     /// round-robin cursor only the calling thread advances: a worker's own, in its <see cref="UpstreamPool"/>.
     /// When every endpoint is ejected the gateway still tries them (as Envoy's panic threshold does) rather
-    /// than failing every request until a cool-down ends.
+    /// than failing every request until a cool-down ends. The cursor is counted unsigned: one that has wrapped past
+    /// <see cref="int.MaxValue"/> to negative goes on in order.
     /// </summary>
-    internal UpstreamEndpoint Pick(ref int roundRobinCursor, UpstreamEndpoint? exclude) => PickWith<OwnedCursor>(ref roundRobinCursor, exclude);
-
-    /// <summary>
-    /// As <see cref="Pick"/>, with a cursor several threads advance at once: the plugins' callouts to a cluster, sent
-    /// from every worker. Each turn is taken by one atomic increment, so no two picks take the same turn and the endpoints
-    /// share the calls evenly; a worker's own cursor keeps its plain increment.
-    /// </summary>
-    internal UpstreamEndpoint PickShared(ref int roundRobinCursor, UpstreamEndpoint? exclude) => PickWith<SharedCursor>(ref roundRobinCursor, exclude);
-
-    /// <summary>The pick, made once per kind of cursor (struct type arguments): neither pays for the other's increment.</summary>
-    private UpstreamEndpoint PickWith<TCursor>(ref int roundRobinCursor, UpstreamEndpoint? exclude)
-        where TCursor : struct, IRoundRobinCursor
+    internal UpstreamEndpoint Pick(ref int roundRobinCursor, UpstreamEndpoint? exclude)
     {
         long now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
         UpstreamEndpoint? chosen = Options.LoadBalancing == LoadBalancing.LeastRequest
             ? PickLeastRequest(now, exclude)
-            : PickRoundRobin<TCursor>(ref roundRobinCursor, now, exclude);
-        return chosen ?? _endpoints[TCursor.Next(ref roundRobinCursor) % (uint)_endpoints.Length];
+            : PickRoundRobin(ref roundRobinCursor, now, exclude);
+        return chosen ?? _endpoints[(uint)roundRobinCursor++ % (uint)_endpoints.Length];
     }
 
-    private UpstreamEndpoint? PickRoundRobin<TCursor>(ref int cursor, long now, UpstreamEndpoint? exclude)
-        where TCursor : struct, IRoundRobinCursor
+    /// <summary>
+    /// As <see cref="Pick"/>, with a cursor several threads advance at once: the plugins' callouts to a cluster, sent
+    /// from every worker. One atomic increment takes this pick's turn, so no two picks take the same one and the
+    /// endpoints share the calls evenly; skipping ejected endpoints walks on from that turn alone.
+    /// </summary>
+    internal UpstreamEndpoint PickShared(ref int roundRobinCursor, UpstreamEndpoint? exclude)
+    {
+        int turn = Interlocked.Increment(ref roundRobinCursor) - 1;
+        return Pick(ref turn, exclude);
+    }
+
+    private UpstreamEndpoint? PickRoundRobin(ref int cursor, long now, UpstreamEndpoint? exclude)
     {
         for (int attempt = 0; attempt < _endpoints.Length; attempt++)
         {
-            UpstreamEndpoint e = _endpoints[TCursor.Next(ref cursor) % (uint)_endpoints.Length];
+            UpstreamEndpoint e = _endpoints[(uint)cursor++ % (uint)_endpoints.Length];
             if (e != exclude && !e.IsEjected(now))
             {
                 return e;
@@ -78,27 +78,5 @@ public sealed class Cluster
             }
         }
         return best;
-    }
-
-    /// <summary>How a round-robin cursor takes its next turn.</summary>
-    private interface IRoundRobinCursor
-    {
-        /// <summary>
-        /// The turn <paramref name="cursor"/> was at, advancing it. Counted unsigned: a cursor that has wrapped past
-        /// <see cref="int.MaxValue"/> to negative goes on in order, and the modulo of an endpoint count stays in range.
-        /// </summary>
-        static abstract uint Next(ref int cursor);
-    }
-
-    /// <summary>A cursor one thread owns.</summary>
-    private readonly struct OwnedCursor : IRoundRobinCursor
-    {
-        public static uint Next(ref int cursor) => (uint)cursor++;
-    }
-
-    /// <summary>A cursor threads share: the increment returns the turn after the one taken.</summary>
-    private readonly struct SharedCursor : IRoundRobinCursor
-    {
-        public static uint Next(ref int cursor) => (uint)Interlocked.Increment(ref cursor) - 1u;
     }
 }
