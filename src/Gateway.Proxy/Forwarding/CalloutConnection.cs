@@ -108,9 +108,16 @@ internal sealed class CalloutConnection : IDisposable
         return IdleReadAsync(deadline);
     }
 
+    /// <summary>
+    /// Ends the input's pending read, as cancelled, once <paramref name="deadline"/> passes: for reads that take no token,
+    /// the one kept pending while idle and the body pump's.
+    /// </summary>
+    public CancellationTokenRegistration CancelReadsAt(CancellationToken deadline) =>
+        deadline.UnsafeRegister(static input => ((PipeReader)input!).CancelPendingRead(), Input);
+
     private async ValueTask<ReadResult> IdleReadAsync(CancellationToken deadline)
     {
-        using (deadline.UnsafeRegister(static input => ((PipeReader)input!).CancelPendingRead(), Input))
+        using (CancelReadsAt(deadline))
         {
             ReadResult read = await _idleRead.ConfigureAwait(false);
             if (read.IsCanceled)

@@ -217,7 +217,7 @@ public sealed class ClusterHttpCalls : IHttpCallDispatcher, IDisposable
         PumpStatus status;
         // The call's deadline covers the body as it does the head: a server that stalls after its head is cut off at
         // the timeout, its connection closed, rather than holding the call and the connection until it closes.
-        using (ct.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), input))
+        using (connection.CancelReadsAt(ct))
         {
             status = await pump.PumpAsync(
                 new BodyTransfer(input, head.Framing, head.ContentLength, MaxResponseBodyBytes, sink, ChunkedOut: false, IsRequest: false, new HeaderCollection())).ConfigureAwait(false);
