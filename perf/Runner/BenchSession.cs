@@ -383,16 +383,32 @@ public sealed partial class BenchSession : IDisposable
         return null;
     }
 
-    private IdleMemoryResult MeasureIdleConnections(BenchTarget target)
+    /// <summary>
+    /// Starts <paramref name="target"/> on a free port and, once it answers, warms it up as a round does; the stages
+    /// after the rounds begin each target this way. The process comes back either way, for its output when it never
+    /// answered.
+    /// </summary>
+    internal static ChildProcess StartWarmedUp(BenchTarget target, ApiKeyRange keys, BenchPlan plan, long reserve,
+        out RequestTemplate request, out bool answered)
     {
         var port = FreePort.Next();
-        using var process = target.Launch!(port);
-        var request = target.Request(port, _keys, 1);
-        if (WaitUntilAnswering(request, process) is null)
+        var process = target.Launch!(port);
+        request = target.Request(port, keys, reserve);
+        answered = WaitUntilAnswering(request, process) is not null;
+        if (answered)
+        {
+            new ClosedLoopRun(request, plan.WarmUp, 16).Run();
+        }
+        return process;
+    }
+
+    private IdleMemoryResult MeasureIdleConnections(BenchTarget target)
+    {
+        using var process = StartWarmedUp(target, _keys, _plan, 1, out var request, out bool answered);
+        if (!answered)
         {
             return new IdleMemoryResult(target.Name, _plan.IdleConnections, 0, 0, 0, "did not answer: " + process.Tail());
         }
-        new ClosedLoopRun(request, _plan.WarmUp, 16).Run();
         Thread.Sleep(300);
         var before = ProcessProbe.RssKiB(process.Pid);
         using var idle = new IdleConnectionSet();

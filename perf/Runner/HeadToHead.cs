@@ -63,8 +63,8 @@ public static class HeadToHead
         var pairs = new List<HeadToHeadPair>();
         foreach (var connections in plan.MeasureSaturation256 ? new[] { 64, 256 } : [64])
         {
-            using var gatewayProcess = Start(gateway, keys, plan, out var gatewayRequest, out var gatewayAnswered);
-            using var peerProcess = Start(peer, keys, plan, out var peerRequest, out var peerAnswered);
+            using var gatewayProcess = BenchSession.StartWarmedUp(gateway, keys, plan, 0, out var gatewayRequest, out var gatewayAnswered);
+            using var peerProcess = BenchSession.StartWarmedUp(peer, keys, plan, 0, out var peerRequest, out var peerAnswered);
             if (!gatewayAnswered || !peerAnswered)
             {
                 var silent = gatewayAnswered ? peerProcess : gatewayProcess;
@@ -94,19 +94,5 @@ public static class HeadToHead
             }
         }
         return new HeadToHeadResult(peer.Name, pairs, null);
-    }
-
-    /// <summary>Starts a target fresh and warms it up as a round does.</summary>
-    private static ChildProcess Start(BenchTarget target, ApiKeyRange keys, BenchPlan plan, out RequestTemplate request, out bool answered)
-    {
-        var port = FreePort.Next();
-        var process = target.Launch!(port);
-        request = target.Request(port, keys, 0);
-        answered = BenchSession.WaitUntilAnswering(request, process) is not null;
-        if (answered)
-        {
-            new ClosedLoopRun(request, plan.WarmUp, 16).Run();
-        }
-        return process;
     }
 }

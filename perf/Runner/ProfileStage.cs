@@ -16,14 +16,11 @@ public static class ProfileStage
 
     public static TargetProfile Run(BenchTarget target, BenchPlan plan, ApiKeyRange keys, string scratch, string symbolFolder, TextWriter progress)
     {
-        var port = FreePort.Next();
-        using var process = target.Launch!(port);
-        var request = target.Request(port, keys, 0);
-        if (BenchSession.WaitUntilAnswering(request, process) is null)
+        using var process = BenchSession.StartWarmedUp(target, keys, plan, 0, out var request, out bool answered);
+        if (!answered)
         {
             return new TargetProfile(target.Name, [], [], "did not answer: " + process.Tail());
         }
-        new ClosedLoopRun(request, plan.WarmUp, 16).Run();
         // Traced, the target runs several times slower: a longer phase keeps the count over thousands of responses.
         var traced = TimeSpan.FromSeconds(Math.Max(1.5, plan.Phase.TotalSeconds));
         var census = new List<SyscallCensusResult>();
