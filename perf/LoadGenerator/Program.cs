@@ -4,11 +4,13 @@ using Gateway.Perf.Load;
 // Standalone use (the scenario runner calls the same classes in-process):
 //   loadgen open   <host:port> <rate> <seconds> <connections> [path]
 //   loadgen closed <host:port> <connections> <seconds> [path]
+//   loadgen saturate <host:port> <connections> <seconds> [path]    (one thread over epoll; see SaturationRun)
 // Prints one LoadResult as JSON; exits 1 when the run failed.
 if (args.Length < 4)
 {
     Console.Error.WriteLine("usage: loadgen open <host:port> <rate> <seconds> <connections> [path]\n" +
-                            "       loadgen closed <host:port> <connections> <seconds> [path]");
+                            "       loadgen closed <host:port> <connections> <seconds> [path]\n" +
+                            "       loadgen saturate <host:port> <connections> <seconds> [path]");
     return 2;
 }
 var endPoint = args[1].Split(':');
@@ -19,7 +21,8 @@ LoadResult result = args[0] switch
 {
     "open" => new OpenLoopRun(template, double.Parse(args[2]), TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[4])).Run(),
     "closed" => new ClosedLoopRun(template, TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[2])).Run(),
-    _ => throw new ArgumentException("mode must be open or closed"),
+    "saturate" => new SaturationRun(template, TimeSpan.FromSeconds(double.Parse(args[3])), int.Parse(args[2])).Run(),
+    _ => throw new ArgumentException("mode must be open, closed or saturate"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
 return result.Failed ? 1 : 0;

@@ -312,11 +312,11 @@ public sealed partial class BenchSession : IDisposable
             if (target.Saturate)
             {
                 Measure(result, Phases.Saturation64, pid, metricsPort, () =>
-                    new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 64).Run());
+                    new SaturationRun(target.Request(port, _keys, 0), _plan.Phase, 64).Run());
                 if (_plan.MeasureSaturation256)
                 {
                     Measure(result, Phases.Saturation256, pid, metricsPort, () =>
-                        new ClosedLoopRun(target.Request(port, _keys, 0), _plan.Phase, 256).Run());
+                        new SaturationRun(target.Request(port, _keys, 0), _plan.Phase, 256).Run());
                 }
             }
             result.RssPeakKiB = ProcessProbe.PeakRssKiB(pid);

@@ -72,7 +72,7 @@ public static class HeadToHead
             }
             PhaseResult Phase(ChildProcess process, RequestTemplate request) =>
                 BenchSession.MeasurePhase($"sat{connections}", process.Pid, process.MetricsPort,
-                    () => new ClosedLoopRun(request, plan.HeadToHeadPhase, connections).Run());
+                    () => new SaturationRun(request, plan.HeadToHeadPhase, connections).Run());
             for (var pair = 1; pair <= plan.HeadToHeadPairs; pair++)
             {
                 PhaseResult mine;

@@ -68,6 +68,8 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## Saturation throughput and CPU per request of the proxy process");
         md.AppendLine();
+        md.AppendLine("One loader thread drives all the connections of a saturation phase over epoll, one send and one receive per request, so the proxy's core, not the loader's, is the limit.");
+        md.AppendLine();
         md.AppendLine("CPU µs/request = (utime+stime of the target's process over the phase) ÷ responses; for `direct` it is the upstream nginx's.");
         md.AppendLine();
         md.AppendLine("Context switches/request: voluntary + involuntary switches of the target's threads over the phase ÷ responses (each hand-off between threads is one).");

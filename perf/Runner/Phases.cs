@@ -12,7 +12,7 @@ public static class Phases
     /// <summary>Open loop at the high rate (5k req/s).</summary>
     public const string High = "open5k";
 
-    /// <summary>Closed loop, 64 connections: saturation throughput and CPU per request.</summary>
+    /// <summary>Closed loop, 64 connections driven by one loader thread: saturation throughput and CPU per request.</summary>
     public const string Saturation64 = "sat64";
 
     /// <summary>Closed loop, 256 connections.</summary>

@@ -26,7 +26,7 @@ public static class ProfileStage
         var census = new List<SyscallCensusResult>();
         foreach (var connections in new[] { 64, 256 })
         {
-            var result = SyscallCensus.Measure(process.Pid, connections, scratch, () => new ClosedLoopRun(request, traced, connections).Run());
+            var result = SyscallCensus.Measure(process.Pid, connections, scratch, () => new SaturationRun(request, traced, connections).Run());
             census.Add(result);
             progress.WriteLine(result.Error is null
                 ? $"  syscalls {target.Name}, {connections} connections: {result.TotalPerRequest:F2} per response over {result.Responses} responses"
@@ -35,7 +35,7 @@ public static class ProfileStage
         var profiles = new List<CpuProfileResult>();
         foreach (var connections in new[] { 64, 256 })
         {
-            var profile = CpuProfile.Measure(process.Pid, connections, scratch, symbolFolder, () => new ClosedLoopRun(request, plan.Phase, connections).Run());
+            var profile = CpuProfile.Measure(process.Pid, connections, scratch, symbolFolder, () => new SaturationRun(request, plan.Phase, connections).Run());
             profiles.Add(profile);
             progress.WriteLine(profile.Error is null
                 ? $"  profile {target.Name}, {connections} connections: {profile.Samples} samples, kernel {profile.KernelSelfPercent:F0}% self, " +
