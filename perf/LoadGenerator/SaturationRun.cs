@@ -11,7 +11,7 @@ namespace Gateway.Perf.Load;
 /// response is complete, for a fixed time, all driven by one thread over one epoll set (as wrk drives them). A request
 /// costs the loader one send and one receive, and a wait only when no response is in. The loader shares a core with
 /// the upstream; a thread per connection (<see cref="ClosedLoopRun"/>) pays a context switch per request there, and at
-/// 64 or 256 connections that core, not the proxy under test, set the throughput (perf/README.md, 'The loader').
+/// 64 or 256 connections that core, not the proxy under test, set the throughput (perf/README.md, 'The load generator').
 /// Latency is from the actual send, as in any closed loop.
 /// </summary>
 public sealed unsafe class SaturationRun
