@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using static Gateway.Perf.Load.LoaderSystemCalls;
+using static Gateway.Http.Transport.SystemCalls;
 
 namespace Gateway.Perf.Load;
 
@@ -82,10 +82,8 @@ public sealed unsafe class SaturationRun
                     }
                     for (var i = 0; i < count; i++)
                     {
-                        var entry = buffer + (i * EpollEventSize);
-                        var mask = Unsafe.ReadUnaligned<uint>(entry);
-                        var index = (int)Unsafe.ReadUnaligned<ulong>(entry + EpollDataOffset);
-                        connections[index].OnEvents(mask);
+                        var index = (int)Unsafe.ReadUnaligned<ulong>(buffer + (i * EpollEventSize) + EpollDataOffset);
+                        connections[index].OnEvents();
                     }
                 }
             }
@@ -152,9 +150,6 @@ public sealed unsafe class SaturationRun
         private Socket? _socket;
         private int _fd = -1;
         private int _buffered;
-        private int _sent;
-        private int _length;
-        private bool _watchingWritable;
 
         public bool IsOpen => _socket is not null;
 
@@ -178,8 +173,7 @@ public sealed unsafe class SaturationRun
             _socket = socket;
             _fd = (int)socket.Handle;
             _buffered = 0;
-            _watchingWritable = false;
-            Control(EPOLL_CTL_ADD, EPOLLIN);
+            Watch();
             if (run.Started)
             {
                 run.Reconnects++;
@@ -195,23 +189,25 @@ public sealed unsafe class SaturationRun
                 SentNs = long.MaxValue;
                 return;
             }
-            _length = run.Template.Write(_request, run.NextIndex++);
-            _sent = 0;
+            var length = run.Template.Write(_request, run.NextIndex++);
             SentNs = nowNs;
-            ContinueSend();
+            nint written;
+            fixed (byte* request = _request)
+            {
+                written = send(_fd, request, length, MSG_NOSIGNAL);
+            }
+            // The response to the previous request acknowledged it, so the socket's send buffer (4 KiB at the least) is
+            // empty and takes one request whole: a short or refused send means the connection is broken.
+            if (written != length)
+            {
+                Fail();
+            }
         }
 
-        public void OnEvents(uint mask)
+        /// <summary>The socket is readable, or failed (epoll reports errors and hang-ups with any interest).</summary>
+        public void OnEvents()
         {
-            if (!IsOpen)
-            {
-                return;
-            }
-            if ((mask & EPOLLOUT) != 0 && _watchingWritable)
-            {
-                ContinueSend();
-            }
-            if ((mask & ~EPOLLOUT) != 0 && IsOpen)
+            if (IsOpen)
             {
                 Receive();
             }
@@ -235,30 +231,6 @@ public sealed unsafe class SaturationRun
             _socket = null;
             _fd = -1;
             SentNs = long.MaxValue;
-        }
-
-        private void ContinueSend()
-        {
-            fixed (byte* request = _request)
-            {
-                while (_sent < _length)
-                {
-                    var written = send(_fd, request + _sent, _length - _sent, MSG_NOSIGNAL);
-                    if (written < 0)
-                    {
-                        if (Marshal.GetLastPInvokeError() == EAGAIN)
-                        {
-                            // The socket's buffer is full (never with one small request, but a slow reader): wait to write.
-                            WatchWritable(true);
-                            return;
-                        }
-                        Fail();
-                        return;
-                    }
-                    _sent += (int)written;
-                }
-            }
-            WatchWritable(false);
         }
 
         private void Receive()
@@ -315,21 +287,13 @@ public sealed unsafe class SaturationRun
             SendNext(nowNs);
         }
 
-        private void WatchWritable(bool watch)
-        {
-            if (_watchingWritable != watch && IsOpen)
-            {
-                _watchingWritable = watch;
-                Control(EPOLL_CTL_MOD, watch ? EPOLLIN | EPOLLOUT : EPOLLIN);
-            }
-        }
-
-        private void Control(int operation, uint mask)
+        /// <summary>Adds the socket to the run's epoll set, level-triggered for reading, keyed by the connection's index.</summary>
+        private void Watch()
         {
             var entry = stackalloc byte[16];
-            Unsafe.WriteUnaligned(entry, mask);
+            Unsafe.WriteUnaligned(entry, EPOLLIN);
             Unsafe.WriteUnaligned(entry + EpollDataOffset, (ulong)index);
-            if (epoll_ctl(run.Epoll, operation, _fd, entry) < 0)
+            if (epoll_ctl(run.Epoll, EPOLL_CTL_ADD, _fd, entry) < 0)
             {
                 throw new IOException("epoll_ctl failed: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
             }
