@@ -75,15 +75,6 @@ internal sealed partial class ChildProcess : IDisposable
         return child;
     }
 
-    /// <summary>Runs to completion; fails the test if it outlives <paramref name="timeout"/>.</summary>
-    public static (int ExitCode, string Output) Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        using ChildProcess child = Start(fileName, arguments, environment);
-        Assert.True(child.WaitForExit(timeout), $"{fileName} did not exit within {timeout}:\n{child.Output}");
-        return (child.ExitCode, child.Output);
-    }
-
     public void Terminate()
     {
         if (Kill(_process.Id, SigTerm) != 0)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Gateway.Deploy.Tests;
 
-/// <summary>The suite's own runner: a script that exits but leaves something holding its output fails in bounded time.</summary>
+/// <summary>The suite's long-running children: a script that exits but leaves something holding its output fails in bounded time.</summary>
 public sealed class ChildProcessTests
 {
     [Fact]
@@ -10,7 +10,8 @@ public sealed class ChildProcessTests
     {
         // The background sleep keeps the script's stdout open past the drain bound (10 s), then ends by itself.
         var started = Stopwatch.StartNew();
-        var error = Assert.Throws<InvalidOperationException>(() => ChildProcess.Run("sh", ["-c", "sleep 13 & echo started"], TimeSpan.FromSeconds(5)));
+        using var child = ChildProcess.Start("sh", ["-c", "sleep 13 & echo started"]);
+        var error = Assert.Throws<InvalidOperationException>(() => child.WaitForExit(TimeSpan.FromSeconds(5)));
         Assert.Contains("did not end", error.Message);
         Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(12.5));
     }

@@ -119,7 +119,8 @@ internal sealed partial class DistrolessRoot : IDisposable
 
     private static void RunScript(string script, params string[] arguments)
     {
-        var (exitCode, output) = ChildProcess.Run("bash", [Repository.PathOf(script), .. arguments], TimeSpan.FromMinutes(5));
+        var (exitCode, output) = CommandRun.RunAsync("bash", [Repository.PathOf(script), .. arguments], limit: TimeSpan.FromMinutes(5),
+            workingDirectory: Repository.Root).GetAwaiter().GetResult();
         Assert.True(exitCode == 0, $"{script} failed ({exitCode}):\n{output}");
     }
 

@@ -73,12 +73,13 @@ public sealed class ImageContentsTests
     }
 
     [Fact]
-    public void StageScript_CopiesExactlyTheListedFiles()
+    public async Task StageScript_CopiesExactlyTheListedFiles()
     {
         Repository.PublishedGateway();
         using var image = new TempFolder("gateway-image-");
-        var (exitCode, output) = ChildProcess.Run("bash",
-            [Repository.PathOf("deploy/container/stage.sh"), ImageFileList.RelativePath, image.Path], TimeSpan.FromMinutes(2));
+        var (exitCode, output) = await CommandRun.RunAsync("bash",
+            [Repository.PathOf("deploy/container/stage.sh"), ImageFileList.RelativePath, image.Path], limit: TimeSpan.FromMinutes(2),
+            workingDirectory: Repository.Root);
         Assert.True(exitCode == 0, output);
 
         var staged = Directory.GetFiles(image.Path, "*", SearchOption.AllDirectories)

@@ -34,7 +34,7 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public void ConfigMap_PassesCheckConfigWithThePodsFiles()
+    public async Task ConfigMap_PassesCheckConfigWithThePodsFiles()
     {
         string gateway = Repository.PublishedGateway();
         var images = ImageFileList.Load();
@@ -66,7 +66,8 @@ public sealed class ManifestTests
             environment[name] = value;
         }
 
-        var (exitCode, output) = ChildProcess.Run(gateway, ["--check-config", configPath], TimeSpan.FromMinutes(1), environment);
+        var (exitCode, output) = await CommandRun.RunAsync(gateway, ["--check-config", configPath], limit: TimeSpan.FromMinutes(1),
+            environment: environment, workingDirectory: Repository.Root);
         Assert.True(exitCode == 0, $"gateway --check-config rejected the ConfigMap's gateway.json:\n{output}");
     }
 

@@ -19,9 +19,15 @@ public static class CommandRun
     /// <summary>Runs <paramref name="fileName"/> with <paramref name="arguments"/>; the output is its stdout, then its stderr.</summary>
     /// <param name="input">Written to the child's stdin, which is then closed.</param>
     /// <param name="limit">How long the child may run; 30 s when not given.</param>
-    public static async Task<(int Exit, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, string? input = null, TimeSpan? limit = null)
+    /// <param name="environment">
+    /// When given, the child's whole environment (as a container sees only its image's and pod's), not additions to the
+    /// test host's.
+    /// </param>
+    /// <param name="workingDirectory">The child's working directory; the test host's when not given.</param>
+    public static async Task<(int Exit, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, string? input = null,
+        TimeSpan? limit = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var (exit, stdout, stderr) = await CaptureAsync(fileName, arguments, input, limit).ConfigureAwait(false);
+        var (exit, stdout, stderr) = await CaptureAsync(fileName, arguments, input, limit, environment, workingDirectory).ConfigureAwait(false);
         return (exit, stdout + stderr);
     }
 
@@ -29,12 +35,27 @@ public static class CommandRun
     /// As <see cref="RunAsync"/>, with stdout and stderr apart: for a tool whose stdout is parsed, or whose stderr alone
     /// says why it failed. Awaits nothing on the caller's context, so a caller that cannot be async may block on it.
     /// </summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> CaptureAsync(
-        string fileName, IEnumerable<string> arguments, string? input = null, TimeSpan? limit = null)
+    public static async Task<(int Exit, string Stdout, string Stderr)> CaptureAsync(string fileName, IEnumerable<string> arguments,
+        string? input = null, TimeSpan? limit = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         TimeSpan bound = limit ?? DefaultLimit;
-        var info = new ProcessStartInfo(fileName) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        // A .NET child's debugger pipes and diagnostics socket are removed only on a clean exit, not after a kill.
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? "",
+        };
+        if (environment is not null)
+        {
+            info.Environment.Clear();
+            foreach (var (name, value) in environment)
+            {
+                info.Environment[name] = value;
+            }
+        }
+        // A .NET child's debugger pipes and diagnostics socket are removed only on a clean exit, not after a kill. Set in a
+        // given environment too: only the .NET runtime reads it, and it changes nothing a test asserts.
         info.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (string argument in arguments)
         {
