@@ -32,11 +32,15 @@ public static class ResponseFraming
             return data.Length > 64 * 1024 ? Outcome.Malformed : Outcome.NeedMoreData;
         }
         var head = data[..headEnd];
-        // status-line = HTTP-version SP status-code SP [ reason-phrase ]   (RFC 9112 §4)
-        if (head.Length < 12 || !head.StartsWith("HTTP/1."u8) || !Utf8Parser.TryParse(head.Slice(9, 3), out status, out _))
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ], status-code = 3DIGIT   (RFC 9112 §4); the SP
+        // before an empty reason is often left out, so the code may end the line.
+        if (head.Length < 12 || !head.StartsWith("HTTP/1."u8) || head[8] != (byte)' '
+            || head.Slice(9, 3).ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || (head.Length > 12 && head[12] != (byte)' ' && head[12] != (byte)'\r'))
         {
             return Outcome.Malformed;
         }
+        status = ((head[9] - '0') * 100) + ((head[10] - '0') * 10) + (head[11] - '0');
         if (head[7] == (byte)'0')
         {
             connectionClose = true;   // HTTP/1.0 closes unless told otherwise; we never ask it not to.
@@ -123,7 +127,10 @@ public static class ResponseFraming
             {
                 sizeText = sizeText[..extension];
             }
-            if (!Utf8Parser.TryParse(sizeText.Trim(" \t"u8), out long size, out _, 'x'))
+            // chunk-size = 1*HEXDIG, with optional whitespace before an extension. A hex parse into a long would read
+            // 16 digits with the top bit set as a negative size, so more than 15 are refused (no buffer holds such a chunk).
+            sizeText = sizeText.Trim(" \t"u8);
+            if (sizeText.Length is 0 or > 15 || !Utf8Parser.TryParse(sizeText, out long size, out var used, 'x') || used != sizeText.Length)
             {
                 return Outcome.Malformed;
             }
@@ -146,11 +153,17 @@ public static class ResponseFraming
                     }
                 }
             }
-            if (data.Length - offset < size + 2)
+            if (data.Length - offset - 2 < size)
             {
                 return Outcome.NeedMoreData;
             }
-            offset += (int)size + 2;
+            offset += (int)size;
+            // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF: a size that does not match the data shows here.
+            if (!data.Slice(offset, 2).SequenceEqual("\r\n"u8))
+            {
+                return Outcome.Malformed;
+            }
+            offset += 2;
         }
     }
 

@@ -85,6 +85,11 @@ public sealed class ResponseFramingTests
     [InlineData("http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]
     [InlineData("HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n")]
     [InlineData("HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("HTTP/1.1 20\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("HTTP/1.1 +20 OK\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("HTTP/1.1_200 OK\r\nContent-Length: 0\r\n\r\n")]
     [InlineData("garbage\r\n\r\n")]
     public void MalformedStatusLine_IsMalformed(string response) =>
         Assert.Equal(Outcome.Malformed, Frame(response).Outcome);
@@ -116,11 +121,18 @@ public sealed class ResponseFramingTests
     [Theory]
     [InlineData("zz\r\nhello\r\n0\r\n\r\n")]
     [InlineData("\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5garbage\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5 5\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5\r\nhelloXX0\r\n\r\n")]
     [InlineData("4\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("ffffffffffffffff\r\nX0\r\n\r\n")]
+    [InlineData("8000000000000001\r\nX0\r\n\r\n")]
+    [InlineData("7fffffffffffffff\r\nX0\r\n\r\n")]
     public void BadChunkFraming_IsMalformed(string body) =>
         Assert.Equal(Outcome.Malformed, Frame(ChunkedHead + body).Outcome);
 
     [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\nhello")]
     public void BodyLargerThanAnyBuffer_NeedsMoreData(string response) =>
         // The caller's full buffer ends it, as it would any response too large for the loader.
