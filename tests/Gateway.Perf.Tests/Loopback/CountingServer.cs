@@ -12,6 +12,8 @@ namespace Gateway.Perf.Tests.Loopback;
 /// </summary>
 public sealed class CountingServer : IAsyncDisposable
 {
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(2);
+
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly ServerScript _script;
     private readonly CancellationTokenSource _stopping = new();
@@ -49,17 +51,16 @@ public sealed class CountingServer : IAsyncDisposable
     /// <summary>The values of the script's recorded header, in the order the requests arrived.</summary>
     public ConcurrentQueue<string> HeaderValues { get; } = new();
 
-    /// <summary>Stops accepting and ends every connection; after it the counts are final.</summary>
+    /// <summary>
+    /// Stops accepting and waits for every connection to end, which the loader's close does once the server has read
+    /// what was sent before it; after it the counts are final. Connections still open past the drain limit (a loader
+    /// that did not close them) are cut.
+    /// </summary>
     public Task StopAsync()
     {
         lock (_connections)
         {
-            if (_stopped is null)
-            {
-                _stopping.Cancel();
-                _listener.Dispose();
-                _stopped = DrainAsync();
-            }
+            _stopped ??= DrainAsync();
             return _stopped;
         }
     }
@@ -72,13 +73,19 @@ public sealed class CountingServer : IAsyncDisposable
 
     private async Task DrainAsync()
     {
+        _listener.Dispose();
         await _accepting;
         Task[] connections;
         lock (_connections)
         {
             connections = [.. _connections];
         }
-        await Task.WhenAll(connections);
+        var drained = Task.WhenAll(connections);
+        if (await Task.WhenAny(drained, Task.Delay(DrainLimit)) != drained)
+        {
+            _stopping.Cancel();
+        }
+        await drained;
     }
 
     private async Task AcceptAsync()
@@ -87,7 +94,7 @@ public sealed class CountingServer : IAsyncDisposable
         {
             while (true)
             {
-                var socket = await _listener.AcceptAsync(_stopping.Token);
+                var socket = await _listener.AcceptAsync();
                 // Each written segment goes out at once: a split response must reach the loader split.
                 socket.NoDelay = true;
                 lock (_connections)
