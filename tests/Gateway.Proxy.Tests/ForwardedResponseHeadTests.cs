@@ -56,6 +56,28 @@ public sealed class ForwardedResponseHeadTests
         Assert.Equal(Written(asStrings), Written(asLines));
     }
 
+    [Theory]
+    [MemberData(nameof(Heads))]
+    public void CountedAndAddedFields_AreTheStringsOnes_WithoutReadingThem(string fields, bool staysAsLines)
+    {
+        // What a plugin that only counts the fields and adds one (proxy_add_header_map_value) does to a head.
+        byte[] bytes = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\n" + fields + "\r\n");
+        HttpResponseHead asStrings = ParseAndClean(bytes, forwarding: false);
+        HttpResponseHead asLines = ParseAndClean(bytes, forwarding: true);
+
+        Assert.Equal(asStrings.FieldCount, asLines.FieldCount);
+        asStrings.Headers.Add("x-added", "a value \u00e9");
+        Assert.Equal(staysAsLines, asLines.TryAddFieldLine("x-added", "a value \u00e9"));
+        if (!staysAsLines)
+        {
+            asLines.Headers.Add("x-added", "a value \u00e9");
+        }
+        Assert.Equal(staysAsLines, asLines.HoldsFieldLines);
+        Assert.Equal(asStrings.FieldCount, asLines.FieldCount);
+        Assert.Equal(Written(asStrings), Written(asLines));
+        Assert.Equal(Fields(asStrings), Fields(asLines));
+    }
+
     [Fact]
     public void Names_OfEveryLengthAndTokenCharacter_AreLowerCasedAsStrings()
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Gateway.Http.Parsing;
 
 namespace Gateway.Http.Messages;
@@ -18,29 +19,64 @@ internal sealed class FieldLineBytes
 
     public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
 
-    public void Clear() => _length = 0;
+    /// <summary>How many lines are written.</summary>
+    public int Count { get; private set; }
+
+    public void Clear()
+    {
+        _length = 0;
+        Count = 0;
+    }
 
     /// <summary>Appends a validated field (a token name, a value without CR, LF or NUL); false when it does not fit.</summary>
     public bool TryAppend(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        int end = _length + name.Length + value.Length + 4;
+        Span<byte> line = Reserve(name.Length, value.Length);
+        if (line.IsEmpty)
+        {
+            return false;
+        }
+        CopyLower(name, line);
+        value.CopyTo(line[(name.Length + 2)..]);
+        return true;
+    }
+
+    /// <summary>
+    /// Appends a field a plugin added, already checked as a header write: a lower-case token name and a Latin-1 value
+    /// the gateway writes as it is. False when it does not fit.
+    /// </summary>
+    public bool TryAppend(string name, string value)
+    {
+        Span<byte> line = Reserve(name.Length, value.Length);
+        if (line.IsEmpty)
+        {
+            return false;
+        }
+        Encoding.Latin1.GetBytes(name, line);
+        Encoding.Latin1.GetBytes(value, line[(name.Length + 2)..]);
+        return true;
+    }
+
+    /// <summary>A new line's span with its ": " and CRLF written, the name and value left to fill; empty when it does not fit.</summary>
+    private Span<byte> Reserve(int nameLength, int valueLength)
+    {
+        int end = _length + nameLength + valueLength + 4;
         if (end > _bytes.Length)
         {
             if (end > MaxBytes)
             {
-                return false;
+                return default;
             }
             Array.Resize(ref _bytes, Math.Min(MaxBytes, Math.Max(end, _bytes.Length * 2)));
         }
         Span<byte> line = _bytes.AsSpan(_length, end - _length);
-        CopyLower(name, line);
-        line[name.Length] = (byte)':';
-        line[name.Length + 1] = (byte)' ';
-        value.CopyTo(line[(name.Length + 2)..]);
+        line[nameLength] = (byte)':';
+        line[nameLength + 1] = (byte)' ';
         line[^2] = (byte)'\r';
         line[^1] = (byte)'\n';
         _length = end;
-        return true;
+        Count++;
+        return line;
     }
 
     /// <summary>Copies a token (ASCII) in lower case: only A-Z change.</summary>

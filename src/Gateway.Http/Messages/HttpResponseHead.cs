@@ -40,6 +40,15 @@ public sealed class HttpResponseHead
     /// <summary>The field lines as the gateway writes them ("name: value" CRLF each) while <see cref="HoldsFieldLines"/>.</summary>
     public ReadOnlySpan<byte> FieldLines => _holdsLines ? _lines!.Written : default;
 
+    /// <summary>How many fields <see cref="Headers"/> has, counted without reading held field lines as strings.</summary>
+    public int FieldCount => _holdsLines ? _lines!.Count : _headers.Count;
+
+    /// <summary>
+    /// Appends a field (a lower-case token name, a checked value) to the held field lines, so that adding one does not
+    /// read the others as strings. False when the head holds no lines or they are full: add it to <see cref="Headers"/>.
+    /// </summary>
+    public bool TryAddFieldLine(string name, string value) => _holdsLines && _lines!.TryAppend(name, value);
+
     public BodyFraming Framing { get; set; }
 
     public long ContentLength { get; set; }

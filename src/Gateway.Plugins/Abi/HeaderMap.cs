@@ -8,12 +8,15 @@ namespace Gateway.Plugins.Abi;
 /// <summary>
 /// A proxy-wasm header map over the gateway's HTTP/1.1 message model (docs/proxy-wasm.md, 'Header maps'): request heads show
 /// <c>:method :scheme :authority :path</c>, response heads <c>:status</c>, before the ordinary fields.
-/// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out.
+/// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out. A response head
+/// that still holds its field lines keeps them while the plugin only counts its fields or adds to them; anything else
+/// reads them as strings first (<see cref="HttpResponseHead.Headers"/>).
 /// </summary>
 internal readonly struct HeaderMap
 {
     private readonly HttpRequestHead? _request;
     private readonly HttpResponseHead? _response;
+    // Null for a response head: its fields are read through it, and only when needed.
     private readonly HeaderCollection? _fields;
 
     public HeaderMap(HttpRequestHead request, bool readOnly)
@@ -26,7 +29,6 @@ internal readonly struct HeaderMap
     public HeaderMap(HttpResponseHead response, bool readOnly)
     {
         _response = response;
-        _fields = response.Headers;
         ReadOnly = readOnly;
     }
 
@@ -36,7 +38,10 @@ internal readonly struct HeaderMap
         ReadOnly = readOnly;
     }
 
-    public bool Exists => _fields is not null;
+    /// <summary>The fields; for a response head that holds field lines, read as strings now.</summary>
+    private HeaderCollection? Fields => _response is not null ? _response.Headers : _fields;
+
+    public bool Exists => _fields is not null || _response is not null;
 
     public bool ReadOnly { get; }
 
@@ -44,6 +49,10 @@ internal readonly struct HeaderMap
     {
         get
         {
+            if (_response is not null)
+            {
+                return _response.FieldCount + (_response.Framing == BodyFraming.ContentLength ? 2 : 1);
+            }
             if (_fields is null)
             {
                 return 0;
@@ -53,10 +62,6 @@ internal readonly struct HeaderMap
             {
                 count += _request.Framing == BodyFraming.ContentLength ? 5 : 4;
             }
-            else if (_response is not null)
-            {
-                count += _response.Framing == BodyFraming.ContentLength ? 2 : 1;
-            }
             return count;
         }
     }
@@ -64,7 +69,8 @@ internal readonly struct HeaderMap
     public void CopyTo(List<KeyValuePair<string, string>> pairs)
     {
         pairs.Clear();
-        if (_fields is null)
+        var fields = Fields;
+        if (fields is null)
         {
             return;
         }
@@ -87,19 +93,15 @@ internal readonly struct HeaderMap
                 pairs.Add(new("content-length", _response.ContentLength.ToString(CultureInfo.InvariantCulture)));
             }
         }
-        for (int i = 0; i < _fields.Count; i++)
+        for (int i = 0; i < fields.Count; i++)
         {
-            pairs.Add(_fields[i]);
+            pairs.Add(fields[i]);
         }
     }
 
     /// <summary>First value of <paramref name="name"/> (lower case), as Envoy returns it (docs/proxy-wasm.md, 'Header maps').</summary>
     public string? Get(string name)
     {
-        if (_fields is null)
-        {
-            return null;
-        }
         if (_request is not null)
         {
             switch (name)
@@ -123,26 +125,36 @@ internal readonly struct HeaderMap
                         ? _response.ContentLength.ToString(CultureInfo.InvariantCulture) : null;
             }
         }
-        return _fields.Get(name);
+        return Fields?.Get(name);
     }
 
     /// <summary>Adds a field after <see cref="HeaderWriteRules"/> accepted it; nothing is written otherwise.</summary>
     public HeaderVerdict Add(string name, string value, HttpLimits limits)
     {
-        var verdict = HeaderWriteRules.Check(_request, _response, _fields!, name, value, replace: false, limits);
+        if (_response is { HoldsFieldLines: true } held)
+        {
+            // Lines the gateway writes, and "name: value" CRLF is what the limits count for a field.
+            var added = HeaderWriteRules.CheckAdded(null, held, held.FieldCount, held.FieldLines.Length, name, value, limits);
+            if (added == HeaderVerdict.Write && !TrySetPseudo(name, value) && !held.TryAddFieldLine(name, value))
+            {
+                held.Headers.Add(name, value);
+            }
+            return added;
+        }
+        var verdict = HeaderWriteRules.Check(_request, _response, Fields!, name, value, replace: false, limits);
         if (verdict == HeaderVerdict.Write && !TrySetPseudo(name, value))
         {
-            _fields!.Add(name, value);
+            Fields!.Add(name, value);
         }
         return verdict;
     }
 
     public HeaderVerdict Replace(string name, string value, HttpLimits limits)
     {
-        var verdict = HeaderWriteRules.Check(_request, _response, _fields!, name, value, replace: true, limits);
+        var verdict = HeaderWriteRules.Check(_request, _response, Fields!, name, value, replace: true, limits);
         if (verdict == HeaderVerdict.Write && !TrySetPseudo(name, value))
         {
-            _fields!.Set(name, value);
+            Fields!.Set(name, value);
         }
         return verdict;
     }
@@ -152,7 +164,7 @@ internal readonly struct HeaderMap
         // Pseudo-headers and framing fields cannot be removed from an HTTP/1.1 message; the line stays.
         if (name.Length > 0 && name[0] != ':' && name != "content-length")
         {
-            _fields!.Remove(name);
+            Fields!.Remove(name);
         }
     }
 
@@ -163,17 +175,18 @@ internal readonly struct HeaderMap
         {
             pairs[i] = new(pairs[i].Key.ToLowerInvariant(), pairs[i].Value);
         }
-        var verdict = HeaderWriteRules.CheckAll(_request, _response, _fields!, pairs, limits);
+        var fields = Fields!;
+        var verdict = HeaderWriteRules.CheckAll(_request, _response, fields, pairs, limits);
         if (verdict != HeaderVerdict.Write)
         {
             return verdict;
         }
-        _fields!.Clear();
+        fields.Clear();
         foreach (var (name, value) in pairs)
         {
             if (!TrySetPseudo(name, value) && !FieldRules.IsFraming(name))
             {
-                _fields.Add(name, value);
+                fields.Add(name, value);
             }
         }
         return verdict;

@@ -16,6 +16,25 @@ internal static class HeaderWriteRules
     public static HeaderVerdict Check(
         HttpRequestHead? request, HttpResponseHead? response, HeaderCollection fields, string name, string value, bool replace, HttpLimits limits)
     {
+        return Syntax(request, response, name, value) is { } verdict ? verdict
+            : WithinLimits(fields, name, value, replace, limits) ? HeaderVerdict.Write : HeaderVerdict.TooLarge;
+    }
+
+    /// <summary>
+    /// <see cref="Check"/> for a field added to a head of <paramref name="count"/> fields taking <paramref name="bytes"/>
+    /// as written: an added field only grows the head, so the totals are all the limits need.
+    /// </summary>
+    public static HeaderVerdict CheckAdded(
+        HttpRequestHead? request, HttpResponseHead? response, int count, long bytes, string name, string value, HttpLimits limits)
+    {
+        return Syntax(request, response, name, value) is { } verdict ? verdict
+            : count + 1 <= limits.MaxHeaderCount && bytes + name.Length + value.Length + LineOverhead <= limits.MaxHeaderBytes
+                ? HeaderVerdict.Write : HeaderVerdict.TooLarge;
+    }
+
+    /// <summary>The verdict on the field's syntax alone; null for an ordinary field, which the limits then decide.</summary>
+    private static HeaderVerdict? Syntax(HttpRequestHead? request, HttpResponseHead? response, string name, string value)
+    {
         if (!FieldRules.IsFieldValue(value))
         {
             return HeaderVerdict.Invalid;
@@ -36,7 +55,7 @@ internal static class HeaderWriteRules
         {
             return FieldRules.IsAuthority(value) ? HeaderVerdict.Write : HeaderVerdict.Invalid;
         }
-        return WithinLimits(fields, name, value, replace, limits) ? HeaderVerdict.Write : HeaderVerdict.TooLarge;
+        return null;
     }
 
     /// <summary>Checks a whole replacement map (names already lower case) against the same rules and the limits.</summary>

@@ -37,12 +37,12 @@ internal sealed class ResponseHeadReader : IDisposable
 
     /// <summary>
     /// Starts reading a response head from <paramref name="upstream"/> into <paramref name="response"/> under
-    /// <paramref name="timeoutMs"/>; a 101 is final only when <paramref name="upgradeOffered"/>. Unless plugins will
-    /// read its fields, the head keeps them as the lines the gateway writes (<see cref="HttpResponseHead.HoldsFieldLines"/>).
+    /// <paramref name="timeoutMs"/>; a 101 is final only when <paramref name="upgradeOffered"/>. The head keeps its fields
+    /// as the lines the gateway writes (<see cref="HttpResponseHead.HoldsFieldLines"/>): plugins that only count them or
+    /// add to them, as most do, never need them as strings.
     /// </summary>
     public void Begin(
-        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered,
-        bool pluginsReadFields)
+        UpstreamConnection upstream, HttpResponseHead response, HttpLimits limits, int timeoutMs, bool requestWasHead, bool upgradeOffered)
     {
         // The first read may be the one the pooled connection kept pending while idle, which no token reaches: the
         // deadline cancels the reader itself.
@@ -52,7 +52,7 @@ internal sealed class ResponseHeadReader : IDisposable
         _requestWasHead = requestWasHead;
         _upgradeOffered = upgradeOffered;
         // A 101's Connection and Upgrade fields are checked as strings (UpgradeRequest.Accepts).
-        _asFieldLines = !upgradeOffered && !pluginsReadFields;
+        _asFieldLines = !upgradeOffered;
         _expired = false;
         _interim = 0;
         response.Reset();

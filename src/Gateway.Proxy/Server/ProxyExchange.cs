@@ -334,7 +334,7 @@ internal sealed partial class ProxyExchange : IDisposable
         // and resumes this step at once, not through the worker's queue (checked: EnsureCurrent).
         UpstreamError headError;
         _responseHead.Begin(
-            upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null, s.Filters is not null);
+            upstream, s.Response, _client.Server.UpstreamLimits, timeoutMs, request.Method == "HEAD", s.Upgrade is not null);
         try
         {
             bool ended;
