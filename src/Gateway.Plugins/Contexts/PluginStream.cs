@@ -16,8 +16,9 @@ public sealed class PluginStream
 {
     private PluginDefinition[] _plugins;
     private StreamContext?[] _contexts;
-    private readonly OutcomeSource _source = new();
-    private readonly BodyTransit _transit = new();
+    // Made when first needed: most streams never pause (the source) and pass no body through their plugins (the transit).
+    private OutcomeSource? _source;
+    private BodyTransit? _transit;
     private StreamPhase _phase;
     private int _pausedAt = -1;
     private bool _pending;
@@ -93,6 +94,8 @@ public sealed class PluginStream
         }
     }
 
+    private BodyTransit Transit => _transit ??= new();
+
     internal DateTimeOffset StartTime { get; }
 
     internal long StartTimestamp { get; }
@@ -130,7 +133,7 @@ public sealed class PluginStream
     public ValueTask<FilterOutcome> OnRequestBodyAsync(ReadOnlySequence<byte> chunk, bool endOfStream, IBufferWriter<byte> forward)
     {
         RequestBodyBytes += chunk.Length;
-        _transit.Start(chunk, forward);
+        Transit.Start(chunk, forward);
         _endOfStream = endOfStream;
         return Run(StreamPhase.RequestBody, 0);
     }
@@ -143,7 +146,7 @@ public sealed class PluginStream
     public ValueTask<FilterOutcome> OnRequestTrailersAsync(HeaderCollection trailers, IBufferWriter<byte> forward)
     {
         RequestTrailers = trailers;
-        _transit.Start(forward);
+        Transit.Start(forward);
         return Run(StreamPhase.RequestTrailers, 0);
     }
 
@@ -159,7 +162,7 @@ public sealed class PluginStream
         // A held response head has not gone downstream: a plugin may still answer locally (docs/proxy-wasm.md, 'Stream control').
         _responseSent |= !_holdingHeaders;
         ResponseBodyBytes += chunk.Length;
-        _transit.Start(chunk, forward);
+        Transit.Start(chunk, forward);
         _endOfStream = endOfStream;
         return Run(StreamPhase.ResponseBody, _contexts.Length - 1);
     }
@@ -169,7 +172,7 @@ public sealed class PluginStream
     {
         _responseSent |= !_holdingHeaders;
         ResponseTrailers = trailers;
-        _transit.Start(forward);
+        Transit.Start(forward);
         return Run(StreamPhase.ResponseTrailers, _contexts.Length - 1);
     }
 
@@ -189,11 +192,11 @@ public sealed class PluginStream
             var context = _contexts[i];
             context?.Vm.EndStream(context);
         }
-        _transit.Release();
+        _transit?.Release();
         if (_pending)
         {
             _pending = false;
-            _source.SetResult(new FilterOutcome(FilterAction.Reset, null));
+            _source!.SetResult(new FilterOutcome(FilterAction.Reset, null));
         }
     }
 
@@ -208,7 +211,7 @@ public sealed class PluginStream
             return;
         }
         _pending = false;
-        _source.SetResult(outcome);
+        _source!.SetResult(outcome);
     }
 
     // ---- Called from imports and deferred actions.
@@ -225,7 +228,7 @@ public sealed class PluginStream
             if (_pending)
             {
                 _pending = false;
-                _source.SetResult(outcome);
+                _source!.SetResult(outcome);
             }
             else
             {
@@ -256,7 +259,7 @@ public sealed class PluginStream
         if (context.Plugin.Options.FailurePolicy == FailurePolicy.Closed)
         {
             _pending = false;
-            _source.SetResult(new FilterOutcome(FilterAction.Failed, null));
+            _source!.SetResult(new FilterOutcome(FilterAction.Failed, null));
             return;
         }
         Resume();
@@ -291,7 +294,7 @@ public sealed class PluginStream
             return new ValueTask<FilterOutcome>(done);
         }
         _pending = true;
-        return _source.Pending();
+        return (_source ??= new()).Pending();
     }
 
     /// <summary>
@@ -331,12 +334,12 @@ public sealed class PluginStream
         else if (_phase is not (StreamPhase.RequestHeaders or StreamPhase.ResponseHeaders))
         {
             // The held body goes on to the next plugin, with whatever the paused plugin changed (docs/proxy-wasm.md, 'Stream control').
-            _transit.PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
+            _transit!.PassOn(_phase <= StreamPhase.RequestTrailers ? context.RequestBody : context.ResponseBody);
         }
         if (RunGuarded(from) is { } done)
         {
             _pending = false;
-            _source.SetResult(done);
+            _source!.SetResult(done);
         }
     }
 
@@ -421,7 +424,7 @@ public sealed class PluginStream
             // The data passed every plugin: held headers go out before it (docs/proxy-wasm.md, 'Stream control').
             _holdingHeaders = false;
             _responseSent |= !request;
-            _transit.Flush();
+            _transit!.Flush();
         }
         return FilterOutcome.Continue;
     }
@@ -435,7 +438,7 @@ public sealed class PluginStream
     /// </summary>
     private StepResult EndBody(StreamContext context, bool request)
     {
-        if (_transit.Length > 0)
+        if (_transit!.Length > 0)
         {
             var body = context.RunCallback(request ? StreamPhase.RequestBody : StreamPhase.ResponseBody, endOfStream: false, _transit, out _stopOutcome);
             context.Vm.RunDeferred();
@@ -448,7 +451,7 @@ public sealed class PluginStream
         context.Vm.RunDeferred();
         if (result == StepResult.Continue)
         {
-            _transit.PassOn(request ? context.RequestBody : context.ResponseBody);
+            _transit!.PassOn(request ? context.RequestBody : context.ResponseBody);
         }
         return result;
     }

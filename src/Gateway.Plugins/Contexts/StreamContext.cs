@@ -109,10 +109,10 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
 
     /// <summary>
     /// Runs this plugin's callback for <paramref name="phase"/> and says what its answer means for the phase. Body
-    /// bytes come from and go back to <paramref name="transit"/>; <paramref name="stop"/> is the outcome when the
-    /// answer is Stop (a failure with policy closed, a local reply, a reset).
+    /// bytes come from and go back to <paramref name="transit"/> (which only body and trailer phases need);
+    /// <paramref name="stop"/> is the outcome when the answer is Stop (a failure with policy closed, a local reply, a reset).
     /// </summary>
-    public StepResult RunCallback(StreamPhase phase, bool endOfStream, BodyTransit transit, out FilterOutcome stop)
+    public StepResult RunCallback(StreamPhase phase, bool endOfStream, BodyTransit? transit, out FilterOutcome stop)
     {
         stop = default;
         bool request = phase <= StreamPhase.RequestTrailers;
@@ -144,7 +144,7 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
                         return StepResult.Continue;
                     }
                     var buffer = request ? RequestBody : ResponseBody;
-                    transit.TakeInto(buffer);
+                    transit!.TakeInto(buffer);
                     ok = vm.OnBody(this, request, buffer.Length, endOfStream, out action);
                     break;
             }
@@ -160,7 +160,7 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
             if (body)
             {
                 // Fail open: what the plugin held goes on without it.
-                transit.PassOn(request ? RequestBody : ResponseBody);
+                transit!.PassOn(request ? RequestBody : ResponseBody);
             }
             return StepResult.Continue;
         }
@@ -178,7 +178,7 @@ internal sealed class StreamContext(int id, PluginVm vm, PluginDefinition plugin
         var held = request ? RequestBody : ResponseBody;
         if (action == 0 || continued)
         {
-            transit.PassOn(held);
+            transit!.PassOn(held);
             return StepResult.Continue;
         }
         if (action >= 3)

@@ -15,6 +15,11 @@ public sealed class WorkerPlugins : IDisposable
 {
     private readonly PluginRuntime _runtime;
     private readonly Dictionary<VmGroup, VmSlot> _slots = [];
+    // Each route's chain resolved once, by the identity of its list of names (a route keeps one list for its
+    // generation), instead of two lookups by name and group per plugin per request. Bounded: callers that build a
+    // list per stream only refill it.
+    private readonly Dictionary<IReadOnlyList<string>, ResolvedChain> _chains = new(ReferenceEqualityComparer.Instance);
+    private const int MaxChains = 64;
     private bool _disposed;
 
     internal WorkerPlugins(PluginRuntime runtime, WorkerLoop loop)
@@ -30,18 +35,39 @@ public sealed class WorkerPlugins : IDisposable
     /// <summary>Starts an exchange through <paramref name="pluginNames"/> (the route's chain, in config order).</summary>
     public PluginStream BeginStream(IReadOnlyList<string> pluginNames, StreamInfo info)
     {
-        var plugins = new PluginDefinition[pluginNames.Count];
-        var contexts = new StreamContext?[pluginNames.Count];
+        var chain = Resolve(pluginNames);
+        var plugins = chain.Plugins;
+        var contexts = new StreamContext?[plugins.Length];
         var stream = new PluginStream(plugins, contexts, info);
         for (int i = 0; i < plugins.Length; i++)
         {
-            var plugin = _runtime.Find(pluginNames[i]);
-            plugins[i] = plugin;
-            var vm = Slot(plugin.Group).Acquire();
-            contexts[i] = vm?.NewStreamContext(plugin, stream, i);
+            var vm = chain.Slots[i].Acquire();
+            contexts[i] = vm?.NewStreamContext(plugins[i], stream, i);
         }
         stream.Initialize();
         return stream;
+    }
+
+    private ResolvedChain Resolve(IReadOnlyList<string> pluginNames)
+    {
+        if (_chains.TryGetValue(pluginNames, out var chain))
+        {
+            return chain;
+        }
+        var plugins = new PluginDefinition[pluginNames.Count];
+        var slots = new VmSlot[plugins.Length];
+        for (int i = 0; i < plugins.Length; i++)
+        {
+            plugins[i] = _runtime.Find(pluginNames[i]);
+            slots[i] = Slot(plugins[i].Group);
+        }
+        if (_chains.Count >= MaxChains)
+        {
+            _chains.Clear();
+        }
+        chain = new ResolvedChain(plugins, slots);
+        _chains.Add(pluginNames, chain);
+        return chain;
     }
 
     /// <summary>
@@ -85,7 +111,12 @@ public sealed class WorkerPlugins : IDisposable
     }
 
     /// <summary>Hands this worker's slot of <paramref name="group"/> to the next generation; null when there is none.</summary>
-    internal VmSlot? Give(VmGroup group) => _slots.Remove(group, out var slot) ? slot : null;
+    internal VmSlot? Give(VmGroup group)
+    {
+        // A chain that holds the slot must not reach the next generation's VM through it.
+        _chains.Clear();
+        return _slots.Remove(group, out var slot) ? slot : null;
+    }
 
     /// <summary>Takes over a slot (and its live VM) from the previous generation on this worker.</summary>
     internal void Adopt(VmSlot slot)
@@ -132,6 +163,7 @@ public sealed class WorkerPlugins : IDisposable
             slot.Dispose();
         }
         _slots.Clear();
+        _chains.Clear();
     }
 }
 

@@ -25,6 +25,7 @@ internal sealed partial class PluginVm : IDisposable
     private readonly CallBudget _budget;
     private readonly Dictionary<int, ProxyContext> _contexts = [];
     private readonly Dictionary<PluginDefinition, RootContext> _roots = [];
+    private RootContext? _firstRoot;
     private readonly List<ProxyContext> _touched = [];
     private readonly List<RootContext> _finishing = [];
     private Memory? _memory;
@@ -143,16 +144,13 @@ internal sealed partial class PluginVm : IDisposable
     /// <summary>Current size of the linear memory (the Higress <c>plugin_vm_memory</c> property).</summary>
     public long MemoryLength => _memory?.GetLength() ?? 0;
 
-    public RootContext RootOf(PluginDefinition plugin) => _roots[plugin];
-
-    public bool HasRoot(PluginDefinition plugin) => _roots.ContainsKey(plugin);
-
-    public bool Exports(string name) => Group.Module.Exports.Contains(name);
+    /// <summary>The root context of <paramref name="plugin"/>; that of a group's first plugin, most groups' only one, without a lookup.</summary>
+    public RootContext RootOf(PluginDefinition plugin) => _firstRoot is { } first && first.Plugin == plugin ? first : _roots[plugin];
 
     /// <summary>Hands out an id for the next context (docs/proxy-wasm.md, 'Loading and VMs': one monotonic counter per instance, never 0).</summary>
     public StreamContext NewStreamContext(PluginDefinition plugin, PluginStream stream, int index)
     {
-        var context = new StreamContext(_nextContextId++, this, plugin, _roots[plugin], stream, index);
+        var context = new StreamContext(_nextContextId++, this, plugin, RootOf(plugin), stream, index);
         _contexts.Add(context.Id, context);
         _streams++;
         return context;
@@ -267,6 +265,7 @@ internal sealed partial class PluginVm : IDisposable
         var root = new RootContext(_nextContextId++, this, plugin);
         _contexts.Add(root.Id, root);
         _roots.Add(plugin, root);
+        _firstRoot ??= root;
         Phase = VmPhase.Configure;
         if (_exports.OnContextCreate is not null && !Invoke(root, _exports.OnContextCreate, root.Id, 0))
         {
