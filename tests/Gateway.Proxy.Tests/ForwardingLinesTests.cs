@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Gateway.Http.Messages;
 using Gateway.Proxy.Forwarding;
@@ -57,5 +58,46 @@ public sealed class ForwardingLinesTests
 
         lines.Begin(clientId: null);
         Assert.False(lines.Lines.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("abc-123")]
+    public void DeferredLines_AreCountedAndWritten_AsTheFieldsTheyBecomeWhenRead(string? clientId)
+    {
+        // A plugin route: the head counts the lines among its fields; whether a plugin then reads the fields or not,
+        // the upstream gets the same head.
+        var (untouched, untouchedLines) = PluginRouteHead(clientId);
+        var (read, readLines) = PluginRouteHead(clientId);
+        // user-agent, the client's id or the new one, and the two forwarded fields.
+        Assert.Equal(4, untouched.FieldCount);
+
+        Assert.Equal(untouched.FieldCount, read.Headers.Count);
+        Assert.True(readLines.Lines.IsEmpty);
+        Assert.False(untouchedLines.Lines.IsEmpty);
+        Assert.Equal(Written(read, readLines), Written(untouched, untouchedLines));
+        Assert.Equal(4, untouched.FieldCount);
+    }
+
+    private static (HttpRequestHead, ForwardingLines) PluginRouteHead(string? clientId)
+    {
+        var head = new HttpRequestHead { Method = "GET", Target = "/a", Authority = "example.com" };
+        head.Headers.Add("user-agent", "test");
+        if (clientId is not null)
+        {
+            head.Headers.Add("x-request-id", clientId);
+        }
+        var lines = new ForwardingLines("10.0.0.1", "http");
+        lines.Begin(clientId);
+        head.Defer(lines);
+        return (head, lines);
+    }
+
+    private static string Written(HttpRequestHead head, ForwardingLines lines)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        HeadWriter.WriteRequest(output, head, BodyFraming.None, 0, lines.Lines);
+        // The new id differs per request; the rest must not.
+        return System.Text.RegularExpressions.Regex.Replace(Encoding.Latin1.GetString(output.WrittenSpan), "[0-9a-f]{32}", "ID");
     }
 }

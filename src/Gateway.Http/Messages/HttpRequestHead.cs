@@ -19,8 +19,40 @@ public sealed class HttpRequestHead
     /// <summary>Minor version of HTTP/1.x the client spoke (0 or 1).</summary>
     public int MinorVersion { get; set; } = 1;
 
-    /// <summary>Fields other than those the parser consumed for framing (Content-Length, Transfer-Encoding, Host).</summary>
-    public HeaderCollection Headers { get; } = new();
+    private readonly HeaderCollection _headers = new();
+    private IDeferredFields? _deferred;
+
+    /// <summary>
+    /// Fields other than those the parser consumed for framing (Content-Length, Transfer-Encoding, Host); fields the
+    /// gateway deferred (<see cref="Defer"/>) become fields here, after the others, on first reading.
+    /// </summary>
+    public HeaderCollection Headers
+    {
+        get
+        {
+            if (_deferred is { } deferred)
+            {
+                _deferred = null;
+                deferred.AddTo(_headers);
+            }
+            return _headers;
+        }
+    }
+
+    /// <summary>How many fields <see cref="Headers"/> has, deferred ones included, without making those fields.</summary>
+    public int FieldCount => _headers.Count + (_deferred?.Count ?? 0);
+
+    /// <summary>
+    /// The fields without the deferred ones while they still are deferred: for a writer that writes those from their
+    /// own lines. Nothing may be added here; fields are changed through <see cref="Headers"/>.
+    /// </summary>
+    public HeaderCollection FieldsBeforeDeferred => _headers;
+
+    /// <summary>
+    /// Counts <paramref name="fields"/> among the head's fields from now on, but makes them fields only when something
+    /// reads <see cref="Headers"/>; until then the writer writes them from their own lines.
+    /// </summary>
+    public void Defer(IDeferredFields fields) => _deferred = fields;
 
     public BodyFraming Framing { get; set; }
 
@@ -63,7 +95,8 @@ public sealed class HttpRequestHead
         Authority = "";
         Scheme = "http";
         MinorVersion = 1;
-        Headers.Clear();
+        _deferred = null;
+        _headers.Clear();
         Framing = BodyFraming.None;
         ContentLength = 0;
         KeepAlive = true;

@@ -8,21 +8,21 @@ namespace Gateway.Plugins.Abi;
 /// <summary>
 /// A proxy-wasm header map over the gateway's HTTP/1.1 message model (docs/proxy-wasm.md, 'Header maps'): request heads show
 /// <c>:method :scheme :authority :path</c>, response heads <c>:status</c>, before the ordinary fields.
-/// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out. A response head
-/// that still holds its field lines keeps them while the plugin only counts its fields or adds to them; anything else
-/// reads them as strings first (<see cref="HttpResponseHead.Headers"/>).
+/// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out. Counting the
+/// fields keeps a response head's field lines and a request head's deferred fields as they are, as does adding to the
+/// response's lines; anything else makes them fields first (<see cref="HttpResponseHead.Headers"/>,
+/// <see cref="HttpRequestHead.Headers"/>), so every map shows what the head holds, in order.
 /// </summary>
 internal readonly struct HeaderMap
 {
     private readonly HttpRequestHead? _request;
     private readonly HttpResponseHead? _response;
-    // Null for a response head: its fields are read through it, and only when needed.
+    // Null for a message head: its fields are read through it, and only when needed.
     private readonly HeaderCollection? _fields;
 
     public HeaderMap(HttpRequestHead request, bool readOnly)
     {
         _request = request;
-        _fields = request.Headers;
         ReadOnly = readOnly;
     }
 
@@ -38,10 +38,10 @@ internal readonly struct HeaderMap
         ReadOnly = readOnly;
     }
 
-    /// <summary>The fields; for a response head that holds field lines, read as strings now.</summary>
-    private HeaderCollection? Fields => _response is not null ? _response.Headers : _fields;
+    /// <summary>The fields; a head's field lines or deferred fields become strings now.</summary>
+    private HeaderCollection? Fields => _request is not null ? _request.Headers : _response is not null ? _response.Headers : _fields;
 
-    public bool Exists => _fields is not null || _response is not null;
+    public bool Exists => _fields is not null || _request is not null || _response is not null;
 
     public bool ReadOnly { get; }
 
@@ -53,16 +53,11 @@ internal readonly struct HeaderMap
             {
                 return _response.FieldCount + (_response.Framing == BodyFraming.ContentLength ? 2 : 1);
             }
-            if (_fields is null)
-            {
-                return 0;
-            }
-            int count = _fields.Count;
             if (_request is not null)
             {
-                count += _request.Framing == BodyFraming.ContentLength ? 5 : 4;
+                return _request.FieldCount + (_request.Framing == BodyFraming.ContentLength ? 5 : 4);
             }
-            return count;
+            return _fields?.Count ?? 0;
         }
     }
 

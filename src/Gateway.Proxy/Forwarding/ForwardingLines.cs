@@ -9,9 +9,11 @@ namespace Gateway.Proxy.Forwarding;
 /// X-Forwarded-Proto, the same for all its requests, and the current request's X-Request-Id. On a route without plugins
 /// nothing reads them before the head is written, so they stay the bytes the head writer copies: a new id is written as
 /// hex digits into its line and becomes a string only when something asks for it (a log line, an error response, the
-/// access log). On a route with plugins they become fields of the head, which its plugins see as Envoy's filters do.
+/// access log). On a route with plugins they are fields of the head, which its plugins see as Envoy's filters do; the
+/// head defers them (<see cref="HttpRequestHead.Defer"/>), so they are counted among its fields but stay these lines
+/// until something reads the fields, which a plugin that only passes the request on never does.
 /// </summary>
-internal sealed class ForwardingLines : IRequestIdSource
+internal sealed class ForwardingLines : IRequestIdSource, IDeferredFields
 {
     private const int IdDigits = RequestIds.Digits;
 
@@ -61,6 +63,9 @@ internal sealed class ForwardingLines : IRequestIdSource
             RequestIds.Write(IdDigitsSpan);
         }
     }
+
+    /// <summary>How many fields the lines are.</summary>
+    public int Count => _newId ? 3 : 2;
 
     /// <summary>Makes the lines fields of <paramref name="headers"/>, for plugins to read; the head is written from those.</summary>
     public void AddTo(HeaderCollection headers)

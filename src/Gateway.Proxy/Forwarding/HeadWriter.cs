@@ -20,20 +20,27 @@ public static class HeadWriter
     private const int FixedBytes = 128;
 
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength) =>
-        WriteRequest(w, head, framing, contentLength, []);
+        Write(w, head, head.Headers, framing, contentLength, []);
 
-    /// <summary>A request head with <paramref name="addedLines"/> (whole field lines) after its fields.</summary>
-    public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines)
+    /// <summary>
+    /// A request head with <paramref name="addedLines"/> (whole field lines) after its fields: the lines of the fields
+    /// the head still defers (<see cref="HttpRequestHead.Defer"/>), or none once they are fields.
+    /// </summary>
+    public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines) =>
+        Write(w, head, head.FieldsBeforeDeferred, framing, contentLength, addedLines);
+
+    private static void Write(
+        IBufferWriter<byte> w, HttpRequestHead head, HeaderCollection fields, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines)
     {
         var b = new HeadBytes(w.GetSpan(
-            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(head.Headers) + addedLines.Length));
+            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(fields) + addedLines.Length));
         b.Latin1(head.Method);
         b.Write((byte)' ');
         b.Latin1(head.Target);
         b.Write(" HTTP/1.1\r\nhost: "u8);
         b.Latin1(head.Authority);
         b.Write((byte)'\r', (byte)'\n');
-        b.Fields(head.Headers);
+        b.Fields(fields);
         b.Write(addedLines);
         b.Framing(framing, contentLength);
         b.Write((byte)'\r', (byte)'\n');

@@ -92,8 +92,9 @@ internal sealed partial class ProxyExchange : IDisposable
                     : null;
                 if (s.Filters is not null)
                 {
-                    // The chain reads the forwarding fields in the head, as Envoy's filters do; without one they stay lines.
-                    s.Forwarding!.AddTo(request.Headers);
+                    // The chain reads the forwarding fields in the head, as Envoy's filters do; without one, and until
+                    // a plugin reads the fields, they stay lines.
+                    request.Defer(s.Forwarding!);
                 }
                 // 2. Request plugins; 3-7 on the upstream the (possibly re-routed) route names.
                 if (s.Filters is null || await FilterRequestHeadAsync(worker, s.Filters))
