@@ -14,7 +14,7 @@ namespace Gateway.Http.Parsing;
 /// Only ASCII entries are ever hits (<see cref="Ascii.Equals(ReadOnlySpan{byte}, ReadOnlySpan{char})"/>); obs-text
 /// values are decoded with Latin-1 every time so their octets survive one-to-one (NET-2).
 /// </summary>
-internal sealed class Latin1StringCache
+public sealed class Latin1StringCache
 {
     private const int SetCount = 128;
     private const int Ways = 4;

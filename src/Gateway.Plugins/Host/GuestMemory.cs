@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Gateway.Http.Parsing;
 using Gateway.Plugins.Abi;
 using Gateway.Plugins.Vm;
 using Wasmtime;
@@ -54,7 +55,8 @@ internal static class GuestMemory
             text = "";
             return false;
         }
-        text = Encoding.Latin1.GetString(span);
+        // Plugins write the same few names and values on every request: the worker's cache of header strings has them.
+        text = Latin1StringCache.Current.Get(span);
         return true;
     }
 
