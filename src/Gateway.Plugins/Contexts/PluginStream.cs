@@ -41,7 +41,9 @@ public sealed class PluginStream
     /// <summary>The proxy re-routes the request: see <see cref="RouteCache"/>.</summary>
     public bool RouteInvalidated => Route.Invalidated;
 
-    internal RouteCache Route { get; } = new();
+    internal ref RouteCache Route => ref _route;
+
+    private RouteCache _route;
 
     /// <summary>The plugins of the chain so far, in order; a re-route appends the destination route's new ones.</summary>
     internal IReadOnlyList<PluginDefinition> Plugins => _plugins;
@@ -116,7 +118,9 @@ public sealed class PluginStream
     internal Dictionary<string, byte[]>? Properties { get; set; }
 
     /// <summary>What plugins asked the host to do with the stream (a local reply, a reset), taken at the next phase boundary.</summary>
-    internal StreamRequests Requests { get; } = new();
+    internal ref StreamRequests Requests => ref _requests;
+
+    private StreamRequests _requests;
 
     /// <summary>A reply was already requested or the response went downstream: a further one is refused (docs/proxy-wasm.md, 'Stream control').</summary>
     internal bool ReplyLocked => Requests.ReplyRequested || _responseSent;

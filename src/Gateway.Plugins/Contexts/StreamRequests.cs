@@ -5,16 +5,17 @@ namespace Gateway.Plugins.Contexts;
 /// <summary>
 /// What the plugins of one stream asked the host to do with it from inside a guest call: answer locally or reset.
 /// The stream takes the request at the next phase boundary; a local reply wins over a reset, and one is delivered at
-/// most once (docs/proxy-wasm.md, 'Stream control').
+/// most once (docs/proxy-wasm.md, 'Stream control'). A struct inside its stream (reached by reference), so a stream
+/// costs no object for it.
 /// </summary>
-internal sealed class StreamRequests
+internal struct StreamRequests
 {
     private LocalReply? _reply;
     private bool _replyDelivered;
     private bool _reset;
 
     /// <summary>A local reply is pending or was delivered: a further one is refused.</summary>
-    public bool ReplyRequested => _reply is not null || _replyDelivered;
+    public readonly bool ReplyRequested => _reply is not null || _replyDelivered;
 
     public void LocalReply(LocalReply reply) => _reply = reply;
 
