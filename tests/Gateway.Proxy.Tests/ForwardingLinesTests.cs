@@ -79,6 +79,26 @@ public sealed class ForwardingLinesTests
         Assert.Equal(4, untouched.FieldCount);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("abc-123")]
+    public void FieldAddedWhileDeferred_FollowsTheDeferredLines_AsWhenAddedToTheFields(string? clientId)
+    {
+        // What proxy_add_header_map_value on the request does: it must not make the deferred lines fields.
+        var (untouched, untouchedLines) = PluginRouteHead(clientId);
+        var (read, readLines) = PluginRouteHead(clientId);
+        Assert.True(untouched.TryAddAfterDeferred("x-added", "1"));
+        read.Headers.Add("x-added", "1");
+
+        Assert.True(untouched.HasDeferredFields);
+        Assert.Equal(5, untouched.FieldCount);
+        Assert.Equal(Written(read, readLines), Written(untouched, untouchedLines));
+        Assert.Equal(
+            Enumerable.Range(0, read.Headers.Count).Select(i => read.Headers[i].Key),
+            Enumerable.Range(0, untouched.Headers.Count).Select(i => untouched.Headers[i].Key));
+        Assert.False(untouched.TryAddAfterDeferred("x-late", "2"));
+    }
+
     private static (HttpRequestHead, ForwardingLines) PluginRouteHead(string? clientId)
     {
         var head = new HttpRequestHead { Method = "GET", Target = "/a", Authority = "example.com" };

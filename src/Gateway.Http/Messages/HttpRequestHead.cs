@@ -21,38 +21,79 @@ public sealed class HttpRequestHead
 
     private readonly HeaderCollection _headers = new();
     private IDeferredFields? _deferred;
+    // Fields added while others are deferred: they follow those, so they wait with them. Made once per connection.
+    private HeaderCollection? _afterDeferred;
 
     /// <summary>
     /// Fields other than those the parser consumed for framing (Content-Length, Transfer-Encoding, Host); fields the
-    /// gateway deferred (<see cref="Defer"/>) become fields here, after the others, on first reading.
+    /// gateway deferred (<see cref="Defer"/>) become fields here, after the others, on first reading, followed by those
+    /// added meanwhile (<see cref="TryAddAfterDeferred"/>).
     /// </summary>
     public HeaderCollection Headers
     {
         get
         {
-            if (_deferred is { } deferred)
+            if (_deferred is not null)
             {
-                _deferred = null;
-                deferred.AddTo(_headers);
+                MakeDeferredFields();
             }
             return _headers;
         }
     }
 
     /// <summary>How many fields <see cref="Headers"/> has, deferred ones included, without making those fields.</summary>
-    public int FieldCount => _headers.Count + (_deferred?.Count ?? 0);
+    public int FieldCount => _headers.Count + (_deferred is null ? 0 : _deferred.Count + (_afterDeferred?.Count ?? 0));
+
+    /// <summary>Whether some fields are still deferred: <see cref="Headers"/> has not been read since <see cref="Defer"/>.</summary>
+    public bool HasDeferredFields => _deferred is not null;
+
+    /// <summary>Bytes the deferred fields take as written ("name: value" CRLF each); 0 when none are deferred.</summary>
+    public int DeferredBytes => _deferred?.Bytes ?? 0;
 
     /// <summary>
     /// The fields without the deferred ones while they still are deferred: for a writer that writes those from their
-    /// own lines. Nothing may be added here; fields are changed through <see cref="Headers"/>.
+    /// own lines, then <see cref="FieldsAfterDeferred"/>. Nothing may be added here; fields change through <see cref="Headers"/>.
     /// </summary>
     public HeaderCollection FieldsBeforeDeferred => _headers;
+
+    /// <summary>The fields added after the deferred ones while those still are deferred (null otherwise), for the writer.</summary>
+    public HeaderCollection? FieldsAfterDeferred => _deferred is null ? null : _afterDeferred;
 
     /// <summary>
     /// Counts <paramref name="fields"/> among the head's fields from now on, but makes them fields only when something
     /// reads <see cref="Headers"/>; until then the writer writes them from their own lines.
     /// </summary>
     public void Defer(IDeferredFields fields) => _deferred = fields;
+
+    /// <summary>
+    /// Adds a field (a lower-case name, a checked value) after the deferred fields without making them fields; false
+    /// when none are deferred: add it to <see cref="Headers"/>.
+    /// </summary>
+    public bool TryAddAfterDeferred(string name, string value)
+    {
+        if (_deferred is null)
+        {
+            return false;
+        }
+        (_afterDeferred ??= new()).Add(name, value);
+        return true;
+    }
+
+    // Apart from the getter, which stays small enough to inline: the parser and the writer read Headers on every request.
+    private void MakeDeferredFields()
+    {
+        var deferred = _deferred!;
+        _deferred = null;
+        deferred.AddTo(_headers);
+        if (_afterDeferred is { Count: > 0 } after)
+        {
+            for (int i = 0; i < after.Count; i++)
+            {
+                _headers.Add(after[i].Key, after[i].Value);
+            }
+            after.Clear();
+        }
+    }
 
     public BodyFraming Framing { get; set; }
 
@@ -96,6 +137,7 @@ public sealed class HttpRequestHead
         Scheme = "http";
         MinorVersion = 1;
         _deferred = null;
+        _afterDeferred?.Clear();
         _headers.Clear();
         Framing = BodyFraming.None;
         ContentLength = 0;

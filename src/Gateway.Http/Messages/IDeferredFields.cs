@@ -9,6 +9,9 @@ public interface IDeferredFields
     /// <summary>How many fields they are.</summary>
     int Count { get; }
 
+    /// <summary>Bytes they take as written: "name: value" CRLF each.</summary>
+    int Bytes { get; }
+
     /// <summary>Appends them to <paramref name="headers"/>; from then on they are those fields, no longer lines of their own.</summary>
     void AddTo(HeaderCollection headers);
 }

@@ -9,8 +9,8 @@ namespace Gateway.Plugins.Abi;
 /// A proxy-wasm header map over the gateway's HTTP/1.1 message model (docs/proxy-wasm.md, 'Header maps'): request heads show
 /// <c>:method :scheme :authority :path</c>, response heads <c>:status</c>, before the ordinary fields.
 /// <c>content-length</c> is shown but owned by the HTTP layer, which recomputes framing on the way out. Counting the
-/// fields keeps a response head's field lines and a request head's deferred fields as they are, as does adding to the
-/// response's lines; anything else makes them fields first (<see cref="HttpResponseHead.Headers"/>,
+/// fields keeps a response head's field lines and a request head's deferred fields as they are, as does adding a
+/// field; anything else makes them fields first (<see cref="HttpResponseHead.Headers"/>,
 /// <see cref="HttpRequestHead.Headers"/>), so every map shows what the head holds, in order.
 /// </summary>
 internal readonly struct HeaderMap
@@ -133,6 +133,19 @@ internal readonly struct HeaderMap
             if (added == HeaderVerdict.Write && !TrySetPseudo(name, value) && !held.TryAddFieldLine(name, value))
             {
                 held.Headers.Add(name, value);
+            }
+            return added;
+        }
+        if (_request is { HasDeferredFields: true } request)
+        {
+            // The deferred fields stay lines: the added one follows them.
+            var fields = request.FieldsBeforeDeferred;
+            long bytes = HeaderWriteRules.ByteSize(fields) + request.DeferredBytes
+                + (request.FieldsAfterDeferred is { } after ? HeaderWriteRules.ByteSize(after) : 0);
+            var added = HeaderWriteRules.CheckAdded(request, null, request.FieldCount, bytes, name, value, limits);
+            if (added == HeaderVerdict.Write && !TrySetPseudo(name, value) && !request.TryAddAfterDeferred(name, value))
+            {
+                request.Headers.Add(name, value);
             }
             return added;
         }

@@ -142,7 +142,8 @@ internal static class HeaderWriteRules
         return !grows || (newCount <= limits.MaxHeaderCount && newBytes <= limits.MaxHeaderBytes);
     }
 
-    private static long ByteSize(HeaderCollection fields)
+    /// <summary>Bytes the fields take as written: "name: value" CRLF each.</summary>
+    public static long ByteSize(HeaderCollection fields)
     {
         long bytes = 0;
         for (int i = 0; i < fields.Count; i++)

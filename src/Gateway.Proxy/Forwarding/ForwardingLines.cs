@@ -67,6 +67,8 @@ internal sealed class ForwardingLines : IRequestIdSource, IDeferredFields
     /// <summary>How many fields the lines are.</summary>
     public int Count => _newId ? 3 : 2;
 
+    public int Bytes => Lines.Length;
+
     /// <summary>Makes the lines fields of <paramref name="headers"/>, for plugins to read; the head is written from those.</summary>
     public void AddTo(HeaderCollection headers)
     {

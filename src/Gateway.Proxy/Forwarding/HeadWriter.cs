@@ -20,20 +20,23 @@ public static class HeadWriter
     private const int FixedBytes = 128;
 
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength) =>
-        Write(w, head, head.Headers, framing, contentLength, []);
+        Write(w, head, head.Headers, framing, contentLength, [], null);
 
     /// <summary>
     /// A request head with <paramref name="addedLines"/> (whole field lines) after its fields: the lines of the fields
-    /// the head still defers (<see cref="HttpRequestHead.Defer"/>), or none once they are fields.
+    /// the head still defers (<see cref="HttpRequestHead.Defer"/>), followed by those added after them, or none once
+    /// they are fields.
     /// </summary>
     public static void WriteRequest(IBufferWriter<byte> w, HttpRequestHead head, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines) =>
-        Write(w, head, head.FieldsBeforeDeferred, framing, contentLength, addedLines);
+        Write(w, head, head.FieldsBeforeDeferred, framing, contentLength, addedLines, head.FieldsAfterDeferred);
 
     private static void Write(
-        IBufferWriter<byte> w, HttpRequestHead head, HeaderCollection fields, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines)
+        IBufferWriter<byte> w, HttpRequestHead head, HeaderCollection fields, BodyFraming framing, long contentLength, ReadOnlySpan<byte> addedLines,
+        HeaderCollection? afterLines)
     {
         var b = new HeadBytes(w.GetSpan(
-            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(fields) + addedLines.Length));
+            FixedBytes + head.Method.Length + head.Target.Length + head.Authority.Length + FieldsLength(fields) + addedLines.Length
+            + (afterLines is null ? 0 : FieldsLength(afterLines))));
         b.Latin1(head.Method);
         b.Write((byte)' ');
         b.Latin1(head.Target);
@@ -42,6 +45,10 @@ public static class HeadWriter
         b.Write((byte)'\r', (byte)'\n');
         b.Fields(fields);
         b.Write(addedLines);
+        if (afterLines is not null)
+        {
+            b.Fields(afterLines);
+        }
         b.Framing(framing, contentLength);
         b.Write((byte)'\r', (byte)'\n');
         w.Advance(b.Length);
