@@ -90,11 +90,7 @@ public sealed class ClosedLoopRun
             connection.Dispose();
         }
         Connects = connects;
-        var completed = recorder.Count;
-        var failure = recorder.Errors > 0 ? $"{recorder.Errors} errors" : completed == 0 ? "no response" : null;
-        var reconnects = _connectionPerRequest ? 0 : connects;
-        return new LoadResult(Mode, _connections, 0, _duration.TotalSeconds, completed, recorder.Errors,
-            reconnects, elapsed, completed / elapsed, recorder.Summarize(), failure);
+        return LoadResult.ClosedLoop(Mode, _connections, _duration, recorder, _connectionPerRequest ? 0 : connects, elapsed);
     }
 
     private string Mode => (_tls, _connectionPerRequest) switch

@@ -88,11 +88,7 @@ public sealed unsafe class SaturationRun
                 }
             }
             var elapsed = (MonotonicClock.NowNs - startNs) / 1e9;
-            var recorder = state.Recorder;
-            var completed = recorder.Count;
-            var failure = recorder.Errors > 0 ? $"{recorder.Errors} errors" : completed == 0 ? "no response" : null;
-            return new LoadResult("saturation", _connections, 0, _duration.TotalSeconds, completed, recorder.Errors,
-                state.Reconnects, elapsed, completed / elapsed, recorder.Summarize(), failure);
+            return LoadResult.ClosedLoop("saturation", _connections, _duration, state.Recorder, state.Reconnects, elapsed);
         }
         finally
         {
